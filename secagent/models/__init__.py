@@ -1,0 +1,53 @@
+from secagent.models.errors import AccessDenied, InvalidInput, ResourceNotFound, SecAgentError, TransientError
+from secagent.models.findings import AnalysisResult, CheckMeta, CheckResult, Finding, Severity, Status, Summary
+from secagent.models.plans import ApiCall, Plan, RemediationPlanSet
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import (
+    SNAPSHOT_SCHEMA_VERSION,
+    Acl,
+    CorsRule,
+    Encryption,
+    Grant,
+    Logging,
+    ObjectLock,
+    Probe,
+    PublicAccessBlock,
+    ReadBy,
+    ResourceRef,
+    S3BucketConfig,
+    Snapshot,
+    Versioning,
+)
+
+__all__ = [
+    "SNAPSHOT_SCHEMA_VERSION",
+    "AccessDenied",
+    "Acl",
+    "AgentSettings",
+    "AnalysisResult",
+    "ApiCall",
+    "CheckMeta",
+    "CheckResult",
+    "CorsRule",
+    "Encryption",
+    "Finding",
+    "Grant",
+    "InvalidInput",
+    "Logging",
+    "ObjectLock",
+    "Plan",
+    "Probe",
+    "PublicAccessBlock",
+    "ReadBy",
+    "RemediationPlanSet",
+    "ResourceNotFound",
+    "ResourceRef",
+    "S3BucketConfig",
+    "SecAgentError",
+    "Severity",
+    "Snapshot",
+    "Status",
+    "Summary",
+    "TransientError",
+    "Versioning",
+]

@@ -1,0 +1,29 @@
+"""Typed errors.
+
+The class names are a contract: Lambda reports them as ``errorType`` and the state
+machine's Retry/Catch blocks match on them. Do not rename.
+"""
+
+
+class SecAgentError(Exception):
+    """Base class of every error the agent raises on purpose."""
+
+    retryable: bool = False
+
+
+class InvalidInput(SecAgentError):
+    """The request is malformed (e.g. invalid bucket name, bad event shape)."""
+
+
+class ResourceNotFound(SecAgentError):
+    """The resource to audit does not exist. Not retryable."""
+
+
+class AccessDenied(SecAgentError):
+    """The caller may not perform an operation required to proceed."""
+
+
+class TransientError(SecAgentError):
+    """Throttling, timeouts or 5xx from AWS: retrying later may succeed."""
+
+    retryable = True

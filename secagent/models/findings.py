@@ -1,0 +1,68 @@
+"""Check metadata and results."""
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field as PydanticField
+
+from secagent.models.base import CamelModel
+
+
+class Severity(StrEnum):
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+    INFO = "INFO"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    UNKNOWN = "UNKNOWN"
+
+
+class CheckMeta(CamelModel):
+    id: str
+    title: str
+    severity: Severity
+    rationale: str
+    controls: list[str]  # "FSBP:S3.8", "CIS:2.1.4" (CIS AWS Foundations v3.0.0)
+    remediation_id: str
+    requires: list[str]  # S3BucketConfig fields the check reads; unknown -> UNKNOWN
+
+
+class Finding(CamelModel):
+    """One check's verdict on one resource (named CheckResult in the issue)."""
+
+    check_id: str
+    title: str
+    severity: Severity
+    status: Status
+    controls: list[str]
+    resource_id: str
+    evidence: dict[str, Any] = PydanticField(default_factory=dict)
+    remediation_id: str | None = None
+    rationale: str = ""
+    error: str | None = None
+
+
+CheckResult = Finding
+
+
+class Summary(CamelModel):
+    pass_: int = PydanticField(0, alias="pass")
+    fail: int = 0
+    unknown: int = 0
+
+
+class AnalysisResult(CamelModel):
+    resource_id: str
+    snapshot_read_at: str
+    checks_run: int
+    findings: list[Finding]
+    summary: Summary
