@@ -1,0 +1,40 @@
+"""boto3 client creation shared by Discover (reads) and Apply (writes)."""
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ClientFactory = Callable[[str, str | None], Any]
+
+_ENDPOINT_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3_CONTROL")
+
+
+def custom_endpoint(explicit: str | None = None) -> str | None:
+    if explicit:
+        return explicit
+    return next((os.environ[k] for k in _ENDPOINT_ENV if os.environ.get(k)), None)
+
+
+def client_factory(
+    session: boto3.Session | None = None, endpoint_url: str | None = None, max_pool: int = 20
+) -> ClientFactory:
+    """Return ``make(service, region)``; create clients up front, they are thread-safe, sessions are not."""
+    session = session or boto3.Session()
+
+    def make(service: str, region: str | None = None) -> Any:
+        config = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=max_pool)
+        # s3control prefixes the host with "<account-id>." which cannot resolve on a plain
+        # IP/localhost endpoint (LocalStack). Real AWS keeps the SDK default.
+        if service == "s3control" and custom_endpoint(endpoint_url):
+            config = config.merge(Config(inject_host_prefix=False))
+        kwargs: dict[str, Any] = {"config": config}
+        if region:
+            kwargs["region_name"] = region
+        if endpoint_url:
+            kwargs["endpoint_url"] = endpoint_url
+        return session.client(service, **kwargs)
+
+    return make

@@ -1,0 +1,294 @@
+"""Discover: read one S3 bucket's security-relevant configuration.
+
+The only module that calls AWS to read configuration. Each reader turns one API
+response into a typed value; "not configured" answers become ``None`` (data, not
+failures). Error policy:
+  - bucket missing            -> ResourceNotFound (not retryable)
+  - throttling / 5xx / network -> TransientError (retryable)
+  - access denied / anything else on one call -> that field is ``unknown`` with the reason
+"""
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+from secagent.aws import ClientFactory, client_factory
+from secagent.discovery.names import validate_bucket_name
+from secagent.models.errors import ResourceNotFound, TransientError
+from secagent.models.snapshot import (
+    Acl,
+    CorsRule,
+    Encryption,
+    Grant,
+    Logging,
+    ObjectLock,
+    Probe,
+    PublicAccessBlock,
+    ReadBy,
+    ResourceRef,
+    S3BucketConfig,
+    Snapshot,
+    Versioning,
+)
+
+NOT_CONFIGURED = frozenset(
+    {
+        "NoSuchBucketPolicy",
+        "NoSuchPublicAccessBlockConfiguration",
+        "ServerSideEncryptionConfigurationNotFoundError",
+        "OwnershipControlsNotFoundError",
+        "NoSuchLifecycleConfiguration",
+        "ObjectLockConfigurationNotFoundError",
+        "NoSuchWebsiteConfiguration",
+        "NoSuchCORSConfiguration",
+        "ReplicationConfigurationNotFoundError",
+        "NoSuchTagSet",
+        "NoSuchTagSetError",
+    }
+)
+MISSING = frozenset({"NoSuchBucket", "404", "NotFound"})
+TRANSIENT = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "SlowDown",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "InternalError",
+        "PriorRequestNotComplete",
+    }
+)
+
+
+class _NotConfigured(Exception):
+    pass
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _status(err: ClientError) -> int:
+    return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+# An emulator (LocalStack) answers APIs it lacks with 501 NotImplemented: that is missing
+# evidence for one field, not an outage, so it must not trigger retries.
+UNSUPPORTED = frozenset({"NotImplemented", "NotImplementedException"})
+
+
+def _raise_if_fatal(err: ClientError, bucket: str, operation: str) -> None:
+    code = _code(err)
+    if code in UNSUPPORTED:
+        return
+    if code in TRANSIENT or _status(err) >= 500:
+        raise TransientError(f"{operation} on {bucket}: {code or _status(err)}") from err
+    if code == "NoSuchBucket":
+        raise ResourceNotFound(f"bucket {bucket} does not exist") from err
+
+
+def _strip(resp: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in resp.items() if k != "ResponseMetadata"}
+
+
+def _pab(cfg: dict[str, Any]) -> PublicAccessBlock:
+    return PublicAccessBlock(
+        block_public_acls=cfg.get("BlockPublicAcls", False),
+        ignore_public_acls=cfg.get("IgnorePublicAcls", False),
+        block_public_policy=cfg.get("BlockPublicPolicy", False),
+        restrict_public_buckets=cfg.get("RestrictPublicBuckets", False),
+    )
+
+
+def _acl(resp: dict[str, Any]) -> Acl:
+    grants = [
+        Grant(
+            grantee_type=g["Grantee"].get("Type", ""),
+            permission=g["Permission"],
+            grantee_id=g["Grantee"].get("ID"),
+            grantee_uri=g["Grantee"].get("URI"),
+            grantee_email=g["Grantee"].get("EmailAddress"),
+            display_name=g["Grantee"].get("DisplayName"),
+        )
+        for g in resp.get("Grants", [])
+    ]
+    owner = resp.get("Owner", {})
+    return Acl(owner_id=owner.get("ID"), owner_display_name=owner.get("DisplayName"), grants=grants)
+
+
+def _encryption(resp: dict[str, Any]) -> Encryption | None:
+    rules = resp.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    if not rules:
+        return None
+    default = rules[0].get("ApplyServerSideEncryptionByDefault", {})
+    return Encryption(
+        algorithm=default.get("SSEAlgorithm", ""),
+        kms_key_id=default.get("KMSMasterKeyID"),
+        bucket_key_enabled=bool(rules[0].get("BucketKeyEnabled", False)),
+    )
+
+
+def _cors(resp: dict[str, Any]) -> list[CorsRule]:
+    return [
+        CorsRule(
+            allowed_methods=r.get("AllowedMethods", []),
+            allowed_origins=r.get("AllowedOrigins", []),
+            allowed_headers=r.get("AllowedHeaders", []),
+            expose_headers=r.get("ExposeHeaders", []),
+            max_age_seconds=r.get("MaxAgeSeconds"),
+            id=r.get("ID"),
+        )
+        for r in resp.get("CORSRules", [])
+    ]
+
+
+def _logging(resp: dict[str, Any]) -> Logging | None:
+    enabled = resp.get("LoggingEnabled")
+    if not enabled:
+        return None
+    return Logging(target_bucket=enabled["TargetBucket"], target_prefix=enabled.get("TargetPrefix", ""))
+
+
+def _bucket_readers(s3: Any, bucket: str) -> dict[str, Callable[[], Any]]:
+    """config field -> zero-arg reader. One API call each."""
+    b = {"Bucket": bucket}
+    return {
+        "public_access_block": lambda: _pab(
+            s3.get_public_access_block(**b)["PublicAccessBlockConfiguration"]
+        ),
+        "acl": lambda: _acl(s3.get_bucket_acl(**b)),
+        "ownership_controls": lambda: s3.get_bucket_ownership_controls(**b)["OwnershipControls"]["Rules"][0][
+            "ObjectOwnership"
+        ],
+        "policy": lambda: json.loads(s3.get_bucket_policy(**b)["Policy"]),
+        "policy_status_is_public": lambda: bool(s3.get_bucket_policy_status(**b)["PolicyStatus"]["IsPublic"]),
+        "encryption": lambda: _encryption(s3.get_bucket_encryption(**b)),
+        "versioning": lambda: _versioning(s3.get_bucket_versioning(**b)),
+        "logging": lambda: _logging(s3.get_bucket_logging(**b)),
+        "lifecycle_rules": lambda: s3.get_bucket_lifecycle_configuration(**b).get("Rules") or None,
+        "object_lock": lambda: _object_lock(s3.get_object_lock_configuration(**b)),
+        "website": lambda: _strip(s3.get_bucket_website(**b)) or None,
+        "cors": lambda: _cors(s3.get_bucket_cors(**b)) or None,
+        "replication": lambda: s3.get_bucket_replication(**b).get("ReplicationConfiguration"),
+        "notifications": lambda: _strip(s3.get_bucket_notification_configuration(**b)) or None,
+        "tags": lambda: {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(**b).get("TagSet", [])} or None,
+    }
+
+
+def _versioning(resp: dict[str, Any]) -> Versioning:
+    return Versioning(status=resp.get("Status"), mfa_delete=resp.get("MFADelete"))
+
+
+def _object_lock(resp: dict[str, Any]) -> ObjectLock:
+    cfg = resp.get("ObjectLockConfiguration", {})
+    return ObjectLock(enabled=cfg.get("ObjectLockEnabled") == "Enabled", rule=cfg.get("Rule"))
+
+
+def _probe(field: str, reader: Callable[[], Any], bucket: str) -> Probe[Any]:
+    try:
+        return Probe(value=reader())
+    except ClientError as err:
+        code = _code(err)
+        if code in NOT_CONFIGURED:
+            return Probe(value=None)
+        _raise_if_fatal(err, bucket, field)
+        message = err.response.get("Error", {}).get("Message", "")
+        return Probe(state="unknown", reason=f"{code or _status(err)}: {message}".strip(": "))
+    except (ConnectionError, HTTPClientError) as err:
+        raise TransientError(f"{field} on {bucket}: {err}") from err
+    except BotoCoreError as err:
+        return Probe(state="unknown", reason=f"{type(err).__name__}: {err}")
+
+
+def _locate(s3: Any, bucket: str, fallback_region: str) -> str:
+    """HeadBucket: existence and region. 403 still tells the region in a header."""
+    try:
+        resp = s3.head_bucket(Bucket=bucket)
+        headers = resp.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        return resp.get("BucketRegion") or headers.get("x-amz-bucket-region") or fallback_region
+    except ClientError as err:
+        code = _code(err)
+        if code in MISSING or _status(err) == 404:
+            raise ResourceNotFound(f"bucket {bucket} does not exist") from err
+        _raise_if_fatal(err, bucket, "HeadBucket")
+        headers = err.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        return headers.get("x-amz-bucket-region") or fallback_region
+    except (ConnectionError, HTTPClientError) as err:
+        raise TransientError(f"HeadBucket on {bucket}: {err}") from err
+
+
+def _whoami(sts: Any) -> tuple[str | None, str | None, str | None]:
+    """(account id, caller ARN, reason when unknown)."""
+    try:
+        ident = sts.get_caller_identity()
+        return ident["Account"], ident["Arn"], None
+    except ClientError as err:
+        _raise_if_fatal(err, "-", "GetCallerIdentity")
+        return None, None, f"{_code(err)}: account id unavailable"
+    except (ConnectionError, HTTPClientError) as err:
+        raise TransientError(f"GetCallerIdentity: {err}") from err
+
+
+def discover_bucket(
+    name: str,
+    session: boto3.Session | None = None,
+    *,
+    clients: ClientFactory | None = None,
+    concurrent: bool = True,
+    max_workers: int = 16,
+) -> Snapshot:
+    """Read the bucket's configuration into a Snapshot. Calls run concurrently by default."""
+    validate_bucket_name(name)
+    started = time.perf_counter()
+    session = session or boto3.Session()
+    make = clients or client_factory(session)
+    home_region = session.region_name or "us-east-1"
+
+    region = _locate(make("s3", home_region), name, home_region)
+    account_id, caller_arn, account_reason = _whoami(make("sts", region))
+    s3 = make("s3", region)
+    readers = _bucket_readers(s3, name)
+    if account_id:
+        s3control = make("s3control", region)
+        readers["account_public_access_block"] = lambda: _pab(
+            s3control.get_public_access_block(AccountId=account_id)["PublicAccessBlockConfiguration"]
+        )
+
+    if concurrent:
+        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="discover") as pool:
+            futures = {f: pool.submit(_probe, f, r, name) for f, r in readers.items()}
+            # .result() re-raises ResourceNotFound / TransientError in the caller's thread
+            probes = {f: fut.result() for f, fut in futures.items()}
+    else:
+        probes = {f: _probe(f, r, name) for f, r in readers.items()}
+    if not account_id:
+        probes["account_public_access_block"] = Probe(state="unknown", reason=account_reason)
+
+    calls = len(readers) + 2  # + HeadBucket + GetCallerIdentity
+    mode = "concurrent" if concurrent else "sequential"
+    return Snapshot(
+        resource=ResourceRef(id=name),
+        account_id=account_id,
+        region=region,
+        read_at=datetime.now(UTC),
+        read_by=ReadBy(
+            principal_arn=caller_arn,
+            account_id=account_id,
+            region=region,
+            how=f"boto3 s3 API, {calls} calls {mode}",
+            calls=calls,
+            concurrent=concurrent,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        ),
+        config=S3BucketConfig(**probes),
+    )

@@ -1,0 +1,296 @@
+"""Discover on moto: not-configured answers, configured values, and the error contract."""
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from secagent.aws import client_factory
+from secagent.discovery import discover_bucket
+from secagent.models.errors import InvalidInput, ResourceNotFound, TransientError
+from tests.unit.awsfakes import allow_log_delivery, failing_clients
+
+BUCKET = "audit-target-bucket"
+ACCOUNT = "123456789012"
+
+NOT_CONFIGURED_FIELDS = [
+    "public_access_block",
+    "account_public_access_block",
+    "ownership_controls",
+    "policy",
+    "policy_status_is_public",
+    "encryption",
+    "logging",
+    "lifecycle_rules",
+    "object_lock",
+    "website",
+    "cors",
+    "replication",
+    "notifications",
+    "tags",
+]
+
+
+@pytest.fixture
+def session() -> Iterator[boto3.Session]:
+    with mock_aws():
+        yield boto3.Session(region_name="us-east-1")
+
+
+@pytest.fixture
+def bare_bucket(session: boto3.Session) -> str:
+    session.client("s3").create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
+@pytest.fixture
+def configured_bucket(session: boto3.Session) -> str:
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+    s3.create_bucket(Bucket="audit-logs-bucket")
+    allow_log_delivery(s3, "audit-logs-bucket")
+    s3.put_public_access_block(
+        Bucket=BUCKET,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_ownership_controls(
+        Bucket=BUCKET, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadFromVpce",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{BUCKET}/*",
+                "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": "arn:aws:kms:us-east-1:123456789012:key/abcd",
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_logging(
+        Bucket=BUCKET,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "audit-logs-bucket", "TargetPrefix": "s3/"}},
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=BUCKET,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "abort-mpu",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                }
+            ]
+        },
+    )
+    s3.put_bucket_website(Bucket=BUCKET, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    s3.put_bucket_cors(
+        Bucket=BUCKET,
+        CORSConfiguration={
+            "CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["https://a.example"]}]
+        },
+    )
+    s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": [{"Key": "team", "Value": "sec"}]})
+    session.client("s3control").put_public_access_block(
+        AccountId=ACCOUNT,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    return BUCKET
+
+
+def test_discover_bare_bucket_every_not_configured_answer_is_data(
+    session: boto3.Session, bare_bucket: str
+) -> None:
+    # Given a bucket with nothing configured / When discovered
+    snap = discover_bucket(bare_bucket, session)
+    # Then every "not configured" field is known (ok) and empty, none unknown
+    for field in NOT_CONFIGURED_FIELDS:
+        probe = getattr(snap.config, field)
+        assert probe.state == "ok", (field, probe.reason)
+        assert probe.value is None, field
+    assert snap.config.acl.value is not None
+    assert snap.config.versioning.value is not None
+    assert snap.config.versioning.value.status is None
+
+
+def test_discover_bare_bucket_records_how_and_when_it_was_read(
+    session: boto3.Session, bare_bucket: str
+) -> None:
+    snap = discover_bucket(bare_bucket, session)
+    data = snap.to_json_dict()
+    assert data["schemaVersion"] == "1.0"
+    assert data["resource"] == {"type": "AWS::S3::Bucket", "id": BUCKET}
+    assert data["readAt"].endswith("Z")
+    assert data["readBy"]["accountId"] == ACCOUNT
+    assert data["readBy"]["principalArn"].startswith("arn:aws:")
+    assert data["readBy"]["how"] == "boto3 s3 API, 18 calls concurrent"
+    assert data["accountId"] == ACCOUNT
+
+
+def test_discover_configured_bucket_reads_every_field(session: boto3.Session, configured_bucket: str) -> None:
+    cfg = discover_bucket(configured_bucket, session).config
+    assert cfg.public_access_block.value is not None
+    assert cfg.public_access_block.value.block_public_policy is False
+    assert cfg.public_access_block.value.ignore_public_acls is True
+    assert cfg.account_public_access_block.value is not None and cfg.account_public_access_block.value.all_on
+    assert cfg.ownership_controls.value == "BucketOwnerEnforced"
+    assert cfg.policy.value is not None and cfg.policy.value["Statement"][0]["Sid"] == "ReadFromVpce"
+    assert cfg.encryption.value is not None
+    assert cfg.encryption.value.algorithm == "aws:kms"
+    assert cfg.encryption.value.kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/abcd"
+    assert cfg.encryption.value.bucket_key_enabled is True
+    assert cfg.versioning.value is not None and cfg.versioning.value.status == "Enabled"
+    assert cfg.logging.value is not None and cfg.logging.value.target_bucket == "audit-logs-bucket"
+    assert cfg.lifecycle_rules.value is not None and cfg.lifecycle_rules.value[0]["ID"] == "abort-mpu"
+    assert cfg.object_lock.value is not None and cfg.object_lock.value.enabled is True
+    assert cfg.website.value is not None and cfg.website.value["IndexDocument"]["Suffix"] == "index.html"
+    assert cfg.cors.value is not None and cfg.cors.value[0].allowed_origins == ["https://a.example"]
+    assert cfg.tags.value == {"team": "sec"}
+
+
+def test_discover_snapshot_json_round_trips(session: boto3.Session, configured_bucket: str) -> None:
+    from secagent.models import Snapshot
+
+    snap = discover_bucket(configured_bucket, session)
+    again = Snapshot.model_validate(json.loads(json.dumps(snap.to_json_dict())))
+    assert again == snap
+
+
+def test_discover_missing_bucket_raises_resource_not_found(session: boto3.Session) -> None:
+    with pytest.raises(ResourceNotFound) as exc:
+        discover_bucket("no-such-bucket-here", session)
+    assert exc.value.retryable is False
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ab",
+        "A-Upper",
+        "under_score",
+        "-leading",
+        "trailing-",
+        "two..dots",
+        "192.168.5.4",
+        "xn--punycode",
+        "x" * 64,
+    ],
+)
+def test_discover_invalid_name_raises_invalid_input_before_any_call(name: str) -> None:
+    # No moto here: a network call would fail differently than InvalidInput.
+    with pytest.raises(InvalidInput):
+        discover_bucket(name, boto3.Session(region_name="us-east-1"))
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_discover_access_denied_on_one_call_marks_only_that_field_unknown(
+    session: boto3.Session, bare_bucket: str, concurrent: bool
+) -> None:
+    clients, hits = failing_clients(session, {"s3.GetBucketPolicy": (403, "AccessDenied")})
+    snap = discover_bucket(bare_bucket, session, clients=clients, concurrent=concurrent)
+    assert hits == ["s3.GetBucketPolicy"]
+    assert snap.config.policy.state == "unknown"
+    assert snap.config.policy.reason is not None and snap.config.policy.reason.startswith("AccessDenied")
+    others = [f for f in type(snap.config).model_fields if f != "policy"]
+    assert all(getattr(snap.config, f).state == "ok" for f in others)
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [("SlowDown", 503), ("Throttling", 400), ("InternalError", 500), ("ServiceUnavailable", 503)],
+)
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_discover_throttling_or_5xx_raises_retryable_transient_error(
+    session: boto3.Session, bare_bucket: str, failure: str, status: int, concurrent: bool
+) -> None:
+    clients, _ = failing_clients(session, {"s3.GetBucketAcl": (status, failure)})
+    with pytest.raises(TransientError) as exc:
+        discover_bucket(bare_bucket, session, clients=clients, concurrent=concurrent)
+    assert exc.value.retryable is True
+
+
+def test_discover_unimplemented_api_marks_field_unknown_not_transient(
+    session: boto3.Session, bare_bucket: str
+) -> None:
+    # LocalStack answers GetBucketPolicyStatus with 501 NotImplemented: optional evidence, not an outage.
+    clients, hits = failing_clients(session, {"s3.GetBucketPolicyStatus": (501, "NotImplemented")})
+    snap = discover_bucket(bare_bucket, session, clients=clients)
+    assert hits == ["s3.GetBucketPolicyStatus"]
+    assert snap.config.policy_status_is_public.state == "unknown"
+    assert snap.config.policy.state == "ok"
+
+
+def test_discover_sts_denied_marks_account_block_public_access_unknown(
+    session: boto3.Session, bare_bucket: str
+) -> None:
+    clients, _ = failing_clients(session, {"sts.GetCallerIdentity": (403, "AccessDenied")})
+    snap = discover_bucket(bare_bucket, session, clients=clients)
+    assert snap.account_id is None
+    assert snap.config.account_public_access_block.state == "unknown"
+    assert snap.config.public_access_block.state == "ok"
+
+
+def test_discover_bucket_in_other_region_reports_its_region(session: boto3.Session) -> None:
+    session.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="eu-bucket-audit", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    assert discover_bucket("eu-bucket-audit", session).region == "eu-west-1"
+
+
+def test_discover_sequential_and_concurrent_read_the_same_configuration(
+    session: boto3.Session, configured_bucket: str
+) -> None:
+    a = discover_bucket(configured_bucket, session, concurrent=True)
+    b = discover_bucket(configured_bucket, session, concurrent=False)
+    assert a.config == b.config
+    assert b.read_by.how.endswith("sequential")
+
+
+def test_client_factory_s3control_without_custom_endpoint_keeps_host_prefix() -> None:
+    client = client_factory(boto3.Session(region_name="us-east-1"))("s3control", None)
+    assert client.meta.config.inject_host_prefix is True
+
+
+def test_client_factory_s3control_with_endpoint_env_disables_host_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost.localstack.cloud:4566")
+    make = client_factory(boto3.Session(region_name="us-east-1"))
+    assert make("s3control", None).meta.config.inject_host_prefix is False
+    assert make("s3", None).meta.config.inject_host_prefix is True
+
+
+def test_client_factory_s3control_with_explicit_endpoint_disables_host_prefix() -> None:
+    make = client_factory(boto3.Session(region_name="us-east-1"), endpoint_url="http://127.0.0.1:4566")
+    assert make("s3control", None).meta.config.inject_host_prefix is False
