@@ -66,3 +66,4 @@ class AnalysisResult(CamelModel):
     checks_run: int
     findings: list[Finding]
     summary: Summary
+    duration_ms: float = 0.0

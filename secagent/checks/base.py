@@ -1,0 +1,109 @@
+"""Check authoring kit: what a check module returns and how it proposes a fix."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from secagent.models.findings import Status
+from secagent.models.plans import ApiCall
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Acl, Grant, PublicAccessBlock, Snapshot
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+PUBLIC_GROUPS = (ALL_USERS, AUTHENTICATED_USERS)
+READ_PERMISSIONS = ("READ", "READ_ACP", "FULL_CONTROL")
+WRITE_PERMISSIONS = ("WRITE", "WRITE_ACP", "FULL_CONTROL")
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    evidence: dict[str, Any]
+    error: str | None = None
+
+
+def passed(**evidence: Any) -> list[Result]:
+    return [Result(Status.PASS, evidence)]
+
+
+def failed(**evidence: Any) -> list[Result]:
+    return [Result(Status.FAIL, evidence)]
+
+
+def unknown(error: str, **evidence: Any) -> list[Result]:
+    return [Result(Status.UNKNOWN, evidence, error)]
+
+
+@dataclass
+class PlanningState:
+    """Configuration as it will be after the plans drafted so far are applied, in order.
+
+    Plans that touch the same document (policy, ACL) build on each other through it, so
+    applying them in order never undoes an earlier fix.
+    """
+
+    snapshot: Snapshot
+    settings: AgentSettings
+    policy: dict[str, Any] | None = None
+    acl: Acl | None = None
+    done: set[str] = field(default_factory=set)  # remediation ids already planned once
+
+    @classmethod
+    def start(cls, snapshot: Snapshot, settings: AgentSettings) -> "PlanningState":
+        cfg = snapshot.config
+        policy = cfg.policy.value
+        return cls(
+            snapshot=snapshot,
+            settings=settings,
+            policy=None if policy is None else dict(policy),
+            acl=None if cfg.acl.value is None else cfg.acl.value.model_copy(deep=True),
+        )
+
+    @property
+    def bucket(self) -> str:
+        return self.snapshot.bucket
+
+    @property
+    def region(self) -> str:
+        return self.snapshot.region
+
+    def s3(self, operation: str, **parameters: Any) -> ApiCall:
+        return ApiCall(
+            service="s3",
+            operation=operation,
+            parameters={"Bucket": self.bucket, **parameters},
+            region=self.region,
+        )
+
+
+@dataclass
+class Draft:
+    """A fix proposed by a check; the planner adds ids, order and CLI commands."""
+
+    title: str
+    api_call: ApiCall
+    risk: str
+    reversible: bool
+    rollback: ApiCall | None
+    previous_config: Any
+    manual_inputs: list[str] = field(default_factory=list)
+
+
+def public_grants(acl: Acl | None, permissions: tuple[str, ...]) -> list[Grant]:
+    if acl is None:
+        return []
+    return [g for g in acl.grants if g.grantee_uri in PUBLIC_GROUPS and g.permission in permissions]
+
+
+def ignores_public_acls(snapshot: Snapshot) -> bool:
+    return any(
+        isinstance(p.value, PublicAccessBlock) and p.value.ignore_public_acls
+        for p in (snapshot.config.public_access_block, snapshot.config.account_public_access_block)
+    )
+
+
+def restricts_public_buckets(snapshot: Snapshot) -> bool:
+    return any(
+        isinstance(p.value, PublicAccessBlock) and p.value.restrict_public_buckets
+        for p in (snapshot.config.public_access_block, snapshot.config.account_public_access_block)
+    )

@@ -1,0 +1,112 @@
+"""Check registry: finds every module under secagent.checks.s3 by itself; adding a check = adding a file."""
+
+import importlib
+import pkgutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+from secagent.checks.base import Draft, PlanningState, Result
+from secagent.models.findings import AnalysisResult, CheckMeta, Finding, Status, Summary
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Snapshot
+
+CHECK_PACKAGES = ("secagent.checks.s3",)
+
+
+@dataclass(frozen=True)
+class Check:
+    meta: CheckMeta
+    evaluate: Callable[[Snapshot, AgentSettings], list[Result]]
+    remediate: Callable[[PlanningState, Finding], Draft | None] | None
+    phase: int  # remediation order: lower applies first
+    module: str
+
+
+def _load(module: ModuleType) -> Check:
+    return Check(
+        meta=module.META,
+        evaluate=module.evaluate,
+        remediate=getattr(module, "remediate", None),
+        phase=getattr(module, "PHASE", 100),
+        module=module.__name__,
+    )
+
+
+@cache
+def registry() -> dict[str, Check]:
+    found: dict[str, Check] = {}
+    for package_name in CHECK_PACKAGES:
+        package = importlib.import_module(package_name)
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+            if info.name.startswith("_"):
+                continue
+            check = _load(importlib.import_module(f"{package_name}.{info.name}"))
+            if check.meta.id != info.name or check.meta.id in found:
+                raise RuntimeError(f"check id {check.meta.id!r} must be unique and equal its module name")
+            found[check.meta.id] = check
+    return dict(sorted(found.items()))
+
+
+def list_checks() -> list[CheckMeta]:
+    return [c.meta for c in registry().values()]
+
+
+def get_check(check_id: str) -> Check:
+    return registry()[check_id]
+
+
+def _finding(meta: CheckMeta, snapshot: Snapshot, result: Result) -> Finding:
+    return Finding(
+        check_id=meta.id,
+        title=meta.title,
+        severity=meta.severity,
+        status=result.status,
+        controls=meta.controls,
+        resource_id=snapshot.bucket,
+        evidence=result.evidence,
+        remediation_id=meta.remediation_id if result.status is Status.FAIL else None,
+        rationale=meta.rationale,
+        error=result.error,
+    )
+
+
+def run_check(check: Check, snapshot: Snapshot, settings: AgentSettings) -> list[Finding]:
+    meta = check.meta
+    missing = {f: getattr(snapshot.config, f) for f in meta.requires if not getattr(snapshot.config, f).known}
+    if missing:
+        reasons = "; ".join(f"{f}: {p.reason}" for f, p in missing.items())
+        return [_finding(meta, snapshot, Result(Status.UNKNOWN, {"unknownFields": sorted(missing)}, reasons))]
+    try:
+        results = check.evaluate(snapshot, settings)
+    except Exception as err:  # a broken check must not sink the analysis
+        return [
+            _finding(meta, snapshot, Result(Status.UNKNOWN, {}, f"check raised {type(err).__name__}: {err}"))
+        ]
+    return [_finding(meta, snapshot, r) for r in results]
+
+
+def sort_key(finding: Finding) -> tuple[Any, ...]:
+    return (finding.severity.rank, finding.check_id, finding.resource_id)
+
+
+def analyze(
+    snapshot: Snapshot, settings: AgentSettings | None = None, checks: dict[str, Check] | None = None
+) -> AnalysisResult:
+    """Run every registered check on one snapshot. Pure: no AWS calls."""
+    settings = settings or AgentSettings()
+    checks = registry() if checks is None else checks
+    started = time.perf_counter()
+    findings = sorted((f for c in checks.values() for f in run_check(c, snapshot, settings)), key=sort_key)
+    counts = {s: sum(f.status is s for f in findings) for s in Status}
+    return AnalysisResult(
+        resource_id=snapshot.bucket,
+        snapshot_read_at=snapshot.read_at.isoformat(),
+        checks_run=len(checks),
+        findings=findings,
+        summary=Summary(pass_=counts[Status.PASS], fail=counts[Status.FAIL], unknown=counts[Status.UNKNOWN]),
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )

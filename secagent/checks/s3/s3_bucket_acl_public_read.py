@@ -1,0 +1,42 @@
+"""Bucket ACL grants read to AllUsers or AuthenticatedUsers."""
+
+from secagent.checks.base import (
+    READ_PERMISSIONS,
+    Draft,
+    PlanningState,
+    Result,
+    failed,
+    ignores_public_acls,
+    passed,
+)
+from secagent.checks.base import public_grants as _public_grants
+from secagent.models.findings import CheckMeta, Finding, Severity
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Snapshot
+from secagent.remediation.builders import remove_public_acl_grants
+
+META = CheckMeta(
+    id="s3_bucket_acl_public_read",
+    title="Bucket ACL grants public read (AllUsers / AuthenticatedUsers)",
+    severity=Severity.CRITICAL,
+    rationale="READ, READ_ACP or FULL_CONTROL to AllUsers (anyone) or AuthenticatedUsers (any AWS account) "
+    "exposes the bucket listing or its ACL to the internet.",
+    controls=["FSBP:S3.2"],
+    remediation_id="s3.remove_public_acl_grants",
+    requires=["acl"],
+)
+PHASE = 20
+
+
+def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+    grants = _public_grants(snapshot.config.acl.value, READ_PERMISSIONS)
+    if not grants:
+        return passed(publicGrants=[])
+    return failed(
+        publicGrants=[g.to_json_dict() for g in grants],
+        neutralisedByIgnorePublicAcls=ignores_public_acls(snapshot),
+    )
+
+
+def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+    return remove_public_acl_grants(state)

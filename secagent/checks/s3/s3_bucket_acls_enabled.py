@@ -1,0 +1,51 @@
+"""ACLs still enabled: Object Ownership is not BucketOwnerEnforced."""
+
+from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.models.findings import CheckMeta, Finding, Severity
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Snapshot
+
+META = CheckMeta(
+    id="s3_bucket_acls_enabled",
+    title="Bucket ACLs are enabled (Object Ownership is not BucketOwnerEnforced)",
+    severity=Severity.MEDIUM,
+    rationale="With ACLs disabled, access is governed by policies only, the bucket owner owns every object, "
+    "and no forgotten ACL can grant access.",
+    controls=["FSBP:S3.12"],
+    remediation_id="s3.enforce_bucket_owner",
+    requires=["ownership_controls"],
+)
+PHASE = 30  # after public ACL grants are removed: AWS rejects BucketOwnerEnforced while the ACL grants others
+
+
+def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+    ownership = snapshot.config.ownership_controls.value
+    if ownership == "BucketOwnerEnforced":
+        return passed(objectOwnership=ownership)
+    return failed(objectOwnership=ownership)
+
+
+def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+    previous = state.snapshot.config.ownership_controls.value
+    others = [g for g in (state.acl.grants if state.acl else []) if g.grantee_id != state.acl.owner_id]  # type: ignore[union-attr]
+    manual = (
+        [f"migrate {len(others)} non-owner ACL grant(s) to the bucket policy, then reset the ACL to private"]
+        if others
+        else []
+    )
+    return Draft(
+        title="Disable ACLs (Object Ownership = BucketOwnerEnforced)",
+        api_call=state.s3(
+            "PutBucketOwnershipControls",
+            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        ),
+        risk="Access granted only through bucket or object ACLs (log delivery, cross-account writers) stops.",
+        reversible=True,
+        rollback=state.s3("DeleteBucketOwnershipControls")
+        if previous is None
+        else state.s3(
+            "PutBucketOwnershipControls", OwnershipControls={"Rules": [{"ObjectOwnership": previous}]}
+        ),
+        previous_config=previous,
+        manual_inputs=manual,
+    )

@@ -1,0 +1,28 @@
+"""No default encryption configuration."""
+
+from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.models.findings import CheckMeta, Finding, Severity
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Snapshot
+from secagent.remediation.builders import put_default_encryption
+
+META = CheckMeta(
+    id="s3_bucket_default_encryption_missing",
+    title="Bucket has no default encryption configuration",
+    severity=Severity.MEDIUM,
+    rationale="AWS applies SSE-S3 to new buckets since 2023, but older buckets and emulators may have none; "
+    "objects would then be stored unencrypted. (FSBP S3.4, since retired for that reason.)",
+    controls=["FSBP:S3.4"],
+    remediation_id="s3.put_default_encryption",
+    requires=["encryption"],
+)
+PHASE = 50
+
+
+def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+    enc = snapshot.config.encryption.value
+    return failed(encryption=None) if enc is None else passed(encryption=enc.to_json_dict())
+
+
+def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+    return put_default_encryption(state)

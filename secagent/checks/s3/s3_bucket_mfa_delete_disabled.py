@@ -1,0 +1,49 @@
+"""MFA delete is not enabled on the bucket's versioning."""
+
+from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.models.findings import CheckMeta, Finding, Severity
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Snapshot
+
+META = CheckMeta(
+    id="s3_bucket_mfa_delete_disabled",
+    title="Bucket MFA delete is not enabled",
+    severity=Severity.LOW,
+    rationale="MFA delete requires the root user's MFA code to delete object versions or change versioning, "
+    "a last line of defence against a stolen key wiping history.",
+    controls=["FSBP:S3.20", "CIS-3.0:2.1.2"],
+    remediation_id="s3.enable_mfa_delete",
+    requires=["versioning"],
+)
+PHASE = 65  # needs versioning enabled first
+MFA_PLACEHOLDER = "<root-mfa-device-arn> <current-mfa-code>"
+
+
+def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+    v = snapshot.config.versioning.value
+    mfa = v.mfa_delete if v else None
+    return (
+        passed(mfaDelete=mfa)
+        if mfa == "Enabled"
+        else failed(mfaDelete=mfa, versioning=v.status if v else None)
+    )
+
+
+def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+    def versioning(mfa_delete: str) -> dict[str, str]:
+        return {"Status": "Enabled", "MFADelete": mfa_delete}
+
+    return Draft(
+        title="Enable MFA delete (root credentials and MFA code required)",
+        api_call=state.s3(
+            "PutBucketVersioning", VersioningConfiguration=versioning("Enabled"), MFA=MFA_PLACEHOLDER
+        ),
+        risk="Deleting versions or changing versioning then needs the root user's MFA; lifecycle expiry of "
+        "versions is not possible while it is on.",
+        reversible=True,
+        rollback=state.s3(
+            "PutBucketVersioning", VersioningConfiguration=versioning("Disabled"), MFA=MFA_PLACEHOLDER
+        ),
+        previous_config={"MFADelete": finding.evidence.get("mfaDelete")},
+        manual_inputs=["MFA: root user's MFA device ARN and a current code; run as root, not through Apply"],
+    )

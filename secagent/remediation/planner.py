@@ -1,0 +1,56 @@
+"""Turn FAIL findings into an ordered list of plans that is safe to apply top to bottom."""
+
+from secagent.checks.base import PlanningState
+from secagent.checks.registry import registry
+from secagent.models.findings import AnalysisResult, Finding, Status
+from secagent.models.plans import Plan, RemediationPlanSet
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Snapshot
+from secagent.remediation.cli import cli_command
+
+
+def plan_remediations(
+    snapshot: Snapshot,
+    analysis: AnalysisResult | list[Finding],
+    settings: AgentSettings | None = None,
+) -> RemediationPlanSet:
+    """One plan per fix, ordered by phase (e.g. Block Public Access first, ACL grants
+    removed before ownership controls disable ACLs), then by check id."""
+    findings = analysis.findings if isinstance(analysis, AnalysisResult) else analysis
+    checks = registry()
+    failing = [f for f in findings if f.status is Status.FAIL and f.check_id in checks]
+    failing.sort(key=lambda f: (checks[f.check_id].phase, f.check_id))
+    state = PlanningState.start(snapshot, settings or AgentSettings())
+    plans: list[Plan] = []
+    unplanned: list[str] = []
+    for finding in failing:
+        check = checks[finding.check_id]
+        draft = check.remediate(state, finding) if check.remediate else None
+        if draft is None:
+            # Already fixed by an earlier plan of the same remediation (e.g. one ACL rewrite for read+write)?
+            same = next((p for p in plans if p.remediation_id == check.meta.remediation_id), None)
+            if same is not None:
+                same.check_ids.append(finding.check_id)
+            else:
+                unplanned.append(finding.check_id)
+            continue
+        order = len(plans) + 1
+        plans.append(
+            Plan(
+                plan_id=f"{order:02d}-{check.meta.remediation_id}",
+                order=order,
+                check_ids=[finding.check_id],
+                remediation_id=check.meta.remediation_id,
+                title=draft.title,
+                resource_id=snapshot.bucket,
+                api_call=draft.api_call,
+                cli_command=cli_command(draft.api_call),
+                risk=draft.risk,
+                reversible=draft.reversible,
+                rollback=draft.rollback,
+                rollback_cli_command=cli_command(draft.rollback) if draft.rollback else None,
+                previous_config=draft.previous_config,
+                manual_inputs=draft.manual_inputs,
+            )
+        )
+    return RemediationPlanSet(resource_id=snapshot.bucket, plans=plans, unplanned=unplanned)

@@ -1,0 +1,322 @@
+"""Policy engine: when is a bucket policy public, cross-account, TLS-enforcing."""
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from secagent.checks.policy import analyze_policy
+
+B = "data-bucket"
+OBJ = f"arn:aws:s3:::{B}/*"
+BKT = f"arn:aws:s3:::{B}"
+OWNER = "111122223333"
+
+
+def allow(
+    principal: Any = "*", action: Any = "s3:GetObject", resource: Any = OBJ, **extra: Any
+) -> dict[str, Any]:
+    return {"Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource, **extra}
+
+
+def deny(
+    principal: Any = "*", action: Any = "s3:*", resource: Any = (BKT, OBJ), **extra: Any
+) -> dict[str, Any]:
+    return {"Effect": "Deny", "Principal": principal, "Action": action, "Resource": list(resource), **extra}
+
+
+def pol(*stmts: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(stmts)}
+
+
+# (case id, policy, public read, public write)
+PUBLIC_CASES: list[tuple[str, dict[str, Any] | None, bool, bool]] = [
+    ("no-policy", None, False, False),
+    ("empty-statements", pol(), False, False),
+    ("star-principal-get", pol(allow()), True, False),
+    ("aws-star-principal", pol(allow({"AWS": "*"})), True, False),
+    ("aws-star-in-list", pol(allow({"AWS": [f"arn:aws:iam::{OWNER}:root", "*"]})), True, False),
+    ("single-statement-not-list", {"Version": "2012-10-17", "Statement": allow()}, True, False),
+    ("account-arn-principal", pol(allow({"AWS": f"arn:aws:iam::{OWNER}:root"})), False, False),
+    ("account-id-principal", pol(allow({"AWS": OWNER})), False, False),
+    ("service-principal", pol(allow({"Service": "logging.s3.amazonaws.com"}, "s3:PutObject")), False, False),
+    ("wildcard-account-arn", pol(allow({"AWS": "arn:aws:iam::*:root"})), True, False),
+    (
+        "not-principal-allow",
+        {"Statement": [{**allow(), "NotPrincipal": {"AWS": OWNER}, "Principal": None}]},
+        True,
+        False,
+    ),
+    ("action-star", pol(allow(action="*")), True, True),
+    ("action-s3-star", pol(allow(action="s3:*")), True, True),
+    ("action-get-star", pol(allow(action="s3:Get*")), True, False),
+    ("action-put-object", pol(allow(action="s3:PutObject")), False, True),
+    ("action-list-mixed-case", pol(allow(action=["S3:getobject", "s3:putobject"])), True, True),
+    (
+        "not-action-allow",
+        {"Statement": [{"Effect": "Allow", "Principal": "*", "NotAction": "s3:Delete*", "Resource": OBJ}]},
+        True,
+        True,
+    ),
+    ("deny-statement-only", pol(deny()), False, False),
+    ("deny-cancels-allow", pol(allow(), deny()), False, False),
+    (
+        "deny-star-action-star-resource",
+        pol(allow(action="s3:*"), deny(action="*", resource=["*"])),
+        False,
+        False,
+    ),
+    (
+        "deny-covers-only-writes",
+        pol(allow(action="s3:*"), deny(action=["s3:Put*", "s3:Delete*"])),
+        True,
+        True,
+    ),
+    ("deny-other-resource-no-cancel", pol(allow(), deny(resource=["arn:aws:s3:::other/*"])), True, False),
+    ("deny-to-one-account-no-cancel", pol(allow(), deny(principal={"AWS": OWNER})), True, False),
+    (
+        "deny-secure-transport-no-cancel",
+        pol(allow(), deny(Condition={"Bool": {"aws:SecureTransport": "false"}})),
+        True,
+        False,
+    ),
+    (
+        "deny-outside-ip-restricts",
+        pol(allow(), deny(Condition={"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}})),
+        False,
+        False,
+    ),
+    (
+        "deny-outside-vpce-ifexists-restricts",
+        pol(allow(), deny(Condition={"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-1"}})),
+        False,
+        False,
+    ),
+    (
+        "deny-not-principal-no-cancel",
+        pol(allow(), {**deny(), "NotPrincipal": {"AWS": OWNER}, "Principal": None}),
+        True,
+        False,
+    ),
+    (
+        "cond-source-ip",
+        pol(allow(Condition={"IpAddress": {"aws:SourceIp": ["198.51.100.0/24"]}})),
+        False,
+        False,
+    ),
+    ("cond-source-ip-any", pol(allow(Condition={"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})), True, False),
+    (
+        "cond-source-ip-wider-than-8",
+        pol(allow(Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/7"}})),
+        True,
+        False,
+    ),
+    ("cond-source-vpc", pol(allow(Condition={"StringEquals": {"aws:SourceVpc": "vpc-1234"}})), False, False),
+    (
+        "cond-source-vpce",
+        pol(allow(Condition={"StringEquals": {"aws:SourceVpce": "vpce-1234"}})),
+        False,
+        False,
+    ),
+    (
+        "cond-principal-org-id",
+        pol(allow(Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
+        False,
+        False,
+    ),
+    (
+        "cond-principal-org-id-wildcard",
+        pol(allow(Condition={"StringLike": {"aws:PrincipalOrgID": "o-*"}})),
+        True,
+        False,
+    ),
+    (
+        "cond-principal-account",
+        pol(allow(Condition={"StringEquals": {"aws:PrincipalAccount": OWNER}})),
+        False,
+        False,
+    ),
+    (
+        "cond-source-account",
+        pol(allow(Condition={"StringEquals": {"aws:SourceAccount": OWNER}})),
+        False,
+        False,
+    ),
+    (
+        "cond-source-arn",
+        pol(
+            allow(
+                Condition={"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::111122223333:distribution/E1"}}
+            )
+        ),
+        False,
+        False,
+    ),
+    (
+        "cond-key-case-insensitive",
+        pol(allow(Condition={"StringEquals": {"AWS:SOURCEVPCE": "vpce-1"}})),
+        False,
+        False,
+    ),
+    (
+        "cond-referer-is-not-a-restriction",
+        pol(allow(Condition={"StringLike": {"aws:Referer": "https://example.com/*"}})),
+        True,
+        False,
+    ),
+    (
+        "cond-user-agent-is-not-a-restriction",
+        pol(allow(Condition={"StringEquals": {"aws:UserAgent": "curl"}})),
+        True,
+        False,
+    ),
+    (
+        "cond-secure-transport-is-not-a-restriction",
+        pol(allow(Condition={"Bool": {"aws:SecureTransport": "true"}})),
+        True,
+        False,
+    ),
+    (
+        "cond-negated-org-is-not-a-restriction",
+        pol(allow(Condition={"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}})),
+        True,
+        False,
+    ),
+    (
+        "cond-ifexists-is-not-a-restriction",
+        pol(allow(Condition={"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}})),
+        True,
+        False,
+    ),
+    (
+        "cond-forallvalues-is-not-a-restriction",
+        pol(allow(Condition={"ForAllValues:StringEquals": {"aws:SourceVpce": ["vpce-1"]}})),
+        True,
+        False,
+    ),
+    (
+        "cond-mixed-anded-restricts",
+        pol(
+            allow(
+                Condition={
+                    "Bool": {"aws:SecureTransport": "true"},
+                    "StringEquals": {"aws:SourceVpc": "vpc-9"},
+                }
+            )
+        ),
+        False,
+        False,
+    ),
+    (
+        "two-statements-one-public",
+        pol(allow({"AWS": OWNER}, "s3:*"), allow(action="s3:ListBucket", resource=BKT)),
+        True,
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "policy", "read", "write"), PUBLIC_CASES, ids=[c[0] for c in PUBLIC_CASES])
+def test_policy_public_cases_classified(
+    case: str, policy: dict[str, Any] | None, read: bool, write: bool
+) -> None:
+    # Given a bucket policy / When analysed / Then public read and write are as expected
+    report = analyze_policy(policy, B, OWNER)
+    assert (report.public_read, report.public_write) == (read, write), case
+    assert report.is_public == (read or write)
+
+
+def test_policy_public_statement_reports_index_sid_and_actions() -> None:
+    report = analyze_policy(pol(allow({"AWS": OWNER}), {**allow(action="s3:Get*"), "Sid": "Open"}), B, OWNER)
+    [public] = report.public
+    assert (public.index, public.sid) == (1, "Open")
+    assert "s3:GetObject" in public.actions and "s3:PutObject" not in public.actions
+
+
+@pytest.mark.parametrize(
+    ("principal", "trusted", "expected"),
+    [
+        ({"AWS": "arn:aws:iam::444455556666:root"}, frozenset(), ("444455556666",)),
+        (
+            {"AWS": ["arn:aws:iam::444455556666:role/r", "777788889999"]},
+            frozenset(),
+            ("444455556666", "777788889999"),
+        ),
+        ({"AWS": "arn:aws:iam::444455556666:root"}, frozenset({"444455556666"}), ()),
+        ({"AWS": f"arn:aws:iam::{OWNER}:role/admin"}, frozenset(), ()),
+        ({"AWS": "arn:aws:sts::444455556666:assumed-role/r/s"}, frozenset(), ("444455556666",)),
+        ({"Service": "cloudfront.amazonaws.com"}, frozenset(), ()),
+        ("*", frozenset(), ()),
+    ],
+)
+def test_policy_cross_account_grants_outside_allow_list_reported(
+    principal: Any, trusted: frozenset[str], expected: tuple[str, ...]
+) -> None:
+    report = analyze_policy(pol(allow(principal)), B, OWNER, trusted)
+    found = tuple(a for g in report.cross_account for a in g.accounts)
+    assert found == expected
+
+
+def test_policy_cross_account_deny_is_not_a_grant() -> None:
+    assert analyze_policy(pol(deny({"AWS": "444455556666"})), B, OWNER).cross_account == []
+
+
+TLS = {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize(
+    ("policy", "enforced"),
+    [
+        (pol(deny(Condition=TLS)), True),
+        (pol(deny({"AWS": "*"}, "*", ["*"], Condition={"Bool": {"aws:SecureTransport": False}})), True),
+        (pol(deny(resource=[OBJ], Condition=TLS)), False),  # bucket-level calls still allowed over HTTP
+        (pol(deny(action="s3:GetObject", Condition=TLS)), False),
+        (pol(deny({"AWS": OWNER}, Condition=TLS)), False),
+        (pol(allow(Condition=TLS)), False),
+        (pol(deny(Condition={"Bool": {"aws:SecureTransport": "true"}})), False),
+        (pol(deny(Condition={**TLS, "StringEquals": {"aws:SourceVpc": "vpc-1"}})), False),
+        (None, False),
+    ],
+)
+def test_policy_tls_only_deny_detected(policy: dict[str, Any] | None, enforced: bool) -> None:
+    assert analyze_policy(policy, B, OWNER).tls_enforced is enforced
+
+
+# --- property: a policy with no Allow is never public -------------------------------------------
+
+_principal = st.one_of(
+    st.just("*"),
+    st.fixed_dictionaries(
+        {"AWS": st.one_of(st.just("*"), st.lists(st.sampled_from(["*", OWNER, "444455556666"])))}
+    ),
+)
+_action = st.one_of(
+    st.sampled_from(["*", "s3:*", "s3:Get*", "s3:PutObject", "s3:ListBucket"]),
+    st.lists(st.sampled_from(["s3:GetObject", "s3:Delete*", "iam:*"]), min_size=1),
+)
+_condition = st.one_of(
+    st.none(),
+    st.just({"Bool": {"aws:SecureTransport": "false"}}),
+    st.just({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}),
+)
+
+
+@st.composite
+def _non_allow_statement(draw: st.DrawFn) -> dict[str, Any]:
+    stmt: dict[str, Any] = {
+        "Effect": draw(st.sampled_from(["Deny", "deny", "DENY", "Audit", ""])),
+        draw(st.sampled_from(["Principal", "NotPrincipal"])): draw(_principal),
+        draw(st.sampled_from(["Action", "NotAction"])): draw(_action),
+        "Resource": draw(st.sampled_from(["*", OBJ, [BKT, OBJ]])),
+    }
+    if (cond := draw(_condition)) is not None:
+        stmt["Condition"] = cond
+    return stmt
+
+
+@given(st.lists(_non_allow_statement(), max_size=6))
+def test_policy_without_allow_is_never_public(stmts: list[dict[str, Any]]) -> None:
+    report = analyze_policy(pol(*stmts), B, OWNER)
+    assert not report.is_public
+    assert report.cross_account == []
