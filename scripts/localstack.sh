@@ -8,15 +8,18 @@ cd "$(dirname "$0")/.."
 STATE_DIR=${LOCALSTACK_STATE_DIR:-$PWD/.localstack}
 PID_FILE=$STATE_DIR/localstack.pid
 LOG_FILE=$STATE_DIR/logs/localstack.log
-ENDPOINT=http://127.0.0.1:4566
+PORT=${LOCALSTACK_PORT:-4566}
+ENDPOINT=http://127.0.0.1:$PORT
 HEALTH=$ENDPOINT/_localstack/health
 START_TIMEOUT=${LOCALSTACK_START_TIMEOUT:-120}
 
+# Running and not a zombie (an orphan's exit is reaped by an init that may never do it).
+alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"; }
 healthy() { curl -fsS --max-time 2 "$HEALTH" >/dev/null 2>&1; }
 our_pid() {
   [ -f "$PID_FILE" ] || return 1
   local pid; pid=$(cat "$PID_FILE")
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
+  alive "$pid" && echo "$pid"
 }
 
 up() {
@@ -32,7 +35,7 @@ up() {
     : >"$LOG_FILE"
     # GATEWAY_SERVER=hypercorn: the default (twisted) server ignores the 127.0.0.1 in
     # GATEWAY_LISTEN and listens on every interface.
-    env GATEWAY_LISTEN=127.0.0.1:4566 \
+    env GATEWAY_LISTEN=127.0.0.1:$PORT \
         GATEWAY_SERVER=hypercorn \
         LOCALSTACK_VOLUME_DIR="$STATE_DIR/volume" \
         FILESYSTEM_ROOT="$STATE_DIR/filesystem" \
@@ -68,9 +71,11 @@ down() {
     rm -f "$PID_FILE"; echo "No LocalStack started by this project is running."; return 0
   fi
   kill -TERM "$pid"
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "LocalStack (pid $pid) did not stop in 30s; killing it."; kill -KILL "$pid" 2>/dev/null || true
+  # Its shutdown can wait up to a minute on in-flight internal calls; Lambda processes end either
+  # way (the executor stops them, or they see LocalStack's death on their lifeline pipe).
+  for _ in $(seq 1 40); do alive "$pid" || break; sleep 0.5; done
+  if alive "$pid"; then
+    echo "LocalStack (pid $pid) did not stop in 20s; killing it."; kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$PID_FILE"
   echo "LocalStack (pid $pid) stopped."

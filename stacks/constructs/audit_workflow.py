@@ -26,6 +26,8 @@ class AuditWorkflow(Construct):
     ) -> None:
         """`functions` maps an ASL substitution name (e.g. DiscoverFunctionArn) to the function it names."""
         super().__init__(scope, construct_id)
+        self.definition_path = STATEMACHINE_DIR / definition_file
+        self.substitution_names = sorted([*functions, *(substitutions or {})])
         log_group = logs.LogGroup(
             self, "ExecutionLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
         )
@@ -33,7 +35,7 @@ class AuditWorkflow(Construct):
             self,
             "StateMachine",
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_file(str(STATEMACHINE_DIR / definition_file)),
+            definition_body=sfn.DefinitionBody.from_file(str(self.definition_path)),
             definition_substitutions={
                 **{name: fn.function_arn for name, fn in functions.items()},
                 **(substitutions or {}),

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make test`: starts LocalStack if none is running, deploys the stack, runs every test once
+# (unit, infrastructure, integration on the deployed stack), and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started_localstack=no
+if ! scripts/localstack.sh status >/dev/null 2>&1; then
+  started_localstack=yes
+fi
+cleanup() {
+  if [ "$started_localstack" = yes ]; then scripts/localstack.sh down; fi
+}
+trap cleanup EXIT
+
+scripts/localstack.sh up
+scripts/deploy.sh
+# One pytest run, so its closing line counts every test.
+.venv/bin/python -m pytest tests "$@"
