@@ -2,7 +2,8 @@
 
 import platform
 
-from aws_lambda_powertools import Logger, __version__ as powertools_version
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools import __version__ as powertools_version
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()

@@ -58,7 +58,7 @@ SETUPS: dict[str, Callable[[Any], None]] = {
     ),
     "s3_bucket_policy_cross_account": lambda s3: s3.put_bucket_policy(
         Bucket=BUCKET,
-        Policy=_policy(KEEP, {**KEEP, "Sid": "Partner", "Principal": {"AWS": f"arn:aws:iam::{PARTNER}:root"}}),
+        Policy=_policy(KEEP, {**KEEP, "Sid": "Partner", "Principal": {"AWS": f"arn:aws:iam::{PARTNER}:root"}}),  # noqa: E501
     ),
     "s3_bucket_website_enabled": lambda s3: s3.put_bucket_website(
         Bucket=BUCKET, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}

@@ -1,0 +1,22 @@
+"""Discover Lambda: {"auditId", "resource": {"type": "AWS::S3::Bucket", "id": bucket}} -> Snapshot JSON."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lambdas.events import DiscoverEvent, parse
+from lambdas.observability import logger, metrics, tracer
+from secagent.discovery import discover_bucket
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = parse(DiscoverEvent, event)
+    logger.append_keys(audit_id=request.audit_id, bucket=request.resource.id)
+    snapshot = discover_bucket(request.resource.id)
+    unknown = [f for f, p in snapshot.config if not p.known]
+    metrics.add_metric(name="UnknownFields", unit=MetricUnit.Count, value=len(unknown))
+    logger.info("discovered", extra={"unknownFields": unknown, "durationMs": snapshot.read_by.duration_ms})
+    return snapshot.to_json_dict()

@@ -1,0 +1,43 @@
+"""Typed event models of the three handlers (camelCase, unknown keys ignored)."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from secagent.models import Finding, InvalidInput, Snapshot
+
+
+class EventModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class Resource(EventModel):
+    type: Literal["AWS::S3::Bucket"]
+    id: str
+
+
+class DiscoverEvent(EventModel):
+    audit_id: str
+    resource: Resource
+
+
+class AnalyzeEvent(EventModel):
+    audit_id: str
+    snapshot: Snapshot
+
+
+class RemediateEvent(EventModel):
+    audit_id: str
+    snapshot: Snapshot
+    findings: list[Finding]
+
+
+def parse[M: EventModel](model: type[M], event: Any) -> M:
+    """Validate the event; a malformed one is InvalidInput (Lambda errorType), never retried."""
+    try:
+        return model.model_validate(event)
+    except ValidationError as err:
+        raise InvalidInput(
+            f"invalid {model.__name__}: {err.errors(include_url=False, include_input=False)}"
+        ) from err
