@@ -107,6 +107,8 @@ def analyze(
         snapshot_read_at=snapshot.read_at.isoformat(),
         checks_run=len(checks),
         findings=findings,
-        summary=Summary(pass_=counts[Status.PASS], fail=counts[Status.FAIL], unknown=counts[Status.UNKNOWN]),
+        summary=Summary.model_validate(
+            {"pass": counts[Status.PASS], "fail": counts[Status.FAIL], "unknown": counts[Status.UNKNOWN]}
+        ),
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )

@@ -1,5 +1,13 @@
 from secagent.models.errors import AccessDenied, InvalidInput, ResourceNotFound, SecAgentError, TransientError
-from secagent.models.findings import AnalysisResult, CheckMeta, CheckResult, Finding, Severity, Status, Summary
+from secagent.models.findings import (
+    AnalysisResult,
+    CheckMeta,
+    CheckResult,
+    Finding,
+    Severity,
+    Status,
+    Summary,
+)
 from secagent.models.plans import ApiCall, Plan, RemediationPlanSet
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import (

@@ -15,7 +15,7 @@ class UnsafePolicyEdit(ValueError):
 def _with_statements(policy: dict[str, Any] | None, stmts: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not stmts:
         return None
-    base = copy.deepcopy(policy) if policy else {"Version": "2012-10-17"}
+    base: dict[str, Any] = copy.deepcopy(policy) if policy else {"Version": "2012-10-17"}
     base.setdefault("Version", "2012-10-17")
     base["Statement"] = stmts
     return base
