@@ -1,4 +1,4 @@
-"""The README's main job (walking skeleton): run the deployed state machine on LocalStack, print its result."""
+"""The README's main job (walking skeleton): run the deployed state machine on LocalStack, print it."""
 
 from __future__ import annotations
 

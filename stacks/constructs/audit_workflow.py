@@ -29,7 +29,10 @@ class AuditWorkflow(Construct):
         self.definition_path = STATEMACHINE_DIR / definition_file
         self.substitution_names = sorted([*functions, *(substitutions or {})])
         log_group = logs.LogGroup(
-            self, "ExecutionLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "ExecutionLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.state_machine = sfn.StateMachine(
             self,

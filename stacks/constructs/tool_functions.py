@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER_DIR = ROOT / ".build" / "layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 # The layer is built on the host for its architecture (see Makefile), so the functions match it.
-ARCHITECTURE = lambda_.Architecture.ARM_64 if platform.machine() in ("aarch64", "arm64") else lambda_.Architecture.X86_64
+ARCHITECTURE = (
+    lambda_.Architecture.ARM_64 if platform.machine() in ("aarch64", "arm64") else lambda_.Architecture.X86_64
+)
 
 
 class ToolFunctions(Construct):
@@ -24,13 +26,23 @@ class ToolFunctions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, service_name: str) -> None:
         super().__init__(scope, construct_id)
         if not (LAYER_DIR / "python").is_dir():
-            raise FileNotFoundError(f"{LAYER_DIR} is missing: run `make bootstrap` to build the dependencies layer")
+            raise FileNotFoundError(
+                f"{LAYER_DIR} is missing: run `make bootstrap` to build the dependencies layer"
+            )
         self._service_name = service_name
         # Only the product's code goes into the asset; everything else in the repo is excluded.
         self.code = lambda_.Code.from_asset(
             str(ROOT),
             ignore_mode=IgnoreMode.GLOB,
-            exclude=["*", "!lambdas", "!lambdas/**", "!secagent", "!secagent/**", "**/__pycache__", "**/*.pyc"],
+            exclude=[
+                "*",
+                "!lambdas",
+                "!lambdas/**",
+                "!secagent",
+                "!secagent/**",
+                "**/__pycache__",
+                "**/*.pyc",
+            ],
         )
         self.layer = lambda_.LayerVersion(
             self,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import time
+import urllib.request
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import urllib.request
 
 from scripts.localstack_client import ENDPOINT, client, stack_outputs
 

@@ -162,7 +162,9 @@ def handler(event, context):
     try:
         # When it runs
         arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
-        result = wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, 30)
+        result = wait_for(
+            lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, 30
+        )
         # Then the error name matched: one retry, then the Catch
         assert result["status"] == "SUCCEEDED"
         assert json.loads(result["output"])["error"]["Error"] == "TransientError"

@@ -13,8 +13,12 @@ def test_skeleton_execution_succeeds_with_lambda_output(aws, outputs):
     sfn = aws("stepfunctions")
     payload = {"resource": {"type": "AWS::S3::Bucket", "id": f"bucket-{uuid.uuid4().hex[:8]}"}}
     # When an execution starts
-    arn = sfn.start_execution(stateMachineArn=outputs["StateMachineArn"], input=json.dumps(payload))["executionArn"]
-    result = wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, 60)
+    arn = sfn.start_execution(stateMachineArn=outputs["StateMachineArn"], input=json.dumps(payload))[
+        "executionArn"
+    ]
+    result = wait_for(
+        lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, 60
+    )
     # Then it succeeded with the function's output: its input echoed, run by Python 3.13 with the layer
     assert result["status"] == "SUCCEEDED", result
     output = json.loads(result["output"])

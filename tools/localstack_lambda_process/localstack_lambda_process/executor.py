@@ -19,6 +19,7 @@ Configuration (environment of the LocalStack process):
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -45,7 +46,6 @@ LOG = logging.getLogger(__name__)
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 LOG_TAIL_LINES = 2000
 LOG_GRACE_SECONDS = 2.0
-STOP_GRACE_SECONDS = 2.0
 
 
 def _log_dir() -> Path:
@@ -108,31 +108,23 @@ class _Worker:
         with self._message_ready:
             while not self._messages:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._message_ready.wait(remaining):
-                    if not self._messages:
-                        return None
+                if remaining <= 0:
+                    return None
+                self._message_ready.wait(remaining)
             return self._messages.popleft()
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def kill(self) -> None:
+        """Ends the process group at once, as Lambda ends a timed-out or retired sandbox."""
         if self.alive():
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(STOP_GRACE_SECONDS)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process.wait()
         for stream in (self._to_worker, self._from_worker):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
         os.close(self._lifeline_w)
 
 
@@ -218,10 +210,8 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
                 self._on_line(f"{_utc_now()} {request_id} Task timed out after {timeout:.2f} seconds")
                 self._on_line(f"END RequestId: {request_id}")
                 self._on_line(f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms")
-                error = {
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds",
-                }
+                message_text = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+                error = {"errorType": "Sandbox.Timedout", "errorMessage": message_text}
                 return self._result(request_id, json.dumps(error), is_error=True)
             if message["type"] == "exit":
                 worker.kill()
@@ -264,7 +254,10 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         for layer in self.function_version.config.layers:
             if layer.code:
                 opt = layer.code.get_unzipped_code_location()
-                path += [str(opt / "python"), str(opt / "python" / "lib" / f"python{version}" / "site-packages")]
+                path += [
+                    str(opt / "python"),
+                    str(opt / "python" / "lib" / f"python{version}" / "site-packages"),
+                ]
         if deps := os.environ.get("LAMBDA_PROCESS_RUNTIME_DEPS"):
             path.append(deps)
         return path
@@ -294,10 +287,9 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
 
     def _on_line(self, line: str) -> None:
         self._tail.append(line)
-        try:
+        # ValueError: the file was closed by stop() while the last lines drained.
+        with contextlib.suppress(ValueError):
             self._log_file.write(f"[{self.id[:8]}] {line}\n")
-        except ValueError:  # the file was closed by stop() while the last lines drained
-            pass
         current = self._current
         if current is not None:
             current.append(line)
