@@ -9,6 +9,7 @@ from secagent.models.findings import (
     Summary,
 )
 from secagent.models.plans import ApiCall, Plan, RemediationPlanSet
+from secagent.models.report import ReportStep, StepError, StepRecord
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import (
     SNAPSHOT_SCHEMA_VERSION,
@@ -48,6 +49,7 @@ __all__ = [
     "PublicAccessBlock",
     "ReadBy",
     "RemediationPlanSet",
+    "ReportStep",
     "ResourceNotFound",
     "ResourceRef",
     "S3BucketConfig",
@@ -55,6 +57,8 @@ __all__ = [
     "Severity",
     "Snapshot",
     "Status",
+    "StepError",
+    "StepRecord",
     "Summary",
     "TransientError",
     "Versioning",

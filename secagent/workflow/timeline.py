@@ -1,0 +1,109 @@
+"""Per-state timeline of a Step Functions execution, from its history (pure functions).
+
+``events`` is the ``events`` list of ``get_execution_history`` (all pages, oldest first).
+States are tracked with a stack of open (entered, not exited) states so that task events
+land in the innermost open state; Map/Parallel iterations are not told apart.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from secagent.models.report import StepError, StepRecord
+
+HistoryEvent = Mapping[str, Any]
+
+_SCHEDULED = {"TaskScheduled", "LambdaFunctionScheduled"}
+_SUCCEEDED = {"TaskSucceeded", "LambdaFunctionSucceeded"}
+# A failed attempt of the task; the state may still retry or catch it.
+_ATTEMPT_FAILED = {
+    "TaskFailed",
+    "TaskTimedOut",
+    "TaskStartFailed",
+    "TaskSubmitFailed",
+    "LambdaFunctionFailed",
+    "LambdaFunctionTimedOut",
+    "LambdaFunctionStartFailed",
+    "LambdaFunctionScheduleFailed",
+}
+# The execution ended while a state was open: that state failed.
+_EXECUTION_ENDED_BADLY = {"ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
+_EXECUTION_ENDED = _EXECUTION_ENDED_BADLY | {"ExecutionSucceeded"}
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """boto3 gives datetimes; JSON fixtures and the CLI give ISO strings. Normalise to UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:  # Step Functions times are UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _details(event: HistoryEvent) -> Mapping[str, Any]:
+    kind = event["type"]
+    return event.get(kind[0].lower() + kind[1:] + "EventDetails") or {}
+
+
+def _error(event: HistoryEvent) -> StepError:
+    details = _details(event)
+    return StepError(error=details.get("error"), cause=details.get("cause"))
+
+
+def _walk(events: Iterable[HistoryEvent]) -> tuple[list[StepRecord], list[StepRecord], bool]:
+    """Return (all steps in entry order, steps still open at the end, execution ended?)."""
+    steps: list[StepRecord] = []
+    open_: list[StepRecord] = []
+    last_attempt_failed: dict[int, bool] = {}  # id(step) -> did its latest attempt fail
+    ended = False
+    for event in events:
+        kind: str = event.get("type", "")
+        at = _timestamp(event.get("timestamp"))
+        if kind.endswith("StateEntered"):
+            name = (event.get("stateEnteredEventDetails") or {}).get("name", "")
+            step = StepRecord(name=name, type=kind.removesuffix("StateEntered"), status="running", started=at)
+            steps.append(step)
+            open_.append(step)
+        elif kind.endswith("StateExited"):
+            name = (event.get("stateExitedEventDetails") or {}).get("name", "")
+            idx = next((i for i in range(len(open_) - 1, -1, -1) if open_[i].name == name), None)
+            if idx is None:
+                continue  # history page started mid-state; nothing to close
+            step = open_.pop(idx)
+            # Exited after a failed attempt = the failure was caught by a Catch.
+            step.status = "failed" if last_attempt_failed.get(id(step)) else "succeeded"
+            step.ended = at
+        elif kind in _EXECUTION_ENDED:
+            ended = True
+            if kind in _EXECUTION_ENDED_BADLY:
+                for step in open_:
+                    step.status = "failed"
+                    step.ended = at
+                if open_:
+                    open_[-1].error = _error(event)
+            open_.clear()
+        elif open_:
+            step = open_[-1]
+            if kind in _SCHEDULED:
+                step.attempts += 1
+            elif kind in _SUCCEEDED:
+                last_attempt_failed[id(step)] = False
+            elif kind in _ATTEMPT_FAILED:
+                last_attempt_failed[id(step)] = True
+                step.error = _error(event)
+                step.status = "retrying"  # until the state exits (caught) or the execution fails
+    return steps, open_, ended
+
+
+def build_timeline(events: Iterable[HistoryEvent], *, include_all: bool = False) -> list[StepRecord]:
+    """One record per state entry, oldest first; only Task states unless ``include_all``."""
+    steps, _, _ = _walk(events)
+    return steps if include_all else [s for s in steps if s.type == "Task"]
+
+
+def current_step(events: Iterable[HistoryEvent]) -> str | None:
+    """Name of the innermost state entered and not yet exited; None once the execution ended."""
+    _, open_, ended = _walk(events)
+    return None if ended or not open_ else open_[-1].name
