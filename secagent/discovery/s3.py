@@ -85,6 +85,10 @@ def _status(err: ClientError) -> int:
 # An emulator (LocalStack) answers APIs it lacks with 501 NotImplemented: that is missing
 # evidence for one field, not an outage, so it must not trigger retries.
 UNSUPPORTED = frozenset({"NotImplemented", "NotImplementedException"})
+# Evidence the analysis can do without (it decides "is this policy public" itself): an error
+# reading it, even a 5xx, leaves the field unknown instead of failing the whole Discover.
+# LocalStack answers GetBucketPolicyStatus with 500 InternalFailure.
+SUPPLEMENTARY = frozenset({"policy_status_is_public"})
 
 
 def _raise_if_fatal(err: ClientError, bucket: str, operation: str) -> None:
@@ -201,7 +205,8 @@ def _probe(field: str, reader: Callable[[], Any], bucket: str) -> Probe[Any]:
         code = _code(err)
         if code in NOT_CONFIGURED:
             return Probe(value=None)
-        _raise_if_fatal(err, bucket, field)
+        if field not in SUPPLEMENTARY or code in MISSING:
+            _raise_if_fatal(err, bucket, field)
         message = err.response.get("Error", {}).get("Message", "")
         return Probe(state="unknown", reason=f"{code or _status(err)}: {message}".strip(": "))
     except (ConnectionError, HTTPClientError) as err:

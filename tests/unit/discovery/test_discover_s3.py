@@ -251,6 +251,20 @@ def test_discover_unimplemented_api_marks_field_unknown_not_transient(
     assert snap.config.policy.state == "ok"
 
 
+def test_discover_policy_status_server_error_marks_field_unknown_not_transient(
+    session: boto3.Session, bare_bucket: str
+) -> None:
+    # Given GetBucketPolicyStatus failing with a 5xx (LocalStack: 500 InternalFailure)
+    clients, hits = failing_clients(session, {"s3.GetBucketPolicyStatus": (500, "InternalFailure")})
+    # When the bucket is discovered
+    snap = discover_bucket(bare_bucket, session, clients=clients)
+    # Then only that supplementary field is unknown; the audit is not failed or retried for it
+    assert hits == ["s3.GetBucketPolicyStatus"]
+    assert snap.config.policy_status_is_public.state == "unknown"
+    assert "InternalFailure" in (snap.config.policy_status_is_public.reason or "")
+    assert snap.config.acl.state == "ok"
+
+
 def test_discover_sts_denied_marks_account_block_public_access_unknown(
     session: boto3.Session, bare_bucket: str
 ) -> None:
