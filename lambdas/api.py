@@ -1,0 +1,84 @@
+"""REST API Lambda (proxy): POST /audits, GET /audits/{auditId}, POST /audits/{auditId}/approval."""
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lambdas.observability import logger, metrics, tracer
+from secagent import api
+from secagent.aws import client_factory
+
+app = APIGatewayRestResolver()
+
+
+@cache
+def deps() -> api.Deps:
+    """Settings and clients, built on the first request (not at import: tests set the env first)."""
+    make = client_factory()
+    return api.Deps(api.ApiSettings.from_env(os.environ), make("stepfunctions", None), make("s3", None))
+
+
+def _body[M](model: api.Parsable[M]) -> M:
+    return api.parse_body(model, app.current_event.decoded_body, deps().settings)
+
+
+def _caller() -> str:
+    return api.caller_identity(app.current_event.raw_event.get("requestContext"))
+
+
+@app.post("/audits")
+def start_audit() -> tuple[dict[str, Any], int]:
+    request = _body(api.StartAuditRequest)
+    started = api.start_audit(request, _caller(), deps().sfn, deps().settings)
+    logger.info(
+        "audit started",
+        extra={"auditId": started.audit_id, "bucket": request.resource.id, "mode": request.mode},
+    )
+    metrics.add_metric(name="AuditsStarted", unit=MetricUnit.Count, value=1)
+    return started.to_json_dict(), 202
+
+
+@app.get("/audits/<auditId>")
+def get_audit(auditId: str) -> dict[str, Any]:
+    return api.get_audit(auditId, deps().sfn, deps().s3, deps().settings).to_json_dict()
+
+
+@app.post("/audits/<auditId>/approval")
+def decide(auditId: str) -> dict[str, Any]:
+    result = api.decide_approval(
+        auditId, _body(api.ApprovalRequest), _caller(), deps().sfn, deps().s3, deps().settings
+    )
+    if result.record_error:  # decision sent, but the record still holds the token until the lifecycle rule
+        logger.error(
+            "approval record not rewritten", extra={"auditId": auditId, "errorCode": result.record_error}
+        )
+    logger.info("approval decided", extra={"auditId": auditId, "decision": result.decision})
+    metrics.add_metric(name="ApprovalsDecided", unit=MetricUnit.Count, value=1)
+    return result.to_json_dict()
+
+
+@app.exception_handler(Exception)
+def on_error(exc: Exception) -> Response:
+    if isinstance(exc, NotFoundError):  # no such route or method
+        exc = api.NotFound(f"There is no route {app.current_event.http_method} {app.current_event.path}.")
+    status, body = api.error_response(exc, app.current_event.request_context.request_id)
+    if status >= 500:
+        logger.exception("request failed")
+    else:
+        logger.info(
+            "request refused", extra={"status": status, "error": body["error"], "field": body.get("field")}
+        )
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,75 @@
+"""A person's decision on pending plans: resume the waiting task, then retire its token."""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from secagent.api.audits import pending_approval
+from secagent.api.aws import describe_execution, error_code, read_json, write_json
+from secagent.api.errors import Conflict, UpstreamError
+from secagent.api.models import ApprovalRequest, ApprovalResponse
+from secagent.api.settings import ApiSettings
+
+# Step Functions' answers for a token that can no longer be used: someone decided first,
+# the approval timed out, or the execution ended.
+_STALE_TOKEN = {"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def decide_approval(
+    audit_id: str,
+    request: ApprovalRequest,
+    approver: str,
+    sfn: Any,
+    s3: Any,
+    settings: ApiSettings,
+    *,
+    now: Callable[[], datetime] = _now,
+) -> ApprovalResponse:
+    execution = describe_execution(sfn, settings.execution_arn(audit_id), audit_id)
+    if execution["status"] != "RUNNING":
+        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: it is {execution["status"]}.')
+    key = settings.approval_key(audit_id)
+    record = read_json(s3, settings.report_bucket, key)
+    if record is None:
+        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: no plans were proposed for approval.')
+    if record.get("status") != "PENDING":
+        raise Conflict(f'Audit "{audit_id}" was already decided ({record.get("decision", "unknown")}).')
+    moment = now()
+    if not pending_approval(record, moment) or not record.get("taskToken"):
+        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: the approval has expired.')
+
+    decided_at = _iso(moment)
+    decision = {
+        "decision": request.decision,
+        "comment": request.comment,
+        "approver": approver,
+        "decidedAt": decided_at,
+    }
+    try:
+        sfn.send_task_success(taskToken=record["taskToken"], output=json.dumps(decision))
+    except ClientError as err:
+        code = error_code(err)
+        if code in _STALE_TOKEN:
+            raise Conflict(f'Audit "{audit_id}" is no longer awaiting approval ({code}).') from None
+        # ``from None`` and only the code: the SDK message may quote the token.
+        raise UpstreamError(f"SendTaskSuccess failed: {code}") from None
+
+    decided = {k: v for k, v in record.items() if k != "taskToken"}
+    decided.update(status="DECIDED", decision=request.decision, decidedAt=decided_at, approver=approver)
+    try:
+        write_json(s3, settings.report_bucket, key, decided)
+    except ClientError as err:
+        # The decision already took effect; failing now would only invite a retry that gets 409.
+        return ApprovalResponse(audit_id=audit_id, decision=request.decision, record_error=error_code(err))
+    return ApprovalResponse(audit_id=audit_id, decision=request.decision)

@@ -1,0 +1,58 @@
+"""The few Step Functions and S3 reads/writes the API makes, with their errors translated."""
+
+import json
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from secagent.api.errors import NotFound, UpstreamError
+
+# Execution names: 1-80 characters; the API only ever creates UUIDs, EventBridge too.
+_AUDIT_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_MAX_HISTORY_PAGES = 20  # 20 000 events: far beyond one audit; bounds a pathological history
+
+
+def error_code(err: ClientError) -> str:
+    return err.response.get("Error", {}).get("Code", "Unknown")
+
+
+def describe_execution(sfn: Any, execution_arn: str, audit_id: str) -> dict[str, Any]:
+    """DescribeExecution; an audit id that names no execution of our state machine is NotFound."""
+    if not _AUDIT_ID.match(audit_id):
+        raise NotFound(f"There is no audit with id {json.dumps(audit_id[:100])}.")
+    try:
+        return sfn.describe_execution(executionArn=execution_arn)
+    except ClientError as err:
+        if error_code(err) in {"ExecutionDoesNotExist", "InvalidArn"}:
+            raise NotFound(f'There is no audit with id "{audit_id}".') from None
+        raise
+
+
+def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """All history events, oldest first (what timeline.current_step expects)."""
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    for _ in range(_MAX_HISTORY_PAGES):
+        page = sfn.get_execution_history(**kwargs)
+        events.extend(page.get("events", []))
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    return events
+
+
+def read_json(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+    """The object as JSON, or None when it does not exist (yet)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if error_code(err) in {"NoSuchKey", "404"}:
+            return None
+        raise UpstreamError(f"S3 GetObject {key} failed: {error_code(err)}") from None
+    data = json.loads(body)
+    return data if isinstance(data, dict) else None
+
+
+def write_json(s3: Any, bucket: str, key: str, data: dict[str, Any]) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(data).encode(), ContentType="application/json")

@@ -1,0 +1,120 @@
+"""Request and response bodies of the REST API (camelCase on the wire)."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import Field as PydanticField
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from secagent.api.settings import (
+    DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+    MAX_APPROVAL_TIMEOUT_SECONDS,
+    MIN_APPROVAL_TIMEOUT_SECONDS,
+    ApiSettings,
+)
+from secagent.discovery.names import bucket_name_problem
+from secagent.models.base import CamelModel
+
+Mode = Literal["plan", "remediate"]
+Decision = Literal["approve", "reject"]
+AuditState = Literal["RUNNING", "AWAITING_APPROVAL", "SUCCEEDED", "FAILED"]
+
+
+class RequestModel(BaseModel):
+    """Client input: camelCase only, no unknown keys, no type coercion ("60" is not 60)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=False, extra="forbid", strict=True)
+
+
+class ResourceInput(RequestModel):
+    type: Literal["AWS::S3::Bucket"]
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _bucket_name(cls, value: str) -> str:
+        problem = bucket_name_problem(value)
+        if problem:
+            shown = value if len(value) <= 70 else value[:67] + "..."
+            raise PydanticCustomError(
+                "bucket_name",
+                "{name} is not a valid S3 bucket name: {problem}",
+                {"name": f'"{shown}"', "problem": problem},
+            )
+        return value
+
+
+class StartAuditRequest(RequestModel):
+    resource: ResourceInput
+    mode: Mode = "plan"
+    approval_timeout_seconds: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS
+
+    @field_validator("approval_timeout_seconds")
+    @classmethod
+    def _bounds(cls, value: int, info: ValidationInfo) -> int:
+        settings = (info.context or {}).get("settings")
+        low = settings.min_approval_timeout_seconds if settings else MIN_APPROVAL_TIMEOUT_SECONDS
+        high = settings.max_approval_timeout_seconds if settings else MAX_APPROVAL_TIMEOUT_SECONDS
+        if not low <= value <= high:
+            raise PydanticCustomError(
+                "out_of_range", "must be between {low} and {high}", {"low": low, "high": high}
+            )
+        return value
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "StartAuditRequest":
+        """Validate with the deployment's bounds; an absent timeout takes the deployment's default."""
+        data = {"approvalTimeoutSeconds": settings.default_approval_timeout_seconds, **data}
+        return cls.model_validate(data, context={"settings": settings})
+
+
+class ApprovalRequest(RequestModel):
+    decision: Decision
+    comment: str | None = PydanticField(default=None, max_length=1000)
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "ApprovalRequest":
+        return cls.model_validate(data)
+
+
+class Links(CamelModel):
+    self: str
+    approval: str
+
+
+class StartAuditResponse(CamelModel):
+    audit_id: str
+    status: Literal["RUNNING"] = "RUNNING"
+    links: Links
+
+
+class AuditStatus(CamelModel):
+    audit_id: str
+    status: AuditState
+    current_step: str | None = None
+    resource: dict[str, Any] | None = None
+    mode: str | None = None
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    pending_plans: list[dict[str, Any]] | None = None
+    approval_expires_at: str | None = None
+    outcome: str | None = None
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    cause: str | None = None
+
+    # Always present (null when not known); the rest appear only when they apply.
+    _ALWAYS = frozenset({"auditId", "status", "currentStep", "resource", "mode", "startedAt", "stoppedAt"})
+
+    def to_json_dict(self) -> dict[str, Any]:
+        body = super().to_json_dict()
+        return {k: v for k, v in body.items() if k in self._ALWAYS or v is not None}
+
+
+class ApprovalResponse(CamelModel):
+    audit_id: str
+    decision: Decision
+    # Not on the wire: set when the decision was sent but the record kept its token (for the log).
+    record_error: str | None = PydanticField(default=None, exclude=True)

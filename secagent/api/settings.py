@@ -1,0 +1,71 @@
+"""API settings: passed in explicitly; only the handler reads the environment."""
+
+import re
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import Field as PydanticField
+from pydantic import field_validator, model_validator
+
+from secagent.models.base import CamelModel
+
+_STATE_MACHINE_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
+    r":stateMachine:(?P<name>[A-Za-z0-9_-]{1,80})$"
+)
+
+MIN_APPROVAL_TIMEOUT_SECONDS = 60
+DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600
+MAX_APPROVAL_TIMEOUT_SECONDS = 604800  # 7 days
+
+
+class ApiSettings(CamelModel):
+    state_machine_arn: str
+    report_bucket: str = PydanticField(min_length=3, max_length=63)
+    default_approval_timeout_seconds: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS
+    min_approval_timeout_seconds: int = MIN_APPROVAL_TIMEOUT_SECONDS
+    max_approval_timeout_seconds: int = MAX_APPROVAL_TIMEOUT_SECONDS
+    max_body_bytes: int = 16 * 1024
+    approvals_prefix: str = "approvals/"
+    reports_prefix: str = "reports/"
+
+    @field_validator("state_machine_arn")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        if not _STATE_MACHINE_ARN.match(value):
+            raise ValueError("not a Step Functions state machine ARN")
+        return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        low, default, high = (
+            self.min_approval_timeout_seconds,
+            self.default_approval_timeout_seconds,
+            self.max_approval_timeout_seconds,
+        )
+        if not low <= default <= high:
+            raise ValueError(f"default approval timeout {default} is outside [{low}, {high}]")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "ApiSettings":
+        values: dict[str, str] = {
+            "state_machine_arn": environ.get("STATE_MACHINE_ARN", ""),
+            "report_bucket": environ.get("REPORT_BUCKET", ""),
+        }
+        for key in ("DEFAULT_APPROVAL_TIMEOUT_SECONDS", "MAX_APPROVAL_TIMEOUT_SECONDS"):
+            if environ.get(key):
+                values[key.lower()] = environ[key]
+        return cls.model_validate(values)
+
+    def execution_arn(self, audit_id: str) -> str:
+        """The audit id is the execution name, so its ARN follows from the state machine's."""
+        m = _STATE_MACHINE_ARN.match(self.state_machine_arn)
+        assert m is not None  # checked by the validator
+        return f"arn:{m['partition']}:states:{m['region']}:{m['account']}:execution:{m['name']}:{audit_id}"
+
+    def approval_key(self, audit_id: str) -> str:
+        return f"{self.approvals_prefix}{audit_id}.json"
+
+    def report_key(self, audit_id: str) -> str:
+        return f"{self.reports_prefix}{audit_id}.json"
