@@ -36,13 +36,13 @@ $(LS_VENV)/.installed: requirements/localstack.lock $(EXECUTOR_SRC)
 	@touch $@
 
 # What the AWS Lambda Python runtime provides (boto3): the executor's stand-in for it.
-$(BUILD)/lambda-runtime/.installed: requirements/lambda-runtime.txt $(VENV)/.installed
+$(BUILD)/lambda-runtime/.installed: requirements/lambda-runtime.txt | $(VENV)/.installed
 	@rm -rf $(BUILD)/lambda-runtime && echo "Building the Lambda runtime's boto3 folder"
 	@$(PY) -m pip install $(PIP_QUIET) --no-deps --no-compile --target $(BUILD)/lambda-runtime -r $< $(PIP_FILTER)
 	@touch $@
 
 # The dependencies layer, built on the host for the Lambda platform (no Docker bundling).
-$(BUILD)/layer/.installed: requirements/lambda-layer.txt $(VENV)/.installed
+$(BUILD)/layer/.installed: requirements/lambda-layer.txt | $(VENV)/.installed
 	@rm -rf $(BUILD)/layer && echo "Building the dependencies layer for python3.13 / $(LAMBDA_ARCH)"
 	@$(PY) -m pip install $(PIP_QUIET) --no-deps --no-compile --target $(BUILD)/layer/python \
 	  --platform manylinux2014_$(LAMBDA_ARCH) --implementation cp --python-version 3.13 --only-binary=:all: \

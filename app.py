@@ -7,7 +7,14 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.audit_stack import AuditStack
 
 app = cdk.App()
-AuditStack(app, "SecurityAgent", description="Infrastructure Security Agent: audit workflow and tools")
+AuditStack(
+    app,
+    "SecurityAgent",
+    description="Infrastructure Security Agent: audit workflow and tools",
+    # Test-only fault injection (docs/workflow.md): off unless `-c faultInjection=true`.
+    fault_injection=app.node.try_get_context("faultInjection") in (True, "true"),
+    trigger_mode=app.node.try_get_context("triggerMode") or "remediate",
+)
 # cdk-nag v3 is a CDK policy-validation plugin: an unacknowledged finding fails the synth.
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
 app.synth()

@@ -20,6 +20,7 @@ class AuditWorkflow(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        state_machine_name: str | None = None,
         definition_file: str,
         functions: dict[str, lambda_.IFunction],
         substitutions: dict[str, str] | None = None,
@@ -37,6 +38,7 @@ class AuditWorkflow(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            state_machine_name=state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_file(str(self.definition_path)),
             definition_substitutions={

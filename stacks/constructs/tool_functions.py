@@ -23,13 +23,21 @@ ARCHITECTURE = (
 class ToolFunctions(Construct):
     """Creates tool functions that share the code asset (lambdas/ + secagent/) and the layer."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, service_name: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service_name: str,
+        environment: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         if not (LAYER_DIR / "python").is_dir():
             raise FileNotFoundError(
                 f"{LAYER_DIR} is missing: run `make bootstrap` to build the dependencies layer"
             )
         self._service_name = service_name
+        self._environment = environment or {}
         # Only the product's code goes into the asset; everything else in the repo is excluded.
         self.code = lambda_.Code.from_asset(
             str(ROOT),
@@ -91,6 +99,7 @@ class ToolFunctions(Construct):
                 "POWERTOOLS_SERVICE_NAME": self._service_name,
                 "POWERTOOLS_METRICS_NAMESPACE": "SecurityAgent",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                **self._environment,
                 **(environment or {}),
             },
         )
@@ -98,8 +107,9 @@ class ToolFunctions(Construct):
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
-                "Resource '*' is the only form AWS accepts for them.",
+                reason="Actions with no resource-level permissions, for which '*' is the only form AWS "
+                "accepts: X-Ray PutTraceSegments/PutTelemetryRecords, and the account-level "
+                "s3:Get/PutAccountPublicAccessBlock of Discover, Verify and Apply.",
             )
         )
         Validations.of(function).acknowledge(

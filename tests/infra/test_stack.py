@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.audit_stack import AuditStack
+from stacks.constructs import permissions
 from stacks.constructs.audit_workflow import AuditWorkflow
 
 STATEMACHINE_DIR = Path(__file__).resolve().parents[2] / "statemachine"
@@ -57,18 +58,92 @@ def test_stack_state_machine_is_standard_and_may_only_invoke_its_functions(templ
         assert "*" not in json.dumps(statement["Resource"]), "invoke is granted on named functions only"
 
 
-def test_stack_outputs_state_machine_arn(template: Template):
-    template.has_output("StateMachineArn", {"Value": Match.any_value()})
+@pytest.mark.parametrize("name", ["ApiId", "ApiStage", "ApiUrl", "StateMachineArn", "ReportBucketName"])
+def test_stack_outputs_what_clients_need(template: Template, name: str):
+    template.has_output(name, {"Value": Match.any_value()})
 
 
-@pytest.mark.parametrize("asl_file", sorted(STATEMACHINE_DIR.glob("*.asl.json")), ids=lambda p: p.name)
-def test_asl_every_task_has_timeout_and_retry(asl_file: Path):
-    definition = json.loads(asl_file.read_text())
-    tasks = {name: state for name, state in definition["States"].items() if state["Type"] == "Task"}
-    assert tasks
-    for name, state in tasks.items():
-        assert "TimeoutSeconds" in state or "TimeoutSecondsPath" in state, name
-        assert state.get("Retry"), name
+def statements_of(template: Template, role_prefix: str) -> list[dict]:
+    policies = template.find_resources("AWS::IAM::Policy")
+    return [
+        statement
+        for policy in policies.values()
+        if any(role["Ref"].startswith(role_prefix) for role in policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_apply_role_may_only_run_the_listed_remediation_writes(template: Template):
+    actions = {
+        action
+        for statement in statements_of(template, "ToolsApplyRole")
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    expected = set(permissions.S3_REMEDIATION_WRITES + permissions.ACCOUNT_REMEDIATION_WRITES)
+    assert expected <= actions
+    assert not {a for a in actions - expected if not a.startswith(("logs:", "xray:"))}
+    assert not any(
+        "*" in action for action in actions - {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    )
+
+
+def test_no_role_has_a_wildcard_action(template: Template):
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            assert not any(a == "*" or a.endswith(":*") for a in actions), statement
+
+
+def test_report_bucket_is_private_encrypted_versioned_tls_only(template: Template):
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": Match.object_like({"ServerSideEncryptionConfiguration": Match.any_value()}),
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LifecycleConfiguration": Match.any_value(),
+            "LoggingConfiguration": Match.any_value(),
+        },
+    )
+    tls_denies = [
+        statement
+        for policy in template.find_resources("AWS::S3::BucketPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny"
+        and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    ]
+    assert len(tls_denies) == 2  # the report bucket and its access-log bucket
+
+
+def test_bucket_created_rule_matches_cloudtrail_create_bucket(template: Template):
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.s3"],
+                "detail-type": ["AWS API Call via CloudTrail"],
+                "detail": {"eventSource": ["s3.amazonaws.com"], "eventName": ["CreateBucket"]},
+            },
+            "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
+        },
+    )
+
+
+def test_api_methods_all_use_iam_authorization(template: Template):
+    methods = template.find_resources("AWS::ApiGateway::Method")
+    assert len(methods) == 3
+    assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods.values())
+
+
+def test_fault_injection_is_off_in_the_default_deployment(template: Template):
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert "SECAGENT_FAULT_INJECTION" not in variables
 
 
 def test_asl_placeholders_match_the_stack_substitutions():

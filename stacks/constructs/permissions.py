@@ -1,0 +1,41 @@
+"""The IAM actions each tool needs, listed one by one (least privilege, reviewed here)."""
+
+from __future__ import annotations
+
+# Discover and Verify: every configuration read of secagent/discovery/s3.py.
+S3_CONFIGURATION_READS = [
+    "s3:ListBucket",  # HeadBucket
+    "s3:GetBucketLocation",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketAcl",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPolicyStatus",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketLogging",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketWebsite",
+    "s3:GetBucketCORS",
+    "s3:GetReplicationConfiguration",
+    "s3:GetBucketNotification",
+    "s3:GetBucketTagging",
+]
+ACCOUNT_CONFIGURATION_READS = ["s3:GetAccountPublicAccessBlock"]
+
+# Apply: the API calls remediation plans can carry (secagent/remediation), as IAM actions.
+S3_REMEDIATION_WRITES = [
+    "s3:PutBucketPublicAccessBlock",  # PutPublicAccessBlock (bucket)
+    "s3:PutBucketAcl",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutEncryptionConfiguration",  # PutBucketEncryption
+    "s3:PutBucketVersioning",
+    "s3:PutBucketLogging",
+    "s3:PutLifecycleConfiguration",  # PutBucketLifecycleConfiguration
+    "s3:PutBucketObjectLockConfiguration",  # PutObjectLockConfiguration
+    "s3:PutBucketCORS",
+    "s3:DeleteBucketWebsite",
+]
+ACCOUNT_REMEDIATION_WRITES = ["s3:PutAccountPublicAccessBlock"]  # s3control PutPublicAccessBlock
