@@ -54,15 +54,19 @@ class AuditApi(Construct):
         audit.add_method("GET", integration)
         audit.add_resource("approval").add_method("POST", integration)
 
-        for rule, reason in {
-            "AwsSolutions-APIG2": "Requests are validated in the API function (pydantic), which names the bad "
-            "field in a JSON 400; API Gateway's validator answers with a generic message.",
-            "AwsSolutions-APIG3": "IAM-authorized internal API with throttling; attach a WAF web ACL where the "
-            "organisation mandates one.",
+        push_logs_policy = (
+            "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+        )
+        acknowledgements = {
+            "AwsSolutions-APIG2": "Requests are validated in the API function (pydantic), which names the "
+            "bad field in a JSON 400; API Gateway's validator answers with a generic message.",
+            "AwsSolutions-APIG3": "IAM-authorized internal API with throttling; attach a WAF web ACL where "
+            "the organisation mandates one.",
             "AwsSolutions-COG4": "IAM (SigV4) authorization on every method; no Cognito user pool by design.",
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]": "API Gateway's account-level logging role, as AWS documents it.",
-        }.items():
+            f"AwsSolutions-IAM4[Policy::{push_logs_policy}]": "API Gateway's account-level logging role, "
+            "as AWS documents it.",
+        }
+        for rule, reason in acknowledgements.items():
             Validations.of(self.api).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))
 
     @property
