@@ -1,0 +1,183 @@
+"""get_audit: the execution's status mapped to the API's, with approval and report details."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secagent.api import ApiSettings, NotFound, get_audit
+from tests.unit.api.conftest import AUDIT_ID, EXECUTION_ARN, INPUT, PLANS, TOKEN, pending_record, put_json
+from tests.unit.api.fakes import FakeStepFunctions
+
+EVENTS = Path(__file__).parents[2] / "events"
+STARTED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+STOPPED = datetime(2025, 3, 1, 12, 5, tzinfo=UTC)
+
+
+def history(name: str, up_to_type: str | None = None) -> list[dict[str, Any]]:
+    """A recorded history, cut just after the first event of ``up_to_type`` (a running execution)."""
+    events = json.loads((EVENTS / f"history_{name}.json").read_text())["events"]
+    if up_to_type:
+        events = events[: next(i for i, e in enumerate(events) if e["type"] == up_to_type) + 1]
+    return events
+
+
+def running(sfn: FakeStepFunctions, events: list[dict[str, Any]] | None = None) -> None:
+    sfn.add_execution(EXECUTION_ARN, input=json.dumps(INPUT), start=STARTED, history=events or [])
+
+
+def test_get_audit_unknown_id_raises_not_found(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    with pytest.raises(NotFound) as caught:
+        get_audit("6f1c2b0e-0000-4000-8000-000000000000", sfn, s3, settings)
+    assert caught.value.status == 404
+    assert caught.value.message == 'There is no audit with id "6f1c2b0e-0000-4000-8000-000000000000".'
+
+
+@pytest.mark.parametrize("audit_id", ["../reports/x", "a b", "x" * 81, "arn:aws:states:x"])
+def test_get_audit_malformed_id_raises_not_found_without_calling_aws(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, audit_id: str
+) -> None:
+    with pytest.raises(NotFound):
+        get_audit(audit_id, sfn, s3, settings)
+    assert sfn.calls == []
+
+
+def test_get_audit_running_reports_current_step_from_history(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    # Given an execution inside its second task
+    events = history("happy")
+    second_task = [i for i, e in enumerate(events) if e["type"] == "TaskStateEntered"][1]
+    running(sfn, events[: second_task + 2])
+    # When it is read
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    # Then it is RUNNING in that state, with the request it was started with
+    assert body == {
+        "auditId": AUDIT_ID,
+        "status": "RUNNING",
+        "currentStep": events[second_task]["stateEnteredEventDetails"]["name"],
+        "resource": INPUT["resource"],
+        "mode": "remediate",
+        "startedAt": "2025-03-01T12:00:00Z",
+        "stoppedAt": None,
+    }
+
+
+def test_get_audit_running_reads_every_history_page(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    # Given a history longer than one page (1000 events)
+    events = history("happy", "TaskStateEntered")
+    padding = [
+        {"type": "TaskStarted", "id": 100 + i, "timestamp": "2025-03-01T12:00:01Z"} for i in range(1500)
+    ]
+    running(sfn, events + padding)
+    # When it is read
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    # Then both pages were fetched and the open state still found
+    assert len(sfn.called("GetExecutionHistory")) == 2
+    assert body["currentStep"] == events[-1]["stateEnteredEventDetails"]["name"]
+
+
+def test_get_audit_pending_approval_is_awaiting_approval_without_token(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    # Given a running execution whose approval record is PENDING
+    running(sfn)
+    put_json(s3, f"approvals/{AUDIT_ID}.json", pending_record())
+    # When it is read
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    # Then it awaits approval, lists the plans and the deadline, and never shows the token
+    assert body["status"] == "AWAITING_APPROVAL"
+    assert body["pendingPlans"] == PLANS
+    assert body["approvalExpiresAt"] == "2099-01-01T00:00:00Z"
+    assert TOKEN not in json.dumps(body)
+
+
+def test_get_audit_expired_pending_record_is_running(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    # Given a PENDING record past its deadline (the task timed out; the workflow is moving on)
+    running(sfn)
+    put_json(s3, f"approvals/{AUDIT_ID}.json", pending_record(expiresAt="2025-03-01T13:00:00Z"))
+    # When it is read later
+    status = get_audit(AUDIT_ID, sfn, s3, settings, now=lambda: datetime(2025, 3, 1, 13, 0, 1, tzinfo=UTC))
+    # Then it is not offered for approval
+    assert status.status == "RUNNING" and status.pending_plans is None
+
+
+def test_get_audit_decided_record_is_running(sfn: FakeStepFunctions, s3: Any, settings: ApiSettings) -> None:
+    running(sfn)
+    record = {k: v for k, v in pending_record().items() if k != "taskToken"} | {"status": "DECIDED"}
+    put_json(s3, f"approvals/{AUDIT_ID}.json", record)
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    assert body["status"] == "RUNNING" and "pendingPlans" not in body
+
+
+def test_get_audit_succeeded_includes_outcome_and_report(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    # Given a finished execution and its report
+    report = {"schemaVersion": "1", "auditId": AUDIT_ID, "outcome": "REMEDIATED", "findings": []}
+    sfn.add_execution(
+        EXECUTION_ARN, input=json.dumps(INPUT), status="SUCCEEDED", start=STARTED, stop=STOPPED, output="{}"
+    )
+    put_json(s3, f"reports/{AUDIT_ID}.json", report)
+    # When it is read
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    # Then the outcome and the report come from the report, and no history was read
+    assert body["status"] == "SUCCEEDED" and body["outcome"] == "REMEDIATED"
+    assert body["report"] == report
+    assert (body["stoppedAt"], body["currentStep"]) == ("2025-03-01T12:05:00Z", None)
+    assert sfn.called("GetExecutionHistory") == []
+
+
+def test_get_audit_succeeded_without_report_takes_outcome_from_output(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    output = json.dumps(
+        {"auditId": AUDIT_ID, "outcome": "COMPLIANT", "reportKey": f"reports/{AUDIT_ID}.json"}
+    )
+    sfn.add_execution(EXECUTION_ARN, input=json.dumps(INPUT), status="SUCCEEDED", stop=STOPPED, output=output)
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    assert body["outcome"] == "COMPLIANT" and "report" not in body
+
+
+@pytest.mark.parametrize("sfn_status", ["FAILED", "TIMED_OUT", "ABORTED"])
+def test_get_audit_ended_badly_is_failed_with_error_and_cause(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, sfn_status: str
+) -> None:
+    sfn.add_execution(
+        EXECUTION_ARN,
+        input=json.dumps(INPUT),
+        status=sfn_status,
+        stop=STOPPED,
+        error="States.TaskFailed",
+        cause="Lambda died",
+    )
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    assert (body["status"], body["error"], body["cause"]) == ("FAILED", "States.TaskFailed", "Lambda died")
+    assert "report" not in body
+
+
+def test_get_audit_failed_with_report_includes_it(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    sfn.add_execution(EXECUTION_ARN, input=json.dumps(INPUT), status="ABORTED", stop=STOPPED)
+    put_json(s3, f"reports/{AUDIT_ID}.json", {"auditId": AUDIT_ID, "outcome": "FAILED"})
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    assert (body["status"], body["error"], body["outcome"]) == ("FAILED", "ABORTED", "FAILED")
+    assert body["report"]["auditId"] == AUDIT_ID
+
+
+def test_get_audit_eventbridge_input_without_mode_defaults_to_plan(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    sfn.add_execution(
+        EXECUTION_ARN, input=json.dumps({"resource": INPUT["resource"], "requestedBy": "eventbridge"})
+    )
+    assert get_audit(AUDIT_ID, sfn, s3, settings).mode == "plan"
