@@ -14,6 +14,7 @@ cleanup() {
 trap cleanup EXIT
 
 scripts/localstack.sh up
-scripts/deploy.sh
+# Test deployment: the default stack plus the test-only fault injection (docs/workflow.md).
+scripts/deploy.sh -c faultInjection=true
 # One pytest run, so its closing line counts every test.
 .venv/bin/python -m pytest tests "$@"

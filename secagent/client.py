@@ -1,0 +1,86 @@
+"""A small client of the deployed audit API: SigV4-signed HTTPS calls with the usual credential chain.
+
+Used by the CLI, the demo and the integration tests. On LocalStack the API is reached at
+`{endpoint}/_aws/execute-api/{apiId}/{stage}` (its public host names need DNS).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class AuditApiClient:
+    def __init__(self, base_url: str, session: boto3.Session | None = None, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._session = session or boto3.Session()
+        self._timeout = timeout
+
+    @classmethod
+    def for_stack(
+        cls, outputs: dict[str, str], *, endpoint_url: str | None = None, session: boto3.Session | None = None
+    ) -> AuditApiClient:
+        """From the stack outputs; with an endpoint (LocalStack) use its execute-api path."""
+        if endpoint_url:
+            base = f"{endpoint_url.rstrip('/')}/_aws/execute-api/{outputs['ApiId']}/{outputs['ApiStage']}"
+        else:
+            base = outputs["ApiUrl"]
+        return cls(base, session=session)
+
+    def start_audit(
+        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
+    ) -> ApiResponse:
+        body: dict[str, Any] = {"resource": {"type": "AWS::S3::Bucket", "id": bucket}, "mode": mode}
+        if approval_timeout_seconds is not None:
+            body["approvalTimeoutSeconds"] = approval_timeout_seconds
+        return self.request("POST", "/audits", body)
+
+    def get_audit(self, audit_id: str) -> ApiResponse:
+        return self.request("GET", f"/audits/{audit_id}")
+
+    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse:
+        body = {"decision": decision, **({"comment": comment} if comment else {})}
+        return self.request("POST", f"/audits/{audit_id}/approval", body)
+
+    def request(
+        self, method: str, path: str, body: Any = None, *, raw_body: bytes | None = None
+    ) -> ApiResponse:
+        """`body` is sent as JSON; `raw_body` as is (to send malformed input on purpose)."""
+        data = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else None)
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        aws_request = AWSRequest(method=method, url=f"{self.base_url}{path}", data=data, headers=headers)
+        credentials = self._session.get_credentials()
+        if credentials is not None:
+            SigV4Auth(
+                credentials.get_frozen_credentials(), "execute-api", self._session.region_name or "us-east-1"
+            ).add_auth(aws_request)
+        prepared = urllib.request.Request(
+            aws_request.url, data=data, headers=dict(aws_request.headers.items()), method=method
+        )
+        try:
+            with urllib.request.urlopen(prepared, timeout=self._timeout) as response:
+                status, payload = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, payload = error.code, error.read()
+        try:
+            parsed = json.loads(payload) if payload else None
+        except json.JSONDecodeError:
+            parsed = payload.decode("utf-8", errors="replace")
+        return ApiResponse(status, parsed)

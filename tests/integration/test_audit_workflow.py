@@ -1,0 +1,355 @@
+"""The audit workflow on the deployed stack: API Gateway -> Step Functions -> tools -> S3 report."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from scripts.localstack_client import ENDPOINT, session
+from secagent.checks import analyze
+from secagent.client import AuditApiClient
+from secagent.discovery import discover_bucket
+from secagent.models import AgentSettings
+from tests.integration.conftest import wait_for
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
+POLICY_CHECK = "s3_bucket_policy_public"
+
+
+@pytest.fixture(scope="module")
+def api(outputs) -> AuditApiClient:
+    return AuditApiClient.for_stack(outputs, endpoint_url=ENDPOINT, session=session())
+
+
+@pytest.fixture(scope="module")
+def fault_injection(aws, outputs) -> None:
+    machine = aws("stepfunctions").describe_state_machine(stateMachineArn=outputs["StateMachineArn"])
+    discover = json.loads(machine["definition"])["States"]["Discover Bucket"]["Resource"]
+    variables = aws("lambda").get_function_configuration(FunctionName=discover)["Environment"]["Variables"]
+    if variables.get("SECAGENT_FAULT_INJECTION") != "enabled":
+        pytest.fail("these tests need the stack deployed with `-c faultInjection=true` (make test does it)")
+
+
+@pytest.fixture()
+def public_bucket(aws) -> str:
+    """A bucket readable by anyone through its policy, set up in the order real AWS accepts."""
+    s3 = aws("s3")
+    name = f"audit-public-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{name}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+    return name
+
+
+def wait_status(api: AuditApiClient, audit_id: str, wanted: set[str], timeout: float = 120) -> dict[str, Any]:
+    def reached() -> dict[str, Any] | None:
+        response = api.get_audit(audit_id)
+        assert response.status == 200, response.body
+        return response.body if response.body["status"] in wanted else None
+
+    body = wait_for(reached, timeout=timeout, interval=0.5)
+    assert body, f"audit {audit_id} did not reach {wanted} in {timeout}s"
+    return body
+
+
+def finished_report(aws, outputs, audit_id: str) -> dict[str, Any]:
+    obj = aws("s3").get_object(Bucket=outputs["ReportBucketName"], Key=f"reports/{audit_id}.json")
+    report = json.loads(obj["Body"].read())
+    jsonschema.validate(report, SCHEMA)
+    return report
+
+
+def policy_verdict(bucket: str) -> str:
+    snapshot = discover_bucket(bucket, session())
+    findings = analyze(snapshot, AgentSettings()).findings
+    return next(f.status for f in findings if f.check_id == POLICY_CHECK)
+
+
+def start_direct(aws, outputs, payload: dict[str, Any]) -> str:
+    """Straight to StartExecution: for inputs the API refuses on purpose (faults, tiny timeouts)."""
+    name = str(uuid.uuid4())
+    aws("stepfunctions").start_execution(
+        stateMachineArn=outputs["StateMachineArn"], name=name, input=json.dumps(payload)
+    )
+    return name
+
+
+def history(aws, outputs, audit_id: str) -> list[dict[str, Any]]:
+    arn = outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{audit_id}"
+    return aws("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def attempts_of(events: list[dict[str, Any]], state: str) -> int:
+    count, current = 0, None
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            current = event["stateEnteredEventDetails"]["name"]
+        elif event["type"] in ("LambdaFunctionScheduled", "TaskScheduled") and current == state:
+            count += 1
+    return count
+
+
+def test_audit_remediate_approved_makes_public_bucket_private(api, aws, outputs, public_bucket):
+    # Given a bucket whose policy makes it public
+    assert policy_verdict(public_bucket) == "FAIL"
+    # When an audit in remediate mode is started and reaches the approval gate
+    started = api.start_audit(public_bucket, mode="remediate")
+    assert started.status == 202, started.body
+    audit_id = started.body["auditId"]
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    # Then it shows the pending plans (never the task token)
+    assert waiting["pendingPlans"]
+    assert any(POLICY_CHECK in plan["checkIds"] for plan in waiting["pendingPlans"])
+    assert "taskToken" not in json.dumps(waiting)
+    # When a person approves
+    decided = api.decide(audit_id, "approve", comment="integration test")
+    assert decided.status == 200, decided.body
+    done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    # Then the fix is applied and verified: the bucket is no longer public
+    assert done["status"] == "SUCCEEDED", done
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "REMEDIATED"
+    assert policy_verdict(public_bucket) == "PASS"
+    fixed = {c["checkId"]: c for c in report["verification"]["comparison"]}
+    assert fixed[POLICY_CHECK]["before"] == "FAIL" and fixed[POLICY_CHECK]["after"] == "PASS"
+    assert report["approval"]["decision"] == "approve"
+    assert [s["name"] for s in report["steps"]][:3] == [
+        "Discover Bucket",
+        "Analyze Configuration",
+        "Propose Fixes",
+    ]
+
+
+def test_audit_rejected_changes_nothing(api, aws, outputs, public_bucket):
+    audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
+    wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    assert api.decide(audit_id, "reject", comment="not now").status == 200
+    wait_status(api, audit_id, {"SUCCEEDED"})
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "REJECTED"
+    assert policy_verdict(public_bucket) == "FAIL"
+
+
+def test_audit_approval_decided_twice_is_a_conflict_and_unknown_audit_is_404(api, public_bucket):
+    audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
+    wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    assert api.decide(audit_id, "reject").status == 200
+    second = api.decide(audit_id, "approve")
+    assert second.status == 409, second.body
+    assert second.body["message"]
+    unknown = api.decide(str(uuid.uuid4()), "approve")
+    assert unknown.status == 404, unknown.body
+    assert api.get_audit(str(uuid.uuid4())).status == 404
+
+
+def test_audit_plan_mode_reports_non_compliant_with_plans(api, aws, outputs, public_bucket):
+    audit_id = api.start_audit(public_bucket, mode="plan").body["auditId"]
+    done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    assert done["status"] == "SUCCEEDED"
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "NON_COMPLIANT"
+    assert report["remediations"] and all(r["applied"] is None for r in report["remediations"])
+    assert policy_verdict(public_bucket) == "FAIL"
+
+
+def test_audit_approval_timeout_expires(aws, outputs, public_bucket):
+    # The API bounds the timeout (>= 60 s); the state machine itself honours any value.
+    audit_id = start_direct(
+        aws,
+        outputs,
+        {
+            "resource": {"type": "AWS::S3::Bucket", "id": public_bucket},
+            "mode": "remediate",
+            "approvalTimeoutSeconds": 3,
+        },
+    )
+    assert wait_for(lambda: _report_exists(aws, outputs, audit_id), timeout=90)
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "APPROVAL_EXPIRED"
+    assert policy_verdict(public_bucket) == "FAIL"
+
+
+def _report_exists(aws, outputs, audit_id: str) -> bool:
+    try:
+        aws("s3").head_object(Bucket=outputs["ReportBucketName"], Key=f"reports/{audit_id}.json")
+    except aws("s3").exceptions.ClientError:
+        return False
+    return True
+
+
+def test_audit_missing_bucket_fails_at_discover_without_retry(api, aws, outputs):
+    missing = f"audit-missing-{uuid.uuid4().hex[:10]}"
+    audit_id = api.start_audit(missing).body["auditId"]
+    done = wait_status(api, audit_id, {"FAILED", "SUCCEEDED"})
+    assert done["status"] == "FAILED"
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "FAILED"
+    assert report["failure"]["step"] == "Discover Bucket"
+    assert report["failure"]["error"] == "ResourceNotFound"
+    assert missing in report["failure"]["cause"]
+    assert attempts_of(history(aws, outputs, audit_id), "Discover Bucket") == 1
+
+
+def test_audit_transient_fault_is_retried_then_succeeds(aws, outputs, fault_injection, public_bucket):
+    faults = {"discover": {"kind": "error", "error": "TransientError", "times": 1}}
+    audit_id = start_direct(
+        aws, outputs, {"resource": {"type": "AWS::S3::Bucket", "id": public_bucket}, "faults": faults}
+    )
+    assert wait_for(lambda: _report_exists(aws, outputs, audit_id), timeout=90)
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "NON_COMPLIANT"
+    assert attempts_of(history(aws, outputs, audit_id), "Discover Bucket") == 2
+    discover_step = next(s for s in report["steps"] if s["name"] == "Discover Bucket")
+    assert discover_step["attempts"] == 2
+
+
+def test_audit_analyze_past_its_timeout_is_caught_into_a_failure_report(
+    aws, outputs, fault_injection, public_bucket
+):
+    faults = {"analyze": {"kind": "delay", "seconds": 75}}
+    audit_id = start_direct(
+        aws, outputs, {"resource": {"type": "AWS::S3::Bucket", "id": public_bucket}, "faults": faults}
+    )
+    assert wait_for(lambda: _report_exists(aws, outputs, audit_id), timeout=120, interval=1)
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "FAILED"
+    assert report["failure"]["step"] == "Analyze Configuration"
+    assert report["failure"]["error"] in {"States.Timeout", "Sandbox.Timedout"}
+
+
+BAD_REQUESTS = [
+    ("missing resource", {"mode": "plan"}, "resource"),
+    ("resource not an object", {"resource": "my-bucket"}, "resource"),
+    ("missing bucket id", {"resource": {"type": "AWS::S3::Bucket"}}, "resource.id"),
+    ("unknown resource type", {"resource": {"type": "AWS::EC2::Instance", "id": "i-123"}}, "resource.type"),
+    ("uppercase bucket", {"resource": {"type": "AWS::S3::Bucket", "id": "My_Bucket"}}, "resource.id"),
+    ("bucket too short", {"resource": {"type": "AWS::S3::Bucket", "id": "ab"}}, "resource.id"),
+    ("bucket like an IP", {"resource": {"type": "AWS::S3::Bucket", "id": "192.168.5.4"}}, "resource.id"),
+    ("bad mode", {"resource": {"type": "AWS::S3::Bucket", "id": "good-bucket"}, "mode": "yolo"}, "mode"),
+    (
+        "timeout too small",
+        {"resource": {"type": "AWS::S3::Bucket", "id": "good-bucket"}, "approvalTimeoutSeconds": 1},
+        "approvalTimeoutSeconds",
+    ),
+    (
+        "timeout too large",
+        {"resource": {"type": "AWS::S3::Bucket", "id": "good-bucket"}, "approvalTimeoutSeconds": 10**9},
+        "approvalTimeoutSeconds",
+    ),
+    (
+        "timeout not an integer",
+        {"resource": {"type": "AWS::S3::Bucket", "id": "good-bucket"}, "approvalTimeoutSeconds": "soon"},
+        "approvalTimeoutSeconds",
+    ),
+    ("unknown field", {"resource": {"type": "AWS::S3::Bucket", "id": "good-bucket"}, "mdoe": "plan"}, "mdoe"),
+    ("body is an array", [{"resource": {"type": "AWS::S3::Bucket", "id": "good-bucket"}}], None),
+]
+RAW_BAD_BODIES = [
+    ("malformed JSON", b'{"resource": {"type": "AWS::S3::Bucket", "id": "good-bucket"'),
+    ("empty body", b""),
+    ("oversized body", json.dumps({"resource": {"type": "AWS::S3::Bucket", "id": "x" * 40_000}}).encode()),
+]
+
+
+def _executions(aws, outputs) -> int:
+    pages = (
+        aws("stepfunctions")
+        .get_paginator("list_executions")
+        .paginate(stateMachineArn=outputs["StateMachineArn"])
+    )
+    return sum(len(page["executions"]) for page in pages)
+
+
+@pytest.mark.parametrize(("case", "body", "field"), BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS])
+def test_api_bad_start_request_is_400_naming_the_problem_and_starts_nothing(
+    api, aws, outputs, case, body, field
+):
+    before = _executions(aws, outputs)
+    response = api.request("POST", "/audits", body)
+    assert response.status == 400, response.body
+    assert response.body["error"] == "InvalidRequest" and response.body["message"]
+    if field:
+        assert field in (response.body.get("field") or "") or field in response.body["message"]
+    assert _executions(aws, outputs) == before
+
+
+@pytest.mark.parametrize(("case", "raw"), RAW_BAD_BODIES, ids=[c[0] for c in RAW_BAD_BODIES])
+def test_api_unparseable_start_request_is_400_and_starts_nothing(api, aws, outputs, case, raw):
+    before = _executions(aws, outputs)
+    response = api.request("POST", "/audits", raw_body=raw)
+    assert response.status == 400, response.body
+    assert isinstance(response.body, dict) and response.body["message"]
+    assert _executions(aws, outputs) == before
+
+
+def test_bucket_created_event_starts_an_audit_of_that_bucket(aws, outputs):
+    # Given a new bucket and the CloudTrail event of its creation on the default bus
+    bucket = f"audit-created-{uuid.uuid4().hex[:10]}"
+    aws("s3").create_bucket(Bucket=bucket)
+    event = {
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "CreateBucket",
+        "awsRegion": "us-east-1",
+        "requestParameters": {"bucketName": bucket},
+    }
+    entry = {"Source": "aws.s3", "DetailType": "AWS API Call via CloudTrail", "Detail": json.dumps(event)}
+    assert aws("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
+    # Then an audit of that bucket runs to its report
+    sfn = aws("stepfunctions")
+
+    def audit_of_bucket() -> str | None:
+        for execution in sfn.list_executions(stateMachineArn=outputs["StateMachineArn"])["executions"]:
+            described = sfn.describe_execution(executionArn=execution["executionArn"])
+            if json.loads(described["input"]).get("resource", {}).get("id") == bucket:
+                return execution["name"]
+        return None
+
+    audit_id = wait_for(audit_of_bucket, timeout=30, interval=0.5)
+    assert audit_id, "no execution started for the CreateBucket event"
+    arn = outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{audit_id}"
+    described = sfn.describe_execution(executionArn=arn)
+    assert json.loads(described["input"])["requestedBy"] == "eventbridge:CreateBucket"
+    assert json.loads(described["input"])["mode"] == "remediate"
+
+    # It audits the new bucket: a report, or (a new bucket fails some checks, e.g. no access logging)
+    # plans waiting for a person's approval
+    def reached_gate_or_report() -> bool:
+        entered = {
+            e["stateEnteredEventDetails"]["name"]
+            for e in history(aws, outputs, audit_id)
+            if "stateEnteredEventDetails" in e
+        }
+        return "Await Approval" in entered or _report_exists(aws, outputs, audit_id)
+
+    assert wait_for(reached_gate_or_report, timeout=60, interval=0.5)
+    entered = {
+        e["stateEnteredEventDetails"]["name"]
+        for e in history(aws, outputs, audit_id)
+        if "stateEnteredEventDetails" in e
+    }
+    assert {"Discover Bucket", "Analyze Configuration"} <= entered
