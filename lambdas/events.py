@@ -41,3 +41,36 @@ def parse[M: EventModel](model: type[M], event: Any) -> M:
         raise InvalidInput(
             f"invalid {model.__name__}: {err.errors(include_url=False, include_input=False)}"
         ) from err
+
+
+# --- workflow tools after Remediate (docs/workflow.md "Tool payloads") ---
+
+from pydantic import Field  # noqa: E402
+
+from secagent.models import AppliedSummary, ApprovalDecision, Plan  # noqa: E402
+
+
+class AwaitApprovalEvent(EventModel):
+    task_token: str = Field(min_length=1, repr=False)  # never in logs or reprs
+    audit_id: str
+    resource: Resource
+    plans: list[Plan]
+    timeout_seconds: int = Field(gt=0)
+
+
+class ApplyEvent(EventModel):
+    audit_id: str
+    plans: list[Plan]
+    approval: ApprovalDecision
+
+
+class VerifyEvent(EventModel):
+    audit_id: str
+    resource: Resource
+    before: list[Finding]
+    applied: AppliedSummary
+
+
+class ReportEvent(EventModel):
+    execution_arn: str
+    state: dict[str, Any]

@@ -9,7 +9,24 @@ from secagent.models.findings import (
     Summary,
 )
 from secagent.models.plans import ApiCall, Plan, RemediationPlanSet
-from secagent.models.report import ReportStep, StepError, StepRecord
+from secagent.models.report import (
+    REPORT_SCHEMA_VERSION,
+    AppliedSummary,
+    ApplyResult,
+    ApplyStatus,
+    ApprovalDecision,
+    ApprovalRecord,
+    CheckComparison,
+    Failure,
+    Outcome,
+    Report,
+    ReportFinding,
+    ReportRemediation,
+    ReportStep,
+    StepError,
+    StepRecord,
+    Verification,
+)
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import (
     SNAPSHOT_SCHEMA_VERSION,
@@ -29,26 +46,38 @@ from secagent.models.snapshot import (
 )
 
 __all__ = [
+    "REPORT_SCHEMA_VERSION",
     "SNAPSHOT_SCHEMA_VERSION",
     "AccessDenied",
     "Acl",
     "AgentSettings",
     "AnalysisResult",
     "ApiCall",
+    "AppliedSummary",
+    "ApplyResult",
+    "ApplyStatus",
+    "ApprovalDecision",
+    "ApprovalRecord",
+    "CheckComparison",
     "CheckMeta",
     "CheckResult",
     "CorsRule",
     "Encryption",
+    "Failure",
     "Finding",
     "Grant",
     "InvalidInput",
     "Logging",
     "ObjectLock",
+    "Outcome",
     "Plan",
     "Probe",
     "PublicAccessBlock",
     "ReadBy",
     "RemediationPlanSet",
+    "Report",
+    "ReportFinding",
+    "ReportRemediation",
     "ReportStep",
     "ResourceNotFound",
     "ResourceRef",
@@ -61,5 +90,6 @@ __all__ = [
     "StepRecord",
     "Summary",
     "TransientError",
+    "Verification",
     "Versioning",
 ]

@@ -1,11 +1,26 @@
-"""The audit report (reports/{auditId}.json) and the workflow state pieces it is built from."""
+"""The audit report (reports/{auditId}.json) and the workflow state pieces it is built from.
 
+`python -m secagent.models.report` prints the report's JSON Schema (docs/report.schema.json).
+"""
+
+import json
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import ConfigDict
+from pydantic import Field as PydanticField
+from pydantic.alias_generators import to_camel
 
 from secagent.models.base import CamelModel
+from secagent.models.findings import Finding, Severity, Status, Summary
+from secagent.models.plans import Plan
+from secagent.models.snapshot import ResourceRef
+
+REPORT_SCHEMA_VERSION = "1"
 
 StepStatus = Literal["running", "retrying", "succeeded", "failed"]
+Outcome = Literal["COMPLIANT", "NON_COMPLIANT", "REMEDIATED", "REJECTED", "APPROVAL_EXPIRED", "FAILED"]
 
 
 class StepError(CamelModel):
@@ -28,3 +43,135 @@ class StepRecord(ReportStep):
     """A timeline entry: a ReportStep plus the state type (Task, Pass, Choice, ...)."""
 
     type: str
+
+
+class ApprovalDecision(CamelModel):
+    """``$.approval``: what the API sends with SendTaskSuccess."""
+
+    # Written by another component (the API): tolerate fields it may add later.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    decision: Literal["approve", "reject"]
+    comment: str | None = None
+    approver: str | None = None
+    decided_at: datetime | None = None
+    # Optional: approve only these remediations; None = every proposed plan.
+    remediation_ids: list[str] | None = None
+
+    def approves(self, plan: Plan) -> bool:
+        if self.decision != "approve":
+            return False
+        return self.remediation_ids is None or plan.remediation_id in self.remediation_ids
+
+
+class ApprovalRecord(CamelModel):
+    """``approvals/{auditId}.json``. The task token is present only while PENDING."""
+
+    audit_id: str
+    status: Literal["PENDING", "DECIDED"]
+    task_token: str | None = PydanticField(None, repr=False)  # never in logs or reprs
+    resource: ResourceRef
+    plans: list[Plan]
+    requested_at: datetime
+    expires_at: datetime
+    decision: Literal["approve", "reject"] | None = None
+    decided_at: datetime | None = None
+    approver: str | None = None
+
+
+class ApplyStatus(StrEnum):
+    APPLIED = "APPLIED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class ApplyResult(CamelModel):
+    plan_id: str
+    remediation_id: str
+    check_ids: list[str]
+    status: ApplyStatus
+    error: str | None = None  # why FAILED or SKIPPED
+    applied_at: datetime | None = None  # when the call returned (APPLIED only)
+
+
+class AppliedSummary(CamelModel):
+    """``$.applied``."""
+
+    results: list[ApplyResult]
+    applied_count: int
+    failed_count: int
+
+
+class CheckComparison(CamelModel):
+    check_id: str
+    title: str
+    before: Status | None  # None: the check did not run in that analysis
+    after: Status | None
+    fixed: bool
+
+
+class Verification(CamelModel):
+    """``$.verification``."""
+
+    findings: list[Finding]
+    summary: Summary
+    comparison: list[CheckComparison]
+    all_fixed: bool
+    still_failing: list[str]
+
+
+class Failure(CamelModel):
+    """``$.failure``: which step failed and why."""
+
+    step: str
+    error: str | None = None
+    cause: str | None = None
+
+
+class ReportFinding(CamelModel):
+    check_id: str
+    title: str
+    severity: Severity
+    status: Status
+    controls: list[str]
+    evidence: dict[str, Any] = PydanticField(default_factory=dict)
+    remediation_id: str | None = None
+
+
+RemediationResult = Literal["PROPOSED", "NOT_APPROVED", "NOT_RUN", "APPLIED", "FAILED", "SKIPPED"]
+
+
+class ReportRemediation(CamelModel):
+    plan: Plan
+    approved: bool
+    applied: ApplyResult | None = None
+    # APPLIED/FAILED/SKIPPED: Apply's verdict; NOT_RUN: approved but Apply produced no result;
+    # NOT_APPROVED: rejected or left out of the approval; PROPOSED: no decision was made.
+    result: RemediationResult
+
+
+class Report(CamelModel):
+    """``reports/{auditId}.json``; ``failure`` is set only when the outcome is FAILED."""
+
+    schema_version: Literal["1"] = REPORT_SCHEMA_VERSION
+    audit_id: str
+    resource: ResourceRef
+    mode: Literal["plan", "remediate"]
+    requested_by: str | None = None
+    started_at: datetime
+    finished_at: datetime
+    outcome: Outcome
+    findings: list[ReportFinding]
+    remediations: list[ReportRemediation]
+    approval: ApprovalDecision | None = None
+    verification: Verification | None = None
+    steps: list[ReportStep]
+    failure: Failure | None = None
+
+
+def report_json_schema() -> dict[str, Any]:
+    return Report.model_json_schema(by_alias=True, mode="serialization")
+
+
+if __name__ == "__main__":
+    print(json.dumps(report_json_schema(), indent=2))

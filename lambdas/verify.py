@@ -1,0 +1,29 @@
+"""Verify Lambda: {"auditId", "resource", "before", "applied"} -> $.verification."""
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lambdas import faults
+from lambdas.events import VerifyEvent, parse
+from lambdas.observability import logger, metrics, tracer
+from secagent.models import AgentSettings, ResourceRef
+from secagent.workflow.verify import verify
+
+# The same settings as Analyze (SECAGENT_REQUIRE_KMS, ...), or before/after would disagree.
+SETTINGS = AgentSettings.from_env()
+SESSION = boto3.Session()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    faults.inject("verify", event)
+    request = parse(VerifyEvent, event)
+    logger.append_keys(audit_id=request.audit_id, bucket=request.resource.id)
+    result = verify(ResourceRef(id=request.resource.id), request.before, request.applied, SESSION, SETTINGS)
+    metrics.add_metric(name="ChecksStillFailing", unit=MetricUnit.Count, value=len(result.still_failing))
+    logger.info("verified", extra={"allFixed": result.all_fixed, "stillFailing": result.still_failing})
+    return result.to_json_dict()

@@ -1,0 +1,57 @@
+"""Await Approval: store the pending plans with the task token, announce them without it."""
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+
+from secagent.aws import ClientFactory, client_factory
+from secagent.models.plans import Plan
+from secagent.models.report import ApprovalRecord
+from secagent.models.snapshot import ResourceRef
+from secagent.workflow._aws import put_event, put_json
+
+APPROVALS_PREFIX = "approvals/"
+
+
+def approval_key(audit_id: str) -> str:
+    return f"{APPROVALS_PREFIX}{audit_id}.json"
+
+
+def request_approval(
+    *,
+    audit_id: str,
+    resource: ResourceRef,
+    plans: list[Plan],
+    task_token: str,
+    timeout_seconds: int,
+    bucket: str,
+    session: boto3.Session,
+    event_bus: str = "default",
+    clients: ClientFactory | None = None,
+    now: datetime | None = None,
+) -> ApprovalRecord:
+    """Write ``approvals/{auditId}.json`` (with the token) and put ``Approval Requested`` (without)."""
+    make = clients or client_factory(session)
+    requested_at = now or datetime.now(UTC)
+    record = ApprovalRecord(
+        audit_id=audit_id,
+        status="PENDING",
+        task_token=task_token,
+        resource=resource,
+        plans=sorted(plans, key=lambda p: p.order),
+        requested_at=requested_at,
+        expires_at=requested_at + timedelta(seconds=timeout_seconds),
+    )
+    # The record first: once the event is out, someone may approve, and the API needs the token.
+    put_json(bucket, approval_key(audit_id), record.to_json_dict(), make)
+    detail = {
+        "auditId": audit_id,
+        "resource": resource.to_json_dict(),
+        "plans": [
+            {"planId": p.plan_id, "title": p.title, "cliCommand": p.cli_command, "risk": p.risk}
+            for p in record.plans
+        ],
+        "expiresAt": record.to_json_dict()["expiresAt"],
+    }
+    put_event("Approval Requested", detail, event_bus, make)
+    return record

@@ -1,0 +1,70 @@
+"""Verify Fixes: discover and analyze again, compare per check with the first analysis."""
+
+from collections.abc import Iterable
+
+import boto3
+
+from secagent.aws import ClientFactory
+from secagent.checks import analyze
+from secagent.discovery import discover_bucket
+from secagent.models.findings import Finding, Status, Summary
+from secagent.models.report import AppliedSummary, ApplyStatus, CheckComparison, Verification
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import ResourceRef
+
+
+def _by_check(findings: Iterable[Finding]) -> dict[str, tuple[str, Status]]:
+    """check id -> (title, status); a check with several findings takes the worst (FAIL > UNKNOWN)."""
+    out: dict[str, tuple[str, Status]] = {}
+    for f in findings:
+        _, seen = out.get(f.check_id, (f.title, Status.PASS))
+        out[f.check_id] = (f.title, max(seen, f.status, key=_rank))
+    return out
+
+
+def _rank(status: Status) -> int:
+    return {Status.PASS: 0, Status.UNKNOWN: 1, Status.FAIL: 2}[status]
+
+
+def compare(before: list[Finding], after: list[Finding], applied: AppliedSummary) -> Verification:
+    """Pure part of verify: the comparison and verdicts given both analyses' findings."""
+    was, now = _by_check(before), _by_check(after)
+    comparison = [
+        CheckComparison(
+            check_id=check_id,
+            title=(now.get(check_id) or was[check_id])[0],
+            before=was[check_id][1] if check_id in was else None,
+            after=now[check_id][1] if check_id in now else None,
+            fixed=check_id in was and check_id in now and was[check_id][1] is Status.FAIL
+            and now[check_id][1] is Status.PASS,
+        )
+        for check_id in [*was, *(c for c in now if c not in was)]
+    ]  # fmt: skip
+    targeted = {c for r in applied.results if r.status is ApplyStatus.APPLIED for c in r.check_ids}
+    # Nothing applied means nothing was fixed: allFixed must not turn a no-op into REMEDIATED.
+    all_fixed = bool(targeted) and all(c in now and now[c][1] is Status.PASS for c in targeted)
+    counts = {s: sum(f.status is s for f in after) for s in Status}
+    return Verification(
+        findings=after,
+        summary=Summary.model_validate(
+            {"pass": counts[Status.PASS], "fail": counts[Status.FAIL], "unknown": counts[Status.UNKNOWN]}
+        ),
+        comparison=comparison,
+        all_fixed=all_fixed,
+        still_failing=[c for c, (_, status) in now.items() if status is Status.FAIL],
+    )
+
+
+def verify(
+    resource: ResourceRef,
+    before_findings: list[Finding],
+    applied: AppliedSummary,
+    session: boto3.Session,
+    settings: AgentSettings,
+    *,
+    clients: ClientFactory | None = None,
+) -> Verification:
+    """Re-run Discover + Analyze on ``resource`` and compare with ``before_findings``."""
+    snapshot = discover_bucket(resource.id, session, clients=clients)
+    result = analyze(snapshot, settings)
+    return compare(before_findings, result.findings, applied)
