@@ -1,4 +1,8 @@
-"""The README's main job (walking skeleton): run the deployed state machine on LocalStack, print it."""
+"""The README's main job: audit a deliberately misconfigured bucket on LocalStack, through the API.
+
+Creates the bucket, starts an audit in remediate mode, follows its steps, shows the proposed
+plans, approves them, and prints the final report and where its JSON is.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,99 @@ import sys
 import time
 import uuid
 
-from scripts.localstack_client import ENDPOINT, client, stack_outputs
+from scripts.localstack_client import ENDPOINT, client, session, stack_outputs
+from secagent.client import AuditApiClient
+from secagent.models import Plan
+from secagent.models.report import Report
+from secagent.render import render_plans, render_report
+
+
+def make_misconfigured_bucket() -> str:
+    """Public through its policy and an ACL grant, CORS open to any origin for writes."""
+    s3 = client("s3")
+    name = f"secagent-demo-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name)
+    # Loosened first, in the order real AWS accepts.
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], False
+        ),
+    )
+    s3.put_bucket_ownership_controls(
+        Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    s3.put_bucket_acl(Bucket=name, ACL="public-read")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{name}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+    s3.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "PUT"]}]},
+    )
+    return name
+
+
+def follow(api: AuditApiClient, audit_id: str, until: set[str]) -> dict:
+    last_step = None
+    while True:
+        response = api.get_audit(audit_id)
+        if response.status != 200:
+            raise SystemExit(f"error: GET /audits/{audit_id} answered {response.status}: {response.body}")
+        body = response.body
+        step = body.get("currentStep")
+        if step and step != last_step:
+            print(f"  ... {step}")
+            last_step = step
+        if body["status"] in until:
+            return body
+        time.sleep(0.3)
 
 
 def main() -> int:
     outputs = stack_outputs()
-    sfn = client("stepfunctions")
+    api = AuditApiClient.for_stack(outputs, endpoint_url=ENDPOINT, session=session())
+    bucket = make_misconfigured_bucket()
+    print(f"Created s3://{bucket} on {ENDPOINT}: public policy, public-read ACL, open CORS.\n")
+
     started = time.perf_counter()
-    execution = sfn.start_execution(
-        stateMachineArn=outputs["StateMachineArn"],
-        name=f"demo-{uuid.uuid4().hex[:12]}",
-        input=json.dumps({"resource": {"type": "AWS::S3::Bucket", "id": "demo-bucket"}}),
-    )
-    while (result := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == "RUNNING":
-        time.sleep(0.2)
+    response = api.start_audit(bucket, mode="remediate")
+    if response.status != 202:
+        raise SystemExit(f"error: POST /audits answered {response.status}: {response.body}")
+    audit_id = response.body["auditId"]
+    print(f"Audit {audit_id} started (POST /audits -> 202).")
+    waiting = follow(api, audit_id, {"AWAITING_APPROVAL", "SUCCEEDED", "FAILED"})
+    if waiting["status"] == "AWAITING_APPROVAL":
+        plans = [Plan.model_validate(p) for p in waiting["pendingPlans"]]
+        print(f"\nAwaiting approval of {len(plans)} plan(s):\n{render_plans(plans)}\n")
+        print("Approving (POST /audits/{id}/approval).")
+        decided = api.decide(audit_id, "approve", comment="make demo")
+        if decided.status != 200:
+            raise SystemExit(f"error: approval answered {decided.status}: {decided.body}")
+        waiting = follow(api, audit_id, {"SUCCEEDED", "FAILED"})
     elapsed = time.perf_counter() - started
-    print(f"Execution {result['name']} on {ENDPOINT}: {result['status']} in {elapsed:.2f}s")
-    if result["status"] != "SUCCEEDED":
-        print(result.get("error", ""), result.get("cause", ""), file=sys.stderr)
+
+    report = waiting.get("report")
+    if not report:
+        print(
+            f"error: the audit ended {waiting['status']} without a report: {waiting.get('error')}",
+            file=sys.stderr,
+        )
         return 1
-    print(json.dumps(json.loads(result["output"]), indent=2))
-    return 0
+    print("\n" + render_report(Report.model_validate(report)))
+    print(f"\nPOST to report: {elapsed:.1f}s (including the approval).")
+    print(f"JSON report: s3://{outputs['ReportBucketName']}/reports/{audit_id}.json")
+    return 0 if waiting["status"] == "SUCCEEDED" else 1
 
 
 if __name__ == "__main__":
