@@ -3,6 +3,7 @@
 import os
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -35,6 +36,19 @@ def client_factory(
             kwargs["region_name"] = region
         if endpoint_url:
             kwargs["endpoint_url"] = endpoint_url
-        return session.client(service, **kwargs)
+        client = session.client(service, **kwargs)
+        if service == "s3control" and custom_endpoint(endpoint_url):
+            # botocore's endpoint rules put the account id in the host even with
+            # inject_host_prefix off; a plain IP/localhost endpoint cannot resolve that.
+            client.meta.events.register("before-sign.s3-control", _strip_account_host_prefix)
+        return client
 
     return make
+
+
+def _strip_account_host_prefix(request: Any, **_: Any) -> None:
+    parts = urlsplit(request.url)
+    account, _, rest = (parts.hostname or "").partition(".")
+    if account.isdigit() and len(account) == 12 and rest:
+        netloc = rest + (f":{parts.port}" if parts.port else "")
+        request.url = urlunsplit(parts._replace(netloc=netloc))

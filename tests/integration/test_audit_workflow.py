@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from scripts.localstack_client import ENDPOINT, session
+from secagent.aws import client_factory
 from secagent.checks import analyze
 from secagent.client import AuditApiClient
 from secagent.discovery import discover_bucket
@@ -85,7 +86,7 @@ def finished_report(aws, outputs, audit_id: str) -> dict[str, Any]:
 
 
 def policy_verdict(bucket: str) -> str:
-    snapshot = discover_bucket(bucket, session())
+    snapshot = discover_bucket(bucket, session(), clients=client_factory(session(), endpoint_url=ENDPOINT))
     findings = analyze(snapshot, AgentSettings()).findings
     return next(f.status for f in findings if f.check_id == POLICY_CHECK)
 

@@ -2,9 +2,11 @@
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from secagent.aws import client_factory
@@ -308,3 +310,40 @@ def test_client_factory_s3control_with_endpoint_env_disables_host_prefix(
 def test_client_factory_s3control_with_explicit_endpoint_disables_host_prefix() -> None:
     make = client_factory(boto3.Session(region_name="us-east-1"), endpoint_url="http://127.0.0.1:4566")
     assert make("s3control", None).meta.config.inject_host_prefix is False
+
+
+class RawStream:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any):
+        yield self._data
+
+    def read(self, *_: Any) -> bytes:
+        data, self._data = self._data, b""
+        return data
+
+
+def _sent_url(client: Any) -> str:
+    """The URL a call would go to: captured before sending, answered with an empty 200."""
+    sent: list[str] = []
+
+    def capture(request: Any, **_: Any) -> AWSResponse:
+        sent.append(request.url)
+        return AWSResponse(request.url, 200, {}, RawStream(b"<PublicAccessBlockConfiguration/>"))
+
+    client.meta.events.register("before-send.s3-control", capture)
+    client.get_public_access_block(AccountId="123456789012")
+    return sent[0]
+
+
+def test_client_factory_s3control_with_custom_endpoint_sends_to_that_host_without_account_prefix() -> None:
+    # Given a custom endpoint on a plain IP (botocore's endpoint rules would prefix the account id)
+    make = client_factory(boto3.Session(region_name="us-east-1"), endpoint_url="http://127.0.0.1:4566")
+    # When s3control is called, Then the request goes to that very host
+    assert _sent_url(make("s3control", None)).startswith("http://127.0.0.1:4566/v20180820/")
+
+
+def test_client_factory_s3control_on_aws_keeps_the_account_host() -> None:
+    url = _sent_url(client_factory(boto3.Session(region_name="us-east-1"))("s3control", None))
+    assert url.startswith("https://123456789012.s3-control.us-east-1.amazonaws.com/")
