@@ -8,6 +8,7 @@ Functions ignores. The task token is never logged or returned.
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.events import AwaitApprovalEvent, parse
 from lambdas.observability import logger, metrics, tracer
@@ -36,6 +37,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         session=SESSION,
         event_bus=SETTINGS.event_bus_name,
     )
+    metrics.add_metric(name="ApprovalsRequested", unit=MetricUnit.Count, value=1)
     expires_at = record.to_json_dict()["expiresAt"]
     logger.info(
         "approval requested", extra={"plans": [p.plan_id for p in record.plans], "expiresAt": expires_at}

@@ -7,6 +7,7 @@ puts an "Audit Completed" event.
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.events import ReportEvent, parse
 from lambdas.observability import logger, metrics, tracer
@@ -31,7 +32,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event_bus=SETTINGS.event_bus_name,
     )
     key = report_key(report.audit_id)
-    metrics.add_metric(name=f"Outcome{report.outcome.title().replace('_', '')}", unit="Count", value=1)
+    # One metric per outcome (OutcomeRemediated, OutcomeFailed, ...): alarms need no dimensions.
+    metrics.add_metric(
+        name=f"Outcome{report.outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=1
+    )
     logger.info(
         "report written", extra={"auditId": report.audit_id, "outcome": report.outcome, "reportKey": key}
     )

@@ -46,11 +46,11 @@ def apply_plans(
     for plan in sorted(plans, key=lambda p: p.order):
         if not approval.approves(plan):
             results.append(_result(plan, ApplyStatus.SKIPPED, "not approved"))
+        elif failed:
+            results.append(_result(plan, ApplyStatus.SKIPPED, EARLIER_FAILED))
         elif plan.manual_inputs:
             needs = ", ".join(plan.manual_inputs)
             results.append(_result(plan, ApplyStatus.SKIPPED, f"needs manual input: {needs}"))
-        elif failed:
-            results.append(_result(plan, ApplyStatus.SKIPPED, EARLIER_FAILED))
         else:
             try:
                 execute_api_call(plan.api_call, clients=make)

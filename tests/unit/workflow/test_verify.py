@@ -1,0 +1,86 @@
+"""Verify Fixes: re-discover, re-analyze, compare per check."""
+
+import boto3
+
+from secagent.models import (
+    AnalysisResult,
+    AppliedSummary,
+    ApplyStatus,
+    ApprovalDecision,
+    Finding,
+    Plan,
+    ResourceRef,
+    Severity,
+    Status,
+)
+from secagent.workflow.apply import apply_plans
+from secagent.workflow.verify import compare, verify
+from tests.unit.workflow.conftest import BUCKET, SETTINGS
+
+NOTHING_APPLIED = AppliedSummary(results=[], applied_count=0, failed_count=0)
+
+
+def test_verify_after_apply_reports_fixed_checks_and_all_fixed(
+    session: boto3.Session, before: AnalysisResult, plans: list[Plan]
+) -> None:
+    # Given every approved runnable plan was applied on the bucket
+    applied = apply_plans(plans, ApprovalDecision(decision="approve"), session)
+    targeted = {c for r in applied.results if r.status is ApplyStatus.APPLIED for c in r.check_ids}
+    # When
+    result = verify(ResourceRef(id=BUCKET), before.findings, applied, session, SETTINGS)
+    # Then every applied plan's check went FAIL -> PASS
+    rows = {c.check_id: c for c in result.comparison}
+    assert {c for c in targeted if rows[c].fixed} == targeted
+    assert all((rows[c].before, rows[c].after) == (Status.FAIL, Status.PASS) for c in targeted)
+    assert result.all_fixed is True
+    # and the checks no applied plan covered are still failing
+    skipped = {c for r in applied.results if r.status is ApplyStatus.SKIPPED for c in r.check_ids}
+    assert set(result.still_failing) == skipped
+    assert result.summary.fail == len(skipped)
+    assert len(result.comparison) == len(before.findings)
+
+
+def test_verify_nothing_applied_is_not_all_fixed(session: boto3.Session, before: AnalysisResult) -> None:
+    result = verify(ResourceRef(id=BUCKET), before.findings, NOTHING_APPLIED, session, SETTINGS)
+    assert result.all_fixed is False
+    assert not any(c.fixed for c in result.comparison)
+    assert set(result.still_failing) == {f.check_id for f in before.findings if f.status is Status.FAIL}
+
+
+def _finding(check_id: str, status: Status, resource: str = BUCKET) -> Finding:
+    return Finding(
+        check_id=check_id,
+        title=check_id.replace("_", " "),
+        severity=Severity.HIGH,
+        status=status,
+        controls=[],
+        resource_id=resource,
+    )
+
+
+def test_compare_check_missing_on_one_side_is_none_and_not_fixed() -> None:
+    result = compare([_finding("old", Status.FAIL)], [_finding("new", Status.PASS)], NOTHING_APPLIED)
+    assert [(c.check_id, c.before, c.after, c.fixed) for c in result.comparison] == [
+        ("old", Status.FAIL, None, False),
+        ("new", None, Status.PASS, False),
+    ]
+
+
+def test_compare_check_with_several_findings_takes_worst_status() -> None:
+    after = [_finding("c", Status.PASS), _finding("c", Status.UNKNOWN, "other")]
+    result = compare([_finding("c", Status.FAIL)], after, NOTHING_APPLIED)
+    assert (result.comparison[0].after, result.comparison[0].fixed) == (Status.UNKNOWN, False)
+
+
+def test_compare_applied_check_still_failing_is_not_all_fixed() -> None:
+    applied = AppliedSummary.model_validate(
+        {
+            "results": [
+                {"planId": "01", "remediationId": "r", "checkIds": ["c"], "status": "APPLIED"},
+            ],
+            "appliedCount": 1,
+            "failedCount": 0,
+        }
+    )
+    result = compare([_finding("c", Status.FAIL)], [_finding("c", Status.FAIL)], applied)
+    assert (result.all_fixed, result.still_failing) == (False, ["c"])
