@@ -68,6 +68,9 @@ def on_error(exc: Exception) -> Response:
     if isinstance(exc, NotFoundError):  # no such route or method
         exc = api.NotFound(f"There is no route {app.current_event.http_method} {app.current_event.path}.")
     status, body = api.error_response(exc, app.current_event.request_context.request_id)
+    metrics.add_metric(
+        name="ServerErrors" if status >= 500 else "ClientErrors", unit=MetricUnit.Count, value=1
+    )
     if status >= 500:
         logger.exception("request failed")
     else:
