@@ -17,7 +17,7 @@ from secagent.models.findings import Finding, Severity, Status, Summary
 from secagent.models.plans import Plan
 from secagent.models.snapshot import ResourceRef
 
-REPORT_SCHEMA_VERSION = "1"
+REPORT_SCHEMA_VERSION: Literal["1"] = "1"
 
 StepStatus = Literal["running", "retrying", "succeeded", "failed"]
 Outcome = Literal["COMPLIANT", "NON_COMPLIANT", "REMEDIATED", "REJECTED", "APPROVAL_EXPIRED", "FAILED"]

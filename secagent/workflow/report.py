@@ -102,7 +102,7 @@ def _failure(state: WorkflowState, steps: list[ReportStep]) -> Failure | None:
         return state.failure
     # No "... Failed" Pass recorded it: fall back to the caught error and the last failed step.
     failed = next((s for s in reversed(steps) if s.status == "failed"), None)
-    caught = state.error or _CaughtError()
+    caught = state.error or _CaughtError.model_validate({})
     return Failure(
         step=failed.name if failed else "unknown",
         error=caught.error or (failed.error.error if failed and failed.error else None),

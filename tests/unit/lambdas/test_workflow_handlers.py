@@ -22,9 +22,9 @@ HANDLER_MODULES = (await_approval, apply, verify, report)
 def logs() -> Iterator[io.StringIO]:
     """Everything the Powertools logger writes during the test (its stream is bound at import)."""
     buffer = io.StringIO()
-    previous = logger.registered_handler.setStream(buffer)
+    previous = logger.registered_handler.setStream(buffer)  # type: ignore[attr-defined]
     yield buffer
-    logger.registered_handler.setStream(previous)
+    logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

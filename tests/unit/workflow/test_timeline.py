@@ -87,7 +87,7 @@ def test_build_timeline_caught_failure_is_failed_and_execution_continues() -> No
 
 def test_build_timeline_uncaught_failure_marks_open_state_failed_with_execution_error() -> None:
     # Given Verify fails without Catch: TaskFailed then ExecutionFailed, no StateExited
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "TaskStateEntered", "timestamp": datetime(2025, 1, 1, 0, 0, 0),
          "stateEnteredEventDetails": {"name": "Verify Fixes"}},
         {"type": "LambdaFunctionScheduled", "timestamp": datetime(2025, 1, 1, 0, 0, 1)},
@@ -106,7 +106,7 @@ def test_build_timeline_uncaught_failure_marks_open_state_failed_with_execution_
 
 
 def test_build_timeline_task_timed_out_then_caught_is_failed() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "TaskStateEntered", "timestamp": "2025-01-01T00:00:00Z",
          "stateEnteredEventDetails": {"name": "Await Approval"}},
         {"type": "TaskScheduled", "timestamp": "2025-01-01T00:00:01Z"},
