@@ -1,7 +1,7 @@
 """Request and response bodies of the REST API (camelCase on the wire)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import Field as PydanticField
@@ -106,7 +106,9 @@ class AuditStatus(CamelModel):
     cause: str | None = None
 
     # Always present (null when not known); the rest appear only when they apply.
-    _ALWAYS = frozenset({"auditId", "status", "currentStep", "resource", "mode", "startedAt", "stoppedAt"})
+    _ALWAYS: ClassVar[frozenset[str]] = frozenset(
+        {"auditId", "status", "currentStep", "resource", "mode", "startedAt", "stoppedAt"}
+    )
 
     def to_json_dict(self) -> dict[str, Any]:
         body = super().to_json_dict()

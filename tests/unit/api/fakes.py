@@ -41,6 +41,7 @@ class FakeStepFunctions:
         self.executions: dict[str, FakeExecution] = {}
         self.tokens: dict[str, str] = {}  # open task token -> execution ARN
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.failures: dict[str, ClientError] = {}  # operation -> error it answers instead
 
     # -- test set-up -------------------------------------------------------------------------
     def add_execution(self, arn: str, **kwargs: Any) -> FakeExecution:
@@ -50,6 +51,10 @@ class FakeStepFunctions:
 
     def open_task(self, token: str, execution_arn: str) -> None:
         self.tokens[token] = execution_arn
+
+    def fail(self, operation: str, code: str, message: str) -> None:
+        """Make ``operation`` answer ``code`` (e.g. throttling) from now on."""
+        self.failures[operation] = client_error(operation, code, message)
 
     def called(self, operation: str) -> list[dict[str, Any]]:
         return [kwargs for name, kwargs in self.calls if name == operation]
@@ -90,13 +95,15 @@ class FakeStepFunctions:
         self.calls.append(("GetExecutionHistory", {"executionArn": executionArn, "nextToken": nextToken}))
         events = self._execution("GetExecutionHistory", executionArn).history
         start = int(nextToken or 0)
-        page = {"events": events[start : start + maxResults]}
+        page: dict[str, Any] = {"events": events[start : start + maxResults]}
         if start + maxResults < len(events):
             page["nextToken"] = str(start + maxResults)
         return page
 
     def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
         self.calls.append(("SendTaskSuccess", {"taskToken": taskToken, "output": output}))
+        if "SendTaskSuccess" in self.failures:
+            raise self.failures["SendTaskSuccess"]
         if taskToken not in self.tokens:
             # Like the service, the message quotes the token: callers must not log it.
             raise client_error("SendTaskSuccess", "InvalidToken", f"Invalid token: '{taskToken}'")

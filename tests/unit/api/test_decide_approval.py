@@ -8,7 +8,7 @@ import pytest
 
 from secagent.api import ApiSettings, ApprovalRequest, Conflict, NotFound, UpstreamError, decide_approval
 from tests.unit.api.conftest import AUDIT_ID, EXECUTION_ARN, INPUT, TOKEN, get_json, pending_record, put_json
-from tests.unit.api.fakes import FailingS3, FakeStepFunctions, client_error
+from tests.unit.api.fakes import FailingS3, FakeStepFunctions
 
 APPROVER = "arn:aws:iam::123456789012:user/bob"
 KEY = f"approvals/{AUDIT_ID}.json"
@@ -125,11 +125,7 @@ def test_decide_approval_stale_token_codes_raise_conflict(
     s3: Any, settings: ApiSettings, sfn: FakeStepFunctions, code: str
 ) -> None:
     awaiting(sfn, s3)
-
-    def refuse(**_: Any) -> None:
-        raise client_error("SendTaskSuccess", code, f"refused '{TOKEN}'")
-
-    sfn.send_task_success = refuse  # type: ignore[method-assign]
+    sfn.fail("SendTaskSuccess", code, f"refused '{TOKEN}'")
     with pytest.raises(Conflict):
         decide(sfn, s3, settings)
 
@@ -138,11 +134,7 @@ def test_decide_approval_unexpected_sfn_error_hides_the_sdk_message(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
 ) -> None:
     awaiting(sfn, s3)
-
-    def throttle(**_: Any) -> None:
-        raise client_error("SendTaskSuccess", "ThrottlingException", f"slow down '{TOKEN}'")
-
-    sfn.send_task_success = throttle  # type: ignore[method-assign]
+    sfn.fail("SendTaskSuccess", "ThrottlingException", f"slow down '{TOKEN}'")
     with pytest.raises(UpstreamError) as caught:
         decide(sfn, s3, settings)
     assert str(caught.value) == "SendTaskSuccess failed: ThrottlingException"
