@@ -4,7 +4,7 @@
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.audit_stack import AuditStack
+from stacks.audit_stack import AuditStack, analysis_settings_from_context
 
 app = cdk.App()
 AuditStack(
@@ -14,6 +14,7 @@ AuditStack(
     # Test-only fault injection (docs/workflow.md): off unless `-c faultInjection=true`.
     fault_injection=app.node.try_get_context("faultInjection") in (True, "true"),
     trigger_mode=app.node.try_get_context("triggerMode") or "remediate",
+    analysis_settings=analysis_settings_from_context(app),
 )
 # cdk-nag v3 is a CDK policy-validation plugin: an unacknowledged finding fails the synth.
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))

@@ -7,6 +7,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from secagent.checks import registry
+from secagent.models import AgentSettings
 from stacks.constructs import permissions
 from stacks.constructs.audit_api import AuditApi
 from stacks.constructs.audit_workflow import AuditWorkflow
@@ -15,6 +17,28 @@ from stacks.constructs.report_store import ReportStore
 from stacks.constructs.tool_functions import ToolFunctions
 
 STATE_MACHINE_NAME = "SecurityAgentAudit"
+
+# Deploy-time analysis settings: CDK context key -> the tools' environment variable (AgentSettings).
+ANALYSIS_CONTEXT = {
+    "requireKms": "SECAGENT_REQUIRE_KMS",
+    "trustedAccounts": "SECAGENT_TRUSTED_ACCOUNTS",
+    "kmsKeyId": "SECAGENT_KMS_KEY_ID",
+    "accessLogBucket": "SECAGENT_ACCESS_LOG_BUCKET",
+    "disabledChecks": "SECAGENT_DISABLED_CHECKS",
+}
+
+
+def analysis_settings_from_context(app: Construct) -> dict[str, str]:
+    """`cdk deploy -c disabledChecks=a,b -c requireKms=true ...`, validated at synth time."""
+    env = {
+        variable: str(value)
+        for key, variable in ANALYSIS_CONTEXT.items()
+        if (value := app.node.try_get_context(key)) not in (None, "")
+    }
+    settings = AgentSettings.from_env(env)  # raises on a malformed value
+    if unknown := sorted(settings.disabled_checks - set(registry())):
+        raise ValueError(f"disabledChecks names checks that do not exist: {', '.join(unknown)}")
+    return env
 
 
 class AuditStack(Stack):
@@ -25,6 +49,7 @@ class AuditStack(Stack):
         *,
         fault_injection: bool = False,
         trigger_mode: str = "remediate",
+        analysis_settings: dict[str, str] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -66,6 +91,10 @@ class AuditStack(Stack):
         )
         apply = tool("Apply", "lambdas.apply.handler", "Applies approved plans in order", 110)
         verify = tool("Verify", "lambdas.verify.handler", "Re-reads and re-analyzes after Apply", 80)
+        # Analyze and Verify must judge alike; Remediate needs the KMS key / log bucket choices.
+        for fn in (analyze, remediate, verify):
+            for variable, value in (analysis_settings or {}).items():
+                fn.add_environment(variable, value)
         report = tool("Report", "lambdas.report.handler", "Writes the report and announces it", 50)
         api = tool("Api", "lambdas.api.handler", "REST API: start, read and approve audits", 25)
         api.add_environment("STATE_MACHINE_ARN", machine_arn)

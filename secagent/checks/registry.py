@@ -99,6 +99,12 @@ def analyze(
     """Run every registered check on one snapshot. Pure: no AWS calls."""
     settings = settings or AgentSettings()
     checks = registry() if checks is None else checks
+    if unknown := sorted(settings.disabled_checks - set(checks)):
+        raise ValueError(f"disabled checks not in the registry: {unknown}")
+    # Checks switched off for this deployment (like Prowler's --excluded-checks) are not run at all.
+    checks = {
+        check_id: check for check_id, check in checks.items() if check_id not in settings.disabled_checks
+    }
     started = time.perf_counter()
     findings = sorted((f for c in checks.values() for f in run_check(c, snapshot, settings)), key=sort_key)
     counts = {s: sum(f.status is s for f in findings) for s in Status}

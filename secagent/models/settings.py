@@ -13,8 +13,9 @@ class AgentSettings(CamelModel):
     trusted_accounts: frozenset[str] = PydanticField(default_factory=frozenset)
     kms_key_id: str | None = None  # None -> the AWS managed key aws/s3
     access_log_bucket: str | None = None  # target for server access logs; None -> manual input
+    disabled_checks: frozenset[str] = PydanticField(default_factory=frozenset)  # check ids not to run
 
-    @field_validator("trusted_accounts", mode="before")
+    @field_validator("trusted_accounts", "disabled_checks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -38,5 +39,6 @@ class AgentSettings(CamelModel):
                 "trusted_accounts": env.get("SECAGENT_TRUSTED_ACCOUNTS", ""),
                 "kms_key_id": env.get("SECAGENT_KMS_KEY_ID") or None,
                 "access_log_bucket": env.get("SECAGENT_ACCESS_LOG_BUCKET") or None,
+                "disabled_checks": env.get("SECAGENT_DISABLED_CHECKS", ""),
             }
         )

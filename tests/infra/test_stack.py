@@ -11,7 +11,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.audit_stack import AuditStack
+from stacks.audit_stack import AuditStack, analysis_settings_from_context
 from stacks.constructs import permissions
 from stacks.constructs.audit_workflow import AuditWorkflow
 
@@ -155,3 +155,26 @@ def test_asl_placeholders_match_the_stack_substitutions():
         # Then each ${X} of its ASL file is substituted, and nothing else is
         placeholders = set(re.findall(r"\$\{(\w+)\}", workflow.definition_path.read_text()))
         assert placeholders == set(workflow.substitution_names), workflow.definition_path.name
+
+
+def test_analysis_settings_reach_analyze_remediate_and_verify_only():
+    # Given deploy-time analysis settings
+    stack = AuditStack(
+        cdk.App(),
+        "SecurityAgent",
+        analysis_settings={"SECAGENT_DISABLED_CHECKS": "s3_bucket_mfa_delete_disabled"},
+    )
+    functions = Template.from_stack(stack).find_resources("AWS::Lambda::Function")
+    # Then exactly the functions that judge or plan see them
+    with_setting = {
+        function["Properties"]["Handler"]
+        for function in functions.values()
+        if "SECAGENT_DISABLED_CHECKS" in function["Properties"]["Environment"]["Variables"]
+    }
+    assert with_setting == {"lambdas.analyze.handler", "lambdas.remediate.handler", "lambdas.verify.handler"}
+
+
+def test_unknown_disabled_check_fails_the_synth_with_its_name():
+    app = cdk.App(context={"disabledChecks": "s3_bucket_mfa_delete_disabled,s3_no_such_check"})
+    with pytest.raises(ValueError, match="s3_no_such_check"):
+        analysis_settings_from_context(app)

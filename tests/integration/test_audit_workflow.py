@@ -203,6 +203,50 @@ def _report_exists(aws, outputs, audit_id: str) -> bool:
     return True
 
 
+def test_audit_compliant_bucket_reports_compliant_without_asking(api, aws, outputs):
+    # Given a bucket configured as the checks want (private by default, plus the rest)
+    s3 = aws("s3")
+    name, log_bucket = f"audit-good-{uuid.uuid4().hex[:10]}", f"audit-logs-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=log_bucket)
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_logging(
+        Bucket=name,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": log_bucket, "TargetPrefix": f"{name}/"}},
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=name,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "abort",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                }
+            ]
+        },
+    )
+    tls_only = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [tls_only]}))
+    # When it is audited in remediate mode
+    audit_id = api.start_audit(name, mode="remediate").body["auditId"]
+    done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    # Then it is compliant, nothing was proposed, nobody was asked
+    assert done["status"] == "SUCCEEDED"
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "COMPLIANT", [f for f in report["findings"] if f["status"] != "PASS"]
+    assert report["remediations"] == [] and report["approval"] is None
+    assert "Await Approval" not in {step["name"] for step in report["steps"]}
+
+
 def test_audit_missing_bucket_fails_at_discover_without_retry(api, aws, outputs):
     missing = f"audit-missing-{uuid.uuid4().hex[:10]}"
     audit_id = api.start_audit(missing).body["auditId"]

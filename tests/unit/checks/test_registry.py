@@ -100,3 +100,18 @@ def test_analyze_summary_counts_fail_and_unknown() -> None:
     assert result.to_json_dict()["summary"] == {"pass": len(registry()) - 2, "fail": 1, "unknown": 1}
     [fail] = [f for f in result.findings if f.status is Status.FAIL]
     assert fail.check_id == "s3_bucket_policy_public" and fail.remediation_id
+
+
+def test_analyze_disabled_checks_are_not_run() -> None:
+    # Given a deployment that switches the MFA delete check off
+    settings = AgentSettings.from_env({"SECAGENT_DISABLED_CHECKS": "s3_bucket_mfa_delete_disabled"})
+    # When a snapshot is analyzed
+    result = analyze(snapshot(), settings)
+    # Then that check is absent and every other one ran
+    assert "s3_bucket_mfa_delete_disabled" not in {f.check_id for f in result.findings}
+    assert result.checks_run == len(registry()) - 1
+
+
+def test_analyze_unknown_disabled_check_is_refused() -> None:
+    with pytest.raises(ValueError, match="not in the registry"):
+        analyze(snapshot(), AgentSettings(disabled_checks=frozenset({"s3_no_such_check"})))
