@@ -122,6 +122,8 @@ class AuditStack(Stack):
             [bucket.arn_for_objects(f"{p}*") for p in (store.REPORTS_PREFIX, store.APPROVALS_PREFIX)],
         )
         allow(api, ["s3:PutObject"], [bucket.arn_for_objects(f"{store.APPROVALS_PREFIX}*")])
+        # Without ListBucket, S3 answers a missing report/approval with AccessDenied, not NoSuchKey.
+        allow(api, ["s3:ListBucket"], [bucket.bucket_arn])
         # cdk-nag: each wildcard resource above is acknowledged once per role, with its reason.
         bucket_id = self.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
         executions_finding = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:" + (
