@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STATE_DIR=${LOCALSTACK_STATE_DIR:-$PWD/.localstack}
+source scripts/localstack-env.sh
+STATE_DIR=${LOCALSTACK_STATE_DIR:-$PWD/$LOCALSTACK_STATE}
 PID_FILE=$STATE_DIR/localstack.pid
 LOG_FILE=$STATE_DIR/logs/localstack.log
-PORT=${LOCALSTACK_PORT:-4566}
+PORT=$LOCALSTACK_PORT
 ENDPOINT=http://127.0.0.1:$PORT
 HEALTH=$ENDPOINT/_localstack/health
 START_TIMEOUT=${LOCALSTACK_START_TIMEOUT:-120}

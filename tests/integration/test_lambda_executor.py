@@ -198,7 +198,9 @@ def test_executor_function_logs_reach_file_and_cloudwatch(aws, make_function):
     # When it is invoked
     invoke(lam, name, {"marker": marker})
     # Then the line is in the function's log file and in CloudWatch Logs
-    log_dir = Path(os.environ.get("LAMBDA_PROCESS_LOG_DIR", REPO / ".localstack" / "logs" / "lambda"))
+    port = os.environ.get("LOCALSTACK_PORT", "4566")
+    state = ".localstack" if port == "4566" else f".localstack-{port}"
+    log_dir = Path(os.environ.get("LAMBDA_PROCESS_LOG_DIR", REPO / state / "logs" / "lambda"))
     log_file = log_dir / f"{name}.log"
     assert wait_for(lambda: log_file.exists() and marker in log_file.read_text(), timeout=5)
 
@@ -229,14 +231,18 @@ def test_executor_processes_end_when_localstack_stops(tmp_path, stop_signal):
     """A second, private LocalStack: stopped (SIGTERM) or killed (SIGKILL), it leaves no function process."""
     # Given a private LocalStack with a warm function environment
     import signal
+    import socket
     import subprocess
 
     import boto3
 
     from tests.integration.conftest import zip_files
 
-    port = "4599"
+    with socket.socket() as probe:  # a free port: several test runs may share the machine
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
     env = dict(os.environ, LOCALSTACK_STATE_DIR=str(tmp_path / "ls"), LOCALSTACK_PORT=port)
+    env.pop("AWS_ENDPOINT_URL", None)
     subprocess.run([str(REPO / "scripts" / "localstack.sh"), "up"], env=env, check=True, timeout=180)
     pid = int((tmp_path / "ls" / "localstack.pid").read_text())
     try:
