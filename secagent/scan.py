@@ -1,0 +1,410 @@
+"""`secagent scan`: Discover + Analyze every bucket of an account in-process, concurrently.
+
+No Lambda, no state machine: the same `discover_bucket` and `analyze` the tools run, over many
+buckets at once with a bounded thread pool. Meant for a quick look at a whole account (and as the
+measured side of `bench/scan.py`).
+
+Cost model (why it is built this way; figures in bench/README.md):
+- One client per (service, region), shared by every worker: creating a botocore client costs
+  several milliseconds of CPU and its own connection pool, so per-bucket clients would cost more
+  than the reads themselves. botocore clients are thread-safe.
+- Each bucket is read sequentially inside one worker (`concurrent=False`) and the buckets run in
+  parallel: the in-flight calls are then exactly `--concurrency`, matching the connection pool,
+  instead of workers x 16 threads of the per-bucket pool fighting for a few connections.
+- Account-level answers (GetCallerIdentity, the account's Block Public Access) are the same for
+  every bucket: read once per account and region, not once per bucket.
+
+Exit status: 0 no failing check, 1 failing checks found, 3 AWS could not be reached or a bucket
+could not be read (the scan is incomplete), 2 usage errors (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from secagent.aws import ClientFactory, client_factory
+from secagent.checks import analyze
+from secagent.discovery import discover_bucket
+from secagent.models import AgentSettings
+from secagent.models.errors import ResourceNotFound, SecAgentError
+from secagent.models.findings import AnalysisResult, Severity, Status
+
+# LocalStack on a 2-core machine peaks at 8-16 in-flight calls (bench/README.md); AWS S3
+# takes far more, but 16 keeps a laptop's CPU (botocore signing/parsing) from being the limit.
+DEFAULT_CONCURRENCY = 16
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREACHABLE = 0, 1, 3
+
+
+# ---- shared clients ------------------------------------------------------------------------
+
+
+class _Memo:
+    """A client whose account-level reads are made once (per arguments) and shared.
+
+    Only successful answers are kept; an error is raised to every caller that made the call.
+    """
+
+    def __init__(self, client: Any, methods: Iterable[str]) -> None:
+        self._client = client
+        self._methods = frozenset(methods)
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name not in self._methods:
+            return attr
+
+        def call(**kwargs: Any) -> Any:
+            key = (name, tuple(sorted(kwargs.items())))
+            with self._lock:  # one caller reads, the others wait for its answer
+                if key not in self._answers:
+                    try:
+                        self._answers[key] = attr(**kwargs)
+                    except ClientError as err:
+                        if not _definitive(err):
+                            raise
+                        self._answers[key] = err  # "not configured", "access denied": same for all
+                answer = self._answers[key]
+            if isinstance(answer, ClientError):
+                raise ClientError(answer.response, answer.operation_name)  # type: ignore[arg-type]
+            return answer
+
+        return call
+
+
+def _definitive(err: ClientError) -> bool:
+    """An answer that will not change on a retry (4xx other than throttling)."""
+    status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    code = str(err.response.get("Error", {}).get("Code", ""))
+    return 400 <= status < 500 and status != 429 and "Throttl" not in code and code != "SlowDown"
+
+
+ACCOUNT_LEVEL_READS = {"sts": ("get_caller_identity",), "s3control": ("get_public_access_block",)}
+
+
+class SharedClients:
+    """A ClientFactory that makes one client per (service, region) and counts the HTTP requests."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        endpoint_url: str | None = None,
+        max_pool: int = DEFAULT_CONCURRENCY,
+        inner: ClientFactory | None = None,
+    ) -> None:
+        self._inner = inner or client_factory(session, endpoint_url, max_pool=max_pool)
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._count_lock = threading.Lock()
+        self._sent = 0
+
+    def __call__(self, service: str, region: str | None = None) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                client = self._inner(service, region)
+                client.meta.events.register("before-send", self._count)
+                methods = ACCOUNT_LEVEL_READS.get(service)
+                self._clients[key] = _Memo(client, methods) if methods else client
+            return self._clients[key]
+
+    def _count(self, **_: Any) -> None:
+        with self._count_lock:
+            self._sent += 1
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far (retries included)."""
+        return self._sent
+
+
+# ---- domain ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BucketScan:
+    bucket: str
+    region: str | None = None
+    analysis: AnalysisResult | None = None
+    error: str | None = None
+    duration_ms: float = 0.0
+
+    def failing(self) -> list[Any]:
+        return [f for f in self.analysis.findings if f.status is Status.FAIL] if self.analysis else []
+
+    def to_json(self, *, all_findings: bool = True) -> dict[str, Any]:
+        findings = self.analysis.findings if self.analysis else []
+        return {
+            "bucket": self.bucket,
+            "region": self.region,
+            "error": self.error,
+            "durationMs": round(self.duration_ms, 1),
+            "summary": self.analysis.summary.model_dump(by_alias=True) if self.analysis else None,
+            "findings": [
+                {
+                    "checkId": f.check_id,
+                    "severity": f.severity.value,
+                    "status": f.status.value,
+                    "controls": f.controls,
+                    **({"error": f.error} if f.error else {}),
+                }
+                for f in findings
+                if all_findings or f.status is not Status.PASS
+            ],
+        }
+
+
+@dataclass
+class ScanResult:
+    buckets: list[BucketScan]
+    seconds: float
+    concurrency: int
+    requests: int
+    skipped: list[str] = field(default_factory=list)  # listed, then gone before it was read
+
+    @property
+    def errors(self) -> list[BucketScan]:
+        return [b for b in self.buckets if b.error]
+
+    def totals(self) -> dict[str, Any]:
+        counts: Counter[str] = Counter()
+        severities: Counter[str] = Counter()
+        for b in self.buckets:
+            for f in b.analysis.findings if b.analysis else []:
+                counts[f.status.value] += 1
+                if f.status is Status.FAIL:
+                    severities[f.severity.value] += 1
+        return {
+            "buckets": len(self.buckets),
+            "failingBuckets": sum(bool(b.failing()) for b in self.buckets),
+            "errors": len(self.errors),
+            "skipped": len(self.skipped),
+            "pass": counts["PASS"],
+            "fail": counts["FAIL"],
+            "unknown": counts["UNKNOWN"],
+            "failBySeverity": {s.value: severities[s.value] for s in Severity},
+        }
+
+    def timing(self) -> dict[str, Any]:
+        return {
+            "seconds": round(self.seconds, 3),
+            "concurrency": self.concurrency,
+            "requests": self.requests,
+            "requestsPerSecond": round(self.requests / self.seconds, 1) if self.seconds else None,
+            "bucketsPerSecond": round(len(self.buckets) / self.seconds, 2) if self.seconds else None,
+        }
+
+    def to_json(self, *, all_findings: bool = True) -> dict[str, Any]:
+        return {
+            "buckets": [b.to_json(all_findings=all_findings) for b in self.buckets],
+            "skipped": self.skipped,
+            "totals": self.totals(),
+            "timing": self.timing(),
+        }
+
+    def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_UNREACHABLE
+        return EXIT_FINDINGS if any(b.failing() for b in self.buckets) else EXIT_OK
+
+
+def list_bucket_names(s3: Any, prefix: str | None = None) -> list[str]:
+    """Every bucket the caller owns (ListBuckets pages), optionally only those starting with prefix."""
+    names: list[str] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = s3.list_buckets(**kwargs)
+        names.extend(b["Name"] for b in page.get("Buckets", []))
+        token = page.get("ContinuationToken")
+        if not token:
+            break
+        kwargs["ContinuationToken"] = token
+    return sorted(n for n in names if not prefix or n.startswith(prefix))
+
+
+def scan_bucket(
+    name: str, session: boto3.Session, clients: ClientFactory, settings: AgentSettings, *, concurrent: bool
+) -> BucketScan:
+    started = time.perf_counter()
+    result = BucketScan(bucket=name)
+    try:
+        snapshot = discover_bucket(name, session, clients=clients, concurrent=concurrent)
+        result.region = snapshot.region
+        result.analysis = analyze(snapshot, settings)
+    except ResourceNotFound as err:
+        result.error = f"ResourceNotFound: {err}"
+    except (SecAgentError, ClientError, BotoCoreError) as err:
+        result.error = f"{type(err).__name__}: {err}"
+    result.duration_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+def scan(
+    buckets: Sequence[str] | None = None,
+    *,
+    prefix: str | None = None,
+    session: boto3.Session | None = None,
+    endpoint_url: str | None = None,
+    settings: AgentSettings | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    per_bucket_threads: bool = False,
+    clients: SharedClients | None = None,
+    on_bucket: Callable[[BucketScan], None] | None = None,
+) -> ScanResult:
+    """Scan the named buckets, or every bucket (with `prefix`, those starting with it).
+
+    Raises botocore errors when the bucket list cannot be read (the caller maps them to exit 3).
+    `per_bucket_threads` reads each bucket's fields concurrently too (Discover's own pool): more
+    threads, useful only when there are fewer buckets than workers.
+    """
+    session = session or boto3.Session()
+    settings = settings or AgentSettings()
+    concurrency = max(1, concurrency)
+    shared = clients or SharedClients(session, endpoint_url, max_pool=concurrency + 4)
+    started = time.perf_counter()
+    listed = buckets is None
+    names = list(buckets) if buckets is not None else list_bucket_names(shared("s3", session.region_name))
+    if buckets is not None and prefix:
+        names = [n for n in names if n.startswith(prefix)]
+    concurrent = per_bucket_threads or len(names) < concurrency // 2
+
+    def one(name: str) -> BucketScan:
+        result = scan_bucket(name, session, shared, settings, concurrent=concurrent)
+        if on_bucket:
+            on_bucket(result)
+        return result
+
+    with ThreadPoolExecutor(
+        max_workers=min(concurrency, max(1, len(names))), thread_name_prefix="scan"
+    ) as pool:
+        results = list(pool.map(one, names))
+    skipped = []
+    if listed:  # deleted between ListBuckets and the reads: not an error of the scan
+        skipped = [r.bucket for r in results if r.error and r.error.startswith("ResourceNotFound")]
+        results = [r for r in results if r.bucket not in skipped]
+    return ScanResult(
+        buckets=results,
+        seconds=time.perf_counter() - started,
+        concurrency=concurrency,
+        requests=shared.requests,
+        skipped=skipped,
+    )
+
+
+# ---- rendering -------------------------------------------------------------------------------
+
+_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+
+
+def render_table(result: ScanResult, *, width: int = 60) -> str:
+    name_width = max([len("bucket"), *(len(b.bucket) for b in result.buckets)])
+    header = (
+        f"{'bucket':<{name_width}}  {'CRIT':>4} {'HIGH':>4} {'MED':>4} {'LOW':>4} {'UNK':>4}  failing checks"
+    )
+    lines = [header, "-" * len(header)]
+    for b in result.buckets:
+        if b.error:
+            lines.append(f"{b.bucket:<{name_width}}  ERROR {b.error}")
+            continue
+        failing = b.failing()
+        by = Counter(f.severity for f in failing)
+        unknown = b.analysis.summary.unknown if b.analysis else 0
+        ids = ", ".join(f.check_id.removeprefix("s3_").removeprefix("bucket_") for f in failing) or "-"
+        if len(ids) > width:
+            ids = ids[: width - 3] + "..."
+        counts = " ".join(f"{by[s] or '.':>4}" for s in _SEVERITIES)
+        lines.append(f"{b.bucket:<{name_width}}  {counts} {unknown or '.':>4}  {ids}")
+    t, timing = result.totals(), result.timing()
+    lines.append("")
+    sev = ", ".join(f"{k.lower()} {v}" for k, v in t["failBySeverity"].items() if v)
+    lines.append(
+        f"{t['buckets']} buckets, {t['failingBuckets']} with failing checks; {t['fail']} FAIL"
+        f"{f' ({sev})' if sev else ''}, {t['unknown']} UNKNOWN, {t['errors']} not read"
+        f"{f', {t["skipped"]} gone before read' if t['skipped'] else ''}"
+    )
+    lines.append(
+        f"{timing['seconds']:.2f}s, {timing['requests']} AWS requests "
+        f"({timing['requestsPerSecond']}/s), concurrency {timing['concurrency']}"
+    )
+    return "\n".join(lines)
+
+
+# ---- command line ----------------------------------------------------------------------------
+
+
+def build_parser(prog: str = "secagent scan") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Discover and analyze every S3 bucket of the account (or the named ones) in-process, "
+        "concurrently, and print the failing checks.",
+    )
+    parser.add_argument(
+        "--bucket", action="append", default=None, metavar="NAME", help="only this bucket (repeatable)"
+    )
+    parser.add_argument("--prefix", help="only buckets whose name starts with PREFIX")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(os.environ.get("SECAGENT_SCAN_CONCURRENCY", DEFAULT_CONCURRENCY)),
+        help=f"buckets read at once (default {DEFAULT_CONCURRENCY}, or SECAGENT_SCAN_CONCURRENCY)",
+    )
+    parser.add_argument("--endpoint-url", help="AWS endpoint (e.g. LocalStack); default: AWS_ENDPOINT_URL")
+    parser.add_argument("--region", help="home region (default: the usual AWS configuration)")
+    parser.add_argument("--profile", help="AWS named profile")
+    parser.add_argument(
+        "--failing-only", action="store_true", help="JSON: list only FAIL/UNKNOWN findings per bucket"
+    )
+    return parser
+
+
+def cli_main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.concurrency < 1:
+        print("error: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        settings = AgentSettings.from_env()
+    except ValueError as err:
+        print(f"error: SECAGENT_* settings: {err}", file=sys.stderr)
+        return 2
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        if session.region_name is None:
+            session = boto3.Session(profile_name=args.profile, region_name="us-east-1")
+        result = scan(
+            args.bucket,
+            prefix=args.prefix,
+            session=session,
+            endpoint_url=args.endpoint_url,
+            settings=settings,
+            concurrency=args.concurrency,
+        )
+    except (BotoCoreError, ClientError) as err:
+        print(f"error: cannot list the buckets: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    if args.format == "json":
+        print(json.dumps(result.to_json(all_findings=not args.failing_only)))
+    else:
+        print(render_table(result))
+    for b in result.errors:
+        print(f"error: {b.bucket}: {b.error}", file=sys.stderr)
+    return result.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(cli_main(sys.argv[1:]))
