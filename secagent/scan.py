@@ -277,9 +277,10 @@ def scan(
     shared = clients or SharedClients(session, endpoint_url, max_pool=concurrency + 4)
     started = time.perf_counter()
     listed = buckets is None
-    names = list(buckets) if buckets is not None else list_bucket_names(shared("s3", session.region_name))
-    if buckets is not None and prefix:
-        names = [n for n in names if n.startswith(prefix)]
+    if buckets is None:
+        names = list_bucket_names(shared("s3", session.region_name), prefix)
+    else:
+        names = [n for n in buckets if not prefix or n.startswith(prefix)]
     concurrent = per_bucket_threads or len(names) < concurrency // 2
 
     def one(name: str) -> BucketScan:

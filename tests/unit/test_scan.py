@@ -1,0 +1,188 @@
+"""`secagent scan` on moto: listing, findings, JSON/table output, exit codes, shared clients."""
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from moto import mock_aws
+
+from secagent import scan as scan_module
+from secagent.checks import registry
+from secagent.scan import SharedClients, cli_main, list_bucket_names, scan
+
+PRIVATE = "scan-private-bucket"
+PUBLIC = "scan-public-bucket"
+OTHER = "other-team-bucket"
+
+
+def _lock_down(s3: object, bucket: str) -> None:
+    s3.put_public_access_block(  # type: ignore[attr-defined]
+        Bucket=bucket,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], True
+        ),
+    )
+
+
+@pytest.fixture
+def session() -> Iterator[boto3.Session]:
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        s3 = session.client("s3")
+        for name in (PRIVATE, PUBLIC, OTHER):
+            s3.create_bucket(Bucket=name)
+        _lock_down(s3, PRIVATE)
+        s3.put_public_access_block(
+            Bucket=PUBLIC,
+            PublicAccessBlockConfiguration=dict.fromkeys(
+                ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], False
+            ),
+        )
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{PUBLIC}/*",
+                }
+            ],
+        }
+        s3.put_bucket_policy(Bucket=PUBLIC, Policy=json.dumps(policy))
+        yield session
+
+
+def _failing(result: scan_module.ScanResult, bucket: str) -> set[str]:
+    (one,) = [b for b in result.buckets if b.bucket == bucket]
+    return {f.check_id for f in one.failing()}
+
+
+def test_lists_every_bucket_and_filters_by_prefix(session: boto3.Session) -> None:
+    s3 = session.client("s3")
+    assert list_bucket_names(s3) == sorted([PRIVATE, PUBLIC, OTHER])
+    assert list_bucket_names(s3, "scan-") == [PRIVATE, PUBLIC]
+
+
+def test_scans_every_bucket_with_their_own_findings(session: boto3.Session) -> None:
+    result = scan(session=session, concurrency=4)
+    assert [b.bucket for b in result.buckets] == sorted([PRIVATE, PUBLIC, OTHER])
+    assert not result.errors
+    assert "s3_bucket_policy_public" in _failing(result, PUBLIC)
+    assert "s3_bucket_block_public_access_off" in _failing(result, PUBLIC)
+    assert "s3_bucket_policy_public" not in _failing(result, PRIVATE)
+    assert "s3_bucket_block_public_access_off" not in _failing(result, PRIVATE)
+    assert result.exit_code() == 1
+
+
+@pytest.mark.parametrize("per_bucket_threads", [False, True])
+def test_same_verdicts_whatever_the_concurrency(session: boto3.Session, per_bucket_threads: bool) -> None:
+    baseline = scan(session=session, concurrency=1)
+    other = scan(session=session, concurrency=8, per_bucket_threads=per_bucket_threads)
+    for b in baseline.buckets:
+        assert _failing(other, b.bucket) == {f.check_id for f in b.failing()}
+
+
+def test_named_buckets_and_prefix(session: boto3.Session) -> None:
+    result = scan([PUBLIC, OTHER], prefix="scan-", session=session)
+    assert [b.bucket for b in result.buckets] == [PUBLIC]
+    result = scan(prefix="other-", session=session)
+    assert [b.bucket for b in result.buckets] == [OTHER]
+
+
+def test_one_client_per_service_and_account_reads_once(session: boto3.Session) -> None:
+    made: list[tuple[str, str | None]] = []
+    inner = scan_module.client_factory(session)
+
+    def counting(service: str, region: str | None = None) -> object:
+        made.append((service, region))
+        return inner(service, region)
+
+    clients = SharedClients(session, inner=counting)
+    sts_calls = 0
+
+    def count_sts(**_: object) -> None:
+        nonlocal sts_calls
+        sts_calls += 1
+
+    clients("sts", "us-east-1").meta.events.register("before-send", count_sts)
+    result = scan(session=session, concurrency=3, clients=clients)
+    assert len(result.buckets) == 3
+    assert sorted(made) == sorted(set(made))  # never two clients for one (service, region)
+    assert sts_calls == 1  # GetCallerIdentity once for the account, not once per bucket
+    # 3 buckets x (HeadBucket + 15 reads) + ListBuckets + GetCallerIdentity + account BPA
+    assert result.requests == 3 * 16 + 3
+
+
+def test_missing_named_bucket_is_an_error_exit_3(session: boto3.Session) -> None:
+    result = scan([PUBLIC, "no-such-bucket-here"], session=session)
+    (missing,) = result.errors
+    assert missing.bucket == "no-such-bucket-here"
+    assert missing.error and missing.error.startswith("ResourceNotFound")
+    assert result.exit_code() == 3
+
+
+def test_json_output_and_exit_codes(session: boto3.Session, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["--format", "json", "--prefix", "scan-", "--concurrency", "2"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [b["bucket"] for b in out["buckets"]] == [PRIVATE, PUBLIC]
+    public = out["buckets"][1]
+    finding = next(f for f in public["findings"] if f["checkId"] == "s3_bucket_policy_public")
+    assert finding == {
+        "checkId": "s3_bucket_policy_public",
+        "severity": "CRITICAL",
+        "status": "FAIL",
+        "controls": ["FSBP:S3.2", "FSBP:S3.3"],
+    }
+    assert out["totals"]["buckets"] == 2
+    assert out["totals"]["failBySeverity"]["CRITICAL"] >= 1
+    assert out["timing"]["concurrency"] == 2
+    assert out["timing"]["requests"] > 0
+
+
+def test_failing_only_leaves_out_passing_findings(
+    session: boto3.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_main(["--format", "json", "--bucket", PUBLIC, "--failing-only"])
+    out = json.loads(capsys.readouterr().out)
+    assert {f["status"] for f in out["buckets"][0]["findings"]} <= {"FAIL", "UNKNOWN"}
+
+
+def test_table_output(session: boto3.Session, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["--bucket", PUBLIC]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("bucket")
+    assert PUBLIC in out and "policy_public" in out
+    assert "1 buckets, 1 with failing checks" in out
+
+
+def test_exit_0_when_nothing_fails(
+    session: boto3.Session, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    every_check = ",".join(registry())
+    monkeypatch.setenv("SECAGENT_DISABLED_CHECKS", every_check)
+    assert cli_main(["--bucket", PRIVATE]) == 0
+
+
+def test_unreachable_endpoint_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    # Nothing listens on port 9 (discard): the listing fails to connect.
+    code = cli_main(["--endpoint-url", "http://127.0.0.1:9", "--concurrency", "1"])
+    assert code == 3
+    assert "cannot list the buckets" in capsys.readouterr().err
+
+
+def test_bad_concurrency_is_a_usage_error() -> None:
+    assert cli_main(["--concurrency", "0"]) == 2
+
+
+def test_connection_errors_per_bucket_are_exit_3(
+    session: boto3.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> object:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    monkeypatch.setattr(scan_module, "discover_bucket", broken)
+    result = scan([PUBLIC], session=session)
+    assert result.errors and result.exit_code() == 3
