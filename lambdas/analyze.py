@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas import faults
+from lambdas.checkpoint import checkpointed
 from lambdas.events import AnalyzeEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.checks import analyze
@@ -16,6 +17,7 @@ SETTINGS = AgentSettings.from_env()  # cold start: SECAGENT_REQUIRE_KMS, SECAGEN
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@checkpointed("analysis")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("analyze", event)
     request = parse(AnalyzeEvent, event)

@@ -6,6 +6,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas import faults
+from lambdas.checkpoint import checkpointed
 from lambdas.events import ApplyEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.workflow.apply import apply_plans
@@ -16,6 +17,7 @@ SESSION = boto3.Session()
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@checkpointed("applied")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("apply", event)
     request = parse(ApplyEvent, event)

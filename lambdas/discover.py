@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas import faults
+from lambdas.checkpoint import checkpointed
 from lambdas.events import DiscoverEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.discovery import discover_bucket
@@ -13,6 +14,7 @@ from secagent.discovery import discover_bucket
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@checkpointed("discovery")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("discover", event)
     request = parse(DiscoverEvent, event)

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas import faults
+from lambdas.checkpoint import checkpointed
 from lambdas.events import RemediateEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models import AgentSettings
@@ -16,6 +17,7 @@ SETTINGS = AgentSettings.from_env()  # cold start: SECAGENT_KMS_KEY_ID, SECAGENT
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@checkpointed("remediation")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("remediate", event)
     request = parse(RemediateEvent, event)

@@ -111,6 +111,9 @@ class AuditStack(Stack):
         allow(await_approval, ["s3:PutObject"], [bucket.arn_for_objects(f"{store.APPROVALS_PREFIX}*")])
         allow(report, ["s3:PutObject"], [bucket.arn_for_objects(f"{store.REPORTS_PREFIX}*")])
         allow(report, ["states:GetExecutionHistory"], [executions_arn])
+        checkpoints = bucket.arn_for_objects(f"{store.CHECKPOINTS_PREFIX}*")
+        for step in (discover, analyze, remediate, apply, verify):
+            allow(step, ["s3:PutObject"], [checkpoints])
         for publisher in (await_approval, report):
             allow(publisher, ["events:PutEvents"], [default_bus_arn])
         allow(api, ["states:StartExecution"], [machine_arn])
@@ -119,9 +122,17 @@ class AuditStack(Stack):
         allow(
             api,
             ["s3:GetObject"],
-            [bucket.arn_for_objects(f"{p}*") for p in (store.REPORTS_PREFIX, store.APPROVALS_PREFIX)],
+            [
+                bucket.arn_for_objects(f"{p}*")
+                for p in (store.REPORTS_PREFIX, store.APPROVALS_PREFIX, store.CHECKPOINTS_PREFIX)
+            ],
         )
-        allow(api, ["s3:PutObject"], [bucket.arn_for_objects(f"{store.APPROVALS_PREFIX}*")])
+        # Approval records, and the approval's checkpoint for a resume.
+        allow(
+            api,
+            ["s3:PutObject"],
+            [bucket.arn_for_objects(f"{p}*") for p in (store.APPROVALS_PREFIX, store.CHECKPOINTS_PREFIX)],
+        )
         # Without ListBucket, S3 answers a missing report/approval with AccessDenied, not NoSuchKey.
         allow(api, ["s3:ListBucket"], [bucket.bucket_arn])
         # cdk-nag: each wildcard resource above is acknowledged once per role, with its reason.
@@ -135,10 +146,14 @@ class AuditStack(Stack):
         )
         why_prefix = "Object keys are one per audit id under a fixed prefix of the report bucket."
         why_executions = "Executions of this one state machine; their names (audit ids) are made at run time."
+        checkpoints_finding = f"<{bucket_id}.Arn>/{store.CHECKPOINTS_PREFIX}*"
+        why_checkpoints = "One checkpoint object per audit id and step under the checkpoints/ prefix."
         acknowledgements = {
-            discover: {"arn:<AWS::Partition>:s3:::*": why_any_bucket},
-            verify: {"arn:<AWS::Partition>:s3:::*": why_any_bucket},
-            apply: {"arn:<AWS::Partition>:s3:::*": why_any_bucket},
+            discover: {"arn:<AWS::Partition>:s3:::*": why_any_bucket, checkpoints_finding: why_checkpoints},
+            analyze: {checkpoints_finding: why_checkpoints},
+            remediate: {checkpoints_finding: why_checkpoints},
+            verify: {"arn:<AWS::Partition>:s3:::*": why_any_bucket, checkpoints_finding: why_checkpoints},
+            apply: {"arn:<AWS::Partition>:s3:::*": why_any_bucket, checkpoints_finding: why_checkpoints},
             await_approval: {f"<{bucket_id}.Arn>/{store.APPROVALS_PREFIX}*": why_prefix},
             report: {
                 f"<{bucket_id}.Arn>/{store.REPORTS_PREFIX}*": why_prefix,
@@ -147,6 +162,7 @@ class AuditStack(Stack):
             api: {
                 f"<{bucket_id}.Arn>/{store.APPROVALS_PREFIX}*": why_prefix,
                 f"<{bucket_id}.Arn>/{store.REPORTS_PREFIX}*": why_prefix,
+                checkpoints_finding: why_checkpoints,
                 executions_finding: why_executions,
             },
         }

@@ -8,10 +8,12 @@ from constructs import Construct
 
 
 class ReportStore(Construct):
-    """Holds reports/{auditId}.json, approvals/{auditId}.json (pending plans + task token)."""
+    """Holds reports/{auditId}.json, approvals/{auditId}.json (pending plans + task token) and
+    checkpoints/{auditId}/{step}.json (step outputs, for resuming a failed audit)."""
 
     REPORTS_PREFIX = "reports/"
     APPROVALS_PREFIX = "approvals/"
+    CHECKPOINTS_PREFIX = "checkpoints/"
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -54,6 +56,13 @@ class ReportStore(Construct):
                     ],
                     expiration=Duration.days(400),
                     noncurrent_version_expiration=Duration.days(30),
+                ),
+                # A failed audit is resumed within days or not at all.
+                s3.LifecycleRule(
+                    id="age-out-checkpoints",
+                    prefix=self.CHECKPOINTS_PREFIX,
+                    expiration=Duration.days(30),
+                    noncurrent_version_expiration=Duration.days(1),
                 ),
                 # Approval records hold a task token while pending; decided ones are only history.
                 s3.LifecycleRule(

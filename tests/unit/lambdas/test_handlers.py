@@ -1,6 +1,7 @@
 """Handlers: event in, one domain call, camelCase JSON out; typed errors propagate by name."""
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,9 @@ def event(name: str) -> dict[str, Any]:
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="check-fixture-bucket")
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="check-fixture-bucket")
+        s3.create_bucket(Bucket=os.environ["REPORT_BUCKET"])  # where checkpoints go
         yield
 
 
@@ -44,6 +47,12 @@ def test_discover_handler_returns_snapshot_json(aws: None) -> None:
     assert out["schemaVersion"] == "1.0" and out["resource"]["id"] == "check-fixture-bucket"
     assert out["config"]["policy"] == {"state": "ok", "value": None, "reason": None}
     json.dumps(out)
+    # And its output is checkpointed for a resume
+    key = f"checkpoints/{event('discover')['auditId']}/discovery.json"
+    saved = boto3.client("s3", region_name="us-east-1").get_object(
+        Bucket=os.environ["REPORT_BUCKET"], Key=key
+    )
+    assert json.loads(saved["Body"].read()) == out
 
 
 def test_discover_handler_missing_bucket_raises_resource_not_found(aws: None) -> None:
@@ -65,7 +74,7 @@ def test_discover_handler_bad_event_raises_invalid_input(bad: dict[str, Any]) ->
         discover.handler(bad, FakeLambdaContext())
 
 
-def test_analyze_handler_returns_findings_and_summary() -> None:
+def test_analyze_handler_returns_findings_and_summary(aws: None) -> None:
     out = analyze.handler(event("analyze"), FakeLambdaContext())
     assert out["auditId"] == "audit-0001"
     assert out["summary"]["fail"] == 16  # require_kms off: the SSE-KMS check passes
@@ -79,7 +88,7 @@ def test_analyze_handler_bad_snapshot_raises_invalid_input() -> None:
         analyze.handler({"auditId": "a", "snapshot": {"schemaVersion": "1.0"}}, FakeLambdaContext())
 
 
-def test_remediate_handler_returns_ordered_plans() -> None:
+def test_remediate_handler_returns_ordered_plans(aws: None) -> None:
     out = remediate.handler(event("remediate"), FakeLambdaContext())
     assert out["auditId"] == "audit-0001"
     assert [p["order"] for p in out["plans"]] == list(range(1, len(out["plans"]) + 1))

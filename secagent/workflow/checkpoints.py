@@ -1,0 +1,49 @@
+"""Checkpoints: each step's output, kept so a failed audit resumes without redoing what succeeded.
+
+`checkpoints/{auditId}/{name}.json` in the report bucket, where `name` is the state path the step
+writes (`discovery`, `analysis`, ...). A resumed execution gets them in its input
+(`resume.checkpoints`) and its ASL takes each one instead of running the step again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from secagent.aws import ClientFactory
+from secagent.workflow._aws import put_json
+
+PREFIX = "checkpoints/"
+# Checkpoint name (the state path it restores) -> the step it stands for, in workflow order.
+STEPS: dict[str, str] = {
+    "discovery": "Discover Bucket",
+    "analysis": "Analyze Configuration",
+    "remediation": "Propose Fixes",
+    "approval": "Await Approval",
+    "applied": "Apply Fixes",
+    "verification": "Verify Fixes",
+}
+
+
+def checkpoint_key(audit_id: str, name: str) -> str:
+    if name not in STEPS:
+        raise ValueError(f"unknown checkpoint {name!r}")
+    return f"{PREFIX}{audit_id}/{name}.json"
+
+
+def save_checkpoint(
+    bucket: str, audit_id: str, name: str, output: dict[str, Any], clients: ClientFactory
+) -> None:
+    put_json(bucket, checkpoint_key(audit_id, name), output, clients)
+
+
+def load_checkpoints(s3: Any, bucket: str, audit_id: str) -> dict[str, Any]:
+    """Every checkpoint of the audit, by name, in workflow order."""
+    found: dict[str, Any] = {}
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"{PREFIX}{audit_id}/")
+    keys = {item["Key"] for item in listing.get("Contents", [])}
+    for name in STEPS:
+        key = checkpoint_key(audit_id, name)
+        if key in keys:
+            found[name] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return found
