@@ -1,0 +1,372 @@
+"""`secagent mcp`: the agent as an MCP server (official `mcp` SDK, stdio or streamable HTTP on 127.0.0.1).
+
+Tools, generated from the same check registry the workflow runs:
+
+- `list_checks`, `discover_resource`, `analyze_resource`, `propose_remediation` run the domain layer
+  directly against the account, read-only;
+- `start_audit`, `get_audit`, `decide_approval` go through the deployed audit API, so the
+  approval gate and the durable workflow are never bypassed.
+
+No tool applies a change: fixes are applied only by an audit whose plans a human approved.
+Reports are resources, `audit://{auditId}/report`. Logs go to stderr (stdout is the transport).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ResourceNotFoundError,
+    ToolError,
+    UnexpectedToolError,
+)
+from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
+from pydantic import ValidationError
+
+from secagent.checks.registry import Check, analyze, registry
+from secagent.mcp.backend import DEFAULT_STACK_NAME, AwsBackend, Backend, ServerSettings
+from secagent.mcp.errors import ApiRefused, as_tool_error, check_api, describe_validation_error, message_for
+from secagent.mcp.inputs import (
+    AUDIT_ID_PATTERN,
+    ApprovalDecision,
+    ApprovalTimeoutSeconds,
+    AuditId,
+    AuditMode,
+    BucketName,
+    Comment,
+    SeverityFilter,
+)
+from secagent.models.snapshot import S3BucketConfig
+from secagent.remediation import plan_remediations
+
+log = logging.getLogger("secagent.mcp")
+
+SERVER_NAME = "secagent"
+REPORT_URI = "audit://{auditId}/report"
+DEFAULT_HTTP_PORT = 8765
+
+INSTRUCTIONS = """\
+Infrastructure Security Agent: audits AWS S3 buckets against AWS Foundational Security Best \
+Practices and CIS, proposes exact fixes, and applies them only after a human approves.
+
+- To look: list_checks, discover_resource, analyze_resource, propose_remediation. They only read.
+- To fix: start_audit with mode=remediate, poll get_audit until AWAITING_APPROVAL, show the \
+pendingPlans to the user, and call decide_approval only with the user's explicit decision. \
+Nothing else changes a bucket.
+- The finished report is the resource audit://{auditId}/report."""
+
+
+class SecAgentMCPServer(MCPServer[Any]):
+    """MCPServer whose argument errors read as one plain sentence instead of pydantic's dump."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError) and not isinstance(exc, UnexpectedToolError):
+                # Keep the ValidationError as the cause: the SDK then logs field names, not values.
+                raise ToolError(
+                    f"Invalid arguments for {name}: {describe_validation_error(cause)}."
+                ) from cause
+            raise
+
+
+@contextmanager
+def _mapped() -> Iterator[None]:
+    """Anticipated failures -> ToolError (an isError result with that sentence); bugs pass through."""
+    try:
+        yield
+    except ToolError:
+        raise
+    except Exception as exc:
+        mapped = as_tool_error(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def _check_line(check: Check) -> str:
+    meta = check.meta
+    return f"{meta.id} ({meta.severity}; {', '.join(meta.controls)})"
+
+
+def _controls(checks: dict[str, Check]) -> list[str]:
+    return sorted({control for check in checks.values() for control in check.meta.controls})
+
+
+def _descriptions(settings: ServerSettings) -> dict[str, str]:
+    """Tool descriptions written from the registry, so a new check shows up without editing them."""
+    checks = registry()
+    enabled = {k: v for k, v in checks.items() if k not in settings.agent.disabled_checks}
+    controls = ", ".join(_controls(enabled))
+    check_lines = "; ".join(_check_line(c) for c in enabled.values())
+    remediations = ", ".join(sorted({c.meta.remediation_id for c in enabled.values() if c.remediate}))
+    fields = ", ".join(S3BucketConfig.model_fields)
+    disabled = (
+        f" Disabled in this deployment: {', '.join(sorted(settings.agent.disabled_checks))}."
+        if settings.agent.disabled_checks
+        else ""
+    )
+    return {
+        "list_checks": (
+            f"List the {len(checks)} security checks this agent runs on S3 buckets (the registry the "
+            "audit workflow uses): id, title, severity, rationale, the compliance controls each maps "
+            "to (FSBP = AWS Foundational Security Best Practices, CIS = CIS AWS Foundations v3.0.0), "
+            "the remediation that fixes it, whether it can be fixed automatically, and whether it is "
+            f"enabled. Read-only, no AWS calls.{disabled}"
+        ),
+        "discover_resource": (
+            "Read one S3 bucket's security-relevant configuration into a snapshot: "
+            f"{fields}. Each field is known (with its value or null = not configured) or unknown "
+            "(with the reason, e.g. access denied). Read-only: S3 Get*/Head* and STS GetCallerIdentity."
+        ),
+        "analyze_resource": (
+            f"Audit one S3 bucket now against {len(enabled)} checks and return the findings "
+            "(PASS / FAIL / UNKNOWN, severity, controls, evidence) and a summary, worst first. "
+            f"Read-only: nothing is changed. Controls covered: {controls}. Checks: {check_lines}."
+        ),
+        "propose_remediation": (
+            "Propose the fixes for one S3 bucket's failing checks, without applying anything: ordered "
+            "plans, each with the exact AWS CLI command, the equivalent API call, risk, whether it is "
+            "reversible and how to roll it back; plus the failing checks no plan covers. Read-only. "
+            "To apply fixes, start_audit with mode=remediate: they are applied only after a human "
+            f"approves them. Remediations available: {remediations}."
+        ),
+        "start_audit": (
+            "Start a durable audit of one S3 bucket through the deployed audit API (a Step Functions "
+            "workflow: discover, analyze, propose, [approval, apply, verify], report). mode=plan "
+            "(default) only reports. mode=remediate waits for a human decision (decide_approval) "
+            "before changing anything. Returns the auditId; follow it with get_audit."
+        ),
+        "get_audit": (
+            "Status of an audit: RUNNING (currentStep), AWAITING_APPROVAL (with pendingPlans to show "
+            "the user and approvalExpiresAt), SUCCEEDED or FAILED (with outcome: COMPLIANT, "
+            "NON_COMPLIANT, REMEDIATED, REJECTED, APPROVAL_EXPIRED, FAILED). The full report is the "
+            "resource audit://{auditId}/report."
+        ),
+        "decide_approval": (
+            "Record the human decision on an audit that is AWAITING_APPROVAL: approve applies the "
+            "pendingPlans, then verifies them; reject changes nothing. Call it only with the user's "
+            "explicit decision, after they have seen the plans from get_audit. Fails if the audit is "
+            "not awaiting approval or was already decided."
+        ),
+    }
+
+
+def _read_only(title: str) -> ToolAnnotations:
+    return ToolAnnotations(title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True)
+
+
+def build_server(settings: ServerSettings | None = None, *, backend: Backend | None = None) -> MCPServer[Any]:
+    """The MCP server, its tools bound to `backend` (default: the AWS account and stack of `settings`)."""
+    settings = settings or (backend.settings if backend else ServerSettings())
+    backend = backend or AwsBackend(settings)
+    agent = settings.agent
+    descriptions = _descriptions(settings)
+    server = SecAgentMCPServer(
+        SERVER_NAME,
+        title="Infrastructure Security Agent",
+        instructions=INSTRUCTIONS,
+        version=_version(),
+        log_level="INFO",
+    )
+
+    @server.tool(description=descriptions["list_checks"], annotations=_read_only("List security checks"))
+    def list_checks(severity: SeverityFilter = None) -> dict[str, Any]:
+        checks = [
+            {
+                **check.meta.to_json_dict(),
+                "autoRemediation": check.remediate is not None,
+                "enabled": check_id not in agent.disabled_checks,
+            }
+            for check_id, check in registry().items()
+            if severity is None or check.meta.severity is severity
+        ]
+        return {"count": len(checks), "checks": checks}
+
+    @server.tool(description=descriptions["discover_resource"], annotations=_read_only("Discover a bucket"))
+    def discover_resource(bucket: BucketName) -> dict[str, Any]:
+        with _mapped():
+            return backend.snapshot(bucket).to_json_dict()
+
+    @server.tool(description=descriptions["analyze_resource"], annotations=_read_only("Analyze a bucket"))
+    def analyze_resource(bucket: BucketName) -> dict[str, Any]:
+        with _mapped():
+            return analyze(backend.snapshot(bucket), agent).to_json_dict()
+
+    @server.tool(description=descriptions["propose_remediation"], annotations=_read_only("Propose fixes"))
+    def propose_remediation(bucket: BucketName) -> dict[str, Any]:
+        with _mapped():
+            snapshot = backend.snapshot(bucket)
+            analysis = analyze(snapshot, agent)
+            plans = plan_remediations(snapshot, analysis, agent).to_json_dict()
+        return {
+            **plans,
+            "summary": analysis.summary.to_json_dict(),
+            "applied": False,
+            "howToApply": "start_audit with mode=remediate, then a human approves with decide_approval.",
+        }
+
+    @server.tool(
+        description=descriptions["start_audit"],
+        annotations=ToolAnnotations(
+            title="Start an audit", read_only_hint=False, destructive_hint=False, idempotent_hint=False
+        ),
+    )
+    def start_audit(
+        bucket: BucketName, mode: AuditMode = "plan", approvalTimeoutSeconds: ApprovalTimeoutSeconds = None
+    ) -> dict[str, Any]:
+        with _mapped():
+            body = check_api(backend.api().start_audit(bucket, mode, approvalTimeoutSeconds))
+        body["reportResource"] = REPORT_URI.format(auditId=body.get("auditId", ""))
+        return body
+
+    @server.tool(description=descriptions["get_audit"], annotations=_read_only("Audit status"))
+    def get_audit(auditId: AuditId) -> dict[str, Any]:
+        with _mapped():
+            body = check_api(backend.api().get_audit(auditId))
+        # The report can be large: it is the resource, not part of the status.
+        if body.pop("report", None) is not None:
+            body["reportResource"] = REPORT_URI.format(auditId=auditId)
+        return body
+
+    @server.tool(
+        description=descriptions["decide_approval"],
+        annotations=ToolAnnotations(
+            title="Approve or reject fixes",
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=False,
+        ),
+    )
+    def decide_approval(
+        auditId: AuditId, decision: ApprovalDecision, comment: Comment = None
+    ) -> dict[str, Any]:
+        with _mapped():
+            return check_api(backend.api().decide(auditId, decision, comment))
+
+    @server.resource(
+        REPORT_URI,
+        name="audit-report",
+        title="Audit report",
+        description=(
+            "The report of a finished audit (JSON, schemaVersion 1): outcome, findings, remediations "
+            "with their approval and result, verification, steps. Read through GET /audits/{auditId}."
+        ),
+        mime_type="application/json",
+    )
+    def audit_report(auditId: str) -> str:
+        return _read_report(backend, auditId)
+
+    return server
+
+
+def _read_report(backend: Backend, audit_id: str) -> str:
+    if not re.fullmatch(AUDIT_ID_PATTERN, audit_id):
+        raise ResourceNotFoundError(f"{json.dumps(audit_id[:100])} is not an audit id.")
+    try:
+        body = check_api(backend.api().get_audit(audit_id))
+    except ApiRefused as exc:
+        if exc.status == 404:
+            raise ResourceNotFoundError(f"There is no audit with id {audit_id}.") from exc
+        raise ResourceError(str(exc)) from exc
+    except Exception as exc:
+        message = message_for(exc)
+        if message is None:
+            raise
+        raise ResourceError(message) from exc
+    report = body.get("report")
+    if not isinstance(report, dict):
+        where = f" (step: {body['currentStep']})" if body.get("currentStep") else ""
+        raise ResourceError(
+            f"Audit {audit_id} has no report yet: it is {body.get('status', 'unknown')}{where}. "
+            "Poll get_audit until SUCCEEDED or FAILED."
+        )
+    return json.dumps(report, indent=2)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("secagent")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="secagent mcp",
+        description="Run the Infrastructure Security Agent as an MCP server (logs on stderr).",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("stdio", "http"),
+        default="stdio",
+        help="stdio, or streamable HTTP on 127.0.0.1",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_HTTP_PORT,
+        help=f"HTTP port (default {DEFAULT_HTTP_PORT}), path /mcp",
+    )
+    parser.add_argument(
+        "--endpoint-url", help="custom AWS endpoint, e.g. LocalStack's (default: AWS_ENDPOINT_URL)"
+    )
+    parser.add_argument("--stack-name", help=f"the deployed stack (default: {DEFAULT_STACK_NAME})")
+    parser.add_argument("--api-url", help="the audit API's base URL (default: from the stack's outputs)")
+    parser.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION, else us-east-1)")
+    parser.add_argument("--profile", help="AWS profile (default: the usual credential chain)")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Before the SDK configures logging: everything to stderr, stdout belongs to the stdio transport.
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if not 0 < args.port < 65536:
+        print(f"secagent mcp: --port {args.port} is not a TCP port", file=sys.stderr)
+        return 2
+    try:
+        settings = ServerSettings.from_env(
+            endpoint_url=args.endpoint_url,
+            stack_name=args.stack_name,
+            api_url=args.api_url,
+            region=args.region,
+            profile=args.profile,
+        )
+    except ValidationError as exc:
+        print(f"secagent mcp: invalid SECAGENT_* settings: {describe_validation_error(exc)}", file=sys.stderr)
+        return 2
+    server = build_server(settings)
+    where = settings.endpoint_url or "AWS"
+    try:
+        if args.transport == "http":
+            log.info("MCP server on http://127.0.0.1:%d/mcp (AWS: %s)", args.port, where)
+            server.run("streamable-http", host="127.0.0.1", port=args.port)
+        else:
+            log.info("MCP server on stdio (AWS: %s)", where)
+            server.run("stdio")
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
