@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,17 @@ from typing import Any
 import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+
+
+class ApiUnreachable(urllib.error.URLError):
+    """No HTTP answer at all (refused, DNS, timeout); says which URL could not be reached."""
+
+    def __init__(self, url: str, reason: object) -> None:
+        super().__init__(reason)
+        self.url = url
+
+    def __str__(self) -> str:
+        return f"could not reach {self.url}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -53,11 +65,27 @@ class AuditApiClient:
         return self.request("POST", "/audits", body)
 
     def get_audit(self, audit_id: str) -> ApiResponse:
-        return self.request("GET", f"/audits/{audit_id}")
+        return self.request("GET", f"/audits/{_segment(audit_id)}")
+
+    def list_audits(
+        self,
+        *,
+        status: str | None = None,
+        resource: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> ApiResponse:
+        query = {"status": status, "resource": resource, "limit": limit, "nextToken": next_token}
+        encoded = urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+        return self.request("GET", "/audits" + (f"?{encoded}" if encoded else ""))
 
     def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse:
         body = {"decision": decision, **({"comment": comment} if comment else {})}
-        return self.request("POST", f"/audits/{audit_id}/approval", body)
+        return self.request("POST", f"/audits/{_segment(audit_id)}/approval", body)
+
+    def resume(self, audit_id: str) -> ApiResponse:
+        """Start a new execution of a failed audit from the step that failed."""
+        return self.request("POST", f"/audits/{_segment(audit_id)}/resume")
 
     def request(
         self, method: str, path: str, body: Any = None, *, raw_body: bytes | None = None
@@ -79,8 +107,17 @@ class AuditApiClient:
                 status, payload = response.status, response.read()
         except urllib.error.HTTPError as error:
             status, payload = error.code, error.read()
+        except urllib.error.URLError as error:
+            raise ApiUnreachable(aws_request.url, error.reason) from error
+        except (TimeoutError, ConnectionError) as error:
+            raise ApiUnreachable(aws_request.url, error) from error
         try:
             parsed = json.loads(payload) if payload else None
         except json.JSONDecodeError:
             parsed = payload.decode("utf-8", errors="replace")
         return ApiResponse(status, parsed)
+
+
+def _segment(value: str) -> str:
+    """One path segment: an id with "/" or "?" must not reach another route."""
+    return urllib.parse.quote(value, safe="")

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from secagent.models import Plan, Severity
+from secagent.models.findings import CheckMeta
 from secagent.models.report import Report
 
 STATUS_MARK = {"PASS": "pass", "FAIL": "FAIL", "UNKNOWN": "?"}
@@ -83,3 +84,243 @@ def render_report(report: Report) -> str:
         ),
     ]
     return "\n".join(parts)
+
+
+# --- CLI views: audit status, audit list, check registry, Markdown report ---------------------
+
+
+def _when(value: Any) -> str:
+    """An ISO time as `YYYY-MM-DD HH:MM:SS` (UTC as given); anything else as is."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str) and len(value) >= 19 and value[10] in "T ":
+        return value[:10] + " " + value[11:19]
+    return "" if value is None else str(value)
+
+
+def step_took(step: dict[str, Any]) -> str:
+    """How long a timeline entry (API JSON) took, `0.41s`; empty while it runs."""
+    try:
+        start = datetime.fromisoformat(str(step["started"]).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(step["ended"]).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return ""
+    return f"{(end - start).total_seconds():.2f}s"
+
+
+def render_status(audit: dict[str, Any]) -> str:
+    """`GET /audits/{id}` as text: where the audit is, its steps, what it waits for, how it ended."""
+    resource = audit.get("resource") or {}
+    elapsed = audit.get("elapsedSeconds")
+    lines = [
+        f"Audit {audit.get('auditId')}: {resource.get('type', '?')} {resource.get('id', '?')}",
+        f"Status: {audit.get('status')}"
+        + (f"   outcome: {audit['outcome']}" if audit.get("outcome") else "")
+        + f"   mode: {audit.get('mode') or '?'}",
+        f"Started: {_when(audit.get('startedAt'))}"
+        + (f"   stopped: {_when(audit['stoppedAt'])}" if audit.get("stoppedAt") else "")
+        + (f"   elapsed: {float(elapsed):.1f}s" if isinstance(elapsed, int | float) else ""),
+    ]
+    if audit.get("currentStep"):
+        lines.append(f"Current step: {audit['currentStep']}")
+    timeline = [s for s in audit.get("timeline") or [] if s.get("type") in (None, "Task")]
+    if timeline:
+        lines += [
+            "",
+            "Steps",
+            table(
+                ["step", "status", "attempts", "took", "error"],
+                [
+                    (
+                        s.get("name"),
+                        s.get("status"),
+                        s.get("attempts", ""),
+                        step_took(s),
+                        _one_line_error(s.get("error")),
+                    )
+                    for s in timeline
+                ],
+            ),
+        ]
+    executions = audit.get("executions") or []
+    if len(executions) > 1:
+        lines += [
+            "",
+            "Executions",
+            table(
+                ["execution", "status", "started", "stopped"],
+                [
+                    (e.get("name"), e.get("status"), _when(e.get("startedAt")), _when(e.get("stoppedAt")))
+                    for e in executions
+                ],
+            ),
+        ]
+    if audit.get("status") == "AWAITING_APPROVAL":
+        plans = [Plan.model_validate(p) for p in audit.get("pendingPlans") or []]
+        lines += [
+            "",
+            f"Awaiting approval of {len(plans)} plan(s) until {_when(audit.get('approvalExpiresAt'))}:",
+        ]
+        lines += [render_plans(plans)] if plans else []
+    report = audit.get("report")
+    if isinstance(report, dict) and report.get("findings") is not None:
+        failing = [f for f in report["findings"] if f.get("status") == "FAIL"]
+        lines += ["", f"Findings: {len(failing)} failing of {len(report['findings'])} checked"]
+    if audit.get("status") == "FAILED" and (audit.get("error") or audit.get("cause")):
+        lines += ["", f"Error: {audit.get('error') or ''}: {_first_line(audit.get('cause'))}"]
+    return "\n".join(lines)
+
+
+def _first_line(text: Any, limit: int = 160) -> str:
+    line = " ".join(str(text or "").split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _one_line_error(error: Any) -> str:
+    if not isinstance(error, dict) or not (error.get("error") or error.get("cause")):
+        return ""
+    return _first_line(f"{error.get('error') or ''}: {error.get('cause') or ''}", 80)
+
+
+def step_error(error: Any) -> str:
+    """A step's `{error, cause}` on one line (`TransientError: throttled`)."""
+    return _one_line_error(error) if isinstance(error, dict) else ""
+
+
+def render_audit_list(audits: Sequence[dict[str, Any]]) -> str:
+    if not audits:
+        return "No audits."
+    return table(
+        ["audit", "status", "resource", "mode", "started", "stopped"],
+        [
+            (
+                a.get("auditId"),
+                a.get("status"),
+                (a.get("resource") or {}).get("id", ""),
+                a.get("mode"),
+                _when(a.get("startedAt")),
+                _when(a.get("stoppedAt")),
+            )
+            for a in audits
+        ],
+    )
+
+
+def render_checks(checks: Sequence[CheckMeta]) -> str:
+    ordered = sorted(checks, key=lambda c: (Severity(c.severity).rank, c.id))
+    return table(
+        ["check", "severity", "controls", "remediation", "title"],
+        [(c.id, c.severity, ", ".join(c.controls), c.remediation_id, c.title) for c in ordered],
+    )
+
+
+def _md(text: Any) -> str:
+    """Text safe inside a Markdown table cell or list item."""
+    return " ".join(str(text if text is not None else "").split()).replace("|", "\\|")
+
+
+def _md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    return [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---" for _ in headers) + "|",
+        *("| " + " | ".join(_md(c) for c in row) + " |" for row in rows),
+    ]
+
+
+def render_markdown_report(report: Report) -> str:
+    """The report for a ticket or a pull request: findings by severity, fixes, verification, steps."""
+    resource = report.resource
+    after = {c.check_id: c.after for c in report.verification.comparison} if report.verification else {}
+    failing = [f for f in report.findings if f.status == "FAIL"]
+    out = [
+        f"# Security audit of {resource.type} `{resource.id}`",
+        "",
+        *_md_table(
+            ["", ""],
+            [
+                ("Outcome", f"**{report.outcome}**"),
+                ("Audit", f"`{report.audit_id}`"),
+                ("Mode", report.mode),
+                ("Requested by", report.requested_by or ""),
+                ("Started", _when(report.started_at) + " UTC"),
+                ("Finished", _when(report.finished_at) + " UTC"),
+                ("Took", _seconds(report.started_at, report.finished_at)),
+                ("Failing checks", f"{len(failing)} of {len(report.findings)}"),
+            ],
+        ),
+        "",
+        "## Findings",
+    ]
+    if not report.findings:
+        out += ["", "No checks ran."]
+    for severity in Severity:
+        group = sorted((f for f in report.findings if f.severity == severity), key=lambda f: f.check_id)
+        if not group:
+            continue
+        out += ["", f"### {severity.value.title()}", ""]
+        for f in group:
+            verdict = f"**{f.status}**" if f.status == "FAIL" else f.status
+            fixed = f" -> {after[f.check_id]} after the fix" if after.get(f.check_id) else ""
+            controls = f" ({', '.join(f.controls)})" if f.controls else ""
+            out.append(f"- {verdict}{fixed} `{f.check_id}`: {_md(f.title)}{controls}")
+    out += ["", "## Remediations", ""]
+    if not report.remediations:
+        out.append("None proposed.")
+    for r in sorted(report.remediations, key=lambda r: r.plan.order):
+        plan = r.plan
+        out += [
+            f"### {plan.order}. {_md(plan.title)}",
+            "",
+            f"- Result: **{r.result}** (approved: {'yes' if r.approved else 'no'})",
+            f"- Fixes: {', '.join(f'`{c}`' for c in plan.check_ids)}",
+            f"- Risk: {_md(plan.risk)} (reversible: {'yes' if plan.reversible else 'no'})",
+        ]
+        if plan.manual_inputs:
+            out.append(f"- Needs a person: {', '.join(plan.manual_inputs)}")
+        if r.applied and r.applied.error:
+            out.append(f"- Apply: {_md(r.applied.error)}")
+        out += ["", "```sh", plan.cli_command, "```"]
+        if plan.rollback_cli_command:
+            out += ["", "Rollback:", "", "```sh", plan.rollback_cli_command, "```"]
+        out.append("")
+    if report.approval:
+        a = report.approval
+        out += [
+            "## Approval",
+            "",
+            f"- Decision: **{a.decision}**"
+            + (f" by {_md(a.approver)}" if a.approver else "")
+            + (f" at {_when(a.decided_at)} UTC" if a.decided_at else ""),
+        ]
+        if a.comment:
+            out.append(f"- Comment: {_md(a.comment)}")
+        out.append("")
+    if report.verification:
+        v = report.verification
+        out += [
+            "## Verification",
+            "",
+            f"All fixed: **{'yes' if v.all_fixed else 'no'}**"
+            + (f"; still failing: {', '.join(f'`{c}`' for c in v.still_failing)}" if v.still_failing else ""),
+            "",
+            *_md_table(
+                ["check", "before", "after", "fixed"],
+                [
+                    (f"`{c.check_id}`", c.before or "", c.after or "", "yes" if c.fixed else "no")
+                    for c in v.comparison
+                ],
+            ),
+            "",
+        ]
+    if report.failure:
+        f = report.failure
+        out += ["## Failure", "", f"`{f.step}` failed: {_md(f.error)}: {_md(f.cause)}", ""]
+    out += [
+        "## Steps",
+        "",
+        *_md_table(
+            ["step", "status", "attempts", "took"],
+            [(s.name, s.status, s.attempts, _seconds(s.started, s.ended)) for s in report.steps],
+        ),
+    ]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,1 @@
+"""The `secagent` command line: one module per command, `main.main()` is the entry point."""

@@ -1,0 +1,192 @@
+"""What every command shares: exit codes, the one error type, global options, reaching the API.
+
+Kept free of boto3 at import time so `secagent --help` and `secagent checks` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import boto3
+
+    from secagent.client import ApiResponse, AuditApiClient
+
+EXIT_OK = 0  # compliant or remediated (or: the command did what was asked)
+EXIT_FINDINGS = 1  # findings remain (non-compliant, rejected, approval expired)
+EXIT_USAGE = 2  # usage error: bad arguments, or input the API refused (400)
+EXIT_FAILED = 3  # the audit failed, or the API/stack could not be reached or answered an error
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+OUTCOME_EXIT = {
+    "COMPLIANT": EXIT_OK,
+    "REMEDIATED": EXIT_OK,
+    "NON_COMPLIANT": EXIT_FINDINGS,
+    "REJECTED": EXIT_FINDINGS,
+    "APPROVAL_EXPIRED": EXIT_FINDINGS,
+    "FAILED": EXIT_FAILED,
+}
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    compliant or remediated; for other commands: done
+  1    findings remain (NON_COMPLIANT, REJECTED, APPROVAL_EXPIRED)
+  2    usage error (bad arguments, or a request the API refused as invalid)
+  3    the audit failed, or the API could not be reached or answered an error
+  130  interrupted (Ctrl-C); a started audit keeps running
+"""
+
+DEFAULT_STACK_NAME = "SecurityAgent"
+FINISHED = frozenset({"SUCCEEDED", "FAILED"})
+
+
+class CliError(Exception):
+    """An expected failure: shown as one line on stderr, the process exits with `code`."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class AuditApi(Protocol):
+    """What the commands use of `secagent.client.AuditApiClient` (tests pass a fake)."""
+
+    def start_audit(
+        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
+    ) -> ApiResponse: ...
+
+    def get_audit(self, audit_id: str) -> ApiResponse: ...
+
+    def list_audits(
+        self,
+        *,
+        status: str | None = None,
+        resource: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> ApiResponse: ...
+
+    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse: ...
+
+    def resume(self, audit_id: str) -> ApiResponse: ...
+
+
+def expect(response: ApiResponse, *ok: int, what: str, audit_id: str | None = None) -> Any:
+    """The body of an expected answer; any other answer becomes a CliError with the API's message."""
+    if response.status in ok:
+        return response.body
+    body = response.body if isinstance(response.body, dict) else {}
+    message = body.get("message") or body.get("Message") or _short(response.body) or "no message"
+    if response.status == 400:
+        field = body.get("field")
+        where = f" ({field})" if field and field not in message else ""
+        raise CliError(f"{what}: invalid request{where}: {message}", EXIT_USAGE)
+    if response.status == 404 and audit_id is not None:
+        raise CliError(f"audit {audit_id} not found")
+    if response.status == 409:
+        raise CliError(f"{what}: {message}")
+    if response.status == 403 and message == "Missing Authentication Token":
+        # API Gateway's answer for a route it does not have.
+        raise CliError(f"{what}: the deployed API has no such route (is the stack older than this CLI?)")
+    if response.status in (401, 403):
+        raise CliError(f"{what}: the API refused the credentials ({response.status}): {message}")
+    request_id = f" (request id {body['requestId']})" if body.get("requestId") else ""
+    raise CliError(f"{what}: the API answered {response.status}: {message}{request_id}")
+
+
+def _short(body: Any, limit: int = 200) -> str:
+    text = " ".join(str(body).split()) if body else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Globals:
+    """The global options; each falls back to the environment as the AWS CLI does."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    stack_name: str = DEFAULT_STACK_NAME
+    api_url: str | None = None
+
+    @classmethod
+    def from_namespace(cls, args: Any) -> Globals:
+        return cls(
+            endpoint_url=getattr(args, "endpoint_url", None) or os.environ.get("AWS_ENDPOINT_URL") or None,
+            region=getattr(args, "region", None),
+            profile=getattr(args, "profile", None),
+            stack_name=getattr(args, "stack_name", None)
+            or os.environ.get("SECAGENT_STACK_NAME")
+            or DEFAULT_STACK_NAME,
+            api_url=getattr(args, "api_url", None) or os.environ.get("SECAGENT_API_URL") or None,
+        )
+
+    def export(self, environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+        """Hand the options given to a forwarded command (scan, mcp) through the environment."""
+        for key, value in (
+            ("AWS_ENDPOINT_URL", self.endpoint_url),
+            ("AWS_DEFAULT_REGION", self.region),
+            ("AWS_PROFILE", self.profile),
+            ("SECAGENT_STACK_NAME", self.stack_name),
+            ("SECAGENT_API_URL", self.api_url),
+        ):
+            if value:
+                environ[key] = value
+
+
+def make_session(options: Globals) -> boto3.Session:
+    import boto3
+    import botocore.exceptions
+
+    try:
+        session = boto3.Session(profile_name=options.profile, region_name=options.region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise CliError(f"AWS profile {options.profile!r} not found", EXIT_USAGE) from exc
+    if session.region_name is None:
+        raise CliError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION", EXIT_USAGE)
+    if session.get_credentials() is None:
+        raise CliError("no AWS credentials found (environment, profile, SSO or instance role)", EXIT_FAILED)
+    return session
+
+
+def stack_outputs(session: boto3.Session, options: Globals) -> dict[str, str]:
+    """The stack's outputs (ApiId, ApiStage, ApiUrl) from CloudFormation DescribeStacks."""
+    import botocore.exceptions
+    from botocore.config import Config
+
+    where = options.endpoint_url or f"region {session.region_name}"
+    cloudformation = session.client(
+        "cloudformation",
+        endpoint_url=options.endpoint_url,
+        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=20),
+    )
+    try:
+        stacks = cloudformation.describe_stacks(StackName=options.stack_name)["Stacks"]
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "ValidationError" and "does not exist" in error.get("Message", ""):
+            raise CliError(
+                f"stack {options.stack_name} not found ({where}): "
+                "deploy it, or pass --stack-name or --api-url"
+            ) from exc
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs") or [])} if stacks else {}
+    needed = ("ApiId", "ApiStage") if options.endpoint_url else ("ApiUrl",)
+    if missing := [key for key in needed if key not in outputs]:
+        raise CliError(f"stack {options.stack_name} ({where}) has no output {', '.join(missing)}")
+    return outputs
+
+
+def connect(options: Globals) -> AuditApiClient:
+    """A signed client of the deployed API: --api-url as given, else found from the stack's outputs."""
+    from secagent.client import AuditApiClient
+
+    session = make_session(options)
+    if options.api_url:
+        return AuditApiClient(options.api_url, session=session)
+    return AuditApiClient.for_stack(
+        stack_outputs(session, options), endpoint_url=options.endpoint_url, session=session
+    )

@@ -1,0 +1,79 @@
+"""`secagent list`: recent audits, newest first (one page; --next-token for the next)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from secagent.cli.common import EXIT_OK, AuditApi, Globals, connect, expect
+
+STATUSES = ("RUNNING", "AWAITING_APPROVAL", "SUCCEEDED", "FAILED")
+
+
+def list_audits(
+    api: AuditApi,
+    *,
+    status: str | None = None,
+    resource: str | None = None,
+    limit: int | None = None,
+    next_token: str | None = None,
+    fmt: str = "table",
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    body = expect(
+        api.list_audits(status=status, resource=resource, limit=limit, next_token=next_token),
+        200,
+        what="list of audits",
+    )
+    if fmt == "json":
+        out.write(json.dumps(body, indent=2) + "\n")
+        return EXIT_OK
+    from secagent.render import render_audit_list
+
+    out.write(render_audit_list(body.get("audits") or []) + "\n")
+    if body.get("nextToken"):
+        err.write(f"More audits: secagent list --next-token {body['nextToken']}\n")
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+_positive.__name__ = "positive integer"  # argparse names the type in its error
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from secagent.cli.common import EXIT_CODES_HELP
+
+    parser = subparsers.add_parser(
+        "list",
+        parents=parents,
+        help="list audits",
+        description="List audits, newest first.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--status", choices=STATUSES, help="only audits in this status")
+    parser.add_argument("--resource", metavar="BUCKET", help="only audits of this bucket")
+    parser.add_argument("--limit", type=_positive, metavar="N", help="at most N audits")
+    parser.add_argument("--next-token", metavar="TOKEN", help="the next page of an earlier listing")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="default: table")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace, options: Globals) -> int:
+    return list_audits(
+        connect(options),
+        status=args.status,
+        resource=args.resource,
+        limit=args.limit,
+        next_token=args.next_token,
+        fmt=args.format,
+    )

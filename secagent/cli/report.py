@@ -1,0 +1,55 @@
+"""`secagent report ID [--format table|json|markdown]`: the report of a finished audit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from secagent.cli.common import EXIT_FAILED, OUTCOME_EXIT, AuditApi, CliError, Globals, connect, expect
+
+FORMATS = ("table", "json", "markdown")
+
+
+def report(api: AuditApi, audit_id: str, *, fmt: str = "table", out: TextIO = sys.stdout) -> int:
+    """Prints the report; exits with its outcome's code (0 compliant/remediated, 1 findings, 3 failed)."""
+    body = expect(api.get_audit(audit_id), 200, what=f"report of audit {audit_id}", audit_id=audit_id)
+    data = body.get("report")
+    if not isinstance(data, dict):
+        if body.get("status") in ("RUNNING", "AWAITING_APPROVAL"):
+            raise CliError(
+                f"audit {audit_id} is {body['status']}: its report is written when it ends "
+                f"(secagent status {audit_id})"
+            )
+        raise CliError(f"audit {audit_id} ended {body.get('status')} without a report")
+    if fmt == "json":
+        out.write(json.dumps(data, indent=2) + "\n")
+    else:
+        from secagent.models.report import Report
+        from secagent.render import render_markdown_report, render_report
+
+        parsed = Report.model_validate(data)
+        out.write(render_markdown_report(parsed) if fmt == "markdown" else render_report(parsed) + "\n")
+    return OUTCOME_EXIT.get(str(data.get("outcome")), EXIT_FAILED)
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from secagent.cli.common import EXIT_CODES_HELP
+
+    parser = subparsers.add_parser(
+        "report",
+        parents=parents,
+        help="print the report of a finished audit",
+        description="Print the report of a finished audit: as a table (default), as the report's JSON "
+        "(docs/report.schema.json) or as Markdown. Exits with the outcome's code.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("audit_id", metavar="ID", help="the audit id")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="default: table")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace, options: Globals) -> int:
+    return report(connect(options), args.audit_id, fmt=args.format)

@@ -1,0 +1,261 @@
+"""Follow an audit until it ends: one line per step transition, then the report and the exit code.
+
+`Progress.update(body)` turns successive `GET /audits/{id}` answers into the lines to print (pure,
+so tests feed it answers); `follow()` polls and prints; `conclude()` prints the report and maps the
+outcome to the exit code. Without a `timeline` in the answer (older API) it falls back to
+`currentStep`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from secagent.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    FINISHED,
+    OUTCOME_EXIT,
+    AuditApi,
+    CliError,
+    expect,
+)
+
+AWAIT_APPROVAL = "Await Approval"
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+@dataclass(frozen=True)
+class Style:
+    """How to draw: a live line and colours only on a terminal; ASCII marks when the encoding is not UTF."""
+
+    live: bool = False
+    color: bool = False
+    unicode: bool = True
+
+    @classmethod
+    def for_stream(cls, stream: TextIO) -> Style:
+        tty = stream.isatty()
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        return cls(live=tty, color=tty and "NO_COLOR" not in os.environ, unicode=encoding.startswith("utf"))
+
+    def mark(self, kind: str) -> str:
+        symbol, ascii_symbol, color = {
+            "succeeded": ("✓", "ok", "32"),
+            "failed": ("✗", "!!", "31"),
+            "retrying": ("↻", "~~", "33"),
+            "skipped": ("-", "--", "2"),
+            "waiting": ("…", "..", "36"),
+            "step": ("·", "..", "2"),
+        }[kind]
+        shown = symbol if self.unicode else ascii_symbol
+        return f"\033[{color}m{shown}\033[0m" if self.color else shown
+
+
+@dataclass
+class Progress:
+    """What has been printed so far for one audit; `update` returns only what is new."""
+
+    audit_id: str
+    style: Style = field(default_factory=Style)
+    _shown: dict[tuple[int, str], tuple[str, int]] = field(default_factory=dict)
+    _approval_shown: bool = False
+    _last_current: str | None = None
+
+    def update(self, body: dict[str, Any]) -> list[str]:
+        timeline = body.get("timeline")
+        lines = self._from_timeline(timeline) if timeline is not None else self._from_current_step(body)
+        if body.get("status") == "AWAITING_APPROVAL":
+            if not self._approval_shown:
+                self._approval_shown = True
+                lines += self._approval_lines(body)
+        else:
+            self._approval_shown = False
+        return lines
+
+    def running(self, body: dict[str, Any]) -> str | None:
+        """The step that is running now (for the live line), None while awaiting approval or done."""
+        if body.get("status") != "RUNNING":
+            return None
+        for step in reversed(body.get("timeline") or []):
+            if step.get("status") in ("running", "retrying") and step.get("type") in (None, "Task"):
+                return str(step.get("name"))
+        return body.get("currentStep")
+
+    def _from_timeline(self, timeline: list[dict[str, Any]]) -> list[str]:
+        from secagent.render import step_error, step_took
+
+        lines = []
+        for index, step in enumerate(timeline):
+            if step.get("type") not in (None, "Task"):
+                continue  # Pass/Choice states: instant bookkeeping, not steps a person follows
+            name, status, attempts = str(step.get("name")), step.get("status"), int(step.get("attempts") or 0)
+            key = (index, name)
+            if status not in ("succeeded", "failed", "retrying", "skipped"):
+                continue
+            if self._shown.get(key) == (status, attempts):
+                continue
+            self._shown[key] = (status, attempts)
+            error = step_error(step.get("error"))
+            if status == "succeeded":
+                detail = step_took(step)
+            elif status == "failed":
+                detail = f"failed: {error}" if error else "failed"
+            elif status == "retrying":
+                detail = f"retrying (attempt {attempts + 1})" + (f": {error}" if error else "")
+            else:
+                detail = "skipped (reused from the earlier execution)"
+            lines.append(f"  {self.style.mark(status)} {name}  {detail}".rstrip())
+        return lines
+
+    def _from_current_step(self, body: dict[str, Any]) -> list[str]:
+        current = body.get("currentStep")
+        if not current or current == self._last_current:
+            return []
+        self._last_current = current
+        if current == AWAIT_APPROVAL and body.get("status") == "AWAITING_APPROVAL":
+            return []  # the approval lines say it
+        return [f"  {self.style.mark('step')} {current}"]
+
+    def _approval_lines(self, body: dict[str, Any]) -> list[str]:
+        from secagent.models import Plan
+        from secagent.render import render_plans
+
+        plans = [Plan.model_validate(p) for p in body.get("pendingPlans") or []]
+        expires = body.get("approvalExpiresAt")
+        lines = [
+            f"  {self.style.mark('waiting')} {AWAIT_APPROVAL}  waiting for approval: "
+            f"run 'secagent approve {self.audit_id}' or 'secagent reject {self.audit_id}'"
+            + (f" (expires {expires})" if expires else "")
+        ]
+        if plans:
+            lines += ["", f"     {len(plans)} plan(s) proposed:"]
+            lines += ["     " + line for line in render_plans(plans).splitlines()]
+            lines.append("")
+        return lines
+
+
+def follow(
+    api: AuditApi,
+    audit_id: str,
+    out: TextIO,
+    *,
+    style: Style | None = None,
+    poll_interval: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    max_consecutive_errors: int = 5,
+) -> dict[str, Any]:
+    """Poll until SUCCEEDED or FAILED, printing progress; returns the last answer.
+
+    A few consecutive 5xx answers or unreachable polls are tolerated (the audit runs on regardless).
+    """
+    style = style or Style.for_stream(out)
+    progress = Progress(audit_id, style)
+    live = _LiveLine(out, style, clock)
+    errors = 0
+    try:
+        while True:
+            try:
+                response = api.get_audit(audit_id)
+            except OSError:
+                errors += 1
+                if errors > max_consecutive_errors:
+                    raise
+                sleep(poll_interval)
+                continue
+            if response.status >= 500 and errors < max_consecutive_errors:
+                errors += 1
+                sleep(poll_interval)
+                continue
+            body = expect(response, 200, what=f"status of audit {audit_id}", audit_id=audit_id)
+            errors = 0
+            lines = progress.update(body)
+            if lines:
+                live.clear()
+                out.write("\n".join(lines) + "\n")
+            if body.get("status") in FINISHED:
+                live.clear()
+                out.flush()
+                return body
+            live.show(progress.running(body))
+            out.flush()
+            sleep(poll_interval)
+    finally:
+        live.clear()
+
+
+class _LiveLine:
+    """On a terminal, the running step with a spinner and its time, redrawn in place."""
+
+    def __init__(self, out: TextIO, style: Style, clock: Callable[[], float]) -> None:
+        self._out, self._style, self._clock = out, style, clock
+        self._step: str | None = None
+        self._since = 0.0
+        self._frame = 0
+        self._drawn = False
+
+    def show(self, step: str | None) -> None:
+        if not self._style.live:
+            return
+        if step is None:
+            self.clear()
+            return
+        if step != self._step:
+            self._step, self._since = step, self._clock()
+        self._frame += 1
+        spinner = _SPINNER[self._frame % len(_SPINNER)] if self._style.unicode else "-\\|/"[self._frame % 4]
+        self._out.write(f"\r\033[K  {spinner} {step}  {self._clock() - self._since:.1f}s")
+        self._drawn = True
+
+    def clear(self) -> None:
+        if self._drawn:
+            self._out.write("\r\033[K")
+            self._drawn = False
+
+
+def conclude(body: dict[str, Any], out: TextIO) -> int:
+    """Print the report of a finished audit; the exit code of its outcome."""
+    from secagent.models.report import Report
+    from secagent.render import render_report
+
+    audit_id = body.get("auditId", "?")
+    report = body.get("report")
+    if isinstance(report, dict):
+        out.write("\n" + render_report(Report.model_validate(report)) + "\n")
+    outcome = body.get("outcome") or (report or {}).get("outcome")
+    if outcome in OUTCOME_EXIT:
+        if outcome == "FAILED" or body.get("status") == "FAILED":
+            print(f"secagent: audit {audit_id} failed: {_why(body, report)}", file=sys.stderr)
+            return EXIT_FAILED
+        return OUTCOME_EXIT[outcome]
+    if body.get("status") == "FAILED":
+        raise CliError(f"audit {audit_id} failed: {_why(body, report)}")
+    raise CliError(f"audit {audit_id} ended {body.get('status')} without an outcome")
+
+
+def _why(body: dict[str, Any], report: Any) -> str:
+    failure = report.get("failure") if isinstance(report, dict) else None
+    if isinstance(failure, dict):
+        text = f"{failure.get('step')}: {failure.get('error')}: {failure.get('cause')}"
+    else:
+        text = f"{body.get('error') or 'error'}: {body.get('cause') or 'no cause given'}"
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+@contextmanager
+def interrupted(audit_id: str) -> Iterator[None]:
+    """Ctrl-C while following: say that the audit runs on and how to follow it; exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise CliError(
+            f"interrupted; audit {audit_id} keeps running: follow it with 'secagent status {audit_id}'",
+            EXIT_INTERRUPTED,
+        ) from None
