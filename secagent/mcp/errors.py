@@ -85,7 +85,8 @@ def message_for(exc: BaseException) -> str | None:
         case BotoCoreError():
             return f"AWS call failed: {exc}."
         case urllib.error.URLError():
-            return f"Cannot reach the audit API: {exc.reason}."
+            url = getattr(exc, "url", None)
+            return f"Cannot reach the audit API{f' at {url}' if url else ''}: {exc.reason}."
         case TimeoutError() | socket.timeout():
             return "The audit API did not answer in time; try again."
     return None

@@ -1,0 +1,91 @@
+"""A backend without AWS: a fixed snapshot (or an exception) and a scripted audit API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from mcp import Client
+from mcp_types import CallToolResult
+
+from secagent.client import ApiResponse
+from secagent.mcp.backend import ServerSettings
+from secagent.mcp.server import build_server
+from secagent.models.snapshot import Snapshot
+
+
+@dataclass
+class FakeApi:
+    """Answers from `answers[(method, path)]`, default 404; records every call."""
+
+    answers: dict[tuple[str, ...], ApiResponse | Exception] = field(default_factory=dict)
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def _answer(self, *key: str) -> ApiResponse:
+        answer = self.answers.get(
+            key, ApiResponse(404, {"error": "NotFound", "message": "There is no audit."})
+        )
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def start_audit(
+        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
+    ) -> ApiResponse:
+        self.calls.append(("start_audit", bucket, mode, approval_timeout_seconds))
+        return self._answer("start_audit")
+
+    def get_audit(self, audit_id: str) -> ApiResponse:
+        self.calls.append(("get_audit", audit_id))
+        return self._answer("get_audit", audit_id)
+
+    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse:
+        self.calls.append(("decide", audit_id, decision, comment))
+        return self._answer("decide", audit_id)
+
+
+@dataclass
+class FakeBackend:
+    snapshot_or_error: Snapshot | Exception | None = None
+    api_or_error: FakeApi | Exception = field(default_factory=FakeApi)
+    settings: ServerSettings = field(default_factory=ServerSettings)
+    discovered: list[str] = field(default_factory=list)
+
+    def snapshot(self, bucket: str) -> Snapshot:
+        self.discovered.append(bucket)
+        if isinstance(self.snapshot_or_error, Exception):
+            raise self.snapshot_or_error
+        assert self.snapshot_or_error is not None, "this test gave the fake no snapshot"
+        return self.snapshot_or_error
+
+    def api(self) -> FakeApi:
+        if isinstance(self.api_or_error, Exception):
+            raise self.api_or_error
+        return self.api_or_error
+
+
+def with_client(backend: FakeBackend, body: Callable[[Client], Awaitable[Any]]) -> Any:
+    """Run `body(client)` against the server built on `backend`, in-process, through the SDK's Client."""
+
+    async def main() -> Any:
+        async with Client(build_server(backend=backend)) as client:
+            return await body(client)
+
+    return anyio.run(main)
+
+
+def text(result: CallToolResult) -> str:
+    assert result.content, result
+    first = result.content[0]
+    assert first.type == "text"
+    return first.text
+
+
+def payload(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, text(result)
+    assert result.structured_content is not None
+    assert json.loads(text(result)) == result.structured_content
+    return result.structured_content

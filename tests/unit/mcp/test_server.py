@@ -1,0 +1,423 @@
+"""The MCP server in-process through the SDK's own Client, on a fake backend."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+from typing import Any
+
+import pytest
+from botocore.exceptions import NoCredentialsError
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+from secagent.checks.registry import analyze, registry
+from secagent.client import ApiResponse
+from secagent.mcp.backend import ServerSettings
+from secagent.mcp.errors import StackNotDeployed
+from secagent.models import AgentSettings, Probe, ResourceNotFound, TransientError
+from tests.unit.checks.snapshots import BUCKET, snapshot
+from tests.unit.mcp.fakes import FakeApi, FakeBackend, payload, text, with_client
+
+AUDIT_ID = "0b7f3c9e-1d2a-4c5b-8e6f-7a8b9c0d1e2f"
+READ_ONLY = {"list_checks", "discover_resource", "analyze_resource", "propose_remediation", "get_audit"}
+PUBLIC_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{BUCKET}/*",
+        }
+    ],
+}
+
+
+def public_snapshot():
+    return snapshot(policy=Probe(value=PUBLIC_POLICY))
+
+
+def tools(backend: FakeBackend | None = None) -> dict[str, Any]:
+    async def body(client: Client) -> Any:
+        return (await client.list_tools()).tools
+
+    return {tool.name: tool for tool in with_client(backend or FakeBackend(), body)}
+
+
+def call(backend: FakeBackend, name: str, arguments: dict[str, Any]) -> Any:
+    async def body(client: Client) -> Any:
+        return await client.call_tool(name, arguments)
+
+    return with_client(backend, body)
+
+
+# --- tool list and schemas ---
+
+
+def test_the_seven_tools_are_listed_with_typed_input_schemas():
+    listed = tools()
+    assert set(listed) == {
+        "list_checks",
+        "discover_resource",
+        "analyze_resource",
+        "propose_remediation",
+        "start_audit",
+        "get_audit",
+        "decide_approval",
+    }
+    for name in ("discover_resource", "analyze_resource", "propose_remediation"):
+        schema = listed[name].input_schema
+        assert schema["required"] == ["bucket"]
+        assert schema["properties"]["bucket"] | {"description": ""} == {
+            "type": "string",
+            "minLength": 3,
+            "maxLength": 63,
+            "title": "Bucket name",
+            "description": "",
+        }
+    start = listed["start_audit"].input_schema
+    assert start["required"] == ["bucket"]
+    assert start["properties"]["mode"]["enum"] == ["plan", "remediate"]
+    assert start["properties"]["mode"]["default"] == "plan"
+    timeout = start["properties"]["approvalTimeoutSeconds"]["anyOf"][0]
+    assert timeout == {"type": "integer", "minimum": 60, "maximum": 604800}
+    for name in ("get_audit", "decide_approval"):
+        audit_id = listed[name].input_schema["properties"]["auditId"]
+        assert audit_id["pattern"] == "^[A-Za-z0-9_-]{1,80}$"
+    decide = listed["decide_approval"].input_schema
+    assert decide["required"] == ["auditId", "decision"]
+    assert decide["properties"]["decision"]["enum"] == ["approve", "reject"]
+    assert decide["properties"]["comment"]["anyOf"][0] == {"type": "string", "maxLength": 1000}
+    severity = listed["list_checks"].input_schema["$defs"]["Severity"]
+    assert severity["enum"] == ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
+    for tool in listed.values():
+        assert tool.description and len(tool.description) > 80
+        assert tool.output_schema is not None and tool.output_schema["type"] == "object"
+
+
+def test_annotations_tell_reading_tools_from_the_ones_that_lead_to_changes():
+    listed = tools()
+    for name in READ_ONLY:
+        assert listed[name].annotations.read_only_hint is True, name
+    assert listed["start_audit"].annotations.read_only_hint is False
+    assert listed["start_audit"].annotations.destructive_hint is False
+    assert listed["decide_approval"].annotations.destructive_hint is True
+
+
+def test_no_tool_applies_a_change_directly():
+    listed = tools()
+    assert not [name for name in listed if any(word in name for word in ("apply", "fix", "put", "delete"))]
+    assert "only after a human approves" in listed["propose_remediation"].description
+    assert "explicit decision" in listed["decide_approval"].description
+
+
+def test_descriptions_come_from_the_registry():
+    checks = registry()
+    listed = tools()
+    analyze_text = listed["analyze_resource"].description
+    for check_id, check in checks.items():
+        assert check_id in analyze_text
+        assert all(control in analyze_text for control in check.meta.controls)
+    assert f"the {len(checks)} security checks" in listed["list_checks"].description
+    remediations = {c.meta.remediation_id for c in checks.values() if c.remediate}
+    assert all(r in listed["propose_remediation"].description for r in remediations)
+
+
+def test_disabled_checks_leave_the_analyze_description_and_are_listed_as_disabled():
+    disabled = "s3_bucket_mfa_delete_disabled"
+    settings = ServerSettings(agent=AgentSettings(disabled_checks=frozenset({disabled})))
+    backend = FakeBackend(settings=settings)
+    listed = tools(backend)
+    assert disabled not in listed["analyze_resource"].description
+    assert f"Disabled in this deployment: {disabled}" in listed["list_checks"].description
+    checks = payload(call(backend, "list_checks", {}))["checks"]
+    assert [c["enabled"] for c in checks if c["id"] == disabled] == [False]
+
+
+# --- read-only tools on the domain layer ---
+
+
+def test_list_checks_gives_ids_severities_controls_and_filters_by_severity():
+    everything = payload(call(FakeBackend(), "list_checks", {}))
+    assert everything["count"] == len(registry())
+    first = everything["checks"][0]
+    assert set(first) >= {
+        "id",
+        "title",
+        "severity",
+        "controls",
+        "remediationId",
+        "enabled",
+        "autoRemediation",
+    }
+    high = payload(call(FakeBackend(), "list_checks", {"severity": "HIGH"}))
+    assert high["count"] == sum(c.meta.severity == "HIGH" for c in registry().values()) > 0
+    assert {c["severity"] for c in high["checks"]} == {"HIGH"}
+
+
+def test_discover_resource_returns_the_snapshot():
+    backend = FakeBackend(public_snapshot())
+    result = payload(call(backend, "discover_resource", {"bucket": BUCKET}))
+    assert backend.discovered == [BUCKET]
+    assert result["resource"] == {"type": "AWS::S3::Bucket", "id": BUCKET}
+    assert result["config"]["policy"]["value"] == PUBLIC_POLICY
+
+
+def test_analyze_resource_returns_the_same_findings_as_the_domain_layer():
+    backend = FakeBackend(public_snapshot())
+    result = payload(call(backend, "analyze_resource", {"bucket": BUCKET}))
+    expected = analyze(public_snapshot(), AgentSettings()).to_json_dict()
+    assert result["summary"] == expected["summary"]
+    assert [(f["checkId"], f["status"]) for f in result["findings"]] == [
+        (f["checkId"], f["status"]) for f in expected["findings"]
+    ]
+    policy = next(f for f in result["findings"] if f["checkId"] == "s3_bucket_policy_public")
+    assert policy["status"] == "FAIL" and policy["controls"]
+
+
+def test_propose_remediation_proposes_without_applying():
+    backend = FakeBackend(public_snapshot())
+    result = payload(call(backend, "propose_remediation", {"bucket": BUCKET}))
+    assert result["applied"] is False
+    assert "start_audit" in result["howToApply"]
+    plan = next(p for p in result["plans"] if "s3_bucket_policy_public" in p["checkIds"])
+    assert plan["cliCommand"].startswith("aws s3api ")
+    assert result["summary"]["fail"] >= 1
+    assert backend.api_or_error.calls == []  # the API is not involved, nothing started
+
+
+# --- errors: isError with one sentence, and the server keeps serving ---
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"bucket": "Bad_Bucket"}, 'bucket: "Bad_Bucket" is not a valid S3 bucket name: only lowercase'),
+        ({"bucket": "ab"}, 'bucket: "ab" is not a valid S3 bucket name: must be 3 to 63 characters long'),
+        ({"bucket": "192.168.1.1"}, "must not be formatted as an IP address"),
+        ({}, "bucket is required"),
+        ({"bucket": 42}, "bucket must be a string, got 42"),
+    ],
+)
+def test_bad_bucket_arguments_are_tool_errors_naming_the_problem(arguments, expected):
+    backend = FakeBackend(public_snapshot())
+    for name in ("discover_resource", "analyze_resource", "propose_remediation", "start_audit"):
+        result = call(backend, name, arguments)
+        assert result.is_error
+        assert text(result).startswith(f"Invalid arguments for {name}: ")
+        assert expected in text(result)
+        assert "pydantic" not in text(result)
+    assert backend.discovered == []
+    assert backend.api_or_error.calls == []
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "expected"),
+    [
+        ("start_audit", {"bucket": BUCKET, "mode": "fix"}, 'mode must be one of plan, remediate, got "fix"'),
+        (
+            "start_audit",
+            {"bucket": BUCKET, "approvalTimeoutSeconds": 5},
+            "approvalTimeoutSeconds must be greater than or equal to 60, got 5",
+        ),
+        ("get_audit", {"auditId": "../etc"}, 'auditId "../etc" does not match ^[A-Za-z0-9_-]{1,80}$'),
+        ("get_audit", {}, "auditId is required"),
+        ("decide_approval", {"auditId": AUDIT_ID}, "decision is required"),
+        (
+            "decide_approval",
+            {"auditId": AUDIT_ID, "decision": "maybe"},
+            'decision must be one of approve, reject, got "maybe"',
+        ),
+        ("decide_approval", {"auditId": AUDIT_ID, "decision": "approve", "comment": "x" * 1001}, "comment:"),
+        ("list_checks", {"severity": "URGENT"}, "severity must be one of CRITICAL, HIGH, MEDIUM, LOW, INFO"),
+    ],
+)
+def test_bad_arguments_never_reach_the_api(name, arguments, expected):
+    backend = FakeBackend()
+    result = call(backend, name, arguments)
+    assert result.is_error
+    assert expected in text(result)
+    assert backend.api_or_error.calls == []
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ResourceNotFound(f"bucket {BUCKET} does not exist"), f"Bucket {BUCKET} does not exist."),
+        (TransientError("HeadBucket on b: SlowDown"), "HeadBucket on b: SlowDown"),
+        (NoCredentialsError(), "No AWS credentials found"),
+    ],
+)
+def test_domain_failures_are_tool_errors(error, expected):
+    result = call(FakeBackend(error), "analyze_resource", {"bucket": BUCKET})
+    assert result.is_error
+    assert expected in text(result)
+
+
+def test_a_bug_is_a_generic_tool_error_and_the_server_keeps_serving():
+    backend = FakeBackend(RuntimeError("internal detail arn:aws:iam::123:role/x"))
+
+    async def body(client: Client) -> Any:
+        broken = await client.call_tool("discover_resource", {"bucket": BUCKET})
+        backend.snapshot_or_error = public_snapshot()
+        working = await client.call_tool("discover_resource", {"bucket": BUCKET})
+        return broken, working
+
+    broken, working = with_client(backend, body)
+    assert broken.is_error
+    assert text(broken) == "Error executing tool discover_resource"
+    assert payload(working)["resource"]["id"] == BUCKET
+
+
+# --- audit tools through the API ---
+
+
+def test_start_audit_goes_through_the_api():
+    api = FakeApi({("start_audit",): ApiResponse(202, {"auditId": AUDIT_ID, "status": "RUNNING"})})
+    result = payload(
+        call(
+            FakeBackend(api_or_error=api),
+            "start_audit",
+            {"bucket": BUCKET, "mode": "remediate", "approvalTimeoutSeconds": 600},
+        )
+    )
+    assert api.calls == [("start_audit", BUCKET, "remediate", 600)]
+    assert result == {
+        "auditId": AUDIT_ID,
+        "status": "RUNNING",
+        "reportResource": f"audit://{AUDIT_ID}/report",
+    }
+
+
+def test_start_audit_defaults_to_plan_mode():
+    api = FakeApi({("start_audit",): ApiResponse(202, {"auditId": AUDIT_ID, "status": "RUNNING"})})
+    payload(call(FakeBackend(api_or_error=api), "start_audit", {"bucket": BUCKET}))
+    assert api.calls == [("start_audit", BUCKET, "plan", None)]
+
+
+def test_get_audit_points_at_the_report_resource_instead_of_inlining_it():
+    body = {"auditId": AUDIT_ID, "status": "SUCCEEDED", "outcome": "REMEDIATED", "report": {"outcome": "X"}}
+    api = FakeApi({("get_audit", AUDIT_ID): ApiResponse(200, body)})
+    result = payload(call(FakeBackend(api_or_error=api), "get_audit", {"auditId": AUDIT_ID}))
+    assert "report" not in result
+    assert result["reportResource"] == f"audit://{AUDIT_ID}/report"
+    assert result["outcome"] == "REMEDIATED"
+
+
+def test_decide_approval_goes_through_the_api():
+    api = FakeApi({("decide", AUDIT_ID): ApiResponse(200, {"auditId": AUDIT_ID, "decision": "approve"})})
+    result = payload(
+        call(
+            FakeBackend(api_or_error=api),
+            "decide_approval",
+            {"auditId": AUDIT_ID, "decision": "approve", "comment": "reviewed by alice"},
+        )
+    )
+    assert api.calls == [("decide", AUDIT_ID, "approve", "reviewed by alice")]
+    assert result == {"auditId": AUDIT_ID, "decision": "approve"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            ApiResponse(
+                409, {"error": "Conflict", "message": f'Audit "{AUDIT_ID}" was already decided (approve).'}
+            ),
+            f'refused the request (409 Conflict): Audit "{AUDIT_ID}" was already decided (approve).',
+        ),
+        (
+            ApiResponse(404, {"error": "NotFound", "message": f'There is no audit with id "{AUDIT_ID}".'}),
+            "(404 NotFound): There is no audit with id",
+        ),
+        (
+            ApiResponse(403, {"message": "Missing Authentication Token"}),
+            "(403 Error): Missing Authentication Token",
+        ),
+        (ApiResponse(502, "<html>Bad gateway</html>"), '(502 Error): "<html>Bad gateway</html>"'),
+        (
+            urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")),
+            "Cannot reach the audit API",
+        ),
+        (TimeoutError(), "did not answer in time"),
+    ],
+)
+def test_api_failures_are_tool_errors_with_the_apis_message(answer, expected):
+    api = FakeApi({("decide", AUDIT_ID): answer})
+    result = call(
+        FakeBackend(api_or_error=api), "decide_approval", {"auditId": AUDIT_ID, "decision": "reject"}
+    )
+    assert result.is_error
+    assert expected in text(result)
+
+
+def test_api_400_names_the_field():
+    answer = ApiResponse(
+        400, {"error": "InvalidRequest", "message": "must be between 60 and 900", "field": "x"}
+    )
+    api = FakeApi({("start_audit",): answer})
+    result = call(FakeBackend(api_or_error=api), "start_audit", {"bucket": BUCKET})
+    assert result.is_error
+    assert text(result) == (
+        "Error executing tool start_audit: "
+        "The audit API refused the request (400 InvalidRequest): must be between 60 and 900 (field x)"
+    )
+
+
+def test_a_missing_stack_is_a_tool_error_saying_what_to_do():
+    missing = StackNotDeployed("The stack SecurityAgent is not deployed in region us-east-1: deploy it.")
+    result = call(FakeBackend(api_or_error=missing), "get_audit", {"auditId": AUDIT_ID})
+    assert result.is_error
+    assert text(result) == f"Error executing tool get_audit: {missing}"
+
+
+# --- the report resource ---
+
+
+def read(backend: FakeBackend, uri: str) -> Any:
+    """The ReadResourceResult, or the MCPError the client raised (caught inside the session)."""
+
+    async def body(client: Client) -> Any:
+        try:
+            return await client.read_resource(uri)
+        except MCPError as exc:
+            return exc
+
+    return with_client(backend, body)
+
+
+def test_report_resource_template_is_listed():
+    async def body(client: Client) -> Any:
+        return (await client.list_resource_templates()).resource_templates
+
+    (template,) = with_client(FakeBackend(), body)
+    assert template.uri_template == "audit://{auditId}/report"
+    assert template.mime_type == "application/json"
+
+
+def test_report_resource_reads_the_report_through_the_api():
+    report = {"auditId": AUDIT_ID, "outcome": "REMEDIATED", "schemaVersion": "1"}
+    body = {"auditId": AUDIT_ID, "status": "SUCCEEDED", "report": report}
+    api = FakeApi({("get_audit", AUDIT_ID): ApiResponse(200, body)})
+    result = read(FakeBackend(api_or_error=api), f"audit://{AUDIT_ID}/report")
+    (content,) = result.contents
+    assert content.mime_type == "application/json"
+    assert json.loads(content.text) == report
+    assert api.calls == [("get_audit", AUDIT_ID)]
+
+
+def test_report_of_a_running_audit_is_an_error_saying_so():
+    body = {"auditId": AUDIT_ID, "status": "RUNNING", "currentStep": "Analyze Configuration"}
+    api = FakeApi({("get_audit", AUDIT_ID): ApiResponse(200, body)})
+    error = read(FakeBackend(api_or_error=api), f"audit://{AUDIT_ID}/report")
+    assert isinstance(error, MCPError)
+    assert f"Audit {AUDIT_ID} has no report yet: it is RUNNING (step: Analyze Configuration)." in str(error)
+
+
+@pytest.mark.parametrize("audit_id", [AUDIT_ID, "not%20an%20id"])
+def test_report_of_an_unknown_audit_is_not_found(audit_id):
+    error = read(FakeBackend(), f"audit://{audit_id}/report")
+    assert isinstance(error, MCPError)
+    assert error.error.code == -32602  # INVALID_PARAMS: the resource does not exist
+    assert "audit" in str(error)
