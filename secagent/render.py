@@ -89,7 +89,7 @@ def render_report(report: Report) -> str:
 # --- CLI views: audit status, audit list, check registry, Markdown report ---------------------
 
 
-def _when(value: Any) -> str:
+def short_time(value: Any) -> str:
     """An ISO time as `YYYY-MM-DD HH:MM:SS` (UTC as given); anything else as is."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -117,8 +117,8 @@ def render_status(audit: dict[str, Any]) -> str:
         f"Status: {audit.get('status')}"
         + (f"   outcome: {audit['outcome']}" if audit.get("outcome") else "")
         + f"   mode: {audit.get('mode') or '?'}",
-        f"Started: {_when(audit.get('startedAt'))}"
-        + (f"   stopped: {_when(audit['stoppedAt'])}" if audit.get("stoppedAt") else "")
+        f"Started: {short_time(audit.get('startedAt'))}"
+        + (f"   stopped: {short_time(audit['stoppedAt'])}" if audit.get("stoppedAt") else "")
         + (f"   elapsed: {float(elapsed):.1f}s" if isinstance(elapsed, int | float) else ""),
     ]
     if audit.get("currentStep"):
@@ -150,7 +150,12 @@ def render_status(audit: dict[str, Any]) -> str:
             table(
                 ["execution", "status", "started", "stopped"],
                 [
-                    (e.get("name"), e.get("status"), _when(e.get("startedAt")), _when(e.get("stoppedAt")))
+                    (
+                        e.get("name"),
+                        e.get("status"),
+                        short_time(e.get("startedAt")),
+                        short_time(e.get("stoppedAt")),
+                    )
                     for e in executions
                 ],
             ),
@@ -159,7 +164,7 @@ def render_status(audit: dict[str, Any]) -> str:
         plans = [Plan.model_validate(p) for p in audit.get("pendingPlans") or []]
         lines += [
             "",
-            f"Awaiting approval of {len(plans)} plan(s) until {_when(audit.get('approvalExpiresAt'))}:",
+            f"Awaiting approval of {len(plans)} plan(s) until {short_time(audit.get('approvalExpiresAt'))}:",
         ]
         lines += [render_plans(plans)] if plans else []
     report = audit.get("report")
@@ -198,8 +203,8 @@ def render_audit_list(audits: Sequence[dict[str, Any]]) -> str:
                 a.get("status"),
                 (a.get("resource") or {}).get("id", ""),
                 a.get("mode"),
-                _when(a.get("startedAt")),
-                _when(a.get("stoppedAt")),
+                short_time(a.get("startedAt")),
+                short_time(a.get("stoppedAt")),
             )
             for a in audits
         ],
@@ -242,8 +247,8 @@ def render_markdown_report(report: Report) -> str:
                 ("Audit", f"`{report.audit_id}`"),
                 ("Mode", report.mode),
                 ("Requested by", report.requested_by or ""),
-                ("Started", _when(report.started_at) + " UTC"),
-                ("Finished", _when(report.finished_at) + " UTC"),
+                ("Started", short_time(report.started_at) + " UTC"),
+                ("Finished", short_time(report.finished_at) + " UTC"),
                 ("Took", _seconds(report.started_at, report.finished_at)),
                 ("Failing checks", f"{len(failing)} of {len(report.findings)}"),
             ],
@@ -254,15 +259,22 @@ def render_markdown_report(report: Report) -> str:
     if not report.findings:
         out += ["", "No checks ran."]
     for severity in Severity:
-        group = sorted((f for f in report.findings if f.severity == severity), key=lambda f: f.check_id)
+        group = sorted(
+            (f for f in report.findings if f.severity == severity and f.status != "PASS"),
+            key=lambda f: f.check_id,
+        )
         if not group:
             continue
         out += ["", f"### {severity.value.title()}", ""]
         for f in group:
             verdict = f"**{f.status}**" if f.status == "FAIL" else f.status
-            fixed = f" -> {after[f.check_id]} after the fix" if after.get(f.check_id) else ""
+            if f.status == "FAIL" and after.get(f.check_id):
+                verdict += " -> fixed" if after[f.check_id] == "PASS" else f" -> still {after[f.check_id]}"
             controls = f" ({', '.join(f.controls)})" if f.controls else ""
-            out.append(f"- {verdict}{fixed} `{f.check_id}`: {_md(f.title)}{controls}")
+            out.append(f"- {verdict}: {_md(f.title)} `{f.check_id}`{controls}")
+    passed = sorted(f.check_id for f in report.findings if f.status == "PASS")
+    if passed:
+        out += ["", f"### Passed ({len(passed)})", "", ", ".join(f"`{c}`" for c in passed)]
     out += ["", "## Remediations", ""]
     if not report.remediations:
         out.append("None proposed.")
@@ -290,7 +302,7 @@ def render_markdown_report(report: Report) -> str:
             "",
             f"- Decision: **{a.decision}**"
             + (f" by {_md(a.approver)}" if a.approver else "")
-            + (f" at {_when(a.decided_at)} UTC" if a.decided_at else ""),
+            + (f" at {short_time(a.decided_at)} UTC" if a.decided_at else ""),
         ]
         if a.comment:
             out.append(f"- Comment: {_md(a.comment)}")
@@ -308,6 +320,7 @@ def render_markdown_report(report: Report) -> str:
                 [
                     (f"`{c.check_id}`", c.before or "", c.after or "", "yes" if c.fixed else "no")
                     for c in v.comparison
+                    if c.before != "PASS" or c.after != "PASS"
                 ],
             ),
             "",

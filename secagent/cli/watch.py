@@ -124,14 +124,15 @@ class Progress:
 
     def _approval_lines(self, body: dict[str, Any]) -> list[str]:
         from secagent.models import Plan
-        from secagent.render import render_plans
+        from secagent.render import render_plans, short_time
 
         plans = [Plan.model_validate(p) for p in body.get("pendingPlans") or []]
         expires = body.get("approvalExpiresAt")
+        until = f" (until {short_time(expires)} UTC)" if expires else ""
         lines = [
-            f"  {self.style.mark('waiting')} {AWAIT_APPROVAL}  waiting for approval: "
-            f"run 'secagent approve {self.audit_id}' or 'secagent reject {self.audit_id}'"
-            + (f" (expires {expires})" if expires else "")
+            f"  {self.style.mark('waiting')} {AWAIT_APPROVAL}  waiting for approval{until}:",
+            f"       approve: secagent approve {self.audit_id}",
+            f"       reject:  secagent reject {self.audit_id} --comment '...'",
         ]
         if plans:
             lines += ["", f"     {len(plans)} plan(s) proposed:"]

@@ -1,0 +1,88 @@
+"""A scripted stand-in for AuditApiClient and two real reports (saved from a LocalStack run)."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secagent.client import ApiResponse
+
+HERE = Path(__file__).parent
+AUDIT_ID = "009f1248-e164-4086-98e7-0c5c6343ab79"
+
+
+def load_report(name: str) -> dict[str, Any]:
+    return json.loads((HERE / f"report_{name}.json").read_text())
+
+
+class FakeApi:
+    """Answers from queues per method; the last answer repeats. Records every call."""
+
+    def __init__(self, **answers: list[ApiResponse] | ApiResponse) -> None:
+        self.answers = {k: deque(v if isinstance(v, list) else [v]) for k, v in answers.items()}
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def _answer(self, method: str, *args: Any, **kwargs: Any) -> ApiResponse:
+        self.calls.append((method, args, kwargs))
+        queue = self.answers[method]
+        answer = queue.popleft() if len(queue) > 1 else queue[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def start_audit(self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None):
+        return self._answer(
+            "start_audit", bucket, mode=mode, approval_timeout_seconds=approval_timeout_seconds
+        )
+
+    def get_audit(self, audit_id: str) -> ApiResponse:
+        return self._answer("get_audit", audit_id)
+
+    def list_audits(self, **query: Any) -> ApiResponse:
+        return self._answer("list_audits", **query)
+
+    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse:
+        return self._answer("decide", audit_id, decision, comment=comment)
+
+    def resume(self, audit_id: str) -> ApiResponse:
+        return self._answer("resume", audit_id)
+
+
+def step(name: str, status: str, attempts: int = 1, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "Task",
+        "status": status,
+        "attempts": attempts,
+        "started": None,
+        "ended": None,
+        "error": None,
+        **extra,
+    }
+
+
+def audit_body(status: str = "RUNNING", **extra: Any) -> dict[str, Any]:
+    return {
+        "auditId": AUDIT_ID,
+        "status": status,
+        "currentStep": None,
+        "resource": {"type": "AWS::S3::Bucket", "id": "cli-demo-public-1"},
+        "mode": "remediate",
+        "startedAt": "2026-11-25T15:39:04.000Z",
+        "stoppedAt": None,
+        **extra,
+    }
+
+
+@pytest.fixture()
+def remediated() -> dict[str, Any]:
+    return load_report("remediated")
+
+
+@pytest.fixture()
+def planned() -> dict[str, Any]:
+    return load_report("plan")

@@ -1,0 +1,312 @@
+"""The command functions with a fake API: what they print and the exit codes they return."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from secagent.cli.audit import audit
+from secagent.cli.checks import checks
+from secagent.cli.common import CliError
+from secagent.cli.decide import decide
+from secagent.cli.list_audits import list_audits
+from secagent.cli.report import report
+from secagent.cli.resume import resume
+from secagent.cli.status import status
+from secagent.cli.watch import Style
+from secagent.client import ApiResponse
+from tests.unit.cli.conftest import AUDIT_ID, FakeApi, audit_body, step
+
+PLAIN = Style(live=False, color=False, unicode=True)
+
+
+def run_audit(api: FakeApi, **kwargs: Any) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = audit(api, "cli-demo-public-1", out=out, err=err, style=PLAIN, sleep=lambda _: None, **kwargs)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_audit_without_wait_prints_only_the_id_on_stdout() -> None:
+    api = FakeApi(start_audit=ApiResponse(202, {"auditId": AUDIT_ID, "status": "RUNNING"}))
+    code, out, err = run_audit(api)
+    assert (code, out) == (0, f"{AUDIT_ID}\n")
+    assert f"secagent status {AUDIT_ID}" in err
+    assert api.calls[0] == (
+        "start_audit",
+        ("cli-demo-public-1",),
+        {"mode": "plan", "approval_timeout_seconds": None},
+    )
+
+
+def test_audit_remediate_passes_mode_and_timeout() -> None:
+    api = FakeApi(start_audit=ApiResponse(202, {"auditId": AUDIT_ID}))
+    run_audit(api, remediate=True, approval_timeout=120)
+    assert api.calls[0][2] == {"mode": "remediate", "approval_timeout_seconds": 120}
+
+
+def test_audit_wait_shows_each_step_once_then_the_report(remediated: dict[str, Any]) -> None:
+    t0, t1 = "2026-11-25T15:39:04.000Z", "2026-11-25T15:39:04.410Z"
+    answers = [
+        audit_body(timeline=[step("Discover Bucket", "running")]),
+        audit_body(
+            timeline=[step("Discover Bucket", "retrying", error={"error": "TransientError", "cause": "slow"})]
+        ),
+        audit_body(
+            timeline=[
+                step("Discover Bucket", "succeeded", 2, started=t0, ended=t1),
+                step("Analyze Configuration", "running"),
+            ]
+        ),
+        audit_body(
+            timeline=[
+                step("Discover Bucket", "succeeded", 2, started=t0, ended=t1),
+                step("Analyze Configuration", "succeeded"),
+            ]
+        ),
+        audit_body(
+            "SUCCEEDED",
+            outcome="REMEDIATED",
+            report=remediated,
+            timeline=[
+                step("Discover Bucket", "succeeded", 2, started=t0, ended=t1),
+                step("Analyze Configuration", "succeeded"),
+            ],
+        ),
+    ]
+    api = FakeApi(
+        start_audit=ApiResponse(202, {"auditId": AUDIT_ID}), get_audit=[ApiResponse(200, a) for a in answers]
+    )
+    code, out, _ = run_audit(api, remediate=True, wait=True)
+    assert code == 0
+    lines = out.splitlines()
+    assert "  ↻ Discover Bucket  retrying (attempt 2): TransientError: slow" in lines
+    assert "  ✓ Discover Bucket  0.41s" in lines
+    assert sum(line.startswith("  ✓ Analyze Configuration") for line in lines) == 1
+    assert "Outcome: REMEDIATED" in out
+    assert "\033[" not in out  # not a terminal: no ANSI codes
+
+
+def test_audit_wait_asks_for_approval_once_and_keeps_waiting(remediated: dict[str, Any]) -> None:
+    plans = [r["plan"] for r in remediated["remediations"]]
+    waiting = audit_body(
+        "AWAITING_APPROVAL",
+        currentStep="Await Approval",
+        pendingPlans=plans,
+        approvalExpiresAt="2026-11-25T16:39:05Z",
+    )
+    done = audit_body("SUCCEEDED", outcome="REMEDIATED", report=remediated)
+    api = FakeApi(
+        start_audit=ApiResponse(202, {"auditId": AUDIT_ID}),
+        get_audit=[ApiResponse(200, waiting)] * 3 + [ApiResponse(200, done)],
+    )
+    code, out, _ = run_audit(api, remediate=True, wait=True)
+    assert code == 0
+    assert out.count("waiting for approval") == 1
+    assert f"secagent approve {AUDIT_ID}" in out and f"secagent reject {AUDIT_ID}" in out
+    assert "8 plan(s) proposed" in out and "$ aws s3api put-public-access-block" in out
+
+
+def test_audit_wait_falls_back_to_current_step_without_timeline(planned: dict[str, Any]) -> None:
+    answers = [
+        audit_body(currentStep="Discover Bucket"),
+        audit_body(currentStep="Discover Bucket"),
+        audit_body(currentStep="Propose Fixes"),
+        audit_body("SUCCEEDED", outcome="NON_COMPLIANT", report=planned),
+    ]
+    api = FakeApi(
+        start_audit=ApiResponse(202, {"auditId": AUDIT_ID}), get_audit=[ApiResponse(200, a) for a in answers]
+    )
+    code, out, _ = run_audit(api, wait=True)
+    assert code == 1
+    assert out.count("· Discover Bucket") == 1 and "· Propose Fixes" in out
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status_", "code"),
+    [
+        ("COMPLIANT", "SUCCEEDED", 0),
+        ("REMEDIATED", "SUCCEEDED", 0),
+        ("NON_COMPLIANT", "SUCCEEDED", 1),
+        ("REJECTED", "SUCCEEDED", 1),
+        ("APPROVAL_EXPIRED", "SUCCEEDED", 1),
+        ("FAILED", "FAILED", 3),
+    ],
+)
+def test_audit_wait_exit_code_is_the_outcome(
+    outcome: str, status_: str, code: int, planned: dict[str, Any]
+) -> None:
+    report_ = {**planned, "outcome": outcome}
+    if outcome == "FAILED":
+        report_["failure"] = {"step": "Discover Bucket", "error": "AccessDenied", "cause": "no"}
+    api = FakeApi(
+        start_audit=ApiResponse(202, {"auditId": AUDIT_ID}),
+        get_audit=ApiResponse(200, audit_body(status_, outcome=outcome, report=report_)),
+    )
+    assert run_audit(api, wait=True)[0] == code
+
+
+def test_audit_failed_without_report_is_one_error() -> None:
+    api = FakeApi(
+        start_audit=ApiResponse(202, {"auditId": AUDIT_ID}),
+        get_audit=ApiResponse(200, audit_body("FAILED", error="States.Runtime", cause="boom\nline 2")),
+    )
+    with pytest.raises(CliError) as caught:
+        run_audit(api, wait=True)
+    assert (
+        caught.value.code == 3
+        and "\n" not in caught.value.message
+        and "States.Runtime" in caught.value.message
+    )
+
+
+def test_wait_tolerates_a_few_5xx_and_unreachable_polls(planned: dict[str, Any]) -> None:
+    done = ApiResponse(200, audit_body("SUCCEEDED", outcome="NON_COMPLIANT", report=planned))
+    api = FakeApi(
+        start_audit=ApiResponse(202, {"auditId": AUDIT_ID}),
+        get_audit=[ApiResponse(502, {"message": "bad gateway"}), ConnectionRefusedError(), done],
+    )
+    assert run_audit(api, wait=True)[0] == 1
+
+
+def test_ctrl_c_while_waiting_names_the_audit_and_exits_130() -> None:
+    api = FakeApi(start_audit=ApiResponse(202, {"auditId": AUDIT_ID}), get_audit=KeyboardInterrupt())
+    with pytest.raises(CliError) as caught:
+        run_audit(api, wait=True)
+    assert caught.value.code == 130
+    assert f"secagent status {AUDIT_ID}" in caught.value.message
+
+
+def test_audit_bad_bucket_is_a_usage_error() -> None:
+    message = '"Bad_Name" is not a valid S3 bucket name: only lowercase letters'
+    api = FakeApi(
+        start_audit=ApiResponse(400, {"error": "InvalidRequest", "message": message, "field": "resource.id"})
+    )
+    with pytest.raises(CliError) as caught:
+        run_audit(api)
+    assert caught.value.code == 2 and "not a valid S3 bucket name" in caught.value.message
+
+
+def test_status_shows_steps_and_exits_0_whatever_the_outcome(planned: dict[str, Any]) -> None:
+    body = audit_body(
+        "SUCCEEDED",
+        outcome="NON_COMPLIANT",
+        report=planned,
+        elapsedSeconds=2.5,
+        timeline=[
+            step(
+                "Discover Bucket", "succeeded", started="2026-11-25T15:39:04Z", ended="2026-11-25T15:39:05Z"
+            ),
+            {**step("Plan Only?", "succeeded"), "type": "Choice"},
+        ],
+    )
+    out = io.StringIO()
+    assert status(FakeApi(get_audit=ApiResponse(200, body)), AUDIT_ID, out=out) == 0
+    text = out.getvalue()
+    assert "Status: SUCCEEDED   outcome: NON_COMPLIANT" in text
+    assert "Discover Bucket  succeeded  1         1.00s" in text
+    assert "Plan Only?" not in text and "elapsed: 2.5s" in text
+
+
+def test_status_json_is_the_api_answer() -> None:
+    out = io.StringIO()
+    status(FakeApi(get_audit=ApiResponse(200, audit_body())), AUDIT_ID, fmt="json", out=out)
+    assert json.loads(out.getvalue()) == audit_body()
+
+
+def test_unknown_audit_is_exit_3() -> None:
+    with pytest.raises(CliError) as caught:
+        status(FakeApi(get_audit=ApiResponse(404, {"error": "NotFound", "message": "x"})), "nope")
+    assert (caught.value.code, caught.value.message) == (3, "audit nope not found")
+
+
+def test_list_prints_a_table_and_the_next_page_hint() -> None:
+    audits = [
+        {
+            "auditId": AUDIT_ID,
+            "status": "SUCCEEDED",
+            "resource": {"type": "AWS::S3::Bucket", "id": "b1"},
+            "mode": "plan",
+            "startedAt": "2026-11-25T15:39:04Z",
+            "stoppedAt": None,
+        }
+    ]
+    api = FakeApi(list_audits=ApiResponse(200, {"audits": audits, "nextToken": "abc"}))
+    out, err = io.StringIO(), io.StringIO()
+    assert list_audits(api, status="SUCCEEDED", limit=5, out=out, err=err) == 0
+    assert AUDIT_ID in out.getvalue() and "b1" in out.getvalue()
+    assert "--next-token abc" in err.getvalue()
+    assert api.calls[0][2] == {"status": "SUCCEEDED", "resource": None, "limit": 5, "next_token": None}
+
+
+def test_approve_and_reject() -> None:
+    api = FakeApi(decide=ApiResponse(200, {"auditId": AUDIT_ID, "decision": "reject"}))
+    out = io.StringIO()
+    assert decide(api, AUDIT_ID, "reject", comment="not now", out=out) == 0
+    assert api.calls == [("decide", (AUDIT_ID, "reject"), {"comment": "not now"})]
+    assert "Rejected" in out.getvalue()
+
+
+def test_approve_when_not_awaiting_is_exit_3_with_the_api_message() -> None:
+    api = FakeApi(decide=ApiResponse(409, {"error": "Conflict", "message": "audit is not awaiting approval"}))
+    with pytest.raises(CliError) as caught:
+        decide(api, AUDIT_ID, "approve", out=io.StringIO())
+    assert caught.value.code == 3 and "not awaiting approval" in caught.value.message
+
+
+def test_resume_says_where_it_restarts() -> None:
+    api = FakeApi(
+        resume=ApiResponse(
+            202,
+            {
+                "auditId": AUDIT_ID,
+                "status": "RUNNING",
+                "execution": "x_r1",
+                "resumeFrom": "Apply Fixes",
+                "reusedSteps": ["Discover Bucket", "Analyze Configuration"],
+            },
+        )
+    )
+    out = io.StringIO()
+    assert resume(api, AUDIT_ID, out=out) == 0
+    assert (
+        "from Apply Fixes (execution x_r1); reusing Discover Bucket, Analyze Configuration" in out.getvalue()
+    )
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+def test_report_formats_and_exit_code(fmt: str, remediated: dict[str, Any]) -> None:
+    api = FakeApi(
+        get_audit=ApiResponse(200, audit_body("SUCCEEDED", outcome="REMEDIATED", report=remediated))
+    )
+    out = io.StringIO()
+    assert report(api, AUDIT_ID, fmt=fmt, out=out) == 0
+    text = out.getvalue()
+    if fmt == "json":
+        assert json.loads(text) == remediated
+    elif fmt == "markdown":
+        assert text.startswith("# Security audit of AWS::S3::Bucket `cli-demo-public-1`")
+    else:
+        assert "Outcome: REMEDIATED" in text
+
+
+def test_report_of_a_running_audit_is_an_error() -> None:
+    with pytest.raises(CliError) as caught:
+        report(FakeApi(get_audit=ApiResponse(200, audit_body("AWAITING_APPROVAL"))), AUDIT_ID)
+    assert "AWAITING_APPROVAL" in caught.value.message and caught.value.code == 3
+
+
+def test_checks_lists_the_registry() -> None:
+    from secagent.checks.registry import list_checks
+
+    out = io.StringIO()
+    assert checks(fmt="json", out=out) == 0
+    listed = json.loads(out.getvalue())
+    assert {c["id"] for c in listed} == {m.id for m in list_checks()}
+    assert set(listed[0]) == {"id", "title", "severity", "controls", "remediationId", "rationale"}
+    assert listed[0]["severity"] == "CRITICAL"
+    table_out = io.StringIO()
+    checks(out=table_out)
+    assert "s3_bucket_policy_public" in table_out.getvalue() and "FSBP:S3.2" in table_out.getvalue()
