@@ -1,4 +1,4 @@
-"""REST API Lambda (proxy): POST /audits, GET /audits/{auditId}, POST /audits/{auditId}/approval."""
+"""REST API Lambda (proxy): POST/GET /audits, GET /audits/{auditId}, POST .../approval, POST .../resume."""
 
 import json
 import os
@@ -42,6 +42,23 @@ def start_audit() -> tuple[dict[str, Any], int]:
     )
     metrics.add_metric(name="AuditsStarted", unit=MetricUnit.Count, value=1)
     return started.to_json_dict(), 202
+
+
+@app.get("/audits")
+def list_audits() -> dict[str, Any]:
+    query = api.parse_query(api.ListAuditsQuery, app.current_event.query_string_parameters, deps().settings)
+    return api.list_audits(query, deps().sfn, deps().s3, deps().settings).to_json_dict()
+
+
+@app.post("/audits/<auditId>/resume")
+def resume(auditId: str) -> tuple[dict[str, Any], int]:
+    resumed = api.resume_audit(auditId, deps().sfn, deps().s3, deps().settings)
+    logger.info(
+        "audit resumed",
+        extra={"auditId": auditId, "execution": resumed.execution, "reusedSteps": resumed.reused_steps},
+    )
+    metrics.add_metric(name="AuditsResumed", unit=MetricUnit.Count, value=1)
+    return resumed.to_json_dict(), 202
 
 
 @app.get("/audits/<auditId>")

@@ -4,16 +4,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from secagent.api.approvals import decide_approval
-from secagent.api.audits import get_audit, start_audit
+from secagent.api.audits import get_audit, list_audits, start_audit
 from secagent.api.errors import ApiError, BadRequest, Conflict, NotFound, UpstreamError, error_response
 from secagent.api.models import (
     ApprovalRequest,
     ApprovalResponse,
+    AuditList,
     AuditStatus,
+    ListAuditsQuery,
+    ResumeResponse,
     StartAuditRequest,
     StartAuditResponse,
 )
-from secagent.api.parsing import UNKNOWN_CALLER, Parsable, caller_identity, parse_body
+from secagent.api.parsing import UNKNOWN_CALLER, Parsable, caller_identity, parse_body, parse_query
+from secagent.api.resume import resume_audit
 from secagent.api.settings import ApiSettings
 
 
@@ -32,12 +36,15 @@ __all__ = [
     "ApiSettings",
     "ApprovalRequest",
     "ApprovalResponse",
+    "AuditList",
     "AuditStatus",
     "BadRequest",
     "Conflict",
     "Deps",
+    "ListAuditsQuery",
     "NotFound",
     "Parsable",
+    "ResumeResponse",
     "StartAuditRequest",
     "StartAuditResponse",
     "UpstreamError",
@@ -45,6 +52,9 @@ __all__ = [
     "decide_approval",
     "error_response",
     "get_audit",
+    "list_audits",
     "parse_body",
+    "parse_query",
+    "resume_audit",
     "start_audit",
 ]

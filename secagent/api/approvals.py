@@ -1,6 +1,7 @@
 """A person's decision on pending plans: resume the waiting task, then retire its token."""
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -8,10 +9,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from secagent.api.audits import pending_approval
-from secagent.api.aws import describe_execution, error_code, read_json, write_json
+from secagent.api.aws import audit_executions, error_code, read_json, write_json
 from secagent.api.errors import Conflict, UpstreamError
 from secagent.api.models import ApprovalRequest, ApprovalResponse
 from secagent.api.settings import ApiSettings
+from secagent.workflow.checkpoints import checkpoint_key
+
+logger = logging.getLogger(__name__)
 
 # Step Functions' answers for a token that can no longer be used: someone decided first,
 # the approval timed out, or the execution ended.
@@ -36,7 +40,7 @@ def decide_approval(
     *,
     now: Callable[[], datetime] = _now,
 ) -> ApprovalResponse:
-    execution = describe_execution(sfn, settings.execution_arn(audit_id), audit_id)
+    execution = audit_executions(sfn, settings, audit_id)[-1]  # a resume may be the one waiting
     if execution["status"] != "RUNNING":
         raise Conflict(f'Audit "{audit_id}" is not awaiting approval: it is {execution["status"]}.')
     key = settings.approval_key(audit_id)
@@ -65,6 +69,13 @@ def decide_approval(
         # ``from None`` and only the code: the SDK message may quote the token.
         raise UpstreamError(f"SendTaskSuccess failed: {code}") from None
 
+    # The decision is the Await Approval step's output: a resume after a later failure reuses it.
+    try:
+        write_json(s3, settings.report_bucket, checkpoint_key(audit_id, "approval"), decision)
+    except ClientError as err:
+        logger.warning(
+            "approval checkpoint not written", extra={"auditId": audit_id, "errorCode": error_code(err)}
+        )
     decided = {k: v for k, v in record.items() if k != "taskToken"}
     decided.update(status="DECIDED", decision=request.decision, decidedAt=decided_at, approver=approver)
     try:

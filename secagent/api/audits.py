@@ -3,13 +3,26 @@
 import json
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from secagent.api.aws import describe_execution, execution_history, read_json
-from secagent.api.models import AuditStatus, Links, StartAuditRequest, StartAuditResponse
+from botocore.exceptions import ClientError
+
+from secagent.api.aws import audit_executions, error_code, execution_history, read_json
+from secagent.api.errors import BadRequest
+from secagent.api.models import (
+    AuditList,
+    AuditStatus,
+    AuditSummary,
+    ExecutionSummary,
+    Links,
+    ListAuditsQuery,
+    StartAuditRequest,
+    StartAuditResponse,
+)
 from secagent.api.settings import ApiSettings
-from secagent.workflow.timeline import current_step
+from secagent.workflow.timeline import audit_progress, current_step
 
 _FAILED = {"FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -47,20 +60,26 @@ def pending_approval(record: dict[str, Any] | None, now: datetime) -> bool:
 def get_audit(
     audit_id: str, sfn: Any, s3: Any, settings: ApiSettings, *, now: Callable[[], datetime] = _now
 ) -> AuditStatus:
-    execution_arn = settings.execution_arn(audit_id)
-    execution = describe_execution(sfn, execution_arn, audit_id)
-    execution_input = _json_object(execution.get("input"))
+    executions = audit_executions(sfn, settings, audit_id)
+    first, latest = executions[0], executions[-1]
+    execution_input = _json_object(first.get("input"))
+    histories = [(e["name"], execution_history(sfn, e["executionArn"])) for e in executions]
+    sfn_status = latest["status"]
+    running = sfn_status in {"RUNNING", "PENDING_REDRIVE"}
+    started, stopped = first.get("startDate"), None if running else latest.get("stopDate")
     status = AuditStatus(
         audit_id=audit_id,
         status="RUNNING",
         resource=execution_input.get("resource"),
         mode=execution_input.get("mode", "plan"),  # the state machine's default
-        started_at=execution.get("startDate"),
-        stopped_at=execution.get("stopDate"),
+        started_at=started,
+        stopped_at=stopped,
+        elapsed_seconds=_elapsed(started, stopped, now()),
+        timeline=audit_progress(histories, running=running),
+        executions=[ExecutionSummary.of(e) for e in executions],
     )
-    sfn_status = execution["status"]
-    if sfn_status in {"RUNNING", "PENDING_REDRIVE"}:
-        status.current_step = current_step(execution_history(sfn, execution_arn))
+    if running:
+        status.current_step = current_step(histories[-1][1])
         record = read_json(s3, settings.report_bucket, settings.approval_key(audit_id))
         if pending_approval(record, now()):
             assert record is not None
@@ -70,14 +89,82 @@ def get_audit(
         return status
     report = read_json(s3, settings.report_bucket, settings.report_key(audit_id))
     status.report = report
-    status.outcome = (report or {}).get("outcome") or _json_object(execution.get("output")).get("outcome")
+    status.outcome = (report or {}).get("outcome") or _json_object(latest.get("output")).get("outcome")
     if sfn_status in _FAILED:
         status.status = "FAILED"
-        status.error = execution.get("error") or sfn_status
-        status.cause = execution.get("cause")
+        status.error = latest.get("error") or sfn_status
+        status.cause = latest.get("cause")
     else:
         status.status = "SUCCEEDED"
     return status
+
+
+def list_audits(query: ListAuditsQuery, sfn: Any, s3: Any, settings: ApiSettings) -> AuditList:
+    """Audits newest first (a resumed audit once, with its latest execution), filtered, paginated."""
+    kwargs: dict[str, Any] = {"stateMachineArn": settings.state_machine_arn, "maxResults": query.limit}
+    if query.status in ("RUNNING", "AWAITING_APPROVAL"):
+        kwargs["statusFilter"] = "RUNNING"
+    elif query.status == "SUCCEEDED":
+        kwargs["statusFilter"] = "SUCCEEDED"
+    if query.next_token:
+        kwargs["nextToken"] = query.next_token
+    try:
+        page = sfn.list_executions(**kwargs)
+    except ClientError as err:
+        if error_code(err) == "InvalidToken":
+            raise BadRequest(
+                "nextToken: is not a token this API gave out (or it has expired)", field="nextToken"
+            ) from None
+        raise
+    seen: set[str] = set()
+    newest = []
+    for execution in page.get("executions", []):  # newest first
+        audit_id = execution["name"].split("_", 1)[0]
+        if audit_id not in seen:
+            seen.add(audit_id)
+            newest.append(execution)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        items = list(pool.map(lambda e: _summary(e, sfn, s3, settings), newest))
+    audits = [
+        item
+        for item in items
+        if (query.status is None or item.status == query.status)
+        and (query.resource is None or (item.resource or {}).get("id") == query.resource)
+    ]
+    return AuditList(audits=audits, next_token=page.get("nextToken"))
+
+
+def _summary(execution: dict[str, Any], sfn: Any, s3: Any, settings: ApiSettings) -> AuditSummary:
+    audit_id = execution["name"].split("_", 1)[0]
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    first = (
+        described
+        if audit_id == execution["name"]
+        else sfn.describe_execution(executionArn=settings.execution_arn(audit_id))
+    )
+    execution_input = _json_object(first.get("input"))
+    state = described["status"]
+    summary = AuditSummary(
+        audit_id=audit_id,
+        status="FAILED" if state in _FAILED else "SUCCEEDED" if state == "SUCCEEDED" else "RUNNING",
+        resource=execution_input.get("resource"),
+        mode=execution_input.get("mode", "plan"),
+        started_at=first.get("startDate"),
+        stopped_at=described.get("stopDate"),
+        outcome=_json_object(described.get("output")).get("outcome")
+        or ("FAILED" if state in _FAILED else None),
+    )
+    if summary.status == "RUNNING" and pending_approval(
+        read_json(s3, settings.report_bucket, settings.approval_key(audit_id)), _now()
+    ):
+        summary.status = "AWAITING_APPROVAL"
+    return summary
+
+
+def _elapsed(started: datetime | None, stopped: datetime | None, now: datetime) -> float | None:
+    if started is None:
+        return None
+    return round(((stopped or now) - started).total_seconds(), 3)
 
 
 def _json_object(text: str | None) -> dict[str, Any]:

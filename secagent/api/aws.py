@@ -9,7 +9,9 @@ from botocore.exceptions import ClientError
 from secagent.api.errors import NotFound, UpstreamError
 
 # Execution names: 1-80 characters; the API only ever creates UUIDs, EventBridge too.
-_AUDIT_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+# No "_": it separates an audit id from its resume suffix (<auditId>_r<n>).
+_AUDIT_ID = re.compile(r"^[A-Za-z0-9-]{1,80}$")
+_MAX_RESUMES = 20  # a bound on probing <auditId>_r<n>; a resume beyond it is refused
 _MAX_HISTORY_PAGES = 20  # 20 000 events: far beyond one audit; bounds a pathological history
 
 
@@ -56,3 +58,18 @@ def read_json(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
 
 def write_json(s3: Any, bucket: str, key: str, data: dict[str, Any]) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(data).encode(), ContentType="application/json")
+
+
+def audit_executions(sfn: Any, settings: Any, audit_id: str) -> list[dict[str, Any]]:
+    """Every execution of the audit, oldest first: `<auditId>`, then its resumes `<auditId>_r<n>`."""
+    executions = [describe_execution(sfn, settings.execution_arn(audit_id), audit_id)]
+    for attempt in range(1, _MAX_RESUMES + 1):
+        try:
+            executions.append(
+                sfn.describe_execution(executionArn=settings.execution_arn(f"{audit_id}_r{attempt}"))
+            )
+        except ClientError as err:
+            if error_code(err) == "ExecutionDoesNotExist":
+                break
+            raise
+    return executions

@@ -16,6 +16,7 @@ from secagent.api.settings import (
 )
 from secagent.discovery.names import bucket_name_problem
 from secagent.models.base import CamelModel
+from secagent.models.report import ProgressStep
 
 Mode = Literal["plan", "remediate"]
 Decision = Literal["approve", "reject"]
@@ -90,6 +91,71 @@ class StartAuditResponse(CamelModel):
     links: Links
 
 
+class ListAuditsQuery(BaseModel):
+    """GET /audits query string: values arrive as strings, so numbers are coerced (unlike bodies)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=False, extra="forbid")
+
+    status: AuditState | None = None
+    resource: str | None = None
+    limit: int = PydanticField(default=20, ge=1, le=50)
+    next_token: str | None = PydanticField(default=None, max_length=2048)
+
+    @field_validator("resource")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and (problem := bucket_name_problem(value)):
+            raise PydanticCustomError(
+                "bucket_name",
+                "{name} is not a valid S3 bucket name: {problem}",
+                {"name": f'"{value}"', "problem": problem},
+            )
+        return value
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "ListAuditsQuery":
+        return cls.model_validate(data)
+
+
+class ExecutionSummary(CamelModel):
+    name: str
+    status: str
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+
+    @classmethod
+    def of(cls, execution: dict[str, Any]) -> "ExecutionSummary":
+        return cls(
+            name=execution["name"],
+            status=execution["status"],
+            started_at=execution.get("startDate"),
+            stopped_at=execution.get("stopDate"),
+        )
+
+
+class AuditSummary(CamelModel):
+    audit_id: str
+    status: AuditState
+    resource: dict[str, Any] | None = None
+    mode: str | None = None
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    outcome: str | None = None
+
+
+class AuditList(CamelModel):
+    audits: list[AuditSummary]
+    next_token: str | None = None
+
+
+class ResumeResponse(CamelModel):
+    audit_id: str
+    status: Literal["RUNNING"] = "RUNNING"
+    execution: str
+    resume_from: str | None
+    reused_steps: list[str]
+
+
 class AuditStatus(CamelModel):
     audit_id: str
     status: AuditState
@@ -98,6 +164,9 @@ class AuditStatus(CamelModel):
     mode: str | None = None
     started_at: datetime | None = None
     stopped_at: datetime | None = None
+    elapsed_seconds: float | None = None
+    timeline: list[ProgressStep] = PydanticField(default_factory=list)
+    executions: list[ExecutionSummary] = PydanticField(default_factory=list)
     pending_plans: list[dict[str, Any]] | None = None
     approval_expires_at: str | None = None
     outcome: str | None = None
@@ -107,7 +176,17 @@ class AuditStatus(CamelModel):
 
     # Always present (null when not known); the rest appear only when they apply.
     _ALWAYS: ClassVar[frozenset[str]] = frozenset(
-        {"auditId", "status", "currentStep", "resource", "mode", "startedAt", "stoppedAt"}
+        {
+            "auditId",
+            "status",
+            "currentStep",
+            "resource",
+            "mode",
+            "startedAt",
+            "stoppedAt",
+            "timeline",
+            "executions",
+        }
     )
 
     def to_json_dict(self) -> dict[str, Any]:

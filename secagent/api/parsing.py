@@ -43,6 +43,14 @@ def parse_body[M](model: Parsable[M], body: str | bytes | None, settings: ApiSet
         raise bad_request(err) from None
 
 
+def parse_query[M](model: Parsable[M], params: dict[str, str] | None, settings: ApiSettings) -> M:
+    """Validate a query string (all values are strings); every problem is a BadRequest."""
+    try:
+        return model.parse(dict(params or {}), settings)
+    except ValidationError as err:
+        raise bad_request(err) from None
+
+
 def bad_request(err: ValidationError) -> BadRequest:
     """The first problem, in plain words, with the dotted path of the field."""
     first = err.errors(include_url=False)[0]

@@ -45,6 +45,19 @@ class StepRecord(ReportStep):
     type: str
 
 
+class ProgressStep(CamelModel):
+    """One step of an audit as `GET /audits/{id}` shows it, across every execution of the audit."""
+
+    name: str
+    status: Literal["pending", "running", "retrying", "succeeded", "failed", "skipped"]
+    attempts: int = 0
+    started: datetime | None = None
+    ended: datetime | None = None
+    error: StepError | None = None
+    reused: bool = False  # taken from a checkpoint by a resume, not run again
+    execution: str | None = None  # the execution that ran it
+
+
 class ApprovalDecision(CamelModel):
     """``$.approval``: what the API sends with SendTaskSuccess."""
 
@@ -167,6 +180,10 @@ class Report(CamelModel):
     verification: Verification | None = None
     steps: list[ReportStep]
     failure: Failure | None = None
+    # Execution names, oldest first: more than one when a failed audit was resumed.
+    executions: list[str] = PydanticField(default_factory=list)
+    # Steps a resume took from their checkpoints instead of running them again.
+    reused_steps: list[str] = PydanticField(default_factory=list)
 
 
 def report_json_schema() -> dict[str, Any]:

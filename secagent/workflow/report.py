@@ -29,6 +29,7 @@ from secagent.models.report import (
 )
 from secagent.models.snapshot import ResourceRef
 from secagent.workflow._aws import put_event, put_json
+from secagent.workflow.checkpoints import STEPS
 from secagent.workflow.timeline import HistoryEvent, build_timeline
 
 REPORTS_PREFIX = "reports/"
@@ -43,10 +44,16 @@ class _StatePart(CamelModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
+class _Resume(_StatePart):
+    checkpoints: dict[str, Any] = PydanticField(default_factory=dict)
+    previous_executions: list[str] = PydanticField(default_factory=list)
+
+
 class _Request(_StatePart):
     resource: ResourceRef
     mode: Literal["plan", "remediate"] = "plan"
     requested_by: str | None = None
+    resume: _Resume = PydanticField(default_factory=_Resume)
 
 
 class _Analysis(_StatePart):
@@ -111,7 +118,11 @@ def _failure(state: WorkflowState, steps: list[ReportStep]) -> Failure | None:
 
 
 def build_report(
-    state: dict[str, Any], timeline: Iterable[StepRecord | ReportStep], *, now: datetime | None = None
+    state: dict[str, Any],
+    timeline: Iterable[StepRecord | ReportStep],
+    *,
+    now: datetime | None = None,
+    execution_name: str | None = None,
 ) -> Report:
     """The report of one execution; ``finishedAt`` is now. Raises InvalidInput on a malformed state."""
     try:
@@ -140,6 +151,9 @@ def build_report(
         verification=parsed.verification,
         steps=steps,
         failure=_failure(parsed, steps),
+        # A resumed audit: every execution, and the steps taken from checkpoints instead of run.
+        executions=[*parsed.request.resume.previous_executions, *([execution_name] if execution_name else [])],
+        reused_steps=[STEPS[name] for name in STEPS if name in parsed.request.resume.checkpoints],
     )
 
 
@@ -199,6 +213,10 @@ def write_report(
 ) -> Report:
     """History -> Task-state timeline -> report -> stored and announced."""
     make = clients or client_factory(session)
-    report = build_report(state, build_timeline(execution_history(execution_arn, make)))
+    report = build_report(
+        state,
+        build_timeline(execution_history(execution_arn, make)),
+        execution_name=execution_arn.rsplit(":", 1)[-1],
+    )
     publish_report(report, bucket=bucket, session=session, event_bus=event_bus, clients=make)
     return report

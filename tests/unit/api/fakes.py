@@ -100,6 +100,39 @@ class FakeStepFunctions:
             page["nextToken"] = str(start + maxResults)
         return page
 
+    def list_executions(
+        self,
+        *,
+        stateMachineArn: str,
+        maxResults: int = 100,
+        statusFilter: str | None = None,
+        nextToken: str | None = None,
+    ) -> dict[str, Any]:
+        """Newest first, like the service."""
+        self.calls.append(("ListExecutions", {"statusFilter": statusFilter, "nextToken": nextToken}))
+        if nextToken is not None and not nextToken.isdigit():
+            raise client_error("ListExecutions", "InvalidToken", "Invalid Token")
+        matching = [
+            e
+            for e in sorted(self.executions.values(), key=lambda e: e.start, reverse=True)
+            if statusFilter is None or e.status == statusFilter
+        ]
+        start = int(nextToken or 0)
+        page: dict[str, Any] = {
+            "executions": [
+                {
+                    "executionArn": e.arn,
+                    "name": e.arn.rsplit(":", 1)[1],
+                    "status": e.status,
+                    "startDate": e.start,
+                }
+                for e in matching[start : start + maxResults]
+            ]
+        }
+        if start + maxResults < len(matching):
+            page["nextToken"] = str(start + maxResults)
+        return page
+
     def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
         self.calls.append(("SendTaskSuccess", {"taskToken": taskToken, "output": output}))
         if "SendTaskSuccess" in self.failures:

@@ -56,6 +56,9 @@ def test_decide_approval_pending_sends_one_task_success_and_retires_token(
         "decidedAt": "2025-03-01T12:30:00.000Z",
         "approver": APPROVER,
     }
+    # And the decision is checkpointed for a resume (without the token)
+    checkpoint = get_json(s3, f"checkpoints/{AUDIT_ID}/approval.json")
+    assert checkpoint == json.loads(sent["output"]) and TOKEN not in json.dumps(checkpoint)
 
 
 def test_decide_approval_without_comment_sends_null_comment(

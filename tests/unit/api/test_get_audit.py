@@ -56,15 +56,26 @@ def test_get_audit_running_reports_current_step_from_history(
     # When it is read
     body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
     # Then it is RUNNING in that state, with the request it was started with
+    current = events[second_task]["stateEnteredEventDetails"]["name"]
+    timeline = body.pop("timeline")
+    assert body.pop("elapsedSeconds") > 0
+    assert body.pop("executions") == [
+        {"name": AUDIT_ID, "status": "RUNNING", "startedAt": "2025-03-01T12:00:00Z", "stoppedAt": None}
+    ]
     assert body == {
         "auditId": AUDIT_ID,
         "status": "RUNNING",
-        "currentStep": events[second_task]["stateEnteredEventDetails"]["name"],
+        "currentStep": current,
         "resource": INPUT["resource"],
         "mode": "remediate",
         "startedAt": "2025-03-01T12:00:00Z",
         "stoppedAt": None,
     }
+    # And the timeline lists the whole plan: done, running, then pending
+    by_name = {step["name"]: step["status"] for step in timeline}
+    assert by_name[current] == "running"
+    assert by_name["Write Report"] == "pending"
+    assert list(by_name)[0] == "Discover Bucket"
 
 
 def test_get_audit_running_reads_every_history_page(
@@ -133,7 +144,9 @@ def test_get_audit_succeeded_includes_outcome_and_report(
     assert body["status"] == "SUCCEEDED" and body["outcome"] == "REMEDIATED"
     assert body["report"] == report
     assert (body["stoppedAt"], body["currentStep"]) == ("2025-03-01T12:05:00Z", None)
-    assert sfn.called("GetExecutionHistory") == []
+    assert [step["status"] for step in body["timeline"]] and all(
+        step["status"] != "pending" for step in body["timeline"]
+    )
 
 
 def test_get_audit_succeeded_without_report_takes_outcome_from_output(

@@ -66,8 +66,11 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
         "verification",
         "steps",
         "failure",
+        "executions",
+        "reusedSteps",
     ]
     assert document["schemaVersion"] == "1" and document["outcome"] == "REMEDIATED"
+    assert document["executions"] == [] and document["reusedSteps"] == []  # no name given, no resume
     assert (document["startedAt"], document["finishedAt"]) == ("2025-03-01T12:00:00Z", "2025-03-01T12:05:00Z")
     assert document["failure"] is None
     assert set(document["findings"][0]) == {
@@ -209,3 +212,17 @@ def test_write_report_reads_every_history_page_without_execution_data(
     assert [s.name for s in report.steps][-1] == "Write Report" and len(report.steps) == 7
     assert session.client("s3").head_object(Bucket=REPORTS, Key=f"reports/{report.audit_id}.json")
     assert [e["DetailType"] for e in events] == ["Audit Completed"]
+
+
+def test_build_report_resumed_run_lists_executions_and_reused_steps():
+    # Given the state of a resume that took Discover and Analyze from their checkpoints
+    state = _state()
+    state["request"]["resume"] = {
+        "checkpoints": {"discovery": {}, "analysis": {}},
+        "previousExecutions": ["audit-1"],
+    }
+    # When the report is built for execution audit-1_r1
+    document = _valid(build_report(state, build_timeline(_history("happy")), now=NOW, execution_name="audit-1_r1"))
+    # Then it names both executions and the reused steps
+    assert document["executions"] == ["audit-1", "audit-1_r1"]
+    assert document["reusedSteps"] == ["Discover Bucket", "Analyze Configuration"]

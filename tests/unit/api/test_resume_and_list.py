@@ -1,0 +1,185 @@
+"""Resume a failed audit from its checkpoints; list audits newest first with filters."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from secagent.api import (
+    ApiSettings,
+    BadRequest,
+    Conflict,
+    ListAuditsQuery,
+    NotFound,
+    list_audits,
+    resume_audit,
+)
+from secagent.api.parsing import parse_query
+from secagent.workflow.timeline import audit_progress
+from tests.unit.api.conftest import AUDIT_ID, EXECUTION_ARN, INPUT, pending_record, put_json
+from tests.unit.api.fakes import FakeStepFunctions
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def failed(sfn: FakeStepFunctions, arn: str = EXECUTION_ARN, **extra: Any) -> None:
+    sfn.add_execution(
+        arn, input=json.dumps(extra.pop("input", INPUT)), status="FAILED", start=T0, stop=T0, **extra
+    )
+
+
+def test_resume_failed_audit_starts_next_execution_with_checkpoints_and_no_faults(sfn, s3, settings):
+    # Given a failed audit started with a test fault, whose first two steps were checkpointed
+    failed(sfn, input={**INPUT, "faults": {"remediate": {"kind": "error"}}})
+    put_json(s3, f"checkpoints/{AUDIT_ID}/analysis.json", {"summary": {"fail": 1}})
+    put_json(s3, f"checkpoints/{AUDIT_ID}/discovery.json", {"resource": INPUT["resource"]})
+    # When it is resumed
+    resumed = resume_audit(AUDIT_ID, sfn, s3, settings)
+    # Then a new execution of the same audit carries the checkpoints, in order, and not the fault
+    (start,) = sfn.called("StartExecution")
+    assert start["name"] == f"{AUDIT_ID}_r1"
+    execution_input = json.loads(start["input"])
+    assert "faults" not in execution_input
+    assert execution_input["resource"] == INPUT["resource"] and execution_input["mode"] == INPUT["mode"]
+    assert list(execution_input["resume"]["checkpoints"]) == ["discovery", "analysis"]
+    assert execution_input["resume"]["previousExecutions"] == [AUDIT_ID]
+    assert resumed.reused_steps == ["Discover Bucket", "Analyze Configuration"]
+    assert resumed.execution == f"{AUDIT_ID}_r1"
+
+
+def test_resume_twice_numbers_executions_and_lists_the_previous_ones(sfn, s3, settings):
+    failed(sfn)
+    failed(sfn, f"{EXECUTION_ARN}_r1")
+    resumed = resume_audit(AUDIT_ID, sfn, s3, settings)
+    assert resumed.execution == f"{AUDIT_ID}_r2"
+    execution_input = json.loads(sfn.called("StartExecution")[0]["input"])
+    assert execution_input["resume"]["previousExecutions"] == [AUDIT_ID, f"{AUDIT_ID}_r1"]
+
+
+@pytest.mark.parametrize("status", ["RUNNING", "SUCCEEDED"])
+def test_resume_audit_that_did_not_fail_is_a_conflict_and_starts_nothing(sfn, s3, settings, status):
+    sfn.add_execution(EXECUTION_ARN, input=json.dumps(INPUT), status=status, start=T0)
+    with pytest.raises(Conflict) as caught:
+        resume_audit(AUDIT_ID, sfn, s3, settings)
+    assert caught.value.status == 409 and "only a FAILED audit" in caught.value.message
+    assert sfn.called("StartExecution") == []
+
+
+def test_resume_unknown_audit_is_not_found(sfn, s3, settings):
+    with pytest.raises(NotFound):
+        resume_audit(AUDIT_ID, sfn, s3, settings)
+
+
+def _audit(
+    sfn: FakeStepFunctions, settings: ApiSettings, audit_id: str, bucket: str, status: str, minutes: int
+):
+    sfn.add_execution(
+        settings.execution_arn(audit_id),
+        input=json.dumps({**INPUT, "resource": {"type": "AWS::S3::Bucket", "id": bucket}}),
+        status=status,
+        start=T0 + timedelta(minutes=minutes),
+        output=json.dumps({"outcome": "NON_COMPLIANT"}) if status == "SUCCEEDED" else None,
+    )
+
+
+def test_list_audits_newest_first_one_entry_per_resumed_audit(sfn, s3, settings):
+    # Given an old failed audit resumed (running again), and a newer finished one
+    _audit(sfn, settings, "aaaa-1", "bucket-one", "FAILED", 0)
+    _audit(sfn, settings, "aaaa-1_r1", "bucket-one", "RUNNING", 5)
+    _audit(sfn, settings, "bbbb-2", "bucket-two", "SUCCEEDED", 3)
+    # When listed
+    listed = list_audits(ListAuditsQuery(), sfn, s3, settings).to_json_dict()
+    # Then each audit once, newest execution first, with its latest status
+    assert [(a["auditId"], a["status"]) for a in listed["audits"]] == [
+        ("aaaa-1", "RUNNING"),
+        ("bbbb-2", "SUCCEEDED"),
+    ]
+    assert listed["audits"][1]["outcome"] == "NON_COMPLIANT"
+    assert listed["audits"][0]["resource"]["id"] == "bucket-one"
+
+
+def test_list_audits_filters_by_status_and_resource(sfn, s3, settings):
+    _audit(sfn, settings, "aaaa-1", "bucket-one", "RUNNING", 0)
+    _audit(sfn, settings, "bbbb-2", "bucket-two", "RUNNING", 1)
+    put_json(s3, "approvals/bbbb-2.json", {**pending_record(), "auditId": "bbbb-2"})
+    awaiting = list_audits(ListAuditsQuery(status="AWAITING_APPROVAL"), sfn, s3, settings)
+    assert [a.audit_id for a in awaiting.audits] == ["bbbb-2"]
+    one = list_audits(ListAuditsQuery(resource="bucket-one"), sfn, s3, settings)
+    assert [a.audit_id for a in one.audits] == ["aaaa-1"]
+
+
+def test_list_audits_paginates_with_next_token(sfn, s3, settings):
+    for i in range(3):
+        _audit(sfn, settings, f"cccc-{i}", "bucket-one", "SUCCEEDED", i)
+    first = list_audits(ListAuditsQuery(limit=2), sfn, s3, settings)
+    assert len(first.audits) == 2 and first.next_token
+    rest = list_audits(ListAuditsQuery(limit=2, nextToken=first.next_token), sfn, s3, settings)
+    assert [a.audit_id for a in rest.audits] == ["cccc-0"] and rest.next_token is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"status": "DONE"}, "status"),
+        ({"resource": "Not_A_Bucket"}, "resource"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_list_audits_bad_query_is_400_naming_the_parameter(settings, params, field):
+    with pytest.raises(BadRequest) as caught:
+        parse_query(ListAuditsQuery, params, settings)
+    assert caught.value.field == field
+
+
+def test_list_audits_foreign_next_token_is_400(sfn, s3, settings):
+    with pytest.raises(BadRequest):
+        list_audits(ListAuditsQuery(nextToken="forged"), sfn, s3, settings)
+
+
+def _entered(name: str, kind: str, second: int) -> list[dict[str, Any]]:
+    at = (T0 + timedelta(seconds=second)).isoformat()
+    events = [{"type": f"{kind}StateEntered", "timestamp": at, "stateEnteredEventDetails": {"name": name}}]
+    if kind == "Task":
+        events.append({"type": "LambdaFunctionScheduled", "timestamp": at})
+        events.append({"type": "LambdaFunctionSucceeded", "timestamp": at})
+    events.append({"type": f"{kind}StateExited", "timestamp": at, "stateExitedEventDetails": {"name": name}})
+    return events
+
+
+def test_progress_of_a_resumed_audit_marks_reused_steps_and_pending_ones():
+    # Given a first execution that ran Discover then failed in Analyze, and a resume that reused Discover
+    first = [
+        *_entered("Discover Bucket", "Task", 0),
+        {
+            "type": "TaskStateEntered",
+            "timestamp": T0.isoformat(),
+            "stateEnteredEventDetails": {"name": "Analyze Configuration"},
+        },
+        {"type": "LambdaFunctionScheduled", "timestamp": T0.isoformat()},
+        {
+            "type": "LambdaFunctionFailed",
+            "timestamp": T0.isoformat(),
+            "lambdaFunctionFailedEventDetails": {"error": "X"},
+        },
+        {
+            "type": "ExecutionFailed",
+            "timestamp": T0.isoformat(),
+            "executionFailedEventDetails": {"error": "X"},
+        },
+    ]
+    second = [
+        *_entered("Reuse Discovery Checkpoint", "Pass", 10),
+        *_entered("Analyze Configuration", "Task", 11),
+    ]
+    # When the progress is built while the resume runs
+    steps = {s.name: s for s in audit_progress([("a", first), ("a_r1", second)], running=True)}
+    # Then Discover is reused from the first run, Analyze succeeded in the resume, the rest is pending
+    assert steps["Discover Bucket"].reused and steps["Discover Bucket"].execution == "a"
+    assert (
+        steps["Analyze Configuration"].status == "succeeded"
+        and steps["Analyze Configuration"].execution == "a_r1"
+    )
+    assert steps["Propose Fixes"].status == "pending"
