@@ -72,7 +72,7 @@ def message_for(exc: BaseException) -> str | None:
         case NoCredentialsError():
             return NO_CREDENTIALS
         case NoRegionError():
-            return "No AWS region configured: pass --region or set AWS_REGION for the MCP server."
+            return "No AWS region configured: pass --region or set AWS_DEFAULT_REGION for the MCP server."
         case ProfileNotFound():
             return f"{exc}: pass an existing --profile (see ~/.aws/config)."
         case EndpointConnectionError():

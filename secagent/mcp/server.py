@@ -328,7 +328,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stack-name", help=f"the deployed stack (default: {DEFAULT_STACK_NAME})")
     parser.add_argument("--api-url", help="the audit API's base URL (default: from the stack's outputs)")
-    parser.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION, else us-east-1)")
+    parser.add_argument(
+        "--region", help="AWS region (default: the profile's or AWS_DEFAULT_REGION, else us-east-1)"
+    )
     parser.add_argument("--profile", help="AWS profile (default: the usual credential chain)")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser

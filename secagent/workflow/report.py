@@ -152,7 +152,7 @@ def build_report(
         steps=steps,
         failure=_failure(parsed, steps),
         # A resumed audit: every execution, and the steps taken from checkpoints instead of run.
-        executions=[*parsed.request.resume.previous_executions, *([execution_name] if execution_name else [])],
+        executions=[*parsed.request.resume.previous_executions, *filter(None, [execution_name])],
         reused_steps=[STEPS[name] for name in STEPS if name in parsed.request.resume.checkpoints],
     )
 

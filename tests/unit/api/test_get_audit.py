@@ -75,7 +75,7 @@ def test_get_audit_running_reports_current_step_from_history(
     by_name = {step["name"]: step["status"] for step in timeline}
     assert by_name[current] == "running"
     assert by_name["Write Report"] == "pending"
-    assert list(by_name)[0] == "Discover Bucket"
+    assert next(iter(by_name)) == "Discover Bucket"
 
 
 def test_get_audit_running_reads_every_history_page(

@@ -39,4 +39,4 @@ def test_checkpoint_key_refuses_unknown_step():
     assert checkpoint_key("a", "discovery") == "checkpoints/a/discovery.json"
     with pytest.raises(ValueError):
         checkpoint_key("a", "report")
-    assert list(STEPS)[0] == "discovery"
+    assert next(iter(STEPS)) == "discovery"

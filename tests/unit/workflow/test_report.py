@@ -222,7 +222,8 @@ def test_build_report_resumed_run_lists_executions_and_reused_steps():
         "previousExecutions": ["audit-1"],
     }
     # When the report is built for execution audit-1_r1
-    document = _valid(build_report(state, build_timeline(_history("happy")), now=NOW, execution_name="audit-1_r1"))
+    timeline = build_timeline(_history("happy"))
+    document = _valid(build_report(state, timeline, now=NOW, execution_name="audit-1_r1"))
     # Then it names both executions and the reused steps
     assert document["executions"] == ["audit-1", "audit-1_r1"]
     assert document["reusedSteps"] == ["Discover Bucket", "Analyze Configuration"]
