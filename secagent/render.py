@@ -133,7 +133,7 @@ def render_status(audit: dict[str, Any]) -> str:
                 [
                     (
                         s.get("name"),
-                        s.get("status"),
+                        f"{s.get('status')} (reused)" if s.get("reused") else s.get("status"),
                         s.get("attempts", ""),
                         step_took(s),
                         _one_line_error(s.get("error")),
@@ -184,7 +184,7 @@ def _first_line(text: Any, limit: int = 160) -> str:
 def _one_line_error(error: Any) -> str:
     if not isinstance(error, dict) or not (error.get("error") or error.get("cause")):
         return ""
-    return _first_line(f"{error.get('error') or ''}: {error.get('cause') or ''}", 80)
+    return _first_line(": ".join(str(part) for part in (error.get("error"), error.get("cause")) if part), 80)
 
 
 def step_error(error: Any) -> str:
@@ -196,11 +196,12 @@ def render_audit_list(audits: Sequence[dict[str, Any]]) -> str:
     if not audits:
         return "No audits."
     return table(
-        ["audit", "status", "resource", "mode", "started", "stopped"],
+        ["audit", "status", "outcome", "resource", "mode", "started", "stopped"],
         [
             (
                 a.get("auditId"),
                 a.get("status"),
+                a.get("outcome") or "",
                 (a.get("resource") or {}).get("id", ""),
                 a.get("mode"),
                 short_time(a.get("startedAt")),

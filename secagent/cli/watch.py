@@ -63,7 +63,7 @@ class Progress:
 
     audit_id: str
     style: Style = field(default_factory=Style)
-    _shown: dict[tuple[int, str], tuple[str, int]] = field(default_factory=dict)
+    _shown: dict[tuple[int, str], tuple[str, int, str]] = field(default_factory=dict)
     _approval_shown: bool = False
     _last_current: str | None = None
 
@@ -95,22 +95,23 @@ class Progress:
             if step.get("type") not in (None, "Task"):
                 continue  # Pass/Choice states: instant bookkeeping, not steps a person follows
             name, status, attempts = str(step.get("name")), step.get("status"), int(step.get("attempts") or 0)
-            key = (index, name)
             if status not in ("succeeded", "failed", "retrying", "skipped"):
+                continue  # pending, or running (the live line shows it)
+            # A resumed audit runs a step again in a new execution: that is news even if the status is not.
+            state = (str(status), attempts, str(step.get("execution") or ""))
+            if self._shown.get((index, name)) == state:
                 continue
-            if self._shown.get(key) == (status, attempts):
-                continue
-            self._shown[key] = (status, attempts)
+            self._shown[(index, name)] = state
             error = step_error(step.get("error"))
             if status == "succeeded":
-                detail = step_took(step)
+                detail = "reused from the earlier run" if step.get("reused") else step_took(step)
             elif status == "failed":
                 detail = f"failed: {error}" if error else "failed"
             elif status == "retrying":
                 detail = f"retrying (attempt {attempts + 1})" + (f": {error}" if error else "")
             else:
-                detail = "skipped (reused from the earlier execution)"
-            lines.append(f"  {self.style.mark(status)} {name}  {detail}".rstrip())
+                detail = "skipped"
+            lines.append(f"  {self.style.mark(str(status))} {name}  {detail}".rstrip())
         return lines
 
     def _from_current_step(self, body: dict[str, Any]) -> list[str]:

@@ -69,9 +69,33 @@ def test_progress_marks_without_unicode_or_with_colour() -> None:
     assert colour == ["  \033[31m✗\033[0m Discover Bucket  failed: AccessDenied: no"]
 
 
-def test_progress_skipped_steps_of_a_resumed_audit() -> None:
-    body = audit_body(timeline=[step("Discover Bucket", "skipped"), step("Apply Fixes", "running")])
+def test_progress_of_a_resumed_audit() -> None:
+    first = audit_body(
+        "FAILED",
+        timeline=[
+            step("Discover Bucket", "succeeded", execution="a"),
+            step("Analyze Configuration", "failed", execution="a", error={"error": "AccessDenied"}),
+            step("Propose Fixes", "skipped"),
+        ],
+    )
     progress = Progress(AUDIT_ID)
-    assert progress.update(body) == ["  - Discover Bucket  skipped (reused from the earlier execution)"]
-    assert progress.update(body) == []
-    assert progress.running(body) == "Apply Fixes"
+    assert progress.update(first)[1:] == [
+        "  ✗ Analyze Configuration  failed: AccessDenied",
+        "  - Propose Fixes  skipped",
+    ]
+    resumed = audit_body(
+        timeline=[
+            step("Discover Bucket", "succeeded", execution="a", reused=True),
+            step("Analyze Configuration", "failed", execution="a_r1"),
+            step("Propose Fixes", "running"),
+        ]
+    )
+    # the same follower: only the step run again is news
+    assert progress.update(resumed) == ["  ✗ Analyze Configuration  failed"]
+    # `secagent resume --wait` follows with a fresh view: the reused step says so
+    assert Progress(AUDIT_ID).update(resumed) == [
+        "  ✓ Discover Bucket  reused from the earlier run",
+        "  ✗ Analyze Configuration  failed",
+    ]
+    assert progress.update(resumed) == []
+    assert progress.running(resumed) == "Propose Fixes"
