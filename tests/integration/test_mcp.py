@@ -211,13 +211,14 @@ def test_streamable_http_on_loopback_when_asked(outputs, tmp_path):
     port = _free_port()
     params = server_parameters()
     log = tmp_path / "mcp-http.log"
-    process = subprocess.Popen(
-        [params.command, *params.args, "--transport", "http", "--port", str(port)],
-        cwd=params.cwd,
-        env={**os.environ, **(params.env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [params.command, *params.args, "--transport", "http", "--port", str(port)],
+            cwd=params.cwd,
+            env={**os.environ, **(params.env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     try:
         _wait_listening(port, process, log)
 
