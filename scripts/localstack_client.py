@@ -47,7 +47,16 @@ def _stack_exists(name: str) -> bool:
     return True
 
 
+def _api_stage_deployed() -> bool:
+    """LocalStack drops the REST API's stage when an update replaces its deployment (routes changed)."""
+    outputs = stack_outputs()
+    stages = client("apigateway").get_stages(restApiId=outputs["ApiId"])["item"]
+    return any(stage["stageName"] == outputs["ApiStage"] for stage in stages)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "stack-exists":
         sys.exit(0 if _stack_exists(sys.argv[2]) else 1)
-    sys.exit("usage: python -m scripts.localstack_client stack-exists STACK")
+    if sys.argv[1:] == ["api-stage-deployed"]:
+        sys.exit(0 if _api_stage_deployed() else 1)
+    sys.exit("usage: python -m scripts.localstack_client stack-exists STACK | api-stage-deployed")

@@ -50,9 +50,11 @@ class AuditApi(Construct):
         integration = apigw.LambdaIntegration(handler, proxy=True)
         audits = self.api.root.add_resource("audits")
         audits.add_method("POST", integration)
+        audits.add_method("GET", integration)
         audit = audits.add_resource("{auditId}")
         audit.add_method("GET", integration)
         audit.add_resource("approval").add_method("POST", integration)
+        audit.add_resource("resume").add_method("POST", integration)
 
         push_logs_policy = (
             "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"

@@ -398,3 +398,60 @@ def test_bucket_created_event_starts_an_audit_of_that_bucket(aws, outputs):
         if "stateEnteredEventDetails" in e
     }
     assert {"Discover Bucket", "Analyze Configuration"} <= entered
+
+
+def test_audit_failed_in_remediate_resumes_from_that_step_without_redoing_the_rest(
+    api, aws, outputs, fault_injection, public_bucket
+):
+    # Given an audit whose Remediate step fails on every attempt (an injected fault)
+    faults = {"remediate": {"kind": "error", "error": "TransientError"}}
+    audit_id = start_direct(
+        aws, outputs, {"resource": {"type": "AWS::S3::Bucket", "id": public_bucket}, "faults": faults}
+    )
+    failed = wait_status(api, audit_id, {"FAILED", "SUCCEEDED"})
+    assert failed["status"] == "FAILED"
+    steps = {step["name"]: step for step in failed["timeline"]}
+    assert steps["Propose Fixes"]["status"] == "failed" and steps["Propose Fixes"]["attempts"] == 4
+    assert steps["Discover Bucket"]["status"] == "succeeded"
+    assert steps["Apply Fixes"]["status"] == "skipped"
+    assert finished_report(aws, outputs, audit_id)["failure"]["step"] == "Propose Fixes"
+    # When the fault is lifted and the audit is resumed (a resume never carries test faults)
+    resumed = api.request("POST", f"/audits/{audit_id}/resume")
+    assert resumed.status == 202, resumed.body
+    assert resumed.body["resumeFrom"] == "Propose Fixes"
+    assert resumed.body["reusedSteps"] == ["Discover Bucket", "Analyze Configuration"]
+    done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    # Then it finishes, and the resumed execution did not run Discover or Analyze again
+    assert done["status"] == "SUCCEEDED", done
+    resume_history = history(aws, outputs, resumed.body["execution"])
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in resume_history if "stateEnteredEventDetails" in e
+    ]
+    assert "Discover Bucket" not in entered and "Analyze Configuration" not in entered
+    assert {"Reuse Discovery Checkpoint", "Reuse Analysis Checkpoint", "Propose Fixes"} <= set(entered)
+    assert attempts_of(resume_history, "Propose Fixes") == 1
+    # And the report records both executions and the reused steps
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "NON_COMPLIANT"
+    assert report["executions"] == [audit_id, f"{audit_id}_r1"]
+    assert report["reusedSteps"] == ["Discover Bucket", "Analyze Configuration"]
+    progress = {step["name"]: step for step in done["timeline"]}
+    assert progress["Discover Bucket"]["reused"] and progress["Propose Fixes"]["status"] == "succeeded"
+    # And a finished audit cannot be resumed again
+    again = api.request("POST", f"/audits/{audit_id}/resume")
+    assert again.status == 409 and "only a FAILED audit" in again.body["message"]
+
+
+def test_api_progress_and_list_while_an_audit_waits(api, public_bucket):
+    audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    steps = {step["name"]: step["status"] for step in waiting["timeline"]}
+    assert steps["Discover Bucket"] == "succeeded" and steps["Await Approval"] == "running"
+    assert steps["Apply Fixes"] == "pending"
+    assert waiting["currentStep"] == "Await Approval" and waiting["elapsedSeconds"] > 0
+    listed = api.request("GET", f"/audits?status=AWAITING_APPROVAL&resource={public_bucket}")
+    assert listed.status == 200 and [a["auditId"] for a in listed.body["audits"]] == [audit_id]
+    bad = api.request("GET", "/audits?limit=0")
+    assert bad.status == 400 and bad.body["field"] == "limit"
+    assert api.request("POST", "/audits/not-an-audit/resume").status == 404
+    assert api.decide(audit_id, "reject").status == 200
