@@ -11,7 +11,8 @@ import botocore.exceptions
 from botocore.config import Config
 
 # Same defaults as scripts/localstack-env.sh: LOCALSTACK_PORT picks the LocalStack.
-ENDPOINT = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
+PORT = os.environ.get("LOCALSTACK_PORT", "4566")
+ENDPOINT = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{PORT}"
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 STACK_NAME = "SecurityAgent"
 
