@@ -11,14 +11,14 @@ PIP_QUIET     := --quiet --disable-pip-version-check
 # pip prints one warning line per package for local index locations it cannot read; drop them.
 PIP_FILTER    := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: help bootstrap localstack-up localstack-down deploy demo test unit lint synth clean clean-state
+.PHONY: help bootstrap chromium localstack-up localstack-down deploy demo test unit lint synth clean clean-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # ---- bootstrap: idempotent; each step re-runs only when its pins change -----------------
 
-bootstrap: $(VENV)/.installed $(LS_VENV)/.installed $(BUILD)/lambda-runtime/.installed $(BUILD)/layer/.installed node_modules/.installed ## install everything that is missing
+bootstrap: $(VENV)/.installed $(LS_VENV)/.installed $(BUILD)/lambda-runtime/.installed $(BUILD)/layer/.installed node_modules/.installed chromium ## install everything that is missing
 
 $(VENV)/.installed: pyproject.toml requirements/dev.lock
 	@python=$$(scripts/find-python.sh) && { [ -x $(PY) ] || { echo "Creating $(VENV) with $$python"; $$python -m venv $(VENV); }; }
@@ -49,6 +49,13 @@ $(BUILD)/layer/.installed: requirements/lambda-layer.txt | $(VENV)/.installed
 	  -r $< $(PIP_FILTER)
 	@rm -rf $(BUILD)/layer/python/bin
 	@touch $@
+
+# The web console's browser tests drive Debian's Chromium through Playwright (no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing Debian's Chromium (browser tests)"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "error: the browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 node_modules/.installed: package.json package-lock.json
 	@echo "Installing the CDK CLI and cdklocal (npm ci)"
