@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from secagent.models import Plan, Severity
-from secagent.models.findings import CheckMeta
-from secagent.models.report import Report
+if TYPE_CHECKING:  # pydantic models: imported where used, so `secagent status` starts faster
+    from secagent.models import Plan
+    from secagent.models.findings import CheckMeta
+    from secagent.models.report import Report
 
 STATUS_MARK = {"PASS": "pass", "FAIL": "FAIL", "UNKNOWN": "?"}
 
@@ -41,6 +42,8 @@ def _seconds(start: datetime | None, end: datetime | None) -> str:
 
 
 def render_report(report: Report) -> str:
+    from secagent.models import Severity
+
     after = {c.check_id: c.after for c in report.verification.comparison} if report.verification else {}
     findings = sorted(report.findings, key=lambda f: (Severity(f.severity).rank, f.check_id))
     finding_rows = [
@@ -161,6 +164,8 @@ def render_status(audit: dict[str, Any]) -> str:
             ),
         ]
     if audit.get("status") == "AWAITING_APPROVAL":
+        from secagent.models import Plan
+
         plans = [Plan.model_validate(p) for p in audit.get("pendingPlans") or []]
         lines += [
             "",
@@ -213,6 +218,8 @@ def render_audit_list(audits: Sequence[dict[str, Any]]) -> str:
 
 
 def render_checks(checks: Sequence[CheckMeta]) -> str:
+    from secagent.models import Severity
+
     ordered = sorted(checks, key=lambda c: (Severity(c.severity).rank, c.id))
     return table(
         ["check", "severity", "controls", "remediation", "title"],
@@ -235,6 +242,8 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str
 
 def render_markdown_report(report: Report) -> str:
     """The report for a ticket or a pull request: findings by severity, fixes, verification, steps."""
+    from secagent.models import Severity
+
     resource = report.resource
     after = {c.check_id: c.after for c in report.verification.comparison} if report.verification else {}
     failing = [f for f in report.findings if f.status == "FAIL"]
