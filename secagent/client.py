@@ -21,7 +21,7 @@ from botocore.awsrequest import AWSRequest
 class ApiUnreachable(urllib.error.URLError):
     """No HTTP answer at all (refused, DNS, timeout); says which URL could not be reached."""
 
-    def __init__(self, url: str, reason: object) -> None:
+    def __init__(self, url: str, reason: str | BaseException) -> None:
         super().__init__(reason)
         self.url = url
 

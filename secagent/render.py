@@ -51,7 +51,7 @@ def render_report(report: Report) -> str:
             f.severity,
             f.check_id,
             STATUS_MARK.get(f.status, f.status),
-            STATUS_MARK.get(after[f.check_id], after[f.check_id]) if after.get(f.check_id) else "",
+            STATUS_MARK.get(str(after[f.check_id]), str(after[f.check_id])) if after.get(f.check_id) else "",
             ", ".join(f.controls),
         )
         for f in findings
@@ -336,8 +336,8 @@ def render_markdown_report(report: Report) -> str:
             "",
         ]
     if report.failure:
-        f = report.failure
-        out += ["## Failure", "", f"`{f.step}` failed: {_md(f.error)}: {_md(f.cause)}", ""]
+        failure = report.failure
+        out += ["## Failure", "", f"`{failure.step}` failed: {_md(failure.error)}: {_md(failure.cause)}", ""]
     out += [
         "## Steps",
         "",

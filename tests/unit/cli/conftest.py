@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from secagent.client import ApiResponse
 
 HERE = Path(__file__).parent
 AUDIT_ID = "009f1248-e164-4086-98e7-0c5c6343ab79"
+Answer = ApiResponse | BaseException  # an exception is raised instead of answering
 
 
 def load_report(name: str) -> dict[str, Any]:
@@ -22,8 +24,8 @@ def load_report(name: str) -> dict[str, Any]:
 class FakeApi:
     """Answers from queues per method; the last answer repeats. Records every call."""
 
-    def __init__(self, **answers: list[ApiResponse] | ApiResponse) -> None:
-        self.answers = {k: deque(v if isinstance(v, list) else [v]) for k, v in answers.items()}
+    def __init__(self, **answers: Answer | Sequence[Answer]) -> None:
+        self.answers = {k: deque(v if isinstance(v, Sequence) else [v]) for k, v in answers.items()}
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     def _answer(self, method: str, *args: Any, **kwargs: Any) -> ApiResponse:
