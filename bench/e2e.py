@@ -239,6 +239,14 @@ def summarize(samples: list[dict[str, Any]]) -> dict[str, Any]:
                 "share": median([s["steps"].get(n, 0.0) / s["execution"] for s in samples if s["execution"]]),
             }
             for n in names
+        }
+        | {
+            "(between tasks)": {
+                "medianSeconds": median([s["execution"] - sum(s["steps"].values()) for s in samples]),
+                "share": median(
+                    [1 - sum(s["steps"].values()) / s["execution"] for s in samples if s["execution"]]
+                ),
+            }
         },
     }
 
