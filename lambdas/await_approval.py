@@ -31,6 +31,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         audit_id=request.audit_id,
         resource=ResourceRef(id=request.resource.id),
         plans=request.plans,
+        snapshot=request.snapshot,
+        requested_by=request.requested_by,
         task_token=request.task_token,
         timeout_seconds=request.timeout_seconds,
         bucket=SETTINGS.report_bucket,

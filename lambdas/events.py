@@ -55,6 +55,8 @@ class AwaitApprovalEvent(EventModel):
     audit_id: str
     resource: Resource
     plans: list[Plan]
+    snapshot: Snapshot
+    requested_by: str | None = None
     timeout_seconds: int = Field(gt=0)
 
 

@@ -85,6 +85,8 @@ class ApprovalRecord(CamelModel):
     task_token: str | None = PydanticField(None, repr=False)  # never in logs or reprs
     resource: ResourceRef
     plans: list[Plan]
+    plan_digest: str | None = None  # what an approval must quote (secagent.workflow.approval.plan_digest)
+    requested_by: str | None = None  # who started the audit (for the four-eyes setting)
     requested_at: datetime
     expires_at: datetime
     decision: Literal["approve", "reject"] | None = None

@@ -8,7 +8,8 @@ import boto3
 import pytest
 
 from secagent.models import ApprovalRecord, Plan, ResourceNotFound, ResourceRef
-from secagent.workflow.approval import request_approval
+from secagent.discovery import discover_bucket
+from secagent.workflow.approval import plan_digest, request_approval
 from tests.unit.workflow.conftest import BUCKET, REPORTS
 
 TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token=="
@@ -20,6 +21,7 @@ def _request(session: boto3.Session, plans: list[Plan], **kwargs: Any) -> Approv
         "audit_id": "audit-1",
         "resource": ResourceRef(id=BUCKET),
         "plans": plans,
+        "snapshot": discover_bucket(BUCKET, session),
         "task_token": TOKEN,
         "timeout_seconds": 3600,
         "bucket": REPORTS,
@@ -60,7 +62,8 @@ def test_request_approval_puts_event_without_token(
     )
     assert TOKEN not in json.dumps(entry)
     detail = json.loads(entry["Detail"])
-    assert set(detail) == {"auditId", "resource", "plans", "expiresAt"}
+    assert set(detail) == {"auditId", "resource", "plans", "planDigest", "expiresAt", "howToDecide"}
+    assert "approve" in detail["howToDecide"] and "http" not in detail["howToDecide"]  # no link that acts
     assert detail["expiresAt"] == "2025-03-01T13:00:00Z"
     assert detail["plans"][0] == {
         "planId": plans[0].plan_id,
@@ -90,3 +93,17 @@ def test_request_approval_missing_report_bucket_raises_and_announces_nothing(
 def test_approval_record_repr_hides_token(session: boto3.Session, plans: list[Plan]) -> None:
     record = _request(session, plans)
     assert TOKEN not in repr(record) and TOKEN not in str(record)
+
+
+def test_plan_digest_binds_plans_and_configuration(session: boto3.Session, plans: list[Plan]) -> None:
+    # Given the plans and the configuration they were computed from
+    snapshot = discover_bucket(BUCKET, session)
+    digest = plan_digest(plans, snapshot)
+    # Then the digest is stable (order-insensitive input) and stored with the record and the event
+    assert digest == plan_digest(list(reversed(plans)), snapshot) and len(digest) == 64
+    record = _request(session, plans)
+    assert record.plan_digest == digest
+    # And a different plan set, or a changed configuration, has another digest
+    assert plan_digest(plans[1:], snapshot) != digest
+    session.client("s3").put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    assert plan_digest(plans, discover_bucket(BUCKET, session)) != digest
