@@ -7,8 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
-from secagent.models import ApprovalRecord, Plan, ResourceNotFound, ResourceRef
 from secagent.discovery import discover_bucket
+from secagent.models import ApprovalRecord, Plan, ResourceNotFound, ResourceRef
 from secagent.workflow.approval import plan_digest, request_approval
 from tests.unit.workflow.conftest import BUCKET, REPORTS
 
