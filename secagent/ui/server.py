@@ -1,0 +1,411 @@
+"""`secagent ui`: the web console, served on 127.0.0.1 and talking to the deployed audit API.
+
+The browser talks only to this server. It serves the page's assets from `static/` (no CDN) and
+forwards the audit API's own routes under `/api/...` to the deployed API, signing each call with
+SigV4 from the usual AWS credential chain, so no AWS credential ever reaches the browser. It
+also answers the graph of the workflow (`/ui/graph`, from statemachine/audit.asl.json) and, when
+it knows the stack, the states each execution entered (`/ui/audits/{id}/states`, from the
+execution history) to colour that graph.
+
+    python -m secagent.ui.server [--port 8780] [--endpoint-url URL] [--stack-name NAME]
+                                 [--region R] [--profile P] [--api-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+import re
+import sys
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from secagent.client import ApiUnreachable
+from secagent.ui.graph import layout, workflow_graph
+
+if TYPE_CHECKING:
+    from secagent.client import AuditApiClient
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8780
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY = 16 * 1024
+CSRF_HEADER = "X-Secagent-Console"
+
+_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
+# The audit API's routes, and only those: (method, path pattern under /api).
+ROUTES: list[tuple[str, re.Pattern[str]]] = [
+    ("GET", re.compile(r"/audits")),
+    ("POST", re.compile(r"/audits")),
+    ("GET", re.compile(rf"/audits/(?P<id>{_ID})")),
+    ("POST", re.compile(rf"/audits/(?P<id>{_ID})/approval")),
+    ("POST", re.compile(rf"/audits/(?P<id>{_ID})/resume")),
+]
+LIST_QUERY = ("status", "resource", "limit", "nextToken")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def allowed_route(method: str, path: str) -> re.Match[str] | None:
+    """The match of an API route the console may forward, or None."""
+    for route_method, pattern in ROUTES:
+        if route_method == method and (match := pattern.fullmatch(path)):
+            return match
+    return None
+
+
+@dataclass
+class Options:
+    endpoint_url: str | None = None
+    stack_name: str = "SecurityAgent"
+    region: str | None = None
+    profile: str | None = None
+    api_url: str | None = None
+
+
+class ConsoleUnavailable(Exception):
+    """The console cannot reach or find the API (answered as 502/503 JSON)."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+class Backend:
+    """The signed API client and, when the stack is known, its Step Functions history reader.
+
+    Built on first use (not at start-up) so the console starts, and says so, when the API is down.
+    """
+
+    def __init__(self, options: Options, *, client: AuditApiClient | None = None, sfn: Any = None,
+                 state_machine_arn: str | None = None) -> None:
+        self.options = options
+        self._client = client
+        self._sfn = sfn
+        self._state_machine_arn = state_machine_arn
+        self._lock = threading.Lock()
+
+    def client(self) -> AuditApiClient:
+        with self._lock:
+            if self._client is None:
+                self._connect()
+            assert self._client is not None
+            return self._client
+
+    def _connect(self) -> None:
+        import botocore.exceptions
+
+        from secagent.cli.common import CliError, Globals, make_session, stack_outputs
+        from secagent.client import AuditApiClient
+
+        options = Globals(
+            endpoint_url=self.options.endpoint_url,
+            region=self.options.region,
+            profile=self.options.profile,
+            stack_name=self.options.stack_name,
+            api_url=self.options.api_url,
+        )
+        where = self.options.endpoint_url or "AWS"
+        try:
+            session = make_session(options)
+            if options.api_url:
+                self._client = AuditApiClient(options.api_url, session=session)
+                return
+            outputs = stack_outputs(session, options)
+        except CliError as exc:
+            raise ConsoleUnavailable(503, "ConsoleNotConfigured", exc.message) from exc
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
+            raise ConsoleUnavailable(
+                502, "ApiUnreachable", f"could not reach {where} to find the stack {options.stack_name}: {exc}"
+            ) from exc
+        except botocore.exceptions.BotoCoreError as exc:  # credentials, config...
+            raise ConsoleUnavailable(503, "ConsoleNotConfigured", str(exc)) from exc
+        except botocore.exceptions.ClientError as exc:
+            raise ConsoleUnavailable(502, "StackLookupFailed", str(exc)) from exc
+        self._client = AuditApiClient.for_stack(outputs, endpoint_url=options.endpoint_url, session=session)
+        if arn := outputs.get("StateMachineArn"):
+            self._state_machine_arn = arn
+            self._sfn = session.client("stepfunctions", endpoint_url=options.endpoint_url)
+
+    def state_history(self, executions: list[str]) -> dict[str, Any]:
+        """Per state of the graph: status and attempts over the audit's executions; taken edges."""
+        self.client()  # connects, finds the state machine
+        if self._sfn is None or self._state_machine_arn is None:
+            return {"available": False, "states": {}, "transitions": []}
+        from secagent.workflow.timeline import build_timeline
+
+        base = self._state_machine_arn.replace(":stateMachine:", ":execution:")
+        states: dict[str, dict[str, Any]] = {}
+        transitions: list[list[str]] = []
+        for name in executions:
+            events: list[dict[str, Any]] = []
+            kwargs: dict[str, Any] = {"executionArn": f"{base}:{name}", "maxResults": 1000}
+            while True:
+                page = self._sfn.get_execution_history(**kwargs)
+                events += page["events"]
+                if not page.get("nextToken"):
+                    break
+                kwargs["nextToken"] = page["nextToken"]
+            previous: str | None = None
+            for record in build_timeline(events, include_all=True):
+                states[record.name] = {
+                    "status": record.status,
+                    "attempts": record.attempts,
+                    "type": record.type,
+                    "execution": name,
+                    "error": record.error.model_dump(by_alias=True) if record.error else None,
+                }
+                if previous is not None:
+                    transitions.append([previous, record.name])
+                previous = record.name
+        return {"available": True, "states": states, "transitions": transitions}
+
+
+def _graph_json() -> bytes:
+    return json.dumps(layout(workflow_graph()).to_json()).encode()
+
+
+class ConsoleHandler(BaseHTTPRequestHandler):
+    server_version = "secagent-ui"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+    backend: Backend  # set on the subclass made by make_server
+    port: int
+    graph_cache: bytes | None = None
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+        if getattr(self.server, "verbose", False):
+            super().log_message(format, *args)
+
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in {**SECURITY_HEADERS, **(extra or {})}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(body).encode(), "application/json", {"Cache-Control": "no-store", **(extra or {})})
+
+    def _error(self, status: int, error: str, message: str, **more: Any) -> None:
+        self._json(status, {"error": error, "message": message, **more})
+
+    def _allowed_hosts(self) -> set[str]:
+        port = self.server.server_address[1]
+        return {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+    def _host_ok(self) -> bool:
+        """A page served from another name (DNS rebinding) must not reach the console."""
+        return (self.headers.get("Host") or "") in self._allowed_hosts()
+
+    def _csrf_ok(self) -> bool:
+        """State-changing calls come only from the console's own script."""
+        if self.headers.get(CSRF_HEADER) != "1":
+            return False
+        origin = self.headers.get("Origin")
+        if origin is not None:
+            return origin in {f"http://{h}" for h in self._allowed_hosts()}
+        return self.headers.get("Sec-Fetch-Site", "same-origin") == "same-origin"
+
+    # --- dispatch ---------------------------------------------------------------------------
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self._dispatch("GET")
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def _method_not_allowed(self) -> None:
+        self._error(405, "MethodNotAllowed", "the console answers GET and POST only")
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed  # noqa: N815
+
+    def _dispatch(self, method: str) -> None:
+        if not self._host_ok():
+            self._error(421, "MisdirectedRequest", "the console answers only on 127.0.0.1 and localhost")
+            return
+        parsed = urllib.parse.urlsplit(self.path)
+        path = parsed.path
+        try:
+            if path.startswith("/api/"):
+                self._proxy(method, path.removeprefix("/api"), parsed.query)
+            elif method != "GET":
+                self._error(405, "MethodNotAllowed", "only the API routes accept POST")
+            elif path == "/ui/graph":
+                if ConsoleHandler.graph_cache is None:
+                    ConsoleHandler.graph_cache = _graph_json()
+                self._send(200, ConsoleHandler.graph_cache, "application/json")
+            elif match := re.fullmatch(rf"/ui/audits/({_ID})/states", path):
+                self._states(match.group(1), parsed.query)
+            elif match := re.fullmatch(rf"/ui/audits/({_ID})/report\.json", path):
+                self._report(match.group(1))
+            else:
+                self._static(path)
+        except ConsoleUnavailable as exc:
+            self._error(exc.status, exc.error, exc.message)
+        except ApiUnreachable as exc:
+            self._error(502, "ApiUnreachable", f"The audit API cannot be reached: {exc}", url=exc.url)
+
+    def _static(self, path: str) -> None:
+        name = "index.html" if path in {"/", "/index.html"} else path.removeprefix("/static/")
+        if path not in {"/", "/index.html"} and not path.startswith("/static/"):
+            self._error(404, "NotFound", f"no page {path}")
+            return
+        target = (STATIC / name).resolve()
+        if not target.is_relative_to(STATIC) or not target.is_file():
+            self._error(404, "NotFound", f"no asset {path}")
+            return
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in {"application/javascript", "image/svg+xml"}:
+            content_type += "; charset=utf-8"
+        self._send(200, target.read_bytes(), content_type, {"Cache-Control": "no-cache"})
+
+    def _read_json_body(self) -> tuple[bool, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._error(413, "InvalidRequest", f"request body over {MAX_BODY // 1024} KiB")
+            return False, None
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return True, None
+        try:
+            return True, json.loads(raw)
+        except json.JSONDecodeError:
+            self._error(400, "InvalidRequest", "the request body is not JSON")
+            return False, None
+
+    def _proxy(self, method: str, path: str, query: str) -> None:
+        if allowed_route(method, path) is None:
+            self._error(404, "NotFound", f"the console forwards only the audit API's routes, not {method} {path}")
+            return
+        if method == "POST":
+            if not self._csrf_ok():
+                self._error(403, "Forbidden", "cross-site request refused (missing console header or wrong origin)")
+                return
+            ok, body = self._read_json_body()
+            if not ok:
+                return
+        else:
+            body = None
+        if path == "/audits" and method == "GET" and query:
+            params = urllib.parse.parse_qs(query)
+            kept = {k: params[k][0] for k in LIST_QUERY if params.get(k)}
+            path += "?" + urllib.parse.urlencode(kept) if kept else ""
+        response = self.backend.client().request(method, path, body)
+        payload = response.body
+        if not isinstance(payload, dict | list):
+            text = "" if payload is None else str(payload)
+            payload = {"error": "UpstreamError", "message": text[:500] or f"the API answered {response.status}"}
+        self._json(response.status, payload)
+
+    def _states(self, audit_id: str, query: str) -> None:
+        names = [n for n in (urllib.parse.parse_qs(query).get("executions") or [audit_id])[0].split(",") if n]
+        if not names or len(names) > 20 or not all(re.fullmatch(_ID, n) for n in names):
+            self._error(400, "InvalidRequest", "executions: a comma-separated list of execution names")
+            return
+        import botocore.exceptions
+
+        try:
+            self._json(200, self.backend.state_history(names))
+        except botocore.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            status = 404 if code == "ExecutionDoesNotExist" else 502
+            self._error(status, code or "StepFunctionsError", str(exc))
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
+            self._error(502, "ApiUnreachable", f"Step Functions cannot be reached: {exc}")
+
+    def _report(self, audit_id: str) -> None:
+        response = self.backend.client().get_audit(audit_id)
+        body = response.body if isinstance(response.body, dict) else {}
+        if response.status != 200:
+            self._json(response.status, body or {"error": "UpstreamError", "message": str(response.body)})
+        elif not body.get("report"):
+            self._error(404, "NotFound", f"audit {audit_id} has no report yet")
+        else:
+            self._send(
+                200,
+                json.dumps(body["report"], indent=2).encode(),
+                "application/json",
+                {"Content-Disposition": f'attachment; filename="audit-{audit_id}.json"', "Cache-Control": "no-store"},
+            )
+
+
+def make_server(backend: Backend, port: int = DEFAULT_PORT, *, verbose: bool = False) -> ThreadingHTTPServer:
+    """The console's HTTP server on 127.0.0.1 (port 0: any free port); not yet serving."""
+    handler = type("BoundConsoleHandler", (ConsoleHandler,), {"backend": backend})
+    server = ThreadingHTTPServer((HOST, port), handler)
+    server.daemon_threads = True
+    server.verbose = verbose  # type: ignore[attr-defined]
+    return server
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="secagent ui", description="Serve the web console on 127.0.0.1 (the API is called on your behalf)."
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (default %(default)s; 0 = any)")
+    parser.add_argument("--endpoint-url", help="AWS endpoint (LocalStack: http://127.0.0.1:4566); env AWS_ENDPOINT_URL")
+    parser.add_argument("--stack-name", help="the deployed stack (default SecurityAgent); env SECAGENT_STACK_NAME")
+    parser.add_argument("--region", help="AWS region (default: the credential chain's)")
+    parser.add_argument("--profile", help="AWS profile")
+    parser.add_argument("--api-url", help="the API's base URL, instead of finding it from the stack; env SECAGENT_API_URL")
+    parser.add_argument("--verbose", action="store_true", help="log each request on stderr")
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    import os
+
+    return Options(
+        endpoint_url=args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
+        stack_name=args.stack_name or os.environ.get("SECAGENT_STACK_NAME") or "SecurityAgent",
+        region=args.region,
+        profile=args.profile,
+        api_url=args.api_url or os.environ.get("SECAGENT_API_URL") or None,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        server = make_server(Backend(options_from(args)), args.port, verbose=args.verbose)
+    except OSError as exc:
+        print(f"secagent ui: cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 3
+    url = f"http://{HOST}:{server.server_address[1]}/"
+    print(f"secagent console: {url}  (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
