@@ -5,7 +5,15 @@ from typing import Any
 
 from secagent.api.approvals import decide_approval
 from secagent.api.audits import get_audit, list_audits, start_audit
-from secagent.api.errors import ApiError, BadRequest, Conflict, NotFound, UpstreamError, error_response
+from secagent.api.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    UpstreamError,
+    error_response,
+)
 from secagent.api.models import (
     ApprovalRequest,
     ApprovalResponse,
@@ -41,6 +49,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "Deps",
+    "Forbidden",
     "ListAuditsQuery",
     "NotFound",
     "Parsable",

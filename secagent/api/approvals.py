@@ -10,8 +10,9 @@ from botocore.exceptions import ClientError
 
 from secagent.api.audits import pending_approval
 from secagent.api.aws import audit_executions, error_code, read_json, write_json
-from secagent.api.errors import Conflict, UpstreamError
+from secagent.api.errors import BadRequest, Conflict, Forbidden, UpstreamError
 from secagent.api.models import ApprovalRequest, ApprovalResponse
+from secagent.api.parsing import UNKNOWN_CALLER
 from secagent.api.settings import ApiSettings
 from secagent.workflow.checkpoints import checkpoint_key
 
@@ -52,14 +53,20 @@ def decide_approval(
     moment = now()
     if not pending_approval(record, moment) or not record.get("taskToken"):
         raise Conflict(f'Audit "{audit_id}" is not awaiting approval: the approval has expired.')
+    if request.decision == "approve":
+        _check_binding(audit_id, request, record, approver, settings)
 
     decided_at = _iso(moment)
-    decision = {
+    decision: dict[str, Any] = {
         "decision": request.decision,
         "comment": request.comment,
         "approver": approver,
         "decidedAt": decided_at,
     }
+    if request.decision == "approve":
+        decision["planDigest"] = request.plan_digest
+        if request.remediation_ids is not None:
+            decision["remediationIds"] = request.remediation_ids
     try:
         sfn.send_task_success(taskToken=record["taskToken"], output=json.dumps(decision))
     except ClientError as err:
@@ -78,9 +85,37 @@ def decide_approval(
         )
     decided = {k: v for k, v in record.items() if k != "taskToken"}
     decided.update(status="DECIDED", decision=request.decision, decidedAt=decided_at, approver=approver)
+    if request.remediation_ids is not None and request.decision == "approve":
+        decided["remediationIds"] = request.remediation_ids
     try:
         write_json(s3, settings.report_bucket, key, decided)
     except ClientError as err:
         # The decision already took effect; failing now would only invite a retry that gets 409.
         return ApprovalResponse(audit_id=audit_id, decision=request.decision, record_error=error_code(err))
     return ApprovalResponse(audit_id=audit_id, decision=request.decision)
+
+
+def _check_binding(
+    audit_id: str, request: ApprovalRequest, record: dict[str, Any], approver: str, settings: ApiSettings
+) -> None:
+    """An approval names the exact plans it approves; optionally not by the one who asked for them."""
+    if request.plan_digest is None:
+        raise BadRequest(
+            "planDigest: is required to approve: send the planDigest that GET /audits/<auditId> shows",
+            field="planDigest",
+        )
+    if request.plan_digest != record.get("planDigest"):
+        raise Conflict(
+            f'The planDigest does not match the plans pending for audit "{audit_id}"; read them again '
+            "with GET /audits/{auditId} and approve what you read. Nothing was applied.",
+            field="planDigest",
+        )
+    if request.remediation_ids is not None:
+        pending = {plan.get("remediationId") for plan in record.get("plans") or []}
+        if unknown := sorted(set(request.remediation_ids) - pending):
+            raise BadRequest(
+                f"remediationIds: {', '.join(unknown)} is not among the pending plans", field="remediationIds"
+            )
+    requested_by = record.get("requestedBy")
+    if settings.forbid_self_approval and approver != UNKNOWN_CALLER and approver == requested_by:
+        raise Forbidden(f'Audit "{audit_id}" was started by {approver}, who may not also approve it.')

@@ -85,6 +85,7 @@ def get_audit(
             assert record is not None
             status.status = "AWAITING_APPROVAL"
             status.pending_plans = record.get("plans") or []
+            status.plan_digest = record.get("planDigest")
             status.approval_expires_at = record.get("expiresAt")
         return status
     report = read_json(s3, settings.report_bucket, settings.report_key(audit_id))

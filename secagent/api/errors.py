@@ -20,6 +20,11 @@ class BadRequest(ApiError):
     code = "InvalidRequest"
 
 
+class Forbidden(ApiError):
+    status = 403
+    code = "Forbidden"
+
+
 class NotFound(ApiError):
     status = 404
     code = "NotFound"

@@ -74,6 +74,10 @@ class StartAuditRequest(RequestModel):
 class ApprovalRequest(RequestModel):
     decision: Decision
     comment: str | None = PydanticField(default=None, max_length=1000)
+    # The pending plans' digest as GET /audits/{id} showed it: an approval names what it approves.
+    plan_digest: str | None = PydanticField(default=None, pattern=r"^[0-9a-f]{64}$")
+    # Approve only these remediations (default: every pending plan).
+    remediation_ids: list[str] | None = PydanticField(default=None, min_length=1, max_length=100)
 
     @classmethod
     def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "ApprovalRequest":
@@ -168,6 +172,7 @@ class AuditStatus(CamelModel):
     timeline: list[ProgressStep] = PydanticField(default_factory=list)
     executions: list[ExecutionSummary] = PydanticField(default_factory=list)
     pending_plans: list[dict[str, Any]] | None = None
+    plan_digest: str | None = None
     approval_expires_at: str | None = None
     outcome: str | None = None
     report: dict[str, Any] | None = None

@@ -26,6 +26,8 @@ class ApiSettings(CamelModel):
     min_approval_timeout_seconds: int = MIN_APPROVAL_TIMEOUT_SECONDS
     max_approval_timeout_seconds: int = MAX_APPROVAL_TIMEOUT_SECONDS
     max_body_bytes: int = 16 * 1024
+    # Four-eyes: the identity that started an audit may not approve it (deploy-time setting).
+    forbid_self_approval: bool = False
     approvals_prefix: str = "approvals/"
     reports_prefix: str = "reports/"
 
@@ -53,6 +55,8 @@ class ApiSettings(CamelModel):
             "state_machine_arn": environ.get("STATE_MACHINE_ARN", ""),
             "report_bucket": environ.get("REPORT_BUCKET", ""),
         }
+        if environ.get("FORBID_SELF_APPROVAL"):
+            values["forbid_self_approval"] = environ["FORBID_SELF_APPROVAL"]
         for key in ("DEFAULT_APPROVAL_TIMEOUT_SECONDS", "MAX_APPROVAL_TIMEOUT_SECONDS"):
             if environ.get(key):
                 values[key.lower()] = environ[key]

@@ -16,6 +16,7 @@ REPORT_BUCKET = "secagent-reports-test"
 AUDIT_ID = "6f1c2b0e-3d4a-4b5c-9d8e-7f6a5b4c3d2e"
 EXECUTION_ARN = f"arn:aws:states:us-east-1:123456789012:execution:SecAgentAudit:{AUDIT_ID}"
 TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token-SECRET"
+DIGEST = "ab" * 32
 INPUT = {
     "resource": {"type": "AWS::S3::Bucket", "id": "customer-data"},
     "mode": "remediate",
@@ -23,7 +24,14 @@ INPUT = {
     "requestedBy": "arn:aws:iam::123456789012:user/alice",
 }
 PLANS = [
-    {"planId": "p1", "order": 1, "title": "Block public access", "cliCommand": "aws s3api ...", "risk": "low"}
+    {
+        "planId": "p1",
+        "remediationId": "s3_block_public_access",
+        "order": 1,
+        "title": "Block public access",
+        "cliCommand": "aws s3api ...",
+        "risk": "low",
+    }
 ]
 
 
@@ -60,6 +68,8 @@ def pending_record(**overrides: Any) -> dict[str, Any]:
         "taskToken": TOKEN,
         "resource": INPUT["resource"],
         "plans": PLANS,
+        "planDigest": DIGEST,
+        "requestedBy": "arn:aws:iam::123456789012:user/alice",
         "requestedAt": "2025-03-01T12:00:05Z",
         "expiresAt": "2099-01-01T00:00:00Z",
         **overrides,

@@ -6,8 +6,27 @@ from typing import Any
 
 import pytest
 
-from secagent.api import ApiSettings, ApprovalRequest, Conflict, NotFound, UpstreamError, decide_approval
-from tests.unit.api.conftest import AUDIT_ID, EXECUTION_ARN, INPUT, TOKEN, get_json, pending_record, put_json
+from secagent.api import (
+    ApiSettings,
+    ApprovalRequest,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    UpstreamError,
+    decide_approval,
+)
+from tests.unit.api.conftest import (
+    AUDIT_ID,
+    DIGEST,
+    EXECUTION_ARN,
+    INPUT,
+    PLANS,
+    TOKEN,
+    get_json,
+    pending_record,
+    put_json,
+)
 from tests.unit.api.fakes import FailingS3, FakeStepFunctions
 
 APPROVER = "arn:aws:iam::123456789012:user/bob"
@@ -22,10 +41,20 @@ def awaiting(sfn: FakeStepFunctions, s3: Any, **record: Any) -> None:
 
 
 def decide(
-    sfn: Any, s3: Any, settings: ApiSettings, decision: str = "approve", comment: str | None = None
+    sfn: Any,
+    s3: Any,
+    settings: ApiSettings,
+    decision: str = "approve",
+    comment: str | None = None,
+    approver: str = APPROVER,
+    **binding: Any,
 ) -> Any:
-    request = ApprovalRequest(decision=decision, comment=comment)  # type: ignore[arg-type]
-    return decide_approval(AUDIT_ID, request, APPROVER, sfn, s3, settings, now=lambda: NOW)
+    if decision == "approve":
+        binding.setdefault("planDigest", DIGEST)
+    body = {"decision": decision, **({"comment": comment} if comment is not None else {}), **binding}
+    body = {k: v for k, v in body.items() if v is not None}
+    request = ApprovalRequest.model_validate(body)
+    return decide_approval(AUDIT_ID, request, approver, sfn, s3, settings, now=lambda: NOW)
 
 
 @pytest.mark.parametrize("decision", ["approve", "reject"])
@@ -46,6 +75,7 @@ def test_decide_approval_pending_sends_one_task_success_and_retires_token(
         "comment": "looked at the plans",
         "approver": APPROVER,
         "decidedAt": "2025-03-01T12:30:00.000Z",
+        **({"planDigest": DIGEST} if decision == "approve" else {}),
     }
     # And the record is DECIDED, keeps its plans, and no longer holds the token
     record = get_json(s3, KEY)
@@ -178,4 +208,50 @@ def test_decide_approval_record_rewrite_fails_still_answers_decision(
     # Then the decision stands (it took effect) and the failure is reported for the log, not the wire
     assert response.record_error == "AccessDenied"
     assert response.to_json_dict() == {"auditId": AUDIT_ID, "decision": "reject"}
+    assert len(sfn.called("SendTaskSuccess")) == 1
+
+
+def test_decide_approval_stale_digest_is_a_conflict_and_nothing_is_sent(sfn, s3, settings):
+    awaiting(sfn, s3)
+    with pytest.raises(Conflict) as caught:
+        decide(sfn, s3, settings, "approve", planDigest="cd" * 32)
+    assert caught.value.field == "planDigest" and "Nothing was applied" in caught.value.message
+    assert sfn.called("SendTaskSuccess") == []
+    assert get_json(s3, KEY)["status"] == "PENDING"
+
+
+def test_decide_approval_without_digest_cannot_approve_but_can_reject(sfn, s3, settings):
+    awaiting(sfn, s3)
+    with pytest.raises(BadRequest) as caught:
+        decide(sfn, s3, settings, "approve", planDigest=None)
+    assert caught.value.field == "planDigest" and "is required to approve" in caught.value.message
+    assert sfn.called("SendTaskSuccess") == []
+    decide(sfn, s3, settings, "reject")
+    assert len(sfn.called("SendTaskSuccess")) == 1
+
+
+def test_decide_approval_subset_is_passed_to_apply_and_recorded(sfn, s3, settings):
+    awaiting(sfn, s3)
+    chosen = [PLANS[0]["remediationId"]]
+    decide(sfn, s3, settings, "approve", remediationIds=chosen)
+    [sent] = sfn.called("SendTaskSuccess")
+    assert json.loads(sent["output"])["remediationIds"] == chosen
+    assert get_json(s3, KEY)["remediationIds"] == chosen
+
+
+def test_decide_approval_unknown_remediation_id_is_a_bad_request(sfn, s3, settings):
+    awaiting(sfn, s3)
+    with pytest.raises(BadRequest) as caught:
+        decide(sfn, s3, settings, "approve", remediationIds=["no-such-fix"])
+    assert caught.value.field == "remediationIds" and sfn.called("SendTaskSuccess") == []
+
+
+def test_decide_approval_by_the_requester_is_forbidden_when_four_eyes_is_on(sfn, s3, settings):
+    awaiting(sfn, s3)
+    four_eyes = settings.model_copy(update={"forbid_self_approval": True})
+    with pytest.raises(Forbidden):
+        decide(sfn, s3, four_eyes, "approve", approver="arn:aws:iam::123456789012:user/alice")
+    assert sfn.called("SendTaskSuccess") == []
+    # Another person may approve
+    decide(sfn, s3, four_eyes, "approve", approver="arn:aws:iam::123456789012:user/bob")
     assert len(sfn.called("SendTaskSuccess")) == 1
