@@ -15,6 +15,7 @@ AuditStack(
     fault_injection=app.node.try_get_context("faultInjection") in (True, "true"),
     trigger_mode=app.node.try_get_context("triggerMode") or "remediate",
     analysis_settings=analysis_settings_from_context(app),
+    forbid_self_approval=app.node.try_get_context("forbidSelfApproval") in (True, "true"),
 )
 # cdk-nag v3 is a CDK policy-validation plugin: an unacknowledged finding fails the synth.
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))

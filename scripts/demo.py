@@ -87,7 +87,8 @@ def main() -> int:
         plans = [Plan.model_validate(p) for p in waiting["pendingPlans"]]
         print(f"\nAwaiting approval of {len(plans)} plan(s):\n{render_plans(plans)}\n")
         print("Approving (POST /audits/{id}/approval).")
-        decided = api.decide(audit_id, "approve", comment="make demo")
+        # The approval quotes the digest of exactly the plans shown above.
+        decided = api.decide(audit_id, "approve", comment="make demo", plan_digest=waiting["planDigest"])
         if decided.status != 200:
             raise SystemExit(f"error: approval answered {decided.status}: {decided.body}")
         waiting = follow(api, audit_id, {"SUCCEEDED", "FAILED"})

@@ -79,8 +79,23 @@ class AuditApiClient:
         encoded = urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
         return self.request("GET", "/audits" + (f"?{encoded}" if encoded else ""))
 
-    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse:
-        body = {"decision": decision, **({"comment": comment} if comment else {})}
+    def decide(
+        self,
+        audit_id: str,
+        decision: str,
+        comment: str | None = None,
+        *,
+        plan_digest: str | None = None,
+        remediation_ids: list[str] | None = None,
+    ) -> ApiResponse:
+        """An approval quotes the planDigest of the plans it approves (GET /audits/{id} shows it)."""
+        body: dict[str, Any] = {"decision": decision}
+        if comment:
+            body["comment"] = comment
+        if plan_digest:
+            body["planDigest"] = plan_digest
+        if remediation_ids:
+            body["remediationIds"] = remediation_ids
         return self.request("POST", f"/audits/{_segment(audit_id)}/approval", body)
 
     def resume(self, audit_id: str) -> ApiResponse:

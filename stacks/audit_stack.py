@@ -50,6 +50,7 @@ class AuditStack(Stack):
         fault_injection: bool = False,
         trigger_mode: str = "remediate",
         analysis_settings: dict[str, str] | None = None,
+        forbid_self_approval: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -98,6 +99,8 @@ class AuditStack(Stack):
         report = tool("Report", "lambdas.report.handler", "Writes the report and announces it", 50)
         api = tool("Api", "lambdas.api.handler", "REST API: start, read and approve audits", 25)
         api.add_environment("STATE_MACHINE_ARN", machine_arn)
+        if forbid_self_approval:  # four-eyes: who started an audit may not approve it
+            api.add_environment("FORBID_SELF_APPROVAL", "true")
 
         def allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> None:
             fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any, Literal, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, connect, expect
+from secagent.cli.common import EXIT_OK, AuditApi, CliError, Globals, connect, expect
 from secagent.cli.watch import conclude, follow, interrupted
 
 Decision = Literal["approve", "reject"]
@@ -18,12 +18,24 @@ def decide(
     decision: Decision,
     *,
     comment: str | None = None,
+    plan_digest: str | None = None,
+    only: list[str] | None = None,
     wait: bool = False,
     out: TextIO = sys.stdout,
     poll_interval: float = 0.5,
 ) -> int:
+    if decision == "approve" and plan_digest is None:
+        # Approve what is pending now, and say what that is: the API binds it to this digest.
+        pending = expect(api.get_audit(audit_id), 200, what=f"read audit {audit_id}", audit_id=audit_id)
+        if pending.get("status") != "AWAITING_APPROVAL" or not pending.get("planDigest"):
+            raise CliError(f"audit {audit_id} is not awaiting approval (it is {pending.get('status')})")
+        plan_digest = pending["planDigest"]
+        chosen = [p for p in pending.get("pendingPlans") or [] if not only or p.get("remediationId") in only]
+        out.write(f"Approving {len(chosen)} plan(s) of audit {audit_id} (planDigest {plan_digest[:12]}…):\n")
+        for plan in chosen:
+            out.write(f"  {plan.get('order')}. {plan.get('title')}\n")
     expect(
-        api.decide(audit_id, decision, comment=comment),
+        api.decide(audit_id, decision, comment=comment, plan_digest=plan_digest, remediation_ids=only),
         200,
         what=f"{decision} audit {audit_id}",
         audit_id=audit_id,
@@ -58,6 +70,18 @@ def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         )
         parser.add_argument("audit_id", metavar="ID", help="the audit id")
         parser.add_argument("--comment", help="why (kept in the report)")
+        if decision == "approve":
+            parser.add_argument(
+                "--digest",
+                help="the planDigest shown by `secagent status ID`: approve only if the pending plans "
+                "are still exactly those (default: the plans pending now, listed before approving)",
+            )
+            parser.add_argument(
+                "--only",
+                action="append",
+                metavar="REMEDIATION_ID",
+                help="approve only this remediation (repeatable); the others are not applied",
+            )
         parser.add_argument(
             "--wait", action="store_true", help="follow the audit to its end and print the report"
         )
@@ -65,4 +89,12 @@ def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
 
 
 def _run(args: argparse.Namespace, options: Globals) -> int:
-    return decide(connect(options), args.audit_id, args.decision, comment=args.comment, wait=args.wait)
+    return decide(
+        connect(options),
+        args.audit_id,
+        args.decision,
+        comment=args.comment,
+        plan_digest=getattr(args, "digest", None),
+        only=getattr(args, "only", None),
+        wait=args.wait,
+    )

@@ -87,6 +87,27 @@ Comment = Annotated[
     ),
 ]
 
+PlanDigest = Annotated[
+    str | None,
+    Field(
+        title="Plan digest",
+        pattern=r"^[0-9a-f]{64}$",
+        description=(
+            "Required to approve: the planDigest that get_audit returned with the pendingPlans the user "
+            "saw. The approval applies only if the pending plans are still exactly those."
+        ),
+    ),
+]
+
+RemediationIds = Annotated[
+    list[str] | None,
+    Field(
+        title="Remediations to approve",
+        min_length=1,
+        description="Approve only these remediationIds of the pendingPlans (default: all of them).",
+    ),
+]
+
 SeverityFilter = Annotated[
     Severity | None,
     Field(title="Severity", description="Only checks of this severity (default: all)."),

@@ -43,6 +43,8 @@ from secagent.mcp.inputs import (
     AuditMode,
     BucketName,
     Comment,
+    PlanDigest,
+    RemediationIds,
     SeverityFilter,
 )
 from secagent.models.snapshot import S3BucketConfig
@@ -159,8 +161,9 @@ def _descriptions(settings: ServerSettings) -> dict[str, str]:
         "decide_approval": (
             "Record the human decision on an audit that is AWAITING_APPROVAL: approve applies the "
             "pendingPlans, then verifies them; reject changes nothing. Call it only with the user's "
-            "explicit decision, after they have seen the plans from get_audit. Fails if the audit is "
-            "not awaiting approval or was already decided."
+            "explicit decision, after they have seen the plans from get_audit; to approve, pass the "
+            "planDigest get_audit returned with them (and remediationIds to approve only some). Fails if "
+            "the audit is not awaiting approval, was already decided, or its plans changed."
         ),
     }
 
@@ -252,10 +255,18 @@ def build_server(settings: ServerSettings | None = None, *, backend: Backend | N
         ),
     )
     def decide_approval(
-        auditId: AuditId, decision: ApprovalDecision, comment: Comment = None
+        auditId: AuditId,
+        decision: ApprovalDecision,
+        comment: Comment = None,
+        planDigest: PlanDigest = None,
+        remediationIds: RemediationIds = None,
     ) -> dict[str, Any]:
         with _mapped():
-            return check_api(backend.api().decide(auditId, decision, comment))
+            return check_api(
+                backend.api().decide(
+                    auditId, decision, comment, plan_digest=planDigest, remediation_ids=remediationIds
+                )
+            )
 
     @server.resource(
         REPORT_URI,

@@ -128,7 +128,8 @@ def test_audit_remediate_approved_makes_public_bucket_private(api, aws, outputs,
     assert any(POLICY_CHECK in plan["checkIds"] for plan in waiting["pendingPlans"])
     assert "taskToken" not in json.dumps(waiting)
     # When a person approves
-    decided = api.decide(audit_id, "approve", comment="integration test")
+    assert len(waiting["planDigest"]) == 64
+    decided = api.decide(audit_id, "approve", comment="integration test", plan_digest=waiting["planDigest"])
     assert decided.status == 200, decided.body
     done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
     # Then the fix is applied and verified: the bucket is no longer public
@@ -158,12 +159,12 @@ def test_audit_rejected_changes_nothing(api, aws, outputs, public_bucket):
 
 def test_audit_approval_decided_twice_is_a_conflict_and_unknown_audit_is_404(api, public_bucket):
     audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
-    wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    digest = wait_status(api, audit_id, {"AWAITING_APPROVAL"})["planDigest"]
     assert api.decide(audit_id, "reject").status == 200
-    second = api.decide(audit_id, "approve")
+    second = api.decide(audit_id, "approve", plan_digest=digest)
     assert second.status == 409, second.body
     assert second.body["message"]
-    unknown = api.decide(str(uuid.uuid4()), "approve")
+    unknown = api.decide(str(uuid.uuid4()), "approve", plan_digest=digest)
     assert unknown.status == 404, unknown.body
     assert api.get_audit(str(uuid.uuid4())).status == 404
 
@@ -455,3 +456,32 @@ def test_api_progress_and_list_while_an_audit_waits(api, public_bucket):
     assert bad.status == 400 and bad.body["field"] == "limit"
     assert api.request("POST", "/audits/not-an-audit/resume").status == 404
     assert api.decide(audit_id, "reject").status == 200
+
+
+def test_approval_must_quote_the_pending_plans_digest_and_may_approve_a_subset(
+    api, aws, outputs, public_bucket
+):
+    # Given an audit awaiting approval
+    audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    # When an approval quotes no digest, or another digest, Then it is refused and nothing is applied
+    missing = api.request("POST", f"/audits/{audit_id}/approval", {"decision": "approve"})
+    assert missing.status == 400 and missing.body["field"] == "planDigest"
+    stale = api.decide(audit_id, "approve", plan_digest="0" * 64)
+    assert stale.status == 409 and stale.body["field"] == "planDigest"
+    assert wait_status(api, audit_id, {"AWAITING_APPROVAL"})["planDigest"] == waiting["planDigest"]
+    # When only the bucket policy fix is approved
+    policy_fix = next(p for p in waiting["pendingPlans"] if POLICY_CHECK in p["checkIds"])
+    decided = api.decide(
+        audit_id, "approve", plan_digest=waiting["planDigest"], remediation_ids=[policy_fix["remediationId"]]
+    )
+    assert decided.status == 200, decided.body
+    wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    # Then only that plan was applied; the others are NOT_APPROVED, and the approver is in the report
+    report = finished_report(aws, outputs, audit_id)
+    results = {r["plan"]["remediationId"]: r["result"] for r in report["remediations"]}
+    assert results.pop(policy_fix["remediationId"]) == "APPLIED"
+    assert results and set(results.values()) == {"NOT_APPROVED"}
+    assert report["approval"]["remediationIds"] == [policy_fix["remediationId"]]
+    assert report["approval"]["approver"]
+    assert policy_verdict(public_bucket) == "PASS"

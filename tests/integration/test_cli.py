@@ -148,8 +148,8 @@ def test_remediate_approve_then_status(aws: Any, outputs: dict[str, str]) -> Non
     approved = secagent("approve", audit_id, "--comment", "cli integration test")
     assert approved.returncode == 0, approved.stderr
     assert f"Approved audit {audit_id}" in approved.stdout
-    again = secagent("approve", audit_id)  # decided already: 409
-    assert again.returncode == 3 and "approve audit" in one_clean_error_line(again)
+    again = secagent("approve", audit_id)  # decided already: nothing pending to approve
+    assert again.returncode == 3 and "not awaiting approval" in one_clean_error_line(again)
 
     done = wait_status(audit_id, {"SUCCEEDED", "FAILED"})
     assert done["outcome"] == "REMEDIATED", done

@@ -176,13 +176,22 @@ def test_remediate_audit_approved_through_mcp_makes_the_bucket_private(public_bu
 
         waiting = await _wait_status(session, audit_id, {"AWAITING_APPROVAL", "SUCCEEDED", "FAILED"}, 180)
         bad_decision = await session.call_tool("decide_approval", {"auditId": audit_id, "decision": "yes"})
+        # An approval quotes the digest of the plans the user saw.
+        digest = waiting.get("planDigest")
         decided = structured(
             await session.call_tool(
                 "decide_approval",
-                {"auditId": audit_id, "decision": "approve", "comment": "approved via MCP test"},
+                {
+                    "auditId": audit_id,
+                    "decision": "approve",
+                    "comment": "approved via MCP test",
+                    "planDigest": digest,
+                },
             )
         )
-        twice = await session.call_tool("decide_approval", {"auditId": audit_id, "decision": "approve"})
+        twice = await session.call_tool(
+            "decide_approval", {"auditId": audit_id, "decision": "approve", "planDigest": digest}
+        )
         done = await _wait_status(session, audit_id, {"SUCCEEDED", "FAILED"}, 180)
         report = await session.read_resource(f"audit://{audit_id}/report")
         analyzed = structured(await session.call_tool("analyze_resource", {"bucket": public_bucket}))

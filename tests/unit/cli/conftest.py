@@ -47,8 +47,19 @@ class FakeApi:
     def list_audits(self, **query: Any) -> ApiResponse:
         return self._answer("list_audits", **query)
 
-    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse:
-        return self._answer("decide", audit_id, decision, comment=comment)
+    def decide(
+        self,
+        audit_id: str,
+        decision: str,
+        comment: str | None = None,
+        *,
+        plan_digest: str | None = None,
+        remediation_ids: list[str] | None = None,
+    ) -> ApiResponse:
+        binding = {"plan_digest": plan_digest, "remediation_ids": remediation_ids}
+        return self._answer(
+            "decide", audit_id, decision, comment=comment, **{k: v for k, v in binding.items() if v}
+        )
 
     def resume(self, audit_id: str) -> ApiResponse:
         return self._answer("resume", audit_id)

@@ -23,6 +23,7 @@ class FakeApi:
 
     answers: dict[tuple[str, ...], ApiResponse | Exception] = field(default_factory=dict)
     calls: list[tuple[Any, ...]] = field(default_factory=list)
+    bindings: list[dict[str, Any]] = field(default_factory=list)  # planDigest / remediationIds sent
 
     def _answer(self, *key: str) -> ApiResponse:
         answer = self.answers.get(
@@ -42,8 +43,17 @@ class FakeApi:
         self.calls.append(("get_audit", audit_id))
         return self._answer("get_audit", audit_id)
 
-    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse:
+    def decide(
+        self,
+        audit_id: str,
+        decision: str,
+        comment: str | None = None,
+        *,
+        plan_digest: str | None = None,
+        remediation_ids: list[str] | None = None,
+    ) -> ApiResponse:
         self.calls.append(("decide", audit_id, decision, comment))
+        self.bindings.append({"planDigest": plan_digest, "remediationIds": remediation_ids})
         return self._answer("decide", audit_id)
 
 

@@ -89,6 +89,7 @@ def test_the_seven_tools_are_listed_with_typed_input_schemas():
     assert decide["required"] == ["auditId", "decision"]
     assert decide["properties"]["decision"]["enum"] == ["approve", "reject"]
     assert decide["properties"]["comment"]["anyOf"][0] == {"type": "string", "maxLength": 1000}
+    assert decide["properties"]["planDigest"]["anyOf"][0] == {"type": "string", "pattern": "^[0-9a-f]{64}$"}
     severity = listed["list_checks"].input_schema["$defs"]["Severity"]
     assert severity["enum"] == ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
     for tool in listed.values():
@@ -311,10 +312,18 @@ def test_decide_approval_goes_through_the_api():
         call(
             FakeBackend(api_or_error=api),
             "decide_approval",
-            {"auditId": AUDIT_ID, "decision": "approve", "comment": "reviewed by alice"},
+            {
+                "auditId": AUDIT_ID,
+                "decision": "approve",
+                "comment": "reviewed by alice",
+                "planDigest": "ab" * 32,
+                "remediationIds": ["s3_bucket_versioning"],
+            },
         )
     )
     assert api.calls == [("decide", AUDIT_ID, "approve", "reviewed by alice")]
+    # The approval carries the digest of the plans the user saw, and the chosen subset
+    assert api.bindings == [{"planDigest": "ab" * 32, "remediationIds": ["s3_bucket_versioning"]}]
     assert result == {"auditId": AUDIT_ID, "decision": "approve"}
 
 
