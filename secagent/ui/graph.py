@@ -15,6 +15,7 @@ docs/workflow-graph.md):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import sys
@@ -27,10 +28,10 @@ ASL_PATH = Path(__file__).resolve().parents[2] / "statemachine" / "audit.asl.jso
 # Layout metrics (SVG user units).
 NODE_HEIGHT = 34
 RANK_GAP = 30
-NODE_GAP = 22
+NODE_GAP = 16
 DUMMY_WIDTH = 12
 MARGIN = 16
-CHAR_WIDTH = 7.2  # ~13px sans-serif
+CHAR_WIDTH = 6.7  # ~12.5px sans-serif
 
 
 @dataclass
@@ -242,7 +243,7 @@ def layout(graph: Graph) -> Graph:
                 neighbours_up[dummy], neighbours_down[dummy] = [], []
                 chain.append(dummy)
         chain.append(edge.target)
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in itertools.pairwise(chain):
             if layer_of[b] > layer_of[a]:
                 neighbours_down[a].append(b)
                 neighbours_up[b].append(a)
@@ -256,7 +257,7 @@ def layout(graph: Graph) -> Graph:
 
     def crossings(current: list[list[str]]) -> int:
         total = 0
-        for upper, lower in zip(current, current[1:], strict=False):
+        for upper, lower in itertools.pairwise(current):
             position = {n: i for i, n in enumerate(lower)}
             pairs = [(i, position[d]) for i, n in enumerate(upper) for d in neighbours_down[n]]
             total += sum(1 for a in pairs for b in pairs if a[0] < b[0] and a[1] > b[1])
@@ -300,7 +301,11 @@ def layout(graph: Graph) -> Graph:
         neighbours = neighbours_up if downward else neighbours_down
         for layer in layers if downward else list(reversed(layers)):
             priority = [
-                (10_000 if is_dummy(name) else len(neighbours[name]) * 10 + len(neighbours_up[name]) + len(neighbours_down[name]))
+                (
+                    10_000
+                    if is_dummy(name)
+                    else len(neighbours[name]) * 10 + len(neighbours_up[name]) + len(neighbours_down[name])
+                )
                 for name in layer
             ]
             placed_high: set[int] = set()

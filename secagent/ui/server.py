@@ -21,7 +21,6 @@ import sys
 import threading
 import urllib.parse
 from dataclasses import dataclass
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,8 +92,14 @@ class Backend:
     Built on first use (not at start-up) so the console starts, and says so, when the API is down.
     """
 
-    def __init__(self, options: Options, *, client: AuditApiClient | None = None, sfn: Any = None,
-                 state_machine_arn: str | None = None) -> None:
+    def __init__(
+        self,
+        options: Options,
+        *,
+        client: AuditApiClient | None = None,
+        sfn: Any = None,
+        state_machine_arn: str | None = None,
+    ) -> None:
         self.options = options
         self._client = client
         self._sfn = sfn
@@ -132,7 +137,9 @@ class Backend:
             raise ConsoleUnavailable(503, "ConsoleNotConfigured", exc.message) from exc
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
             raise ConsoleUnavailable(
-                502, "ApiUnreachable", f"could not reach {where} to find the stack {options.stack_name}: {exc}"
+                502,
+                "ApiUnreachable",
+                f"could not reach {where} to find the stack {options.stack_name}: {exc}",
             ) from exc
         except botocore.exceptions.BotoCoreError as exc:  # credentials, config...
             raise ConsoleUnavailable(503, "ConsoleNotConfigured", str(exc)) from exc
@@ -191,7 +198,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+    def log_message(self, format: str, *args: Any) -> None:
         if getattr(self.server, "verbose", False):
             super().log_message(format, *args)
 
@@ -206,7 +213,12 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
-        self._send(status, json.dumps(body).encode(), "application/json", {"Cache-Control": "no-store", **(extra or {})})
+        self._send(
+            status,
+            json.dumps(body).encode(),
+            "application/json",
+            {"Cache-Control": "no-store", **(extra or {})},
+        )
 
     def _error(self, status: int, error: str, message: str, **more: Any) -> None:
         self._json(status, {"error": error, "message": message, **more})
@@ -230,19 +242,19 @@ class ConsoleHandler(BaseHTTPRequestHandler):
 
     # --- dispatch ---------------------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
     def _method_not_allowed(self) -> None:
         self._error(405, "MethodNotAllowed", "the console answers GET and POST only")
 
-    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed  # noqa: N815
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed
 
     def _dispatch(self, method: str) -> None:
         if not self._host_ok():
@@ -300,11 +312,15 @@ class ConsoleHandler(BaseHTTPRequestHandler):
 
     def _proxy(self, method: str, path: str, query: str) -> None:
         if allowed_route(method, path) is None:
-            self._error(404, "NotFound", f"the console forwards only the audit API's routes, not {method} {path}")
+            self._error(
+                404, "NotFound", f"the console forwards only the audit API's routes, not {method} {path}"
+            )
             return
         if method == "POST":
             if not self._csrf_ok():
-                self._error(403, "Forbidden", "cross-site request refused (missing console header or wrong origin)")
+                self._error(
+                    403, "Forbidden", "cross-site request refused (missing console header or wrong origin)"
+                )
                 return
             ok, body = self._read_json_body()
             if not ok:
@@ -319,7 +335,10 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         payload = response.body
         if not isinstance(payload, dict | list):
             text = "" if payload is None else str(payload)
-            payload = {"error": "UpstreamError", "message": text[:500] or f"the API answered {response.status}"}
+            payload = {
+                "error": "UpstreamError",
+                "message": text[:500] or f"the API answered {response.status}",
+            }
         self._json(response.status, payload)
 
     def _states(self, audit_id: str, query: str) -> None:
@@ -350,7 +369,10 @@ class ConsoleHandler(BaseHTTPRequestHandler):
                 200,
                 json.dumps(body["report"], indent=2).encode(),
                 "application/json",
-                {"Content-Disposition": f'attachment; filename="audit-{audit_id}.json"', "Cache-Control": "no-store"},
+                {
+                    "Content-Disposition": f'attachment; filename="audit-{audit_id}.json"',
+                    "Cache-Control": "no-store",
+                },
             )
 
 
@@ -365,14 +387,23 @@ def make_server(backend: Backend, port: int = DEFAULT_PORT, *, verbose: bool = F
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="secagent ui", description="Serve the web console on 127.0.0.1 (the API is called on your behalf)."
+        prog="secagent ui",
+        description="Serve the web console on 127.0.0.1 (the API is called on your behalf).",
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (default %(default)s; 0 = any)")
-    parser.add_argument("--endpoint-url", help="AWS endpoint (LocalStack: http://127.0.0.1:4566); env AWS_ENDPOINT_URL")
-    parser.add_argument("--stack-name", help="the deployed stack (default SecurityAgent); env SECAGENT_STACK_NAME")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (default %(default)s; 0 = any)"
+    )
+    parser.add_argument(
+        "--endpoint-url", help="AWS endpoint (LocalStack: http://127.0.0.1:4566); env AWS_ENDPOINT_URL"
+    )
+    parser.add_argument(
+        "--stack-name", help="the deployed stack (default SecurityAgent); env SECAGENT_STACK_NAME"
+    )
     parser.add_argument("--region", help="AWS region (default: the credential chain's)")
     parser.add_argument("--profile", help="AWS profile")
-    parser.add_argument("--api-url", help="the API's base URL, instead of finding it from the stack; env SECAGENT_API_URL")
+    parser.add_argument(
+        "--api-url", help="the API's base URL, instead of finding it from the stack; env SECAGENT_API_URL"
+    )
     parser.add_argument("--verbose", action="store_true", help="log each request on stderr")
     return parser
 

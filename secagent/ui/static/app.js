@@ -395,13 +395,12 @@ function renderAudit(token, auditId) {
     h("h2", { id: "graph-title", text: "Workflow" }),
     h("p", { class: "hint", text: "Generated from statemachine/audit.asl.json; each state coloured by what this audit's executions did. Dashed arrows are Catch transitions." }),
     graphLegend(),
-    h("div", { class: "graph-scroll", id: "graph" }, h("p", { text: "Drawing the workflow…" })));
+    h("div", { class: "graph-scroll", id: "graph", tabindex: "0", role: "region", "aria-label": "Workflow graph (scrollable)" }, h("p", { text: "Drawing the workflow…" })));
   const report = h("div", { id: "report-slot" });
   setPage(`Audit ${auditId}`,
     h("p", { class: "crumbs" }, h("a", { href: "#/audits", text: "← All audits" })),
-    heading, live, summary, failure, approval,
-    h("div", { class: "audit-grid" }, steps, graph),
-    report);
+    heading, live, summary, failure, approval, report,
+    h("div", { class: "audit-grid" }, steps, graph));
   focusMain();
 
   async function poll() {
@@ -600,7 +599,7 @@ function reportView(audit) {
     const sorted = [...list].sort((a, b) => (a.status === "FAIL" ? 0 : 1) - (b.status === "FAIL" ? 0 : 1) || a.checkId.localeCompare(b.checkId));
     return h("section", { class: `severity-group sev-${sev.toLowerCase()}`, "aria-labelledby": `sev-${sev}` },
       h("h4", { id: `sev-${sev}` }, badge(sev.toLowerCase(), `sev-${sev}`), ` ${list.length} ${list.length === 1 ? "check" : "checks"}, ${list.filter((f) => f.status === "FAIL").length} failing`),
-      h("table", { class: "table stack findings" },
+      h("table", { class: `table stack findings${comparison.length ? " with-after" : ""}` },
         h("thead", {}, h("tr", {}, ...["Check", "Before", comparison.length ? "After Verify" : null, "Controls"].filter(Boolean).map((t) => h("th", { scope: "col", text: t })))),
         h("tbody", {}, ...sorted.map((f) => h("tr", {},
           h("td", { "data-label": "Check" }, h("span", { class: "check-title", text: f.title }), h("br"), h("code", { text: f.checkId })),
@@ -619,7 +618,10 @@ function reportView(audit) {
   const verification = report.verification
     ? h("section", { "aria-labelledby": "verify-title" },
       h("h3", { id: "verify-title", text: "Before and after (Verify)" }),
-      h("p", {}, report.verification.allFixed ? "Every check a fix targeted now passes." : `Still failing: ${(report.verification.stillFailing || []).join(", ") || "none"}.`),
+      h("p", {}, report.verification.allFixed ? "Every check an applied fix targeted now passes. " : "Some fixes did not take. ",
+        (report.verification.stillFailing || []).length
+          ? ["Still failing: ", ...report.verification.stillFailing.flatMap((c, i) => (i ? [", ", h("code", { text: c })] : [h("code", { text: c })])), "."]
+          : "Nothing is still failing."),
       h("table", { class: "table stack" },
         h("thead", {}, h("tr", {}, ...["Check", "Before", "After", "Fixed"].map((t) => h("th", { scope: "col", text: t })))),
         h("tbody", {}, ...comparison.filter((c) => c.before !== c.after || c.fixed).map((c) => h("tr", {},
@@ -753,7 +755,7 @@ function graphSvg(graph, statuses, transitions, audit) {
       "marker-end": `url(#${isTaken ? "arrow-taken" : "arrow"})`,
     }, s("title", { text: `${edge.source} → ${edge.target}${edge.label ? ` (${edge.label})` : ""}` }));
     edges.append(path);
-    if (edge.label && edge.kind !== "default" && edge.points.length >= 2) {
+    if (edge.label && edge.kind === "choice" && edge.points.length >= 2) {
       const [x1, y1] = edge.points[0];
       const [x2, y2] = edge.points[1];
       const lx = x1 + (x2 - x1) * 0.5;

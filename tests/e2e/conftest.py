@@ -1,0 +1,142 @@
+"""Browser tests of the web console: Debian's Chromium driven by Playwright, against the deployed stack.
+
+Needs LocalStack with the stack deployed (`make localstack-up`, `make deploy`; LOCALSTACK_PORT picks
+which one) and `/usr/bin/chromium` (installed by `make bootstrap`; Playwright never downloads a
+browser here). The console runs in this process on a free port of 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.localstack_client import ENDPOINT, REGION, client, stack_outputs
+
+CHROMIUM = os.environ.get("SECAGENT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: browser tests of the web console against the deployed stack")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_environment() -> None:
+    """The console signs with the usual credential chain: LocalStack's test credentials here."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+
+
+@pytest.fixture(scope="session")
+def outputs() -> dict[str, str]:
+    try:
+        urllib.request.urlopen(f"{ENDPOINT}/_localstack/health", timeout=3).read()
+    except OSError as exc:
+        pytest.fail(f"LocalStack is not reachable on {ENDPOINT} ({exc}); run `make localstack-up` first")
+    try:
+        return stack_outputs()
+    except LookupError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def console(outputs: dict[str, str]) -> Iterator[str]:
+    """The console server (secagent.ui.server) on a free port, finding the API from the stack."""
+    from secagent.ui.server import Backend, Options, make_server
+
+    server = make_server(Backend(Options(endpoint_url=ENDPOINT, region=REGION)), 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: `make bootstrap` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+    # No script errors and no CSP violation (anything loaded from elsewhere would be one).
+    unexpected = [e for e in errors if "502" not in e and "Failed to load resource" not in e]
+    assert not unexpected, unexpected
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+@pytest.fixture()
+def public_bucket() -> str:
+    """A bucket readable by anyone through its policy (as tests/integration make it)."""
+    s3 = client("s3")
+    name = f"console-public-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{name}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+    return name
