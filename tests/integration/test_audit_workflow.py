@@ -481,7 +481,11 @@ def test_approval_must_quote_the_pending_plans_digest_and_may_approve_a_subset(
     report = finished_report(aws, outputs, audit_id)
     results = {r["plan"]["remediationId"]: r["result"] for r in report["remediations"]}
     assert results.pop(policy_fix["remediationId"]) == "APPLIED"
-    assert results and set(results.values()) == {"NOT_APPROVED"}
+    assert results and set(results.values()) <= {"NOT_APPROVED", "SKIPPED"}  # Apply skips the unapproved
+    skipped = [r["applied"]["error"] for r in report["remediations"] if r["result"] == "SKIPPED"]
+    assert all("not approved" in reason for reason in skipped)
+    fixed = {c["checkId"]: c["after"] for c in report["verification"]["comparison"]}
+    assert fixed["s3_bucket_versioning_disabled"] == "FAIL"  # its fix was not approved
     assert report["approval"]["remediationIds"] == [policy_fix["remediationId"]]
     assert report["approval"]["approver"]
     assert policy_verdict(public_bucket) == "PASS"
