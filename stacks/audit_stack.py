@@ -25,6 +25,7 @@ ANALYSIS_CONTEXT = {
     "kmsKeyId": "SECAGENT_KMS_KEY_ID",
     "accessLogBucket": "SECAGENT_ACCESS_LOG_BUCKET",
     "disabledChecks": "SECAGENT_DISABLED_CHECKS",
+    "exemptions": "SECAGENT_EXEMPTIONS",  # JSON list: -c exemptions='[{"bucket":...,"reason":...}]'
 }
 
 
@@ -38,6 +39,8 @@ def analysis_settings_from_context(app: Construct) -> dict[str, str]:
     settings = AgentSettings.from_env(env)  # raises on a malformed value
     if unknown := sorted(settings.disabled_checks - set(registry())):
         raise ValueError(f"disabledChecks names checks that do not exist: {', '.join(unknown)}")
+    if unknown := sorted(settings.exempt_check_ids() - set(registry())):
+        raise ValueError(f"exemptions name checks that do not exist: {', '.join(unknown)}")
     return env
 
 

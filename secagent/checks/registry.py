@@ -5,11 +5,13 @@ import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 from secagent.checks.base import Draft, PlanningState, Result
+from secagent.checks.exemptions import apply_exemptions, validate_exemptions
 from secagent.models.findings import AnalysisResult, CheckMeta, Finding, Status, Summary
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
@@ -94,27 +96,35 @@ def sort_key(finding: Finding) -> tuple[Any, ...]:
 
 
 def analyze(
-    snapshot: Snapshot, settings: AgentSettings | None = None, checks: dict[str, Check] | None = None
+    snapshot: Snapshot,
+    settings: AgentSettings | None = None,
+    checks: dict[str, Check] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> AnalysisResult:
-    """Run every registered check on one snapshot. Pure: no AWS calls."""
+    """Run every registered check on one snapshot. Pure: no AWS calls.
+
+    A FAIL that an exemption covers (bucket tag or deploy-time allow-list, not expired at
+    ``now``, default the current time) is reported as EXEMPT; see secagent.checks.exemptions.
+    """
     settings = settings or AgentSettings()
     checks = registry() if checks is None else checks
     if unknown := sorted(settings.disabled_checks - set(checks)):
         raise ValueError(f"disabled checks not in the registry: {unknown}")
+    validate_exemptions(settings, checks)
+    known = set(checks)
     # Checks switched off for this deployment (like Prowler's --excluded-checks) are not run at all.
     checks = {
         check_id: check for check_id, check in checks.items() if check_id not in settings.disabled_checks
     }
     started = time.perf_counter()
     findings = sorted((f for c in checks.values() for f in run_check(c, snapshot, settings)), key=sort_key)
-    counts = {s: sum(f.status is s for f in findings) for s in Status}
+    findings = apply_exemptions(findings, snapshot, settings, known, now)
     return AnalysisResult(
         resource_id=snapshot.bucket,
         snapshot_read_at=snapshot.read_at.isoformat(),
         checks_run=len(checks),
         findings=findings,
-        summary=Summary.model_validate(
-            {"pass": counts[Status.PASS], "fail": counts[Status.FAIL], "unknown": counts[Status.UNKNOWN]}
-        ),
+        summary=Summary.of(findings),
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )

@@ -24,6 +24,7 @@ class Status(StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"
     UNKNOWN = "UNKNOWN"
+    EXEMPT = "EXEMPT"  # would FAIL, but an exemption (bucket tag or deploy-time allow-list) accepts it
 
 
 class CheckMeta(CamelModel):
@@ -55,9 +56,21 @@ CheckResult = Finding
 
 
 class Summary(CamelModel):
+    """Counts by status; ``fail`` excludes EXEMPT findings (the workflow remediates when fail > 0)."""
+
     pass_: int = PydanticField(0, alias="pass")
     fail: int = 0
     unknown: int = 0
+    exempt: int = 0
+
+    @classmethod
+    def of(cls, findings: "list[Finding]") -> "Summary":
+        return cls(
+            pass_=sum(f.status is Status.PASS for f in findings),
+            fail=sum(f.status is Status.FAIL for f in findings),
+            unknown=sum(f.status is Status.UNKNOWN for f in findings),
+            exempt=sum(f.status is Status.EXEMPT for f in findings),
+        )
 
 
 class AnalysisResult(CamelModel):

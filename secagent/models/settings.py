@@ -1,11 +1,46 @@
 """Analysis / remediation settings, passed in explicitly (from env only at the edge)."""
 
+import json
 import os
+from datetime import date
+from typing import Literal
 
 from pydantic import Field as PydanticField
 from pydantic import field_validator
 
 from secagent.models.base import CamelModel
+
+
+class Exemption(CamelModel):
+    """A deploy-time allow-list entry: these checks' failures on this bucket are accepted.
+
+    ``checks`` is a list of check ids or ``"all"``; ``until`` (a UTC day, inclusive) ends it.
+    Check ids are validated against the registry when the analysis runs (and at synth).
+    """
+
+    bucket: str
+    checks: list[str] | Literal["all"]
+    reason: str
+    until: date | None = None
+
+    @field_validator("bucket", "reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @field_validator("checks")
+    @classmethod
+    def _some_checks(cls, value: list[str] | str) -> list[str] | str:
+        if isinstance(value, list):
+            value = [v.strip() for v in value if v.strip()]
+            if not value:
+                raise ValueError('must name at least one check id, or be "all"')
+        return value
+
+    def covers(self, check_id: str) -> bool:
+        return self.checks == "all" or check_id in self.checks
 
 
 class AgentSettings(CamelModel):
@@ -14,6 +49,7 @@ class AgentSettings(CamelModel):
     kms_key_id: str | None = None  # None -> the AWS managed key aws/s3
     access_log_bucket: str | None = None  # target for server access logs; None -> manual input
     disabled_checks: frozenset[str] = PydanticField(default_factory=frozenset)  # check ids not to run
+    exemptions: list[Exemption] = PydanticField(default_factory=list)  # deploy-time allow-list
 
     @field_validator("trusted_accounts", "disabled_checks", mode="before")
     @classmethod
@@ -30,6 +66,24 @@ class AgentSettings(CamelModel):
             raise ValueError(f"not 12-digit account ids: {bad}")
         return value
 
+    @field_validator("exemptions", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"exemptions must be a JSON list of objects: {err}") from None
+        if not isinstance(value, list):
+            raise ValueError('exemptions must be a JSON list of {"bucket", "checks", "reason", "until"?}')
+        return value
+
+    def exempt_check_ids(self) -> frozenset[str]:
+        """Every check id the allow-list names (``"all"`` names none)."""
+        return frozenset(c for e in self.exemptions if isinstance(e.checks, list) for c in e.checks)
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "AgentSettings":
         env = os.environ if environ is None else environ
@@ -40,5 +94,6 @@ class AgentSettings(CamelModel):
                 "kms_key_id": env.get("SECAGENT_KMS_KEY_ID") or None,
                 "access_log_bucket": env.get("SECAGENT_ACCESS_LOG_BUCKET") or None,
                 "disabled_checks": env.get("SECAGENT_DISABLED_CHECKS", ""),
+                "exemptions": env.get("SECAGENT_EXEMPTIONS", ""),
             }
         )

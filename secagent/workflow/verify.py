@@ -14,7 +14,8 @@ from secagent.models.snapshot import ResourceRef
 
 
 def _by_check(findings: Iterable[Finding]) -> dict[str, tuple[str, Status]]:
-    """check id -> (title, status); a check with several findings takes the worst (FAIL > UNKNOWN)."""
+    """check id -> (title, status); a check with several findings takes the worst
+    (FAIL > UNKNOWN > EXEMPT > PASS)."""
     out: dict[str, tuple[str, Status]] = {}
     for f in findings:
         _, seen = out.get(f.check_id, (f.title, Status.PASS))
@@ -23,7 +24,7 @@ def _by_check(findings: Iterable[Finding]) -> dict[str, tuple[str, Status]]:
 
 
 def _rank(status: Status) -> int:
-    return {Status.PASS: 0, Status.UNKNOWN: 1, Status.FAIL: 2}[status]
+    return {Status.PASS: 0, Status.EXEMPT: 1, Status.UNKNOWN: 2, Status.FAIL: 3}[status]
 
 
 def compare(before: list[Finding], after: list[Finding], applied: AppliedSummary) -> Verification:
@@ -40,15 +41,13 @@ def compare(before: list[Finding], after: list[Finding], applied: AppliedSummary
         )
         for check_id in [*was, *(c for c in now if c not in was)]
     ]  # fmt: skip
+    # EXEMPT checks are never planned, so never targeted, and are not still failing.
     targeted = {c for r in applied.results if r.status is ApplyStatus.APPLIED for c in r.check_ids}
     # Nothing applied means nothing was fixed: allFixed must not turn a no-op into REMEDIATED.
     all_fixed = bool(targeted) and all(c in now and now[c][1] is Status.PASS for c in targeted)
-    counts = {s: sum(f.status is s for f in after) for s in Status}
     return Verification(
         findings=after,
-        summary=Summary.model_validate(
-            {"pass": counts[Status.PASS], "fail": counts[Status.FAIL], "unknown": counts[Status.UNKNOWN]}
-        ),
+        summary=Summary.of(after),
         comparison=comparison,
         all_fixed=all_fixed,
         still_failing=[c for c, (_, status) in now.items() if status is Status.FAIL],

@@ -181,3 +181,17 @@ def test_unknown_disabled_check_fails_the_synth_with_its_name():
     app = cdk.App(context={"disabledChecks": "s3_bucket_mfa_delete_disabled,s3_no_such_check"})
     with pytest.raises(ValueError, match="s3_no_such_check"):
         analysis_settings_from_context(app)
+
+
+@pytest.mark.parametrize(
+    ("exemptions", "message"),
+    [
+        ('[{"bucket": "site", "checks": "all"}]', r"exemptions\.0\.reason"),  # no reason
+        ('[{"bucket": "site", "checks": ["s3_no_such_check"], "reason": "r"}]', "s3_no_such_check"),
+        ("site:all", "JSON list"),
+    ],
+)
+def test_bad_exemptions_fail_the_synth_with_a_clear_message(exemptions: str, message: str):
+    app = cdk.App(context={"exemptions": exemptions})
+    with pytest.raises(ValueError, match=message):
+        analysis_settings_from_context(app)

@@ -184,7 +184,7 @@ def test_publish_report_writes_encrypted_json_and_announces_it(
         "outcome": "REMEDIATED",
         "reportBucket": REPORTS,
         "reportKey": key,
-        "findingCounts": {"pass": len(report.findings) - fails, "fail": fails, "unknown": 0},
+        "findingCounts": {"pass": len(report.findings) - fails, "fail": fails, "unknown": 0, "exempt": 0},
     }
 
 
