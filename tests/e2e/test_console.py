@@ -46,7 +46,9 @@ def overflowing(page: Any) -> list[str]:
 
 
 def step_statuses(page: Any) -> tuple[tuple[str, str], ...]:
-    items = page.locator("#timeline li").evaluate_all("els => els.map(e => [e.dataset.step, e.dataset.status])")
+    items = page.locator("#timeline li").evaluate_all(
+        "els => els.map(e => [e.dataset.step, e.dataset.status])"
+    )
     return tuple(tuple(item) for item in items)
 
 
@@ -141,7 +143,9 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(page, console
     expect(row).to_contain_text("pass")
     expect(report.locator("h4").first).to_be_visible()  # findings grouped by severity
     expect(report).to_contain_text("FSBP")  # the controls they map to
-    expect(graph.locator('g.node[data-state="Mark Remediated"]')).to_have_attribute("data-status", "succeeded")
+    expect(graph.locator('g.node[data-state="Mark Remediated"]')).to_have_attribute(
+        "data-status", "succeeded"
+    )
     expect(graph.locator('g.node[data-state="Mark Rejected"]')).to_have_attribute("data-status", "idle")
 
     # The JSON download is the report.

@@ -92,6 +92,11 @@ function duration(total) {
   return m < 60 ? `${m} min ${t % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/* A table cell that can stack on a narrow window: its label, then its content in one box. */
+function td(label, ...children) {
+  return h("td", { "data-label": label }, h("div", { class: "cell" }, ...children));
+}
+
 function badge(text, kind) {
   return h("span", { class: `badge badge-${String(kind || text).toLowerCase().replace(/_/g, "-")}`, text });
 }
@@ -362,13 +367,13 @@ function listTable(audits, nextToken, more) {
   }
   const rows = audits.map((a) =>
     h("tr", {},
-      h("td", { "data-label": "Bucket" },
+      td("Bucket",
         h("a", { href: `#/audits/${encodeURIComponent(a.auditId)}`, text: (a.resource && a.resource.id) || a.auditId })),
-      h("td", { "data-label": "Status" }, badge(a.status.replace(/_/g, " ").toLowerCase(), a.status)),
-      h("td", { "data-label": "Outcome" }, a.outcome ? badge(a.outcome.replace(/_/g, " ").toLowerCase(), a.outcome) : "—"),
-      h("td", { "data-label": "Mode", text: a.mode || "" }),
-      h("td", { "data-label": "Started" }, timeEl(a.startedAt)),
-      h("td", { "data-label": "Audit id" }, h("code", { class: "audit-id", text: a.auditId }))));
+      td("Status", badge(a.status.replace(/_/g, " ").toLowerCase(), a.status)),
+      td("Outcome", a.outcome ? badge(a.outcome.replace(/_/g, " ").toLowerCase(), a.outcome) : "—"),
+      td("Mode", a.mode || ""),
+      td("Started", timeEl(a.startedAt)),
+      td("Audit id", h("code", { class: "audit-id", text: a.auditId }))));
   return h("div", {},
     h("table", { class: "table stack" },
       h("caption", { class: "visually-hidden", text: "Audits, newest first" }),
@@ -595,24 +600,30 @@ function reportView(audit) {
   const groups = SEVERITIES.map((sev) => [sev, findings.filter((f) => f.severity === sev)]).filter(([, list]) => list.length);
   const failing = findings.filter((f) => f.status === "FAIL").length;
 
+  const findingTable = (rows) => h("table", { class: `table stack findings${comparison.length ? " with-after" : ""}` },
+    h("thead", {}, h("tr", {}, ...["Check", "Before", comparison.length ? "After Verify" : null, "Controls"].filter(Boolean).map((t) => h("th", { scope: "col", text: t })))),
+    h("tbody", {}, ...rows.map((f) => h("tr", {},
+      td("Check", h("span", { class: "check-title", text: f.title }), h("br"), h("code", { text: f.checkId })),
+      td("Before", verdict(f.status)),
+      comparison.length ? td("After Verify", after[f.checkId] ? verdict(after[f.checkId]) : "—") : null,
+      td("Controls", h("ul", { class: "controls" }, ...(f.controls || []).map((c) => h("li", { text: c }))))))));
   const findingGroups = groups.map(([sev, list]) => {
-    const sorted = [...list].sort((a, b) => (a.status === "FAIL" ? 0 : 1) - (b.status === "FAIL" ? 0 : 1) || a.checkId.localeCompare(b.checkId));
+    const byId = (a, b) => a.checkId.localeCompare(b.checkId);
+    const open = list.filter((f) => f.status !== "PASS").sort(byId);
+    const passed = list.filter((f) => f.status === "PASS").sort(byId);
     return h("section", { class: `severity-group sev-${sev.toLowerCase()}`, "aria-labelledby": `sev-${sev}` },
-      h("h4", { id: `sev-${sev}` }, badge(sev.toLowerCase(), `sev-${sev}`), ` ${list.length} ${list.length === 1 ? "check" : "checks"}, ${list.filter((f) => f.status === "FAIL").length} failing`),
-      h("table", { class: `table stack findings${comparison.length ? " with-after" : ""}` },
-        h("thead", {}, h("tr", {}, ...["Check", "Before", comparison.length ? "After Verify" : null, "Controls"].filter(Boolean).map((t) => h("th", { scope: "col", text: t })))),
-        h("tbody", {}, ...sorted.map((f) => h("tr", {},
-          h("td", { "data-label": "Check" }, h("span", { class: "check-title", text: f.title }), h("br"), h("code", { text: f.checkId })),
-          h("td", { "data-label": "Before" }, verdict(f.status)),
-          comparison.length ? h("td", { "data-label": "After Verify" }, after[f.checkId] ? verdict(after[f.checkId]) : "—") : null,
-          h("td", { "data-label": "Controls" }, h("ul", { class: "controls" }, ...(f.controls || []).map((c) => h("li", { text: c })))))))));
+      h("h4", { id: `sev-${sev}` }, badge(sev.toLowerCase(), `sev-${sev}`), ` ${list.length} ${list.length === 1 ? "check" : "checks"}, ${open.length} failing`),
+      open.length ? findingTable(open) : null,
+      passed.length ? h("details", { class: "passed" },
+        h("summary", { text: `${passed.length} passing ${passed.length === 1 ? "check" : "checks"}` }),
+        findingTable(passed)) : null);
   });
 
   const remediations = (report.remediations || []).map((r) => h("tr", {},
-    h("td", { "data-label": "#", text: r.plan.order }),
-    h("td", { "data-label": "Fix" }, r.plan.title, h("br"), h("code", { class: "small", text: r.plan.cliCommand })),
-    h("td", { "data-label": "Approved", text: r.approved ? "yes" : "no" }),
-    h("td", { "data-label": "Result" }, badge(r.result.toLowerCase().replace(/_/g, " "), r.result),
+    td("#", r.plan.order),
+    td("Fix", r.plan.title, h("br"), h("code", { class: "small", text: r.plan.cliCommand })),
+    td("Approved", r.approved ? "yes" : "no"),
+    td("Result", badge(r.result.toLowerCase().replace(/_/g, " "), r.result),
       r.applied && r.applied.error ? h("div", { class: "small", text: r.applied.error }) : null)));
 
   const verification = report.verification
@@ -625,10 +636,10 @@ function reportView(audit) {
       h("table", { class: "table stack" },
         h("thead", {}, h("tr", {}, ...["Check", "Before", "After", "Fixed"].map((t) => h("th", { scope: "col", text: t })))),
         h("tbody", {}, ...comparison.filter((c) => c.before !== c.after || c.fixed).map((c) => h("tr", {},
-          h("td", { "data-label": "Check" }, c.title, h("br"), h("code", { text: c.checkId })),
-          h("td", { "data-label": "Before" }, verdict(c.before)),
-          h("td", { "data-label": "After" }, verdict(c.after)),
-          h("td", { "data-label": "Fixed", text: c.fixed ? "yes" : "no" }))))))
+          td("Check", c.title, h("br"), h("code", { text: c.checkId })),
+          td("Before", verdict(c.before)),
+          td("After", verdict(c.after)),
+          td("Fixed", c.fixed ? "yes" : "no"))))))
     : null;
 
   const approval = report.approval
@@ -735,15 +746,16 @@ function graphSvg(graph, statuses, transitions, audit) {
     viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height,
     class: "graph", role: "img", "aria-labelledby": "graph-svg-title graph-svg-desc",
   });
+  svg.style.maxWidth = `${graph.width}px`; // scale down to fit, never up (CSSOM: allowed by the CSP)
   const current = audit.currentStep && !FINISHED.has(audit.status) ? audit.currentStep : null;
   const entered = Object.keys(statuses).length;
   svg.append(
     s("title", { id: "graph-svg-title", text: "Workflow graph of this audit" }),
     s("desc", { id: "graph-svg-desc", text: `${graph.nodes.length} states; ${entered} entered by this audit${current ? `; now at ${current}` : ""}. The Steps list gives the same information as text.` }),
     s("defs", {},
-      s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
+      s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "8", markerHeight: "8", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" },
         s("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-idle" })),
-      s("marker", { id: "arrow-taken", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
+      s("marker", { id: "arrow-taken", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "8", markerHeight: "8", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" },
         s("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-taken" }))));
   const edges = s("g", { class: "edges" });
   const labels = s("g", { class: "edge-labels" });
