@@ -143,7 +143,7 @@ def main() -> int:
     with RssSampler() as rss:
         started = now()
         put = put_all(names)
-        done_at = None
+        done_at = last_report = None
         while now() - started < args.timeout:
             execs = [e for e in executions(sfn, machine_arn, since)]
             mine = {
@@ -152,14 +152,15 @@ def main() -> int:
             finished = {a for a, e in mine.items() if e["status"] != "RUNNING"}
             new_reports = reports(s3, report_bucket) - before_reports
             new_approvals = approvals(s3, report_bucket) - before_approvals
+            # ended: stopped (with or without its report: counted below), or waiting at the approval gate
             ended = {
-                a
-                for a, e in mine.items()
-                if (a in finished and f"reports/{e['name']}.json" in new_reports)
-                or f"approvals/{e['name']}.json" in new_approvals
+                a for a, e in mine.items() if a in finished or f"approvals/{e['name']}.json" in new_approvals
             }
+            reported = {a for a, e in mine.items() if f"reports/{e['name']}.json" in new_reports}
             audited = {arn_bucket[a] for a in ended}
             timeline.append((now() - started, len(audited)))
+            if len(reported) >= len(wanted) and last_report is None:
+                last_report = now() - started
             if audited >= wanted:
                 done_at = now() - started
                 break
@@ -194,10 +195,12 @@ def main() -> int:
         "public": sum(1 for i in range(args.buckets) if i % 4 == 0),
         "putEvents": put,
         "drainSeconds": round(done_at, 2) if done_at is not None else None,
+        "allReportsSeconds": round(last_report, 2) if last_report is not None else None,
         "auditsPerMinute": round(args.buckets / done_at * 60, 1) if done_at else None,
         "executions": len(execs),
         "bucketsWithExactlyOne": sum(1 for n in names if per_bucket[n] == 1),
         "lost": sorted(n for n in names if per_bucket[n] == 0),
+        "withoutReport": len(execs) - len(my_reports) - len(my_approvals),
         "duplicated": sorted(n for n in names if per_bucket[n] > 1),
         "statuses": dict(statuses),
         "reports": len(my_reports),
@@ -224,6 +227,7 @@ def main() -> int:
                 ["lost", len(result["lost"])],
                 ["duplicated", len(result["duplicated"])],
                 ["reports", result["reports"]],
+                ["ended without a report", result["withoutReport"]],
                 ["waiting at approval", result["awaitingApproval"]],
                 ["statuses", json.dumps(result["statuses"])],
                 ["outcomes", json.dumps(result["outcomes"])],
@@ -237,7 +241,12 @@ def main() -> int:
     path = write_result("burst", result)
     print(f"(full figures: {path.relative_to(ROOT)})")
     print(json.dumps({k: v for k, v in result.items() if k != "timeline"}))
-    ok = not result["lost"] and not result["duplicated"] and done_at is not None
+    ok = (
+        not result["lost"]
+        and not result["duplicated"]
+        and done_at is not None
+        and not result["withoutReport"]
+    )
     return 0 if ok else 1
 
 
