@@ -27,7 +27,7 @@ PUBLIC_GET = {
     "Action": "s3:GetObject",
     "Resource": f"arn:aws:s3:::{BUCKET}/*",
 }
-REASON = "public website by design, see TICKET-42"
+REASON = "public website by design - see TICKET-42"
 TAGGED = {"secagent:exempt": POLICY, "secagent:exempt-reason": REASON}
 
 
