@@ -280,7 +280,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         except ConsoleUnavailable as exc:
             self._error(exc.status, exc.error, exc.message)
         except ApiUnreachable as exc:
-            self._error(502, "ApiUnreachable", f"The audit API cannot be reached: {exc}", url=exc.url)
+            self._error(502, "ApiUnreachable", str(exc), url=exc.url)
 
     def _static(self, path: str) -> None:
         name = "index.html" if path in {"/", "/index.html"} else path.removeprefix("/static/")

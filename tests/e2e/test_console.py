@@ -132,6 +132,7 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(page, console
 
     page.get_by_label("Comment (optional)").fill("e2e: approved from the console")
     page.get_by_role("button", name="Approve").click()
+    expect(page.locator("#decision-note")).to_contain_text("You approved")  # the API took it
     expect(page.locator(".outcome")).to_contain_text("REMEDIATED", timeout=FINISH_TIMEOUT)
 
     done = dict(step_statuses(page))
@@ -181,6 +182,7 @@ def test_reject_changes_nothing(page, console, public_bucket):
     expect(page.locator("#approval-title")).to_be_visible(timeout=90_000)
     page.get_by_label("Comment (optional)").fill("e2e: not now")
     page.get_by_role("button", name="Reject").click()
+    expect(page.locator("#decision-note")).to_contain_text("You rejected")
     expect(page.locator(".outcome")).to_contain_text("REJECTED", timeout=FINISH_TIMEOUT)
     statuses = dict(step_statuses(page))
     assert statuses["Apply Fixes"] == "skipped" and statuses["Verify Fixes"] == "skipped"

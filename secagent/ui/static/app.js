@@ -137,9 +137,10 @@ async function call(method, path, body) {
 function showBanner(message, title) {
   const banner = document.getElementById("banner");
   const heading = title || "The audit API cannot be reached.";
-  const text = `${heading} ${message === heading ? "" : message} The console retries on its own.`;
+  const detail = message === heading ? "" : `${message.replace(/\.$/, "")}.`;
+  const text = `${heading} ${detail}`;
   if (banner.hidden || banner.dataset.text !== text) {
-    banner.replaceChildren(h("strong", { text: heading }), " ", message === heading ? "" : message, " ",
+    banner.replaceChildren(h("strong", { text: heading }), " ", detail, " ",
       h("span", { text: "The console keeps retrying." }));
     banner.dataset.text = text;
     banner.hidden = false;
@@ -264,7 +265,9 @@ function renderNewAudit(token) {
     status.textContent = "";
     const field = result.body && result.body.field;
     const inputId = FIELD_INPUT[field] || null;
-    showFieldError(form, inputId, apiError(result));
+    const message = apiError(result);
+    // "resource.id: ... is not a valid ..." shown beside the bucket field: the path is redundant there.
+    showFieldError(form, inputId, inputId && field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
   });
 
   setPage("Start an audit",
@@ -338,7 +341,10 @@ function renderList(token) {
     if (token !== pageToken) return;
     region.setAttribute("aria-busy", "false");
     if (result.status !== 200) {
-      if (!audits.length) region.replaceChildren(h("p", { class: "error-text", text: `Could not list audits: ${apiError(result)}` }));
+      const why = result.status === 502 || result.status === 503 || result.status === 0
+        ? "No audits to show while the API cannot be reached (see the message above)."
+        : `Could not list audits: ${apiError(result)}`;
+      if (!audits.length) region.replaceChildren(h("p", { class: "error-text", text: why }));
     } else {
       const page = result.body.audits || [];
       audits = append ? audits.concat(page) : mergeFirstPage(audits, page);
@@ -391,6 +397,11 @@ function renderAudit(token, auditId) {
     h("h2", { id: "summary-title", class: "visually-hidden", text: "Summary" }), h("p", { text: "Loading…" }));
   const live = h("p", { class: "visually-hidden", "aria-live": "polite", id: "step-announcer" });
   const approval = h("div", { id: "approval-slot" });
+  const decisionNote = h("p", { id: "decision-note", class: "decision-note", role: "status", hidden: true });
+  const noteDecision = (text) => {
+    decisionNote.textContent = text;
+    decisionNote.hidden = false;
+  };
   const failure = h("div", { id: "failure-slot" });
   const steps = h("section", { class: "card", "aria-labelledby": "steps-title" },
     h("h2", { id: "steps-title", text: "Steps" }),
@@ -404,7 +415,7 @@ function renderAudit(token, auditId) {
   const report = h("div", { id: "report-slot" });
   setPage(`Audit ${auditId}`,
     h("p", { class: "crumbs" }, h("a", { href: "#/audits", text: "← All audits" })),
-    heading, live, summary, failure, approval, report,
+    heading, live, summary, decisionNote, failure, approval, report,
     h("div", { class: "audit-grid" }, steps, graph));
   focusMain();
 
@@ -425,7 +436,7 @@ function renderAudit(token, auditId) {
       updateTimeline(audit);
       update("failure", failure, [audit.status, audit.error, audit.cause], () => failureView(audit, poll));
       update("approval", approval, [audit.status, audit.pendingPlans, audit.planDigest],
-        () => approvalView(audit, token, poll));
+        () => approvalView(audit, token, poll, noteDecision));
       update("report", report, [audit.report], () => reportView(audit));
       await drawGraph(audit, token);
       if (token !== pageToken) return;
@@ -521,7 +532,7 @@ function failureView(audit, poll) {
     button, note);
 }
 
-function approvalView(audit, token, poll) {
+function approvalView(audit, token, poll, noteDecision) {
   if (audit.status !== "AWAITING_APPROVAL" || !audit.pendingPlans) return [];
   const plans = [...audit.pendingPlans].sort((a, b) => (a.order || 0) - (b.order || 0));
   const comment = h("textarea", { id: "approval-comment", name: "comment", rows: "2", maxlength: "1000", "aria-describedby": "approval-comment-hint" });
@@ -566,6 +577,7 @@ function approvalView(audit, token, poll) {
     if (token !== pageToken) return;
     if (result.status === 200) {
       status.textContent = decision === "approve" ? "Approved. The agent is applying the fixes." : "Rejected. Nothing will be changed.";
+      noteDecision(`You ${decision === "approve" ? "approved" : "rejected"} the proposed fixes${body.remediationIds ? ` (${body.remediationIds.length} of ${checks.length})` : ""}.`);
       clearTimeout(pollTimer);
       pollTimer = setTimeout(poll, 300);
     } else {
@@ -669,7 +681,7 @@ function reportView(audit) {
 
 function verdict(value) {
   if (!value) return "—";
-  const label = { PASS: "pass", FAIL: "fail", UNKNOWN: "unknown" }[value] || value.toLowerCase();
+  const label = { PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", EXEMPT: "exempt" }[value] || value.toLowerCase();
   return badge(label, `verdict-${value}`);
 }
 
