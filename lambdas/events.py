@@ -76,3 +76,10 @@ class VerifyEvent(EventModel):
 class ReportEvent(EventModel):
     execution_arn: str
     state: dict[str, Any]
+
+
+class RecheckEvent(EventModel):
+    audit_id: str
+    snapshot: Snapshot
+    plans: list[Plan]
+    approval: ApprovalDecision

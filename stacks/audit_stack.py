@@ -93,6 +93,9 @@ class AuditStack(Stack):
         await_approval = tool(
             "AwaitApproval", "lambdas.await_approval.handler", "Stores pending plans and the task token", 30
         )
+        recheck = tool(
+            "Recheck", "lambdas.recheck.handler", "Checks the approved plans still fit the configuration", 50
+        )
         apply = tool("Apply", "lambdas.apply.handler", "Applies approved plans in order", 110)
         verify = tool("Verify", "lambdas.verify.handler", "Re-reads and re-analyzes after Apply", 80)
         # Analyze and Verify must judge alike; Remediate needs the KMS key / log bucket choices.
@@ -109,7 +112,7 @@ class AuditStack(Stack):
             fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
         # Audited buckets are not known at deploy time: the resource is any bucket, the actions are named.
-        for reader in (discover, verify):
+        for reader in (discover, recheck, verify):
             allow(reader, permissions.S3_CONFIGURATION_READS, [any_bucket])
             allow(reader, permissions.ACCOUNT_CONFIGURATION_READS, ["*"])
         allow(apply, permissions.S3_REMEDIATION_WRITES, [any_bucket])
@@ -159,6 +162,7 @@ class AuditStack(Stack):
             analyze: {checkpoints_finding: why_checkpoints},
             remediate: {checkpoints_finding: why_checkpoints},
             verify: {"arn:<AWS::Partition>:s3:::*": why_any_bucket, checkpoints_finding: why_checkpoints},
+            recheck: {"arn:<AWS::Partition>:s3:::*": why_any_bucket},
             apply: {"arn:<AWS::Partition>:s3:::*": why_any_bucket, checkpoints_finding: why_checkpoints},
             await_approval: {f"<{bucket_id}.Arn>/{store.APPROVALS_PREFIX}*": why_prefix},
             report: {
@@ -188,6 +192,7 @@ class AuditStack(Stack):
                 "AnalyzeFunctionArn": analyze,
                 "RemediateFunctionArn": remediate,
                 "AwaitApprovalFunctionArn": await_approval,
+                "RecheckFunctionArn": recheck,
                 "ApplyFunctionArn": apply,
                 "VerifyFunctionArn": verify,
                 "ReportFunctionArn": report,

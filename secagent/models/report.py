@@ -20,7 +20,9 @@ from secagent.models.snapshot import ResourceRef
 REPORT_SCHEMA_VERSION: Literal["1"] = "1"
 
 StepStatus = Literal["running", "retrying", "succeeded", "failed"]
-Outcome = Literal["COMPLIANT", "NON_COMPLIANT", "REMEDIATED", "REJECTED", "APPROVAL_EXPIRED", "FAILED"]
+Outcome = Literal[
+    "COMPLIANT", "NON_COMPLIANT", "REMEDIATED", "REJECTED", "APPROVAL_EXPIRED", "STALE_PLAN", "FAILED"
+]
 
 
 class StepError(CamelModel):
@@ -68,6 +70,7 @@ class ApprovalDecision(CamelModel):
     comment: str | None = None
     approver: str | None = None
     decided_at: datetime | None = None
+    plan_digest: str | None = None  # the digest of the plans the approver saw
     # Optional: approve only these remediations; None = every proposed plan.
     remediation_ids: list[str] | None = None
 
@@ -143,6 +146,20 @@ class Failure(CamelModel):
     cause: str | None = None
 
 
+class ConfigDifference(CamelModel):
+    field: str  # camelCase, as in the snapshot's config
+    planned_on: Any  # the field as the plan saw it ({state, value, reason})
+    now: Any
+
+
+class PlanCheck(CamelModel):
+    """``$.planCheck``: whether the approved plans still fit the configuration."""
+
+    stale: bool
+    checked_fields: list[str]
+    differences: list[ConfigDifference]
+
+
 class ReportFinding(CamelModel):
     check_id: str
     title: str
@@ -180,6 +197,8 @@ class Report(CamelModel):
     remediations: list[ReportRemediation]
     approval: ApprovalDecision | None = None
     verification: Verification | None = None
+    # The stale-plan check right before Apply; `stale` with the differences when outcome is STALE_PLAN.
+    plan_check: PlanCheck | None = None
     steps: list[ReportStep]
     failure: Failure | None = None
     # Execution names, oldest first: more than one when a failed audit was resumed.

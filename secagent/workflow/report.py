@@ -19,6 +19,7 @@ from secagent.models.report import (
     ApprovalDecision,
     Failure,
     Outcome,
+    PlanCheck,
     RemediationResult,
     Report,
     ReportFinding,
@@ -82,6 +83,7 @@ class WorkflowState(_StatePart):
     approval: ApprovalDecision | None = None
     applied: AppliedSummary | None = None
     verification: Verification | None = None
+    plan_check: PlanCheck | None = None
     failure: Failure | None = None
     error: _CaughtError | None = None
 
@@ -149,6 +151,7 @@ def build_report(
         remediations=[_remediation(p, parsed) for p in plans],
         approval=parsed.approval,
         verification=parsed.verification,
+        plan_check=parsed.plan_check,
         steps=steps,
         failure=_failure(parsed, steps),
         # A resumed audit: every execution, and the steps taken from checkpoints instead of run.

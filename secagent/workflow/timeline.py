@@ -115,6 +115,7 @@ PLAN = [
     "Analyze Configuration",
     "Propose Fixes",
     "Await Approval",
+    "Recheck Configuration",
     "Apply Fixes",
     "Verify Fixes",
     "Write Report",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from secagent.models import errors
+from secagent.models.report import Outcome
 
 ASL = json.loads((Path(__file__).resolve().parents[2] / "statemachine" / "audit.asl.json").read_text())
 STATES = ASL["States"]
@@ -93,4 +94,28 @@ def test_failures_end_in_a_fail_state_after_a_failure_report():
 
 def test_outcomes_cover_the_report_schema():
     outcomes = {state["Result"] for state in STATES.values() if state.get("ResultPath") == "$.outcome"}
-    assert outcomes == {"COMPLIANT", "NON_COMPLIANT", "REMEDIATED", "REJECTED", "APPROVAL_EXPIRED", "FAILED"}
+    assert outcomes == {
+        "COMPLIANT",
+        "NON_COMPLIANT",
+        "REMEDIATED",
+        "REJECTED",
+        "APPROVAL_EXPIRED",
+        "STALE_PLAN",
+        "FAILED",
+    }
+    assert outcomes == set(Outcome.__args__)  # the report's outcomes are exactly these
+
+
+def test_apply_is_reached_only_through_the_stale_plan_check():
+    into_apply = [
+        name
+        for name, state in STATES.items()
+        for target in [
+            state.get("Next"),
+            state.get("Default"),
+            *[c["Next"] for c in state.get("Choices", [])],
+        ]
+        if target == "Apply Fixes"
+    ]
+    assert into_apply == ["Plan Still Current?"]
+    assert STATES["Plan Still Current?"]["Choices"][0]["Next"] == "Mark Stale Plan"

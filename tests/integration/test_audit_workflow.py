@@ -489,3 +489,26 @@ def test_approval_must_quote_the_pending_plans_digest_and_may_approve_a_subset(
     assert report["approval"]["remediationIds"] == [policy_fix["remediationId"]]
     assert report["approval"]["approver"]
     assert policy_verdict(public_bucket) == "PASS"
+
+
+def test_configuration_changed_after_planning_ends_stale_plan_and_applies_nothing(
+    api, aws, outputs, public_bucket
+):
+    # Given an audit waiting for approval of its plans
+    audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    # When someone changes the bucket policy (which a plan edits) before the approval
+    s3 = aws("s3")
+    changed = json.loads(s3.get_bucket_policy(Bucket=public_bucket)["Policy"])
+    changed["Statement"][0]["Sid"] = "ChangedByTheTeam"
+    s3.put_bucket_policy(Bucket=public_bucket, Policy=json.dumps(changed))
+    assert api.decide(audit_id, "approve", plan_digest=waiting["planDigest"]).status == 200
+    wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    # Then nothing was applied, and the report shows what changed
+    report = finished_report(aws, outputs, audit_id)
+    assert report["outcome"] == "STALE_PLAN"
+    assert report["planCheck"]["stale"] is True
+    assert [d["field"] for d in report["planCheck"]["differences"]] == ["policy"]
+    assert json.loads(s3.get_bucket_policy(Bucket=public_bucket)["Policy"]) == changed
+    assert all(r["applied"] is None for r in report["remediations"])
+    assert "Apply Fixes" not in {step["name"] for step in report["steps"]}

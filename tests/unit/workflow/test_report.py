@@ -64,6 +64,7 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
         "remediations",
         "approval",
         "verification",
+        "planCheck",
         "steps",
         "failure",
         "executions",
