@@ -162,7 +162,7 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(page, console
     # Narrow window: still usable (no horizontal scrolling of the page).
     page.set_viewport_size({"width": 390, "height": 844})
     page.evaluate("window.scrollTo(0, 0)")
-    screenshot(page, "audit-report-narrow")
+    screenshot(page, "audit-report-narrow", full_page=False)
     assert not overflowing(page)
 
     # The list shows it with its outcome.
