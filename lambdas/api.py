@@ -35,7 +35,15 @@ def _caller() -> str:
 @app.post("/audits")
 def start_audit() -> tuple[dict[str, Any], int]:
     request = _body(api.StartAuditRequest)
-    started = api.start_audit(request, _caller(), deps().sfn, deps().settings)
+    headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+    started = api.start_audit(
+        request,
+        _caller(),
+        deps().sfn,
+        deps().settings,
+        s3=deps().s3,
+        idempotency_key=(headers.get("idempotency-key") or "")[:256] or None,
+    )
     logger.info(
         "audit started",
         extra={"auditId": started.audit_id, "bucket": request.resource.id, "mode": request.mode},

@@ -57,12 +57,19 @@ class AuditApiClient:
         return cls(base, session=session)
 
     def start_audit(
-        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
+        self,
+        bucket: str,
+        mode: str = "plan",
+        approval_timeout_seconds: int | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> ApiResponse:
+        """`idempotency_key`: a retry with the same key gets the first answer and starts nothing."""
         body: dict[str, Any] = {"resource": {"type": "AWS::S3::Bucket", "id": bucket}, "mode": mode}
         if approval_timeout_seconds is not None:
             body["approvalTimeoutSeconds"] = approval_timeout_seconds
-        return self.request("POST", "/audits", body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.request("POST", "/audits", body, headers=headers)
 
     def get_audit(self, audit_id: str) -> ApiResponse:
         return self.request("GET", f"/audits/{_segment(audit_id)}")
@@ -103,11 +110,17 @@ class AuditApiClient:
         return self.request("POST", f"/audits/{_segment(audit_id)}/resume")
 
     def request(
-        self, method: str, path: str, body: Any = None, *, raw_body: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw_body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> ApiResponse:
         """`body` is sent as JSON; `raw_body` as is (to send malformed input on purpose)."""
         data = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else None)
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+        headers = {**({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})}
         aws_request = AWSRequest(method=method, url=f"{self.base_url}{path}", data=data, headers=headers)
         credentials = self._session.get_credentials()
         if credentials is not None:

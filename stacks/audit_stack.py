@@ -105,6 +105,11 @@ class AuditStack(Stack):
         report = tool("Report", "lambdas.report.handler", "Writes the report and announces it", 50)
         api = tool("Api", "lambdas.api.handler", "REST API: start, read and approve audits", 25)
         api.add_environment("STATE_MACHINE_ARN", machine_arn)
+        on_bucket_created = tool(
+            "OnBucketCreated", "lambdas.on_bucket_created.handler", "Starts an audit of each new bucket", 25
+        )
+        on_bucket_created.add_environment("STATE_MACHINE_ARN", machine_arn)
+        on_bucket_created.add_environment("TRIGGER_MODE", trigger_mode)
         if forbid_self_approval:  # four-eyes: who started an audit may not approve it
             api.add_environment("FORBID_SELF_APPROVAL", "true")
 
@@ -125,9 +130,20 @@ class AuditStack(Stack):
             allow(step, ["s3:PutObject"], [checkpoints])
         for publisher in (await_approval, report):
             allow(publisher, ["events:PutEvents"], [default_bus_arn])
-        allow(api, ["states:StartExecution"], [machine_arn])
+        locks = bucket.arn_for_objects(f"{store.LOCKS_PREFIX}*")
+        for starter in (api, on_bucket_created):
+            allow(starter, ["states:StartExecution"], [machine_arn])
+            allow(starter, ["states:DescribeExecution"], [executions_arn])
+            # One running audit per resource: a lock object, written conditionally.
+            allow(starter, ["s3:GetObject", "s3:PutObject"], [locks])
+            allow(starter, ["s3:ListBucket"], [bucket.bucket_arn])
+        allow(
+            api,
+            ["s3:GetObject", "s3:PutObject"],
+            [bucket.arn_for_objects(f"{store.IDEMPOTENCY_PREFIX}*")],
+        )
         allow(api, ["states:SendTaskSuccess", "states:SendTaskFailure"], [machine_arn])
-        allow(api, ["states:DescribeExecution", "states:GetExecutionHistory"], [executions_arn])
+        allow(api, ["states:GetExecutionHistory"], [executions_arn])
         allow(
             api,
             ["s3:GetObject"],
@@ -142,8 +158,7 @@ class AuditStack(Stack):
             ["s3:PutObject"],
             [bucket.arn_for_objects(f"{p}*") for p in (store.APPROVALS_PREFIX, store.CHECKPOINTS_PREFIX)],
         )
-        # Without ListBucket, S3 answers a missing report/approval with AccessDenied, not NoSuchKey.
-        allow(api, ["s3:ListBucket"], [bucket.bucket_arn])
+        # (ListBucket, above: without it S3 answers a missing object with AccessDenied, not NoSuchKey.)
         # cdk-nag: each wildcard resource above is acknowledged once per role, with its reason.
         bucket_id = self.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
         executions_finding = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:" + (
@@ -169,7 +184,13 @@ class AuditStack(Stack):
                 f"<{bucket_id}.Arn>/{store.REPORTS_PREFIX}*": why_prefix,
                 executions_finding: why_executions,
             },
+            on_bucket_created: {
+                f"<{bucket_id}.Arn>/{store.LOCKS_PREFIX}*": why_prefix,
+                executions_finding: why_executions,
+            },
             api: {
+                f"<{bucket_id}.Arn>/{store.LOCKS_PREFIX}*": why_prefix,
+                f"<{bucket_id}.Arn>/{store.IDEMPOTENCY_PREFIX}*": why_prefix,
                 f"<{bucket_id}.Arn>/{store.APPROVALS_PREFIX}*": why_prefix,
                 f"<{bucket_id}.Arn>/{store.REPORTS_PREFIX}*": why_prefix,
                 checkpoints_finding: why_checkpoints,
@@ -199,12 +220,11 @@ class AuditStack(Stack):
             },
         )
         rest = AuditApi(self, "AuditApi", handler=api)
-        BucketCreatedTrigger(
-            self, "BucketCreatedTrigger", state_machine=workflow.state_machine, mode=trigger_mode
-        )
+        BucketCreatedTrigger(self, "BucketCreatedTrigger", handler=on_bucket_created)
 
         CfnOutput(self, "ApiId", value=rest.api.rest_api_id)
         CfnOutput(self, "ApiStage", value=rest.stage)
         CfnOutput(self, "ApiUrl", value=rest.api.url)
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "ReportBucketName", value=bucket.bucket_name)
+        CfnOutput(self, "BucketCreatedFunctionName", value=on_bucket_created.function_name)

@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from secagent.api import guard
 from secagent.api.aws import audit_executions, error_code, execution_history, read_json
 from secagent.api.errors import BadRequest
 from secagent.api.models import (
@@ -32,9 +33,25 @@ def _now() -> datetime:
 
 
 def start_audit(
-    request: StartAuditRequest, requested_by: str, sfn: Any, settings: ApiSettings
+    request: StartAuditRequest,
+    requested_by: str,
+    sfn: Any,
+    settings: ApiSettings,
+    *,
+    s3: Any = None,
+    idempotency_key: str | None = None,
+    audit_id: str | None = None,
 ) -> StartAuditResponse:
-    audit_id = str(uuid.uuid4())
+    """Start one execution named by the audit id; one running audit per resource (with `s3`).
+
+    `idempotency_key` (the Idempotency-Key header) replays the first answer to the same caller;
+    `audit_id` is set by triggers that derive it from their event, so a redelivery starts nothing.
+    """
+    if s3 is not None and (first := guard.replayed(s3, settings, requested_by, idempotency_key)):
+        return StartAuditResponse.model_validate(first)
+    audit_id = audit_id or str(uuid.uuid4())
+    if s3 is not None:
+        guard.take_resource(s3, sfn, settings, request.resource.type, request.resource.id, audit_id)
     execution_input = {
         "resource": request.resource.model_dump(),
         "mode": request.mode,
@@ -44,9 +61,12 @@ def start_audit(
     sfn.start_execution(
         stateMachineArn=settings.state_machine_arn, name=audit_id, input=json.dumps(execution_input)
     )
-    return StartAuditResponse(
+    started = StartAuditResponse(
         audit_id=audit_id, links=Links(self=f"/audits/{audit_id}", approval=f"/audits/{audit_id}/approval")
     )
+    if s3 is not None:
+        guard.remember(s3, settings, requested_by, idempotency_key, started.to_json_dict())
+    return started
 
 
 def pending_approval(record: dict[str, Any] | None, now: datetime) -> bool:

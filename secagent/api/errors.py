@@ -13,6 +13,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.extra: dict[str, Any] = {}  # more members of the error body (e.g. runningAuditId)
 
 
 class BadRequest(ApiError):
@@ -48,6 +49,6 @@ def error_response(exc: Exception, request_id: str | None = None) -> tuple[int, 
         body: dict[str, Any] = {"error": exc.code, "message": exc.message}
         if exc.field:
             body["field"] = exc.field
-        return exc.status, body
+        return exc.status, {**body, **exc.extra}
     # No exception text here: it may hold ARNs, tokens or stack details. The log has it.
     return 500, {"error": "InternalError", "message": INTERNAL_MESSAGE, "requestId": request_id}

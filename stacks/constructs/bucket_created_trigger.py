@@ -1,19 +1,21 @@
-"""EventBridge rule: a CloudTrail CreateBucket starts an audit of the new bucket."""
+"""EventBridge rule: a CloudTrail CreateBucket starts an audit of the new bucket, once per event.
+
+The target is a small function, not the state machine itself: EventBridge cannot name an
+execution, and the name derived from the event id is what makes a redelivery start nothing.
+"""
 
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 
 class BucketCreatedTrigger(Construct):
-    def __init__(
-        self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine, mode: str
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, handler: lambda_.IFunction) -> None:
         super().__init__(scope, construct_id)
         # Deliveries that fail after EventBridge's retries land here instead of being lost.
         self.dead_letters = sqs.Queue(
@@ -40,20 +42,8 @@ class BucketCreatedTrigger(Construct):
             ),
         )
         self.rule.add_target(
-            targets.SfnStateMachine(
-                state_machine,
-                # `id` must stay in the transformed input: LocalStack names the execution after it.
-                input=events.RuleTargetInput.from_object(
-                    {
-                        "id": events.EventField.event_id,
-                        "resource": {
-                            "type": "AWS::S3::Bucket",
-                            "id": events.EventField.from_path("$.detail.requestParameters.bucketName"),
-                        },
-                        "mode": mode,
-                        "requestedBy": "eventbridge:CreateBucket",
-                    }
-                ),
+            targets.LambdaFunction(
+                handler,
                 dead_letter_queue=self.dead_letters,
                 retry_attempts=8,
                 max_event_age=Duration.hours(2),

@@ -14,6 +14,8 @@ class ReportStore(Construct):
     REPORTS_PREFIX = "reports/"
     APPROVALS_PREFIX = "approvals/"
     CHECKPOINTS_PREFIX = "checkpoints/"
+    LOCKS_PREFIX = "locks/"  # one running audit per resource
+    IDEMPOTENCY_PREFIX = "idempotency/"  # answers replayed for a repeated Idempotency-Key
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -63,6 +65,9 @@ class ReportStore(Construct):
                     prefix=self.CHECKPOINTS_PREFIX,
                     expiration=Duration.days(30),
                     noncurrent_version_expiration=Duration.days(1),
+                ),
+                s3.LifecycleRule(
+                    id="age-out-idempotency-keys", prefix=self.IDEMPOTENCY_PREFIX, expiration=Duration.days(7)
                 ),
                 # Approval records hold a task token while pending; decided ones are only history.
                 s3.LifecycleRule(

@@ -353,52 +353,101 @@ def test_api_unparseable_start_request_is_400_and_starts_nothing(api, aws, outpu
     assert _executions(aws, outputs) == before
 
 
-def test_bucket_created_event_starts_an_audit_of_that_bucket(aws, outputs):
-    # Given a new bucket and the CloudTrail event of its creation on the default bus
-    bucket = f"audit-created-{uuid.uuid4().hex[:10]}"
-    aws("s3").create_bucket(Bucket=bucket)
-    event = {
+def _create_bucket_event(bucket: str) -> dict[str, Any]:
+    return {
         "eventSource": "s3.amazonaws.com",
         "eventName": "CreateBucket",
         "awsRegion": "us-east-1",
         "requestParameters": {"bucketName": bucket},
     }
-    entry = {"Source": "aws.s3", "DetailType": "AWS API Call via CloudTrail", "Detail": json.dumps(event)}
-    assert aws("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
-    # Then an audit of that bucket runs to its report
+
+
+def _audits_of_bucket(aws, outputs, bucket: str) -> list[str]:
     sfn = aws("stepfunctions")
+    names = []
+    for execution in sfn.list_executions(stateMachineArn=outputs["StateMachineArn"], maxResults=1000)[
+        "executions"
+    ]:
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        if json.loads(described["input"]).get("resource", {}).get("id") == bucket:
+            names.append(execution["name"])
+    return names
 
-    def audit_of_bucket() -> str | None:
-        for execution in sfn.list_executions(stateMachineArn=outputs["StateMachineArn"])["executions"]:
-            described = sfn.describe_execution(executionArn=execution["executionArn"])
-            if json.loads(described["input"]).get("resource", {}).get("id") == bucket:
-                return execution["name"]
-        return None
 
-    audit_id = wait_for(audit_of_bucket, timeout=30, interval=0.5)
-    assert audit_id, "no execution started for the CreateBucket event"
-    arn = outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{audit_id}"
-    described = sfn.describe_execution(executionArn=arn)
-    assert json.loads(described["input"])["requestedBy"] == "eventbridge:CreateBucket"
-    assert json.loads(described["input"])["mode"] == "remediate"
+def test_bucket_created_event_starts_an_audit_of_that_bucket(aws, outputs):
+    # Given a new bucket and the CloudTrail event of its creation on the default bus
+    bucket = f"audit-created-{uuid.uuid4().hex[:10]}"
+    aws("s3").create_bucket(Bucket=bucket)
+    entry = {
+        "Source": "aws.s3",
+        "DetailType": "AWS API Call via CloudTrail",
+        "Detail": json.dumps(_create_bucket_event(bucket)),
+    }
+    put = aws("events").put_events(Entries=[entry])
+    assert put["FailedEntryCount"] == 0
+    event_id = put["Entries"][0]["EventId"]
+    # Then one audit of that bucket runs, named after the event
+    audits = wait_for(lambda: _audits_of_bucket(aws, outputs, bucket), timeout=30, interval=0.5)
+    assert audits == [event_id]
+    arn = outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{event_id}"
+    execution_input = json.loads(aws("stepfunctions").describe_execution(executionArn=arn)["input"])
+    assert execution_input["requestedBy"] == "eventbridge:CreateBucket"
+    assert execution_input["mode"] == "remediate"
 
-    # It audits the new bucket: a report, or (a new bucket fails some checks, e.g. no access logging)
-    # plans waiting for a person's approval
+    # A new bucket fails some checks (e.g. no access logging): it reaches the approval gate
     def reached_gate_or_report() -> bool:
         entered = {
             e["stateEnteredEventDetails"]["name"]
-            for e in history(aws, outputs, audit_id)
+            for e in history(aws, outputs, event_id)
             if "stateEnteredEventDetails" in e
         }
-        return "Await Approval" in entered or _report_exists(aws, outputs, audit_id)
+        return "Await Approval" in entered or _report_exists(aws, outputs, event_id)
 
     assert wait_for(reached_gate_or_report, timeout=60, interval=0.5)
-    entered = {
-        e["stateEnteredEventDetails"]["name"]
-        for e in history(aws, outputs, audit_id)
-        if "stateEnteredEventDetails" in e
+
+
+def test_same_create_bucket_event_delivered_twice_starts_one_audit(aws, outputs):
+    # Given one CreateBucket event, as EventBridge delivers it to the trigger function
+    bucket = f"audit-twice-{uuid.uuid4().hex[:10]}"
+    aws("s3").create_bucket(Bucket=bucket)
+    event = {
+        "id": str(uuid.uuid4()),
+        "source": "aws.s3",
+        "detail-type": "AWS API Call via CloudTrail",
+        "detail": _create_bucket_event(bucket),
     }
-    assert {"Discover Bucket", "Analyze Configuration"} <= entered
+    lam = aws("lambda")
+    # When it is delivered twice (at-least-once delivery)
+    answers = [
+        json.loads(
+            lam.invoke(FunctionName=outputs["BucketCreatedFunctionName"], Payload=json.dumps(event))[
+                "Payload"
+            ].read()
+        )
+        for _ in range(2)
+    ]
+    # Then exactly one audit started, named after the event
+    assert [a["outcome"] for a in answers] == ["started", "duplicate"]
+    assert _audits_of_bucket(aws, outputs, bucket) == [event["id"]]
+
+
+def test_second_audit_of_a_bucket_with_a_running_one_is_409_unless_it_replays_its_key(api, public_bucket):
+    key = str(uuid.uuid4())
+    first = api.start_audit(public_bucket, mode="remediate", idempotency_key=key)
+    assert first.status == 202
+    audit_id = first.body["auditId"]
+    # A retry of the same request (same Idempotency-Key) gets the same answer
+    replay = api.start_audit(public_bucket, mode="remediate", idempotency_key=key)
+    assert (replay.status, replay.body) == (202, first.body)
+    # Another request for the same bucket is refused, naming the running audit
+    second = api.start_audit(public_bucket, mode="plan")
+    assert second.status == 409 and second.body["runningAuditId"] == audit_id
+    assert audit_id in second.body["message"]
+    # Once it has ended, the bucket can be audited again
+    wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    assert api.decide(audit_id, "reject").status == 200
+    wait_status(api, audit_id, {"SUCCEEDED"})
+    assert api.start_audit(public_bucket, mode="plan").status == 202
 
 
 def test_audit_failed_in_remediate_resumes_from_that_step_without_redoing_the_rest(

@@ -1,0 +1,55 @@
+"""CreateBucket trigger Lambda (EventBridge target): audit the new bucket, once per event.
+
+EventBridge cannot name a Step Functions execution; this function names it after the event id,
+so a redelivered event starts nothing, and a bucket already being audited is not audited twice.
+"""
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict
+
+from lambdas.observability import logger, metrics, tracer
+from secagent.api.settings import ApiSettings
+from secagent.api.triggers import start_from_event
+from secagent.aws import client_factory
+
+
+class _RequestParameters(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    bucketName: str
+
+
+class _Detail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    eventName: str
+    requestParameters: _RequestParameters
+
+
+class BucketCreatedEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    detail: _Detail
+
+
+@cache
+def _deps() -> tuple[ApiSettings, Any, Any]:
+    make = client_factory()
+    return ApiSettings.from_env(os.environ), make("stepfunctions", None), make("s3", None)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    parsed = BucketCreatedEvent.model_validate(event)
+    settings, sfn, s3 = _deps()
+    bucket = parsed.detail.requestParameters.bucketName
+    result = start_from_event(
+        parsed.id, bucket, os.environ.get("TRIGGER_MODE", "remediate"), sfn, s3, settings
+    )
+    metrics.add_metric(name=f"Trigger{result.outcome.title()}", unit=MetricUnit.Count, value=1)
+    logger.info("bucket created", extra={"bucket": bucket, "eventId": parsed.id, **result.to_json_dict()})
+    return result.to_json_dict()

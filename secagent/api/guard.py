@@ -1,0 +1,100 @@
+"""One running audit per resource, and Idempotency-Key replays, kept in the report bucket.
+
+- `locks/<type>/<id>.json` names the audit that last started on a resource. A new start is refused
+  (409) while that audit is still running; a lock whose audit ended is simply taken over. S3
+  conditional writes (If-None-Match / If-Match) make two concurrent starts race safely: one wins.
+- `idempotency/<sha256(caller, key)>.json` keeps the 202 answer given to a request with that
+  `Idempotency-Key`; the same key from the same caller gets the same answer, and nothing starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from secagent.api.aws import error_code, read_json
+from secagent.api.errors import Conflict
+from secagent.api.settings import ApiSettings
+
+_ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def lock_key(resource_type: str, resource_id: str) -> str:
+    return f"locks/{resource_type.replace('::', '-')}/{resource_id}.json"
+
+
+def idempotency_key(caller: str, key: str) -> str:
+    digest = hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
+    return f"idempotency/{digest}.json"
+
+
+def replayed(s3: Any, settings: ApiSettings, caller: str, key: str | None) -> dict[str, Any] | None:
+    """The answer first given to this caller's Idempotency-Key, if any."""
+    if not key:
+        return None
+    return read_json(s3, settings.report_bucket, idempotency_key(caller, key))
+
+
+def remember(s3: Any, settings: ApiSettings, caller: str, key: str | None, answer: dict[str, Any]) -> None:
+    if key:
+        s3.put_object(
+            Bucket=settings.report_bucket,
+            Key=idempotency_key(caller, key),
+            Body=json.dumps(answer).encode(),
+            ContentType="application/json",
+        )
+
+
+def take_resource(
+    s3: Any, sfn: Any, settings: ApiSettings, resource_type: str, resource_id: str, audit_id: str
+) -> None:
+    """Claim the resource for `audit_id`, or raise Conflict naming the audit running on it."""
+    key = lock_key(resource_type, resource_id)
+    body = json.dumps({"auditId": audit_id}).encode()
+    try:
+        current = s3.get_object(Bucket=settings.report_bucket, Key=key)
+    except ClientError as err:
+        if error_code(err) not in {"NoSuchKey", "404"}:
+            raise
+        condition = {"IfNoneMatch": "*"}
+    else:
+        holder = json.loads(current["Body"].read()).get("auditId", "")
+        if _running(sfn, settings, holder):
+            raise _busy(resource_id, holder)
+        condition = {"IfMatch": current["ETag"]}
+    try:
+        s3.put_object(
+            Bucket=settings.report_bucket, Key=key, Body=body, ContentType="application/json", **condition
+        )
+    except ClientError as err:
+        if error_code(err) in {"PreconditionFailed", "ConditionalRequestConflict"}:
+            # Another start claimed it between our read and our write.
+            holder = (read_json(s3, settings.report_bucket, key) or {}).get("auditId", "another audit")
+            raise _busy(resource_id, holder) from None
+        raise
+
+
+def _running(sfn: Any, settings: ApiSettings, audit_id: str) -> bool:
+    """Is any execution of that audit (or its latest resume) still running?"""
+    for name in (audit_id, *[f"{audit_id}_r{n}" for n in range(1, 21)]):
+        try:
+            status = sfn.describe_execution(executionArn=settings.execution_arn(name))["status"]
+        except ClientError as err:
+            if error_code(err) in {"ExecutionDoesNotExist", "InvalidArn"}:
+                return False
+            raise
+        if status not in _ENDED:
+            return True
+    return False
+
+
+def _busy(resource_id: str, audit_id: str) -> Conflict:
+    conflict = Conflict(
+        f'"{resource_id}" already has a running audit, {audit_id}; wait for it to end, or follow it '
+        f"with GET /audits/{audit_id}."
+    )
+    conflict.extra = {"runningAuditId": audit_id}
+    return conflict
