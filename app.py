@@ -16,6 +16,8 @@ AuditStack(
     trigger_mode=app.node.try_get_context("triggerMode") or "remediate",
     analysis_settings=analysis_settings_from_context(app),
     forbid_self_approval=app.node.try_get_context("forbidSelfApproval") in (True, "true"),
+    # Who hears about approval requests (an SNS e-mail subscription, confirmed by its recipient).
+    approval_email=app.node.try_get_context("approvalEmail"),
 )
 # cdk-nag v3 is a CDK policy-validation plugin: an unacknowledged finding fails the synth.
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))

@@ -10,6 +10,7 @@ from constructs import Construct
 from secagent.checks import registry
 from secagent.models import AgentSettings
 from stacks.constructs import permissions
+from stacks.constructs.approval_notifications import ApprovalNotifications
 from stacks.constructs.audit_api import AuditApi
 from stacks.constructs.audit_workflow import AuditWorkflow
 from stacks.constructs.bucket_created_trigger import BucketCreatedTrigger
@@ -54,6 +55,7 @@ class AuditStack(Stack):
         trigger_mode: str = "remediate",
         analysis_settings: dict[str, str] | None = None,
         forbid_self_approval: bool = False,
+        approval_email: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -221,6 +223,7 @@ class AuditStack(Stack):
         )
         rest = AuditApi(self, "AuditApi", handler=api)
         BucketCreatedTrigger(self, "BucketCreatedTrigger", handler=on_bucket_created)
+        notifications = ApprovalNotifications(self, "ApprovalNotifications", email=approval_email)
 
         CfnOutput(self, "ApiId", value=rest.api.rest_api_id)
         CfnOutput(self, "ApiStage", value=rest.stage)
@@ -228,3 +231,4 @@ class AuditStack(Stack):
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "ReportBucketName", value=bucket.bucket_name)
         CfnOutput(self, "BucketCreatedFunctionName", value=on_bucket_created.function_name)
+        CfnOutput(self, "ApprovalTopicArn", value=notifications.topic.topic_arn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -561,3 +562,40 @@ def test_configuration_changed_after_planning_ends_stale_plan_and_applies_nothin
     assert json.loads(s3.get_bucket_policy(Bucket=public_bucket)["Policy"]) == changed
     assert all(r["applied"] is None for r in report["remediations"])
     assert "Apply Fixes" not in {step["name"] for step in report["steps"]}
+
+
+def test_approval_request_reaches_the_sns_topic_without_token_or_link(api, aws, outputs, public_bucket):
+    # Given a queue subscribed to the approval topic (as an e-mail address would be)
+    sqs = aws("sqs")
+    queue_url = sqs.create_queue(QueueName=f"approvals-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    aws("sns").subscribe(
+        TopicArn=outputs["ApprovalTopicArn"],
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    # When an audit asks for approval
+    audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+
+    def notification() -> dict[str, Any] | None:
+        for message in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", []):
+            body = json.loads(message["Body"])
+            if body.get("auditId") == audit_id:
+                return body
+        return None
+
+    # Then the notification names the audit, the resource, the plans and how to decide
+    body = wait_for(notification, timeout=30)
+    assert body, "no approval notification arrived"
+    assert body["resource"]["id"] == public_bucket and body["planDigest"] == waiting["planDigest"]
+    assert len(body["plans"]) == len(waiting["pendingPlans"])
+    assert f"secagent approve {audit_id}" in body["howToDecide"]
+    # And never the task token, nor a link that would act
+    text = json.dumps(body)
+    assert "taskToken" not in text, text[text.find("taskToken") - 200 :][:400]
+    assert "execute-api" not in text and not re.search(r"https?://\S*/audits", text)  # no link to the API
+    assert api.decide(audit_id, "reject").status == 200
