@@ -69,6 +69,14 @@ def resume(auditId: str) -> tuple[dict[str, Any], int]:
     return resumed.to_json_dict(), 202
 
 
+@app.post("/audits/<auditId>/rollback")
+def rollback(auditId: str) -> tuple[dict[str, Any], int]:
+    started = api.rollback_audit(auditId, _caller(), deps().sfn, deps().s3, deps().settings)
+    logger.info("rollback started", extra={"auditId": auditId, "rollbackAuditId": started.audit_id})
+    metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)
+    return started.to_json_dict(), 202
+
+
 @app.get("/audits/<auditId>")
 def get_audit(auditId: str) -> dict[str, Any]:
     return api.get_audit(auditId, deps().sfn, deps().s3, deps().settings).to_json_dict()

@@ -47,7 +47,7 @@ def parse[M: EventModel](model: type[M], event: Any) -> M:
 
 from pydantic import Field  # noqa: E402
 
-from secagent.models import AppliedSummary, ApprovalDecision, Plan  # noqa: E402
+from secagent.models import AppliedSummary, ApprovalDecision, Plan, Status  # noqa: E402
 
 
 class AwaitApprovalEvent(EventModel):
@@ -71,6 +71,8 @@ class VerifyEvent(EventModel):
     resource: Resource
     before: list[Finding]
     applied: AppliedSummary
+    # A rollback: the verdicts the rolled-back checks must have again (empty for an audit).
+    expected: dict[str, Status] = Field(default_factory=dict)
 
 
 class ReportEvent(EventModel):

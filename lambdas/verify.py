@@ -25,7 +25,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("verify", event)
     request = parse(VerifyEvent, event)
     logger.append_keys(audit_id=request.audit_id, bucket=request.resource.id)
-    result = verify(ResourceRef(id=request.resource.id), request.before, request.applied, SESSION, SETTINGS)
+    result = verify(
+        ResourceRef(id=request.resource.id),
+        request.before,
+        request.applied,
+        SESSION,
+        SETTINGS,
+        expected=request.expected or None,
+    )
     metrics.add_metric(name="ChecksStillFailing", unit=MetricUnit.Count, value=len(result.still_failing))
     logger.info("verified", extra={"allFixed": result.all_fixed, "stillFailing": result.still_failing})
     return result.to_json_dict()

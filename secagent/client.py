@@ -109,6 +109,10 @@ class AuditApiClient:
         """Start a new execution of a failed audit from the step that failed."""
         return self.request("POST", f"/audits/{_segment(audit_id)}/resume")
 
+    def rollback(self, audit_id: str) -> ApiResponse:
+        """Start a rollback audit of a REMEDIATED audit (through the same approval gate)."""
+        return self.request("POST", f"/audits/{_segment(audit_id)}/rollback")
+
     def request(
         self,
         method: str,

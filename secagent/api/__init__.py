@@ -26,6 +26,7 @@ from secagent.api.models import (
 )
 from secagent.api.parsing import UNKNOWN_CALLER, Parsable, caller_identity, parse_body, parse_query
 from secagent.api.resume import resume_audit
+from secagent.api.rollback import rollback_audit
 from secagent.api.settings import ApiSettings
 
 
@@ -65,5 +66,6 @@ __all__ = [
     "parse_body",
     "parse_query",
     "resume_audit",
+    "rollback_audit",
     "start_audit",
 ]

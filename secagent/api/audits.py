@@ -49,24 +49,45 @@ def start_audit(
     """
     if s3 is not None and (first := guard.replayed(s3, settings, requested_by, idempotency_key)):
         return StartAuditResponse.model_validate(first)
-    audit_id = audit_id or str(uuid.uuid4())
-    if s3 is not None:
-        guard.take_resource(s3, sfn, settings, request.resource.type, request.resource.id, audit_id)
-    execution_input = {
-        "resource": request.resource.model_dump(),
-        "mode": request.mode,
-        "approvalTimeoutSeconds": request.approval_timeout_seconds,
-        "requestedBy": requested_by,
-    }
-    sfn.start_execution(
-        stateMachineArn=settings.state_machine_arn, name=audit_id, input=json.dumps(execution_input)
-    )
-    started = StartAuditResponse(
-        audit_id=audit_id, links=Links(self=f"/audits/{audit_id}", approval=f"/audits/{audit_id}/approval")
+    started = start_execution_for(
+        resource_type=request.resource.type,
+        resource_id=request.resource.id,
+        execution_input={
+            "resource": request.resource.model_dump(),
+            "mode": request.mode,
+            "approvalTimeoutSeconds": request.approval_timeout_seconds,
+            "requestedBy": requested_by,
+        },
+        sfn=sfn,
+        s3=s3,
+        settings=settings,
+        audit_id=audit_id,
     )
     if s3 is not None:
         guard.remember(s3, settings, requested_by, idempotency_key, started.to_json_dict())
     return started
+
+
+def start_execution_for(
+    *,
+    resource_type: str,
+    resource_id: str,
+    execution_input: dict[str, Any],
+    sfn: Any,
+    s3: Any,
+    settings: ApiSettings,
+    audit_id: str | None = None,
+) -> StartAuditResponse:
+    """Claim the resource (one running audit each, with `s3`), then start the execution."""
+    audit_id = audit_id or str(uuid.uuid4())
+    if s3 is not None:
+        guard.take_resource(s3, sfn, settings, resource_type, resource_id, audit_id)
+    sfn.start_execution(
+        stateMachineArn=settings.state_machine_arn, name=audit_id, input=json.dumps(execution_input)
+    )
+    return StartAuditResponse(
+        audit_id=audit_id, links=Links(self=f"/audits/{audit_id}", approval=f"/audits/{audit_id}/approval")
+    )
 
 
 def pending_approval(record: dict[str, Any] | None, now: datetime) -> bool:

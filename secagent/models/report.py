@@ -21,7 +21,14 @@ REPORT_SCHEMA_VERSION: Literal["1"] = "1"
 
 StepStatus = Literal["running", "retrying", "succeeded", "failed"]
 Outcome = Literal[
-    "COMPLIANT", "NON_COMPLIANT", "REMEDIATED", "REJECTED", "APPROVAL_EXPIRED", "STALE_PLAN", "FAILED"
+    "COMPLIANT",
+    "NON_COMPLIANT",
+    "REMEDIATED",
+    "ROLLED_BACK",
+    "REJECTED",
+    "APPROVAL_EXPIRED",
+    "STALE_PLAN",
+    "FAILED",
 ]
 
 
@@ -188,8 +195,9 @@ class Report(CamelModel):
     schema_version: Literal["1"] = REPORT_SCHEMA_VERSION
     audit_id: str
     resource: ResourceRef
-    mode: Literal["plan", "remediate"]
+    mode: Literal["plan", "remediate", "rollback"]
     requested_by: str | None = None
+    rollback_of: str | None = None  # mode rollback: the audit whose applied fixes this undoes
     started_at: datetime
     finished_at: datetime
     outcome: Outcome

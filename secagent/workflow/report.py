@@ -52,8 +52,9 @@ class _Resume(_StatePart):
 
 class _Request(_StatePart):
     resource: ResourceRef
-    mode: Literal["plan", "remediate"] = "plan"
+    mode: Literal["plan", "remediate", "rollback"] = "plan"
     requested_by: str | None = None
+    rollback_of: str | None = None
     resume: _Resume = PydanticField(default_factory=_Resume)
 
 
@@ -141,6 +142,7 @@ def build_report(
         resource=parsed.request.resource,
         mode=parsed.request.mode,
         requested_by=parsed.request.requested_by,
+        rollback_of=parsed.request.rollback_of,
         started_at=parsed.started_at,
         finished_at=now or datetime.now(UTC),
         outcome=parsed.outcome,

@@ -27,8 +27,16 @@ def _rank(status: Status) -> int:
     return {Status.PASS: 0, Status.EXEMPT: 1, Status.UNKNOWN: 2, Status.FAIL: 3}[status]
 
 
-def compare(before: list[Finding], after: list[Finding], applied: AppliedSummary) -> Verification:
-    """Pure part of verify: the comparison and verdicts given both analyses' findings."""
+def compare(
+    before: list[Finding],
+    after: list[Finding],
+    applied: AppliedSummary,
+    expected: dict[str, Status] | None = None,
+) -> Verification:
+    """Pure part of verify: the comparison and verdicts given both analyses' findings.
+
+    `expected` (a rollback): the verdict each targeted check must have again, instead of PASS.
+    """
     was, now = _by_check(before), _by_check(after)
     comparison = [
         CheckComparison(
@@ -44,7 +52,14 @@ def compare(before: list[Finding], after: list[Finding], applied: AppliedSummary
     # EXEMPT checks are never planned, so never targeted, and are not still failing.
     targeted = {c for r in applied.results if r.status is ApplyStatus.APPLIED for c in r.check_ids}
     # Nothing applied means nothing was fixed: allFixed must not turn a no-op into REMEDIATED.
-    all_fixed = bool(targeted) and all(c in now and now[c][1] is Status.PASS for c in targeted)
+    wanted = expected or {}
+    # A plan that failed leaves its change undone: never all fixed (nor all rolled back) then.
+    failed = any(r.status is ApplyStatus.FAILED for r in applied.results)
+    all_fixed = (
+        bool(targeted)
+        and not failed
+        and all(c in now and now[c][1] is wanted.get(c, Status.PASS) for c in targeted)
+    )
     return Verification(
         findings=after,
         summary=Summary.of(after),
@@ -62,8 +77,9 @@ def verify(
     settings: AgentSettings,
     *,
     clients: ClientFactory | None = None,
+    expected: dict[str, Status] | None = None,
 ) -> Verification:
     """Re-run Discover + Analyze on ``resource`` and compare with ``before_findings``."""
     snapshot = discover_bucket(resource.id, session, clients=clients)
     result = analyze(snapshot, settings)
-    return compare(before_findings, result.findings, applied)
+    return compare(before_findings, result.findings, applied, expected)

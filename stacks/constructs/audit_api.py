@@ -55,6 +55,7 @@ class AuditApi(Construct):
         audit.add_method("GET", integration)
         audit.add_resource("approval").add_method("POST", integration)
         audit.add_resource("resume").add_method("POST", integration)
+        audit.add_resource("rollback").add_method("POST", integration)
 
         push_logs_policy = (
             "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"

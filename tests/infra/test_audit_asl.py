@@ -98,6 +98,7 @@ def test_outcomes_cover_the_report_schema():
         "COMPLIANT",
         "NON_COMPLIANT",
         "REMEDIATED",
+        "ROLLED_BACK",
         "REJECTED",
         "APPROVAL_EXPIRED",
         "STALE_PLAN",

@@ -139,7 +139,7 @@ def test_bucket_created_rule_matches_cloudtrail_create_bucket(template: Template
 
 def test_api_methods_all_use_iam_authorization(template: Template):
     methods = template.find_resources("AWS::ApiGateway::Method")
-    assert len(methods) == 5  # POST/GET /audits, GET /audits/{id}, POST .../approval, POST .../resume
+    assert len(methods) == 6  # POST/GET /audits, GET /audits/{id}, POST .../approval|resume|rollback
     assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods.values())
 
 

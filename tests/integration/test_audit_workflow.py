@@ -599,3 +599,30 @@ def test_approval_request_reaches_the_sns_topic_without_token_or_link(api, aws, 
     assert "taskToken" not in text, text[text.find("taskToken") - 200 :][:400]
     assert "execute-api" not in text and not re.search(r"https?://\S*/audits", text)  # no link to the API
     assert api.decide(audit_id, "reject").status == 200
+
+
+def test_remediated_audit_rolls_back_through_the_approval_gate(api, aws, outputs, public_bucket):
+    # Given an audit that made a public bucket private
+    audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    assert api.decide(audit_id, "approve", plan_digest=waiting["planDigest"]).status == 200
+    wait_status(api, audit_id, {"SUCCEEDED"})
+    assert finished_report(aws, outputs, audit_id)["outcome"] == "REMEDIATED"
+    assert policy_verdict(public_bucket) == "PASS"
+    # When a rollback is asked for, it is a new audit that waits for approval of the undo plans
+    started = api.rollback(audit_id)
+    assert started.status == 202, started.body
+    rollback_id = started.body["auditId"]
+    pending = wait_status(api, rollback_id, {"AWAITING_APPROVAL"})
+    assert pending["mode"] == "rollback"
+    assert all(plan["title"].startswith("Roll back: ") for plan in pending["pendingPlans"])
+    assert api.decide(rollback_id, "approve", plan_digest=pending["planDigest"]).status == 200
+    wait_status(api, rollback_id, {"SUCCEEDED", "FAILED"})
+    # Then the captured configuration is back, verified, and reported
+    report = finished_report(aws, outputs, rollback_id)
+    assert report["outcome"] == "ROLLED_BACK", report.get("verification")
+    assert report["rollbackOf"] == audit_id and report["mode"] == "rollback"
+    assert policy_verdict(public_bucket) == "FAIL"
+    # And only REMEDIATED audits roll back
+    again = api.rollback(rollback_id)
+    assert again.status == 409 and "only a REMEDIATED audit" in again.body["message"]

@@ -57,6 +57,7 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
         "resource",
         "mode",
         "requestedBy",
+        "rollbackOf",
         "startedAt",
         "finishedAt",
         "outcome",

@@ -84,3 +84,32 @@ def test_compare_applied_check_still_failing_is_not_all_fixed() -> None:
     )
     result = compare([_finding("c", Status.FAIL)], [_finding("c", Status.FAIL)], applied)
     assert (result.all_fixed, result.still_failing) == (False, ["c"])
+
+
+def _applied(*results: tuple[str, str]) -> AppliedSummary:
+    return AppliedSummary.model_validate(
+        {
+            "results": [
+                {"planId": f"0{i}", "remediationId": f"r{i}", "checkIds": [check], "status": status}
+                for i, (check, status) in enumerate(results)
+            ],
+            "appliedCount": sum(status == "APPLIED" for _, status in results),
+            "failedCount": sum(status == "FAILED" for _, status in results),
+        }
+    )
+
+
+def test_compare_a_failed_plan_means_not_all_fixed_even_if_the_applied_ones_pass() -> None:
+    applied = _applied(("a", "APPLIED"), ("b", "FAILED"))
+    before = [_finding("a", Status.FAIL), _finding("b", Status.FAIL)]
+    after = [_finding("a", Status.PASS), _finding("b", Status.FAIL)]
+    assert compare(before, after, applied).all_fixed is False
+
+
+def test_compare_rollback_expects_the_old_verdicts_back() -> None:
+    applied = _applied(("a", "APPLIED"))
+    undone = compare([_finding("a", Status.PASS)], [_finding("a", Status.FAIL)], applied, {"a": Status.FAIL})
+    still_fixed = compare(
+        [_finding("a", Status.PASS)], [_finding("a", Status.PASS)], applied, {"a": Status.FAIL}
+    )
+    assert (undone.all_fixed, still_fixed.all_fixed) == (True, False)
