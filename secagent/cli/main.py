@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from secagent.cli import audit, checks, decide, list_audits, mcp, report, resume, scan, status
+from secagent.cli import audit, checks, decide, list_audits, report, resume, status
 from secagent.cli.common import (
     DEFAULT_STACK_NAME,
     EXIT_CODES_HELP,
@@ -17,8 +17,9 @@ from secagent.cli.common import (
     CliError,
     Globals,
 )
+from secagent.cli.forward import FORWARDED as FORWARDED_COMMANDS
 
-FORWARDED: dict[str, Callable[[Sequence[str]], int]] = {scan.COMMAND: scan.run, mcp.COMMAND: mcp.run}
+FORWARDED: dict[str, Callable[[Sequence[str]], int]] = {c.command: c.run for c in FORWARDED_COMMANDS}
 GLOBAL_WITH_VALUE = ("--endpoint-url", "--region", "--profile", "--stack-name", "--api-url")
 
 DESCRIPTION = """\
@@ -85,8 +86,8 @@ def build_parser() -> Parser:
     resume.add_parser(commands, parents)
     report.add_parser(commands, parents)
     checks.add_parser(commands, parents)
-    scan.add_parser(commands, parents)
-    mcp.add_parser(commands, parents)
+    for forwarded in FORWARDED_COMMANDS:
+        forwarded.add_parser(commands, parents)
     return parser
 
 

@@ -43,6 +43,8 @@ class ReportStore(Construct):
             self,
             "Reports",
             **private,
+            # Explicit: LocalStack's CloudFormation otherwise leaves an AllUsers READ grant on it.
+            access_control=s3.BucketAccessControl.PRIVATE,
             versioned=True,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="reports-bucket/",
