@@ -110,10 +110,11 @@ def test_mermaid_has_every_state_and_transition(definition):
     assert sum("-.->" in line for line in arrows) == sum(e.kind == "catch" for e in graph.edges)
 
 
-def test_docs_graph_is_up_to_date(definition):
+@pytest.mark.parametrize("document", ["docs/workflow-graph.md", "README.md"])
+def test_docs_graph_is_up_to_date(definition, document):
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "workflow-graph.md").read_text()
+    doc = (Path(__file__).resolve().parents[3] / document).read_text()
     assert to_mermaid(workflow_graph(definition)) in doc, "regenerate: python -m secagent.ui.graph --mermaid"
 
 
