@@ -77,7 +77,9 @@ def console(outputs: dict[str, str]) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an asyncio loop in this thread until it
+# stops, and later tests in the same run (the MCP client's anyio.run) need the thread free.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: `make bootstrap` installs Debian's chromium")
