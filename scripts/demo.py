@@ -6,11 +6,10 @@ plans, approves them, and prints the final report and where its JSON is.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-import uuid
 
+from scripts.buckets import create_public_bucket
 from scripts.localstack_client import ENDPOINT, client, session, stack_outputs
 from secagent.client import AuditApiClient
 from secagent.models import Plan
@@ -21,32 +20,11 @@ from secagent.render import render_plans, render_report
 def make_misconfigured_bucket() -> str:
     """Public through its policy and an ACL grant, CORS open to any origin for writes."""
     s3 = client("s3")
-    name = f"secagent-demo-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=name)
-    # Loosened first, in the order real AWS accepts.
-    s3.put_public_access_block(
-        Bucket=name,
-        PublicAccessBlockConfiguration=dict.fromkeys(
-            ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], False
-        ),
-    )
+    name = create_public_bucket(s3, "secagent-demo")
     s3.put_bucket_ownership_controls(
         Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
     )
     s3.put_bucket_acl(Bucket=name, ACL="public-read")
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicRead",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{name}/*",
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
     s3.put_bucket_cors(
         Bucket=name,
         CORSConfiguration={"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "PUT"]}]},

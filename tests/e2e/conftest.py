@@ -7,18 +7,17 @@ browser here). The console runs in this process on a free port of 127.0.0.1.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import threading
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scripts.buckets import create_public_bucket
 from scripts.localstack_client import ENDPOINT, REGION, client, stack_outputs
 
 CHROMIUM = os.environ.get("SECAGENT_CHROMIUM", "/usr/bin/chromium")
@@ -122,30 +121,4 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
 
 @pytest.fixture()
 def public_bucket() -> str:
-    """A bucket readable by anyone through its policy (as tests/integration make it)."""
-    s3 = client("s3")
-    name = f"console-public-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=name)
-    s3.put_public_access_block(
-        Bucket=name,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": False,
-            "IgnorePublicAcls": False,
-            "BlockPublicPolicy": False,
-            "RestrictPublicBuckets": False,
-        },
-    )
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicRead",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{name}/*",
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
-    return name
+    return create_public_bucket(client("s3"), "console-public")

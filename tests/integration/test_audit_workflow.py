@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from scripts.buckets import create_public_bucket
 from scripts.localstack_client import ENDPOINT, session
 from secagent.aws import client_factory
 from secagent.checks import analyze
@@ -39,33 +40,8 @@ def fault_injection(aws, outputs) -> None:
 
 @pytest.fixture()
 def public_bucket(aws) -> str:
-    """A bucket readable by anyone through its policy, set up in the order real AWS accepts."""
-    s3 = aws("s3")
-    name = f"audit-public-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=name)
-    s3.put_public_access_block(
-        Bucket=name,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": False,
-            "IgnorePublicAcls": False,
-            "BlockPublicPolicy": False,
-            "RestrictPublicBuckets": False,
-        },
-    )
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicRead",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{name}/*",
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
-    return name
+    """A bucket readable by anyone through its policy."""
+    return create_public_bucket(aws("s3"), "audit-public")
 
 
 def wait_status(api: AuditApiClient, audit_id: str, wanted: set[str], timeout: float = 120) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from scripts.buckets import create_public_bucket
 from scripts.localstack_client import ENDPOINT, REGION
 
 SECAGENT = Path(sys.prefix) / "bin" / "secagent"
@@ -64,24 +65,7 @@ def wait_status(audit_id: str, wanted: set[str], timeout: float = 90) -> dict[st
 
 
 def make_public_bucket(aws: Any) -> str:
-    s3 = aws("s3")
-    name = f"cli-public-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=name)
-    s3.put_public_access_block(
-        Bucket=name,
-        PublicAccessBlockConfiguration=dict.fromkeys(
-            ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], False
-        ),
-    )
-    statement = {
-        "Sid": "PublicRead",
-        "Effect": "Allow",
-        "Principal": "*",
-        "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{name}/*",
-    }
-    s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
-    return name
+    return create_public_bucket(aws("s3"), "cli-public")
 
 
 @pytest.fixture(scope="module")

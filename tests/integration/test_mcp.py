@@ -21,6 +21,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult
 
+from scripts.buckets import create_public_bucket
 from scripts.localstack_client import ENDPOINT, REGION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,28 +75,7 @@ def error_text(result: CallToolResult) -> str:
 
 @pytest.fixture()
 def public_bucket(aws) -> str:
-    """Readable by anyone through its policy (Block Public Access off first, as real AWS requires)."""
-    s3 = aws("s3")
-    name = f"mcp-public-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=name)
-    s3.put_public_access_block(
-        Bucket=name,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": False,
-            "IgnorePublicAcls": False,
-            "BlockPublicPolicy": False,
-            "RestrictPublicBuckets": False,
-        },
-    )
-    statement = {
-        "Sid": "PublicRead",
-        "Effect": "Allow",
-        "Principal": "*",
-        "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{name}/*",
-    }
-    s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
-    return name
+    return create_public_bucket(aws("s3"), "mcp-public")
 
 
 def test_tools_and_report_template_are_listed_with_typed_schemas(outputs):
