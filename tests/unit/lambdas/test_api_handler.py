@@ -4,7 +4,6 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +26,11 @@ from tests.unit.api.conftest import (
     put_json,
 )
 from tests.unit.api.fakes import FakeStepFunctions
+from tests.unit.lambdas.fakes import FakeLambdaContext
 
 EVENTS = Path(__file__).parents[2] / "events"
 GOOD = {"resource": {"type": "AWS::S3::Bucket", "id": "customer-data"}}
 ALICE = "arn:aws:iam::123456789012:user/alice"
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "secagent-api-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:secagent-api-test"
-    aws_request_id: str = "00000000-0000-0000-0000-0000000000aa"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 def event(name: str, body: str | object | None = ..., **changes: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +12,9 @@ from moto import mock_aws
 
 from lambdas import analyze, discover, remediate
 from secagent.models import InvalidInput, ResourceNotFound
+from tests.unit.lambdas.fakes import FakeLambdaContext
 
 EVENTS = Path(__file__).parents[2] / "events"
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "secagent-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:secagent-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 def event(name: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from lambdas import apply, await_approval, faults, report, verify
 from lambdas.observability import logger
 from secagent.models import InvalidInput, TransientError
 from secagent.workflow.settings import WorkflowSettings
-from tests.unit.lambdas.test_handlers import FakeLambdaContext, event
+from tests.unit.lambdas.fakes import FakeLambdaContext
+from tests.unit.lambdas.test_handlers import event
 from tests.unit.workflow.conftest import BUCKET, REPORTS, record_events
 
 HANDLER_MODULES = (await_approval, apply, verify, report)
