@@ -15,8 +15,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from secagent.api.aws import error_code, read_json
-from secagent.api.errors import Conflict
+from secagent.api.aws import audit_executions, error_code, read_json
+from secagent.api.errors import Conflict, NotFound
 from secagent.api.settings import ApiSettings
 
 _ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -78,17 +78,11 @@ def take_resource(
 
 
 def _running(sfn: Any, settings: ApiSettings, audit_id: str) -> bool:
-    """Is any execution of that audit (or its latest resume) still running?"""
-    for name in (audit_id, *[f"{audit_id}_r{n}" for n in range(1, 21)]):
-        try:
-            status = sfn.describe_execution(executionArn=settings.execution_arn(name))["status"]
-        except ClientError as err:
-            if error_code(err) in {"ExecutionDoesNotExist", "InvalidArn"}:
-                return False
-            raise
-        if status not in _ENDED:
-            return True
-    return False
+    """Is that audit's latest execution (it or its latest resume) still running?"""
+    try:
+        return audit_executions(sfn, settings, audit_id)[-1]["status"] not in _ENDED
+    except NotFound:  # the lock names an audit that never started
+        return False
 
 
 def _busy(resource_id: str, audit_id: str) -> Conflict:
