@@ -102,6 +102,17 @@ def ignores_public_acls(snapshot: Snapshot) -> bool:
     )
 
 
+def public_acl_grants_result(snapshot: Snapshot, permissions: tuple[str, ...]) -> list[Result]:
+    """The verdict of the public-ACL checks: FAIL with the grants giving `permissions` to everyone."""
+    grants = public_grants(snapshot.config.acl.value, permissions)
+    if not grants:
+        return passed(publicGrants=[])
+    return failed(
+        publicGrants=[g.to_json_dict() for g in grants],
+        neutralisedByIgnorePublicAcls=ignores_public_acls(snapshot),
+    )
+
+
 def restricts_public_buckets(snapshot: Snapshot) -> bool:
     return any(
         isinstance(p.value, PublicAccessBlock) and p.value.restrict_public_buckets

@@ -1,15 +1,6 @@
 """Bucket ACL grants write to AllUsers or AuthenticatedUsers."""
 
-from secagent.checks.base import (
-    WRITE_PERMISSIONS,
-    Draft,
-    PlanningState,
-    Result,
-    failed,
-    ignores_public_acls,
-    passed,
-)
-from secagent.checks.base import public_grants as _public_grants
+from secagent.checks.base import WRITE_PERMISSIONS, Draft, PlanningState, Result, public_acl_grants_result
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
@@ -29,13 +20,7 @@ PHASE = 20
 
 
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
-    grants = _public_grants(snapshot.config.acl.value, WRITE_PERMISSIONS)
-    if not grants:
-        return passed(publicGrants=[])
-    return failed(
-        publicGrants=[g.to_json_dict() for g in grants],
-        neutralisedByIgnorePublicAcls=ignores_public_acls(snapshot),
-    )
+    return public_acl_grants_result(snapshot, WRITE_PERMISSIONS)
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:
