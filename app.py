@@ -15,7 +15,10 @@ AuditStack(
     fault_injection=app.node.try_get_context("faultInjection") in (True, "true"),
     trigger_mode=app.node.try_get_context("triggerMode") or "remediate",
     analysis_settings=analysis_settings_from_context(app),
-    forbid_self_approval=app.node.try_get_context("forbidSelfApproval") in (True, "true"),
+    # Lab-only (README): four-eyes is on unless this is set; the requester may then approve.
+    allow_self_approval=app.node.try_get_context("allowSelfApproval") in (True, "true"),
+    # Optional scope: only buckets whose names start with one of these (comma-separated) are remediated.
+    remediation_prefixes=app.node.try_get_context("remediationPrefixes"),
     # Who hears about approval requests (an SNS e-mail subscription, confirmed by its recipient).
     approval_email=app.node.try_get_context("approvalEmail"),
 )

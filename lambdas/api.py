@@ -1,4 +1,4 @@
-"""REST API Lambda (proxy): POST/GET /audits, GET /audits/{auditId}, POST .../approval, POST .../resume."""
+"""REST API Lambda (proxy): POST/GET /audits, GET /audits/{auditId}, approval, resume, rollback."""
 
 import json
 import os
@@ -12,7 +12,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.observability import logger, metrics, tracer
 from secagent import api
+from secagent.api.identity import Caller, caller_of
+from secagent.api.records import RecordStore
 from secagent.aws import client_factory
+from secagent.models import AgentSettings
+from secagent.workflow.store import KmsSealer
 
 app = APIGatewayRestResolver()
 
@@ -21,27 +25,33 @@ app = APIGatewayRestResolver()
 def deps() -> api.Deps:
     """Settings and clients, built on the first request (not at import: tests set the env first)."""
     make = client_factory()
-    return api.Deps(api.ApiSettings.from_env(os.environ), make("stepfunctions", None), make("s3", None))
+    settings = api.ApiSettings.from_env(os.environ)
+    records = RecordStore(
+        settings.report_bucket, make, KmsSealer(settings.seal_key_id, make), AgentSettings.from_env()
+    )
+    return api.Deps(settings, make("stepfunctions", None), make("s3", None), records)
 
 
 def _body[M](model: api.Parsable[M]) -> M:
     return api.parse_body(model, app.current_event.decoded_body, deps().settings)
 
 
-def _caller() -> str:
-    return api.caller_identity(app.current_event.raw_event.get("requestContext"))
+def _caller() -> Caller:
+    return caller_of(app.current_event.raw_event.get("requestContext"))
 
 
 @app.post("/audits")
 def start_audit() -> tuple[dict[str, Any], int]:
     request = _body(api.StartAuditRequest)
     headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+    d = deps()
     started = api.start_audit(
         request,
         _caller(),
-        deps().sfn,
-        deps().settings,
-        s3=deps().s3,
+        d.sfn,
+        d.settings,
+        d.records,
+        s3=d.s3,
         idempotency_key=(headers.get("idempotency-key") or "")[:256] or None,
     )
     logger.info(
@@ -71,7 +81,8 @@ def resume(auditId: str) -> tuple[dict[str, Any], int]:
 
 @app.post("/audits/<auditId>/rollback")
 def rollback(auditId: str) -> tuple[dict[str, Any], int]:
-    started = api.rollback_audit(auditId, _caller(), deps().sfn, deps().s3, deps().settings)
+    d = deps()
+    started = api.rollback_audit(auditId, _caller(), d.sfn, d.s3, d.settings, d.records)
     logger.info("rollback started", extra={"auditId": auditId, "rollbackAuditId": started.audit_id})
     metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)
     return started.to_json_dict(), 202
@@ -82,12 +93,22 @@ def get_audit(auditId: str) -> dict[str, Any]:
     return api.get_audit(auditId, deps().sfn, deps().s3, deps().settings).to_json_dict()
 
 
+@app.get("/audits/<auditId>/approval")
+def preview_approval(auditId: str) -> dict[str, Any]:
+    """What approving a selection would apply: ?remediationIds=a,b (none: the default selection)."""
+    raw = (app.current_event.query_string_parameters or {}).get("remediationIds")
+    ids = [i for i in raw.split(",") if i] if raw is not None else None
+    d = deps()
+    return api.preview_approval(auditId, ids, d.sfn, d.s3, d.settings, d.records).to_json_dict()
+
+
 @app.post("/audits/<auditId>/approval")
 def decide(auditId: str) -> dict[str, Any]:
+    d = deps()
     result = api.decide_approval(
-        auditId, _body(api.ApprovalRequest), _caller(), deps().sfn, deps().s3, deps().settings
+        auditId, _body(api.ApprovalRequest), _caller(), d.sfn, d.s3, d.settings, d.records
     )
-    if result.record_error:  # decision sent, but the record still holds the token until the lifecycle rule
+    if result.record_error:  # decision taken; only the pending record's status was not rewritten
         logger.error(
             "approval record not rewritten", extra={"auditId": auditId, "errorCode": result.record_error}
         )

@@ -1,34 +1,55 @@
-"""Apply Lambda: {"auditId", "plans", "approval"} -> $.applied {"results", "appliedCount", "failedCount"}."""
+"""Apply Lambda: {"auditId"} -> $.applied {"results", "appliedCount", "failedCount"}.
+
+Applies only what secagent.workflow.gate.authorize proves a person approved (from storage); its
+record of each plan's result is its checkpoint, written as it goes.
+"""
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import faults
-from lambdas.checkpoint import checkpointed
-from lambdas.events import ApplyEvent, parse
+from lambdas import deps, faults
+from lambdas.events import AuditEvent, parse
 from lambdas.observability import logger, metrics, tracer
+from secagent.models.records import ApplyProgress
+from secagent.models.report import AppliedSummary
 from secagent.workflow.apply import apply_plans
-
-SESSION = boto3.Session()
+from secagent.workflow.checkpoints import load_checkpoint, save_checkpoint
+from secagent.workflow.gate import authorize
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-@checkpointed("applied")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("apply", event)
-    request = parse(ApplyEvent, event)
+    request = parse(AuditEvent, event)
     logger.append_keys(audit_id=request.audit_id)
-    summary = apply_plans(request.plans, request.approval, SESSION)
-    metrics.add_metric(name="PlansApplied", unit=MetricUnit.Count, value=summary.applied_count)
-    metrics.add_metric(name="PlansFailed", unit=MetricUnit.Count, value=summary.failed_count)
+    bucket, clients = deps.settings().report_bucket, deps.clients()
+    authorized = authorize(request.audit_id, bucket, deps.analysis(), deps.sealer(), clients)
+    stored = load_checkpoint(bucket, request.audit_id, "applied", clients)
+    earlier = ApplyProgress.model_validate(stored) if stored else None
+    if earlier is not None and earlier.plan_digest != authorized.decision.plan_digest:
+        earlier = None  # a record of another decision says nothing about this one
+    if earlier is not None and earlier.complete:
+        progress = earlier
+    else:
+        progress = apply_plans(
+            request.audit_id,
+            authorized.plans,
+            authorized.decision.plan_digest or "",
+            earlier,
+            lambda p: save_checkpoint(bucket, request.audit_id, "applied", p.to_json_dict(), clients),
+            clients=clients,
+        )
+    metrics.add_metric(name="PlansApplied", unit=MetricUnit.Count, value=progress.applied_count)
+    metrics.add_metric(name="PlansFailed", unit=MetricUnit.Count, value=progress.failed_count)
     logger.info(
         "applied",
         extra={
-            "results": [{"planId": r.plan_id, "status": r.status, "error": r.error} for r in summary.results]
+            "results": [{"planId": r.plan_id, "status": r.status, "error": r.error} for r in progress.results]
         },
     )
-    return summary.to_json_dict()
+    return AppliedSummary.model_validate(
+        progress.model_dump(include=set(AppliedSummary.model_fields))
+    ).to_json_dict()

@@ -1,23 +1,24 @@
-"""Await Approval Lambda (.waitForTaskToken): {"taskToken", "auditId", "resource", "plans", "timeoutSeconds"}.
+"""Await Approval Lambda (.waitForTaskToken): {"taskToken", "auditId", "timeoutSeconds"}.
 
-Stores the pending plans with the task token and announces them; the execution then waits for
-the API's SendTaskSuccess. Returns {"auditId", "status", "approvalKey", "expiresAt"}, which Step
-Functions ignores. The task token is never logged or returned.
+Stores the pending plans (rebuilt from storage, as the API will check them) and, apart, the task
+token; then the execution waits for the API's SendTaskSuccess. On a resume of an audit a person
+already decided, it wakes the execution itself with that decision (sealed by the API). Returns
+{"auditId", "status", "expiresAt"}, which Step Functions ignores. The token is never logged.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
+from lambdas import deps
 from lambdas.events import AwaitApprovalEvent, parse
 from lambdas.observability import logger, metrics, tracer
-from secagent.models import ResourceRef
-from secagent.workflow.approval import approval_key, request_approval
-from secagent.workflow.settings import WorkflowSettings
-
-SETTINGS = WorkflowSettings.from_env()  # cold start: REPORT_BUCKET, EVENT_BUS_NAME
-SESSION = boto3.Session()
+from secagent.models.records import Decision
+from secagent.models.report import ApprovalRecord
+from secagent.workflow.approval import decision_output, request_approval
+from secagent.workflow.gate import default_remediation_ids, load_proposal, needs_naming
+from secagent.workflow.store import SealBroken, decision_key, read_sealed
 
 
 # log_event=False explicitly: POWERTOOLS_LOGGER_LOG_EVENT=true would otherwise log the token.
@@ -26,27 +27,44 @@ SESSION = boto3.Session()
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse(AwaitApprovalEvent, event)
-    logger.append_keys(audit_id=request.audit_id, bucket=request.resource.id)
+    bucket, clients, sealer = deps.settings().report_bucket, deps.clients(), deps.sealer()
+    logger.append_keys(audit_id=request.audit_id)
+    proposal = load_proposal(request.audit_id, bucket, deps.analysis(), sealer, clients)
+    try:
+        decided = read_sealed(bucket, decision_key(request.audit_id), Decision, sealer, clients)
+    except SealBroken:
+        decided = None  # a planted record decides nothing: ask again
+    if decided is not None:  # a resume: the person's decision stands
+        clients("stepfunctions", None).send_task_success(
+            taskToken=request.task_token, output=decision_output(decided)
+        )
+        logger.info("decision already on record", extra={"decision": decided.decision})
+        return {"auditId": request.audit_id, "status": "DECIDED"}
+    default_ids = default_remediation_ids(proposal.plans)
+    now = datetime.now(UTC)
     record = request_approval(
-        audit_id=request.audit_id,
-        resource=ResourceRef(id=request.resource.id),
-        plans=request.plans,
-        snapshot=request.snapshot,
-        requested_by=request.requested_by,
+        record=ApprovalRecord(
+            audit_id=request.audit_id,
+            status="PENDING",
+            resource=proposal.request.resource,
+            plans=sorted(proposal.plans, key=lambda p: p.order),
+            default_remediation_ids=default_ids,
+            plan_digest=proposal.digest(proposal.select(default_ids, deps.analysis())),
+            named_only={p.remediation_id: why for p in proposal.plans if (why := needs_naming(p))},
+            requested_by=proposal.request.requested_by,
+            requested_at=now,
+            expires_at=now,
+        ),
         task_token=request.task_token,
-        timeout_seconds=request.timeout_seconds,
-        bucket=SETTINGS.report_bucket,
-        session=SESSION,
-        event_bus=SETTINGS.event_bus_name,
+        timeout_seconds=proposal.request.approval_timeout_seconds,
+        bucket=bucket,
+        clients=clients,
+        event_bus=deps.settings().event_bus_name,
+        now=now,
     )
     metrics.add_metric(name="ApprovalsRequested", unit=MetricUnit.Count, value=1)
     expires_at = record.to_json_dict()["expiresAt"]
     logger.info(
         "approval requested", extra={"plans": [p.plan_id for p in record.plans], "expiresAt": expires_at}
     )
-    return {
-        "auditId": record.audit_id,
-        "status": record.status,
-        "approvalKey": approval_key(record.audit_id),
-        "expiresAt": expires_at,
-    }
+    return {"auditId": record.audit_id, "status": record.status, "expiresAt": expires_at}

@@ -1,31 +1,33 @@
-"""Handlers of checkpointed steps save their output when they succeed (secagent.workflow.checkpoints)."""
+"""Checkpointed steps: load-or-compute, keyed by audit and step (secagent.workflow.checkpoints).
+
+A resumed execution runs every step again; a step that succeeded before returns its stored
+output in milliseconds instead of working. The checkpoint is read from the report bucket, where
+only this step's role may write it: nothing in the execution input can stand in for it.
+"""
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any
 
-from secagent.aws import client_factory
-from secagent.workflow.checkpoints import save_checkpoint
+from lambdas.deps import clients, settings
+from secagent.workflow.checkpoints import load_checkpoint, save_checkpoint
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-@functools.cache
-def _clients():
-    return client_factory()
-
-
 def checkpointed(name: str) -> Callable[[Handler], Handler]:
-    """Save the handler's result as checkpoint `name` of the event's audit, then return it."""
+    """Return checkpoint `name` of the event's audit if it exists; else run, store and return."""
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def wrapper(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            bucket, audit_id = settings().report_bucket, event["auditId"]
+            if (stored := load_checkpoint(bucket, audit_id, name, clients())) is not None:
+                return stored
             result = handler(event, context)
-            save_checkpoint(os.environ["REPORT_BUCKET"], event["auditId"], name, result, _clients())
+            save_checkpoint(bucket, audit_id, name, result, clients())
             return result
 
         return wrapper

@@ -1,22 +1,20 @@
-"""Discover Lambda: {"auditId", "resource": {"type": "AWS::S3::Bucket", "id": bucket}} -> Snapshot JSON."""
+"""Discover Lambda: {"auditId", "request"} -> Snapshot JSON.
 
-from functools import cache
+Only an audit the API (or the CreateBucket trigger) asked for is discovered: the execution input
+must match the sealed request record, so a StartExecution with forged input reads nothing.
+"""
+
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import faults
+from lambdas import deps, faults
 from lambdas.checkpoint import checkpointed
 from lambdas.events import DiscoverEvent, parse
 from lambdas.observability import logger, metrics, tracer
-from secagent.aws import client_factory
 from secagent.discovery import discover_bucket
-
-
-@cache
-def _clients():
-    """Clients live as long as the warm environment (they are thread-safe; creating them costs ~45 ms)."""
-    return client_factory()
+from secagent.models.errors import AuditNotRequested
+from secagent.workflow.gate import load_request
 
 
 @logger.inject_lambda_context
@@ -26,8 +24,20 @@ def _clients():
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("discover", event)
     request = parse(DiscoverEvent, event)
-    logger.append_keys(audit_id=request.audit_id, bucket=request.resource.id)
-    snapshot = discover_bucket(request.resource.id, clients=_clients())
+    logger.append_keys(audit_id=request.audit_id, bucket=request.request.resource.id)
+    stored = load_request(request.audit_id, deps.settings().report_bucket, deps.sealer(), deps.clients())
+    given = request.request
+    if (
+        stored is None
+        or stored.resource.id != given.resource.id
+        or stored.mode != given.mode
+        or stored.approval_timeout_seconds != given.approval_timeout_seconds
+    ):
+        raise AuditNotRequested(
+            "This execution was not started by the audit API: its input does not match a request "
+            "record sealed by the API. Nothing was read; start audits with POST /audits."
+        )
+    snapshot = discover_bucket(stored.resource.id, clients=deps.clients())
     unknown = [f for f, p in snapshot.config if not p.known]
     metrics.add_metric(name="UnknownFields", unit=MetricUnit.Count, value=len(unknown))
     logger.info("discovered", extra={"unknownFields": unknown, "durationMs": snapshot.read_by.duration_ms})

@@ -1,11 +1,15 @@
-"""Typed event models of the three handlers (camelCase, unknown keys ignored)."""
+"""Typed event models of the tool handlers (camelCase, unknown keys ignored).
+
+The state machine passes ids and its own tools' outputs; what decides a change (the request, the
+decision, the plans to apply) is loaded by the tools from storage (secagent.workflow.gate).
+"""
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from secagent.models import Finding, InvalidInput, Snapshot
+from secagent.models import AppliedSummary, Finding, InvalidInput, Snapshot, Status
 
 
 class EventModel(BaseModel):
@@ -17,9 +21,17 @@ class Resource(EventModel):
     id: str
 
 
+class RequestInState(EventModel):
+    """``$.request``: the execution input; checked against the sealed request record, never trusted."""
+
+    resource: Resource
+    mode: str = "plan"
+    approval_timeout_seconds: int = 3600
+
+
 class DiscoverEvent(EventModel):
     audit_id: str
-    resource: Resource
+    request: RequestInState
 
 
 class AnalyzeEvent(EventModel):
@@ -33,37 +45,15 @@ class RemediateEvent(EventModel):
     findings: list[Finding]
 
 
-def parse[M: EventModel](model: type[M], event: Any) -> M:
-    """Validate the event; a malformed one is InvalidInput (Lambda errorType), never retried."""
-    try:
-        return model.model_validate(event)
-    except ValidationError as err:
-        raise InvalidInput(
-            f"invalid {model.__name__}: {err.errors(include_url=False, include_input=False)}"
-        ) from err
-
-
-# --- workflow tools after Remediate (docs/workflow.md "Tool payloads") ---
-
-from pydantic import Field  # noqa: E402
-
-from secagent.models import AppliedSummary, ApprovalDecision, Plan, Status  # noqa: E402
-
-
 class AwaitApprovalEvent(EventModel):
     task_token: str = Field(min_length=1, repr=False)  # never in logs or reprs
     audit_id: str
-    resource: Resource
-    plans: list[Plan]
-    snapshot: Snapshot
-    requested_by: str | None = None
-    timeout_seconds: int = Field(gt=0)
 
 
-class ApplyEvent(EventModel):
+class AuditEvent(EventModel):
+    """Recheck and Apply: the audit id only; everything they act on comes from storage."""
+
     audit_id: str
-    plans: list[Plan]
-    approval: ApprovalDecision
 
 
 class VerifyEvent(EventModel):
@@ -80,8 +70,11 @@ class ReportEvent(EventModel):
     state: dict[str, Any]
 
 
-class RecheckEvent(EventModel):
-    audit_id: str
-    snapshot: Snapshot
-    plans: list[Plan]
-    approval: ApprovalDecision
+def parse[M: EventModel](model: type[M], event: Any) -> M:
+    """Validate the event; a malformed one is InvalidInput (Lambda errorType), never retried."""
+    try:
+        return model.model_validate(event)
+    except ValidationError as err:
+        raise InvalidInput(
+            f"invalid {model.__name__}: {err.errors(include_url=False, include_input=False)}"
+        ) from err

@@ -12,9 +12,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict
 
 from lambdas.observability import logger, metrics, tracer
+from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.api.triggers import start_from_event
 from secagent.aws import client_factory
+from secagent.models import AgentSettings
+from secagent.workflow.store import KmsSealer
 
 
 class _RequestParameters(BaseModel):
@@ -35,9 +38,13 @@ class BucketCreatedEvent(BaseModel):
 
 
 @cache
-def _deps() -> tuple[ApiSettings, Any, Any]:
+def _deps() -> tuple[ApiSettings, Any, Any, RecordStore]:
     make = client_factory()
-    return ApiSettings.from_env(os.environ), make("stepfunctions", None), make("s3", None)
+    settings = ApiSettings.from_env(os.environ)
+    records = RecordStore(
+        settings.report_bucket, make, KmsSealer(settings.seal_key_id, make), AgentSettings.from_env()
+    )
+    return settings, make("stepfunctions", None), make("s3", None), records
 
 
 @logger.inject_lambda_context
@@ -45,10 +52,10 @@ def _deps() -> tuple[ApiSettings, Any, Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = BucketCreatedEvent.model_validate(event)
-    settings, sfn, s3 = _deps()
+    settings, sfn, s3, records = _deps()
     bucket = parsed.detail.requestParameters.bucketName
     result = start_from_event(
-        parsed.id, bucket, os.environ.get("TRIGGER_MODE", "remediate"), sfn, s3, settings
+        parsed.id, bucket, os.environ.get("TRIGGER_MODE", "remediate"), sfn, s3, settings, records
     )
     metrics.add_metric(name=f"Trigger{result.outcome.title()}", unit=MetricUnit.Count, value=1)
     logger.info("bucket created", extra={"bucket": bucket, "eventId": parsed.id, **result.to_json_dict()})

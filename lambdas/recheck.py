@@ -1,19 +1,21 @@
-"""Recheck Configuration Lambda: {"auditId", "snapshot", "plans", "approval"} -> $.planCheck.
+"""Recheck Configuration Lambda: {"auditId"} -> $.planCheck.
 
-Right before Apply: is the configuration the approved plans touch still what they were planned on?
+Right before Apply: is the approval on record valid for exactly these plans (else
+ApprovalInvalid), and is the configuration they touch still what they were planned on?
 """
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import faults
-from lambdas.events import RecheckEvent, parse
+from lambdas import deps, faults
+from lambdas.events import AuditEvent, parse
 from lambdas.observability import logger, metrics, tracer
+from secagent.models.records import ApplyProgress
+from secagent.models.report import ApplyStatus
+from secagent.workflow.checkpoints import load_checkpoint
+from secagent.workflow.gate import authorize
 from secagent.workflow.recheck import recheck
-
-SESSION = boto3.Session()
 
 
 @logger.inject_lambda_context
@@ -21,9 +23,20 @@ SESSION = boto3.Session()
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("recheck", event)
-    request = parse(RecheckEvent, event)
-    logger.append_keys(audit_id=request.audit_id, bucket=request.snapshot.bucket)
-    check = recheck(request.snapshot, request.plans, request.approval, SESSION)
+    request = parse(AuditEvent, event)
+    logger.append_keys(audit_id=request.audit_id)
+    bucket = deps.settings().report_bucket
+    authorized = authorize(request.audit_id, bucket, deps.analysis(), deps.sealer(), deps.clients())
+    # A resume after a partial Apply: what this audit already changed is not someone else's change.
+    stored = load_checkpoint(bucket, request.audit_id, "applied", deps.clients())
+    progress = ApplyProgress.model_validate(stored) if stored else None
+    done = (
+        {r.plan_id for r in progress.results if r.status is ApplyStatus.APPLIED}
+        if progress and progress.plan_digest == authorized.decision.plan_digest
+        else set()
+    )
+    pending = [p for p in authorized.plans if p.plan_id not in done]
+    check = recheck(authorized.proposal.snapshot, pending, clients=deps.clients())
     metrics.add_metric(name="StalePlans", unit=MetricUnit.Count, value=int(check.stale))
     logger.info(
         "rechecked", extra={"stale": check.stale, "changedFields": [d.field for d in check.differences]}

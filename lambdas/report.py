@@ -1,21 +1,18 @@
 """Report Lambda: {"executionArn", "state"} -> {"auditId", "outcome", "reportKey"}.
 
-Builds the Task-state timeline from the execution history, writes reports/{auditId}.json and
-puts an "Audit Completed" event.
+Builds the Task-state timeline from the execution history, the requester, decision and applied
+plans from the audit's records (sealed by the API, or Apply's own), writes reports/{auditId}.json
+and puts an "Audit Completed" event.
 """
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
+from lambdas import deps
 from lambdas.events import ReportEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.workflow.report import report_key, write_report
-from secagent.workflow.settings import WorkflowSettings
-
-SETTINGS = WorkflowSettings.from_env()  # cold start: REPORT_BUCKET, EVENT_BUS_NAME
-SESSION = boto3.Session()
 
 
 @logger.inject_lambda_context
@@ -27,9 +24,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = write_report(
         request.execution_arn,
         request.state,
-        bucket=SETTINGS.report_bucket,
-        session=SESSION,
-        event_bus=SETTINGS.event_bus_name,
+        bucket=deps.settings().report_bucket,
+        sealer=deps.sealer(),
+        event_bus=deps.settings().event_bus_name,
+        clients=deps.clients(),
     )
     key = report_key(report.audit_id)
     # One metric per outcome (OutcomeRemediated, OutcomeFailed, ...): alarms need no dimensions.

@@ -1,20 +1,15 @@
-"""Verify Lambda: {"auditId", "resource", "before", "applied"} -> $.verification."""
+"""Verify Lambda: {"auditId", "resource", "before", "applied", "expected"} -> $.verification."""
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import faults
+from lambdas import deps, faults
 from lambdas.checkpoint import checkpointed
 from lambdas.events import VerifyEvent, parse
 from lambdas.observability import logger, metrics, tracer
-from secagent.models import AgentSettings, ResourceRef
+from secagent.models import ResourceRef
 from secagent.workflow.verify import verify
-
-# The same settings as Analyze (SECAGENT_REQUIRE_KMS, ...), or before/after would disagree.
-SETTINGS = AgentSettings.from_env()
-SESSION = boto3.Session()
 
 
 @logger.inject_lambda_context
@@ -29,9 +24,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ResourceRef(id=request.resource.id),
         request.before,
         request.applied,
-        SESSION,
-        SETTINGS,
+        None,
+        deps.analysis(),  # the same settings as Analyze, or before/after would disagree
         expected=request.expected or None,
+        clients=deps.clients(),
     )
     metrics.add_metric(name="ChecksStillFailing", unit=MetricUnit.Count, value=len(result.still_failing))
     logger.info("verified", extra={"allFixed": result.all_fixed, "stillFailing": result.still_failing})

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Duration, Stack, Tags, Validations
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    Aws,
+    CfnOutput,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Tags,
+    Validations,
+)
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -54,7 +66,8 @@ class AuditStack(Stack):
         fault_injection: bool = False,
         trigger_mode: str = "remediate",
         analysis_settings: dict[str, str] | None = None,
-        forbid_self_approval: bool = False,
+        allow_self_approval: bool = False,
+        remediation_prefixes: str | None = None,
         approval_email: str | None = None,
         **kwargs,
     ) -> None:
@@ -76,10 +89,24 @@ class AuditStack(Stack):
             resource_name=f"{STATE_MACHINE_NAME}:*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        default_bus_arn = self.format_arn(service="events", resource="event-bus", resource_name="default")
         any_bucket = self.format_arn(service="s3", region="", account="", resource="*")
+        # The product's own bus: nobody else's "Approval Requested" reaches its subscribers.
+        bus = events.EventBus(self, "Events", event_bus_name="SecurityAgentEvents")
+        # Seals request and decision records (secagent/workflow/store.py): the API generates, tools verify.
+        seal_key = kms.Key(
+            self,
+            "SealKey",
+            description="Seals the audit API's request and decision records (HMAC)",
+            key_spec=kms.KeySpec.HMAC_256,
+            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
 
-        tool_env = {"REPORT_BUCKET": bucket.bucket_name, "EVENT_BUS_NAME": "default"}
+        tool_env = {
+            "REPORT_BUCKET": bucket.bucket_name,
+            "EVENT_BUS_NAME": bus.event_bus_name,
+            "SEAL_KEY_ID": seal_key.key_arn,
+        }
         if fault_injection:
             tool_env["SECAGENT_FAULT_INJECTION"] = "enabled"
         tools = ToolFunctions(self, "Tools", service_name="secagent", environment=tool_env)
@@ -96,27 +123,37 @@ class AuditStack(Stack):
             "AwaitApproval", "lambdas.await_approval.handler", "Stores pending plans and the task token", 30
         )
         recheck = tool(
-            "Recheck", "lambdas.recheck.handler", "Checks the approved plans still fit the configuration", 50
+            "Recheck", "lambdas.recheck.handler", "Proves the approval and that the plans still fit", 50
         )
-        apply = tool("Apply", "lambdas.apply.handler", "Applies approved plans in order", 110)
+        apply = tool("Apply", "lambdas.apply.handler", "Applies exactly the approved plans in order", 110)
         verify = tool("Verify", "lambdas.verify.handler", "Re-reads and re-analyzes after Apply", 80)
-        # Analyze and Verify must judge alike; Remediate needs the KMS key / log bucket choices.
-        for fn in (analyze, remediate, verify):
-            for variable, value in (analysis_settings or {}).items():
-                fn.add_environment(variable, value)
         report = tool("Report", "lambdas.report.handler", "Writes the report and announces it", 50)
         api = tool("Api", "lambdas.api.handler", "REST API: start, read and approve audits", 25)
-        api.add_environment("STATE_MACHINE_ARN", machine_arn)
         on_bucket_created = tool(
             "OnBucketCreated", "lambdas.on_bucket_created.handler", "Starts an audit of each new bucket", 25
         )
-        on_bucket_created.add_environment("STATE_MACHINE_ARN", machine_arn)
+        # Every function that analyzes or (re-)plans must judge alike: before/after, proposal/approval/apply.
+        for fn in (analyze, remediate, await_approval, recheck, apply, verify, api):
+            for variable, value in (analysis_settings or {}).items():
+                fn.add_environment(variable, value)
+        protected = ",".join([bucket.bucket_name, store.access_logs.bucket_name])
+        for starter in (api, on_bucket_created):
+            starter.add_environment("STATE_MACHINE_ARN", machine_arn)
+            starter.add_environment("PROTECTED_BUCKETS", protected)
+            if remediation_prefixes:
+                starter.add_environment("REMEDIATION_PREFIXES", remediation_prefixes)
         on_bucket_created.add_environment("TRIGGER_MODE", trigger_mode)
-        if forbid_self_approval:  # four-eyes: who started an audit may not approve it
-            api.add_environment("FORBID_SELF_APPROVAL", "true")
+        if allow_self_approval:  # lab-only: one person may request and approve
+            api.add_environment("ALLOW_SELF_APPROVAL", "true")
 
         def allow(fn: lambda_.Function, actions: list[str], resources: list[str]) -> None:
             fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+        def objects(*patterns: str) -> list[str]:
+            return [bucket.arn_for_objects(p) for p in patterns]
+
+        def checkpoint(step: str) -> str:
+            return f"{store.CHECKPOINTS_PREFIX}*/{step}.json"
 
         # Audited buckets are not known at deploy time: the resource is any bucket, the actions are named.
         for reader in (discover, recheck, verify):
@@ -124,43 +161,97 @@ class AuditStack(Stack):
             allow(reader, permissions.ACCOUNT_CONFIGURATION_READS, ["*"])
         allow(apply, permissions.S3_REMEDIATION_WRITES, [any_bucket])
         allow(apply, permissions.ACCOUNT_REMEDIATION_WRITES, ["*"])
-        allow(await_approval, ["s3:PutObject"], [bucket.arn_for_objects(f"{store.APPROVALS_PREFIX}*")])
-        allow(report, ["s3:PutObject"], [bucket.arn_for_objects(f"{store.REPORTS_PREFIX}*")])
+        # Apply never writes the stack's own buckets, CDK's, or a bucket of another account.
+        apply.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=permissions.S3_REMEDIATION_WRITES,
+                resources=[
+                    bucket.bucket_arn,
+                    store.access_logs.bucket_arn,
+                    self.format_arn(service="s3", region="", account="", resource="cdk-*"),
+                ],
+            )
+        )
+        apply.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=permissions.S3_REMEDIATION_WRITES,
+                resources=[any_bucket],
+                conditions={"StringNotEquals": {"aws:ResourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+
+        # The report bucket, prefix by prefix: who writes, who reads (and the bucket policy denies the rest).
+        writes = {
+            store.REQUESTS_PREFIX + "*": [api, on_bucket_created],
+            store.DECISIONS_PREFIX + "*": [api],
+            store.TOKENS_PREFIX + "*": [await_approval],
+            store.APPROVALS_PREFIX + "*": [await_approval, api],
+            store.LOCKS_PREFIX + "*": [api, on_bucket_created],
+            store.IDEMPOTENCY_PREFIX + "*": [api],
+            store.REPORTS_PREFIX + "*": [report],
+            checkpoint("discovery"): [discover],
+            checkpoint("analysis"): [analyze],
+            checkpoint("remediation"): [remediate],
+            checkpoint("applied"): [apply],
+            checkpoint("verification"): [verify],
+        }
+        reads = {
+            store.REQUESTS_PREFIX + "*": [api, discover, remediate, await_approval, recheck, apply, report],
+            store.DECISIONS_PREFIX + "*": [api, await_approval, recheck, apply, report],
+            store.TOKENS_PREFIX + "*": [api],
+            store.APPROVALS_PREFIX + "*": [api],
+            store.LOCKS_PREFIX + "*": [api, on_bucket_created],
+            store.IDEMPOTENCY_PREFIX + "*": [api],
+            store.REPORTS_PREFIX + "*": [api],
+            store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, report],
+            checkpoint("discovery"): [discover],
+            checkpoint("analysis"): [analyze],
+            checkpoint("verification"): [verify],
+        }
+        for pattern, writers in writes.items():
+            for fn in writers:
+                allow(fn, ["s3:PutObject"], objects(pattern))
+            store.only(["s3:PutObject", "s3:DeleteObject"], pattern, [fn.role for fn in writers])  # type: ignore[misc]
+        for pattern, readers in reads.items():
+            for fn in readers:
+                allow(fn, ["s3:GetObject"], objects(pattern))
+        store.only(["s3:GetObject"], store.TOKENS_PREFIX + "*", [api.role])  # type: ignore[list-item]
+        users = {fn for fns in (*writes.values(), *reads.values()) for fn in fns}
+        for fn in users:
+            # Without ListBucket, S3 answers a missing object with AccessDenied instead of NoSuchKey.
+            allow(fn, ["s3:ListBucket"], [bucket.bucket_arn])
+            store.key.grant_encrypt_decrypt(fn)
+        allow(api, ["kms:GenerateMac", "kms:VerifyMac"], [seal_key.key_arn])
+        allow(on_bucket_created, ["kms:GenerateMac"], [seal_key.key_arn])
+        for verifier in (discover, remediate, await_approval, recheck, apply, report):
+            allow(verifier, ["kms:VerifyMac"], [seal_key.key_arn])
+        # The key policy too: no other principal of the account may make a seal, whatever IAM grants it.
+        seal_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["kms:GenerateMac"],
+                resources=["*"],
+                conditions={
+                    "ArnNotEquals": {"aws:PrincipalArn": [api.role.role_arn, on_bucket_created.role.role_arn]}
+                },  # type: ignore[union-attr]
+            )
+        )
+
         allow(report, ["states:GetExecutionHistory"], [executions_arn])
-        checkpoints = bucket.arn_for_objects(f"{store.CHECKPOINTS_PREFIX}*")
-        for step in (discover, analyze, remediate, apply, verify):
-            allow(step, ["s3:PutObject"], [checkpoints])
         for publisher in (await_approval, report):
-            allow(publisher, ["events:PutEvents"], [default_bus_arn])
-        locks = bucket.arn_for_objects(f"{store.LOCKS_PREFIX}*")
+            allow(publisher, ["events:PutEvents"], [bus.event_bus_arn])
+        # A resume of an audit already decided: Await Approval wakes itself with the sealed decision.
+        allow(await_approval, ["states:SendTaskSuccess"], [machine_arn])
         for starter in (api, on_bucket_created):
             allow(starter, ["states:StartExecution"], [machine_arn])
             allow(starter, ["states:DescribeExecution"], [executions_arn])
-            # One running audit per resource: a lock object, written conditionally.
-            allow(starter, ["s3:GetObject", "s3:PutObject"], [locks])
-            allow(starter, ["s3:ListBucket"], [bucket.bucket_arn])
-        allow(
-            api,
-            ["s3:GetObject", "s3:PutObject"],
-            [bucket.arn_for_objects(f"{store.IDEMPOTENCY_PREFIX}*")],
-        )
         allow(api, ["states:SendTaskSuccess", "states:SendTaskFailure"], [machine_arn])
         allow(api, ["states:GetExecutionHistory"], [executions_arn])
-        allow(
-            api,
-            ["s3:GetObject"],
-            [
-                bucket.arn_for_objects(f"{p}*")
-                for p in (store.REPORTS_PREFIX, store.APPROVALS_PREFIX, store.CHECKPOINTS_PREFIX)
-            ],
-        )
-        # Approval records, and the approval's checkpoint for a resume.
-        allow(
-            api,
-            ["s3:PutObject"],
-            [bucket.arn_for_objects(f"{p}*") for p in (store.APPROVALS_PREFIX, store.CHECKPOINTS_PREFIX)],
-        )
-        # (ListBucket, above: without it S3 answers a missing object with AccessDenied, not NoSuchKey.)
+        allow(api, ["states:ListExecutions"], [machine_arn])
+
         # cdk-nag: each wildcard resource above is acknowledged once per role, with its reason.
         bucket_id = self.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
         executions_finding = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:" + (
@@ -172,37 +263,24 @@ class AuditStack(Stack):
         )
         why_prefix = "Object keys are one per audit id under a fixed prefix of the report bucket."
         why_executions = "Executions of this one state machine; their names (audit ids) are made at run time."
-        checkpoints_finding = f"<{bucket_id}.Arn>/{store.CHECKPOINTS_PREFIX}*"
-        why_checkpoints = "One checkpoint object per audit id and step under the checkpoints/ prefix."
-        acknowledgements = {
-            discover: {"arn:<AWS::Partition>:s3:::*": why_any_bucket, checkpoints_finding: why_checkpoints},
-            analyze: {checkpoints_finding: why_checkpoints},
-            remediate: {checkpoints_finding: why_checkpoints},
-            verify: {"arn:<AWS::Partition>:s3:::*": why_any_bucket, checkpoints_finding: why_checkpoints},
-            recheck: {"arn:<AWS::Partition>:s3:::*": why_any_bucket},
-            apply: {"arn:<AWS::Partition>:s3:::*": why_any_bucket, checkpoints_finding: why_checkpoints},
-            await_approval: {f"<{bucket_id}.Arn>/{store.APPROVALS_PREFIX}*": why_prefix},
-            report: {
-                f"<{bucket_id}.Arn>/{store.REPORTS_PREFIX}*": why_prefix,
-                executions_finding: why_executions,
-            },
-            on_bucket_created: {
-                f"<{bucket_id}.Arn>/{store.LOCKS_PREFIX}*": why_prefix,
-                executions_finding: why_executions,
-            },
-            api: {
-                f"<{bucket_id}.Arn>/{store.LOCKS_PREFIX}*": why_prefix,
-                f"<{bucket_id}.Arn>/{store.IDEMPOTENCY_PREFIX}*": why_prefix,
-                f"<{bucket_id}.Arn>/{store.APPROVALS_PREFIX}*": why_prefix,
-                f"<{bucket_id}.Arn>/{store.REPORTS_PREFIX}*": why_prefix,
-                checkpoints_finding: why_checkpoints,
-                executions_finding: why_executions,
-            },
-        }
-        for fn, findings in acknowledgements.items():
+        why_kms = "KMS data-key actions on the report bucket's own key (grant_encrypt_decrypt)."
+        for fn in users:
+            findings = {
+                f"<{bucket_id}.Arn>/{pattern}": why_prefix
+                for pattern, fns in (*writes.items(), *reads.items())
+                if fn in fns
+            }
+            findings["Action::kms:ReEncrypt*"] = why_kms
+            findings["Action::kms:GenerateDataKey*"] = why_kms
+            if fn in (discover, recheck, verify, apply):
+                findings["arn:<AWS::Partition>:s3:::*"] = why_any_bucket
+            if fn in (report, api, on_bucket_created):
+                findings[executions_finding] = why_executions
             for resource, reason in findings.items():
+                kind = "Action" if resource.startswith("Action::") else "Resource"
+                finding = resource if kind == "Action" else f"Resource::{resource}"
                 Validations.of(fn.role).acknowledge(  # type: ignore[arg-type]
-                    Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason)
+                    Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
                 )
 
         workflow = AuditWorkflow(
@@ -223,12 +301,19 @@ class AuditStack(Stack):
         )
         rest = AuditApi(self, "AuditApi", handler=api)
         BucketCreatedTrigger(self, "BucketCreatedTrigger", handler=on_bucket_created)
-        notifications = ApprovalNotifications(self, "ApprovalNotifications", email=approval_email)
+        notifications = ApprovalNotifications(
+            self, "ApprovalNotifications", event_bus=bus, email=approval_email
+        )
 
         CfnOutput(self, "ApiId", value=rest.api.rest_api_id)
         CfnOutput(self, "ApiStage", value=rest.stage)
         CfnOutput(self, "ApiUrl", value=rest.api.url)
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "ReportBucketName", value=bucket.bucket_name)
+        CfnOutput(self, "AccessLogBucketName", value=store.access_logs.bucket_name)
+        CfnOutput(self, "SealKeyArn", value=seal_key.key_arn)
+        CfnOutput(self, "EventBusName", value=bus.event_bus_name)
         CfnOutput(self, "BucketCreatedFunctionName", value=on_bucket_created.function_name)
         CfnOutput(self, "ApprovalTopicArn", value=notifications.topic.topic_arn)
+        for name, fn in (("Discover", discover), ("Apply", apply), ("Api", api), ("Report", report)):
+            CfnOutput(self, f"{name}FunctionName", value=fn.function_name)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from secagent.api.approvals import decide_approval
+from secagent.api.approvals import decide_approval, preview_approval
 from secagent.api.audits import get_audit, list_audits, start_audit
 from secagent.api.errors import (
     ApiError,
@@ -25,6 +25,7 @@ from secagent.api.models import (
     StartAuditResponse,
 )
 from secagent.api.parsing import UNKNOWN_CALLER, Parsable, caller_identity, parse_body, parse_query
+from secagent.api.records import RecordStore
 from secagent.api.resume import resume_audit
 from secagent.api.rollback import rollback_audit
 from secagent.api.settings import ApiSettings
@@ -32,11 +33,12 @@ from secagent.api.settings import ApiSettings
 
 @dataclass(frozen=True)
 class Deps:
-    """What the handler builds once per container: settings and the two clients."""
+    """What the handler builds once per container: settings, the two clients, the sealed records."""
 
     settings: ApiSettings
     sfn: Any
     s3: Any
+    records: RecordStore
 
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "ListAuditsQuery",
     "NotFound",
     "Parsable",
+    "RecordStore",
     "ResumeResponse",
     "StartAuditRequest",
     "StartAuditResponse",
@@ -65,6 +68,7 @@ __all__ = [
     "list_audits",
     "parse_body",
     "parse_query",
+    "preview_approval",
     "resume_audit",
     "rollback_audit",
     "start_audit",

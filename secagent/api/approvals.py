@@ -1,6 +1,12 @@
-"""A person's decision on pending plans: resume the waiting task, then retire its token."""
+"""A person's decision on pending plans: prove who decides and on what, seal it, wake the audit.
 
-import json
+The decision record (sealed, written once) is what Apply applies: the task token only wakes the
+execution. An approval names what it approves: a plain approval covers the reversible plans
+scoped to the resource (the default selection); irreversible and account-wide plans are applied
+only when named by id. A subset is re-planned from the snapshot, and the approval must quote the
+digest of exactly that re-planned subset (``GET /audits/{id}/approval?remediationIds=`` shows it).
+"""
+
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,11 +16,15 @@ from botocore.exceptions import ClientError
 
 from secagent.api.audits import pending_approval
 from secagent.api.aws import audit_executions, error_code, read_json, write_json
-from secagent.api.errors import BadRequest, Conflict, Forbidden, UpstreamError
-from secagent.api.models import ApprovalRequest, ApprovalResponse
-from secagent.api.parsing import UNKNOWN_CALLER
+from secagent.api.errors import BadRequest, Conflict, UpstreamError
+from secagent.api.identity import Caller, check_four_eyes
+from secagent.api.models import ApprovalPreview, ApprovalRequest, ApprovalResponse
+from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
-from secagent.workflow.checkpoints import checkpoint_key
+from secagent.models.plans import Plan
+from secagent.models.records import Decision
+from secagent.workflow.approval import decision_output
+from secagent.workflow.gate import Proposal, default_remediation_ids, needs_naming
 
 logger = logging.getLogger(__name__)
 
@@ -27,48 +37,131 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _pending(audit_id: str, sfn: Any, s3: Any, settings: ApiSettings, moment: datetime) -> dict[str, Any]:
+    execution = audit_executions(sfn, settings, audit_id)[-1]  # a resume may be the one waiting
+    if execution["status"] != "RUNNING":
+        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: it is {execution["status"]}.')
+    record = read_json(s3, settings.report_bucket, settings.approval_key(audit_id))
+    if record is None:
+        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: no plans were proposed for approval.')
+    if record.get("status") != "PENDING":
+        raise Conflict(f'Audit "{audit_id}" was already decided ({record.get("decision", "unknown")}).')
+    if not pending_approval(record, moment):
+        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: the approval has expired.')
+    return record
+
+
+def select(
+    audit_id: str, proposal: Proposal, remediation_ids: list[str] | None, records: RecordStore
+) -> tuple[list[str], list[Plan], str]:
+    """The ids a decision approves, their plans (re-planned) and digest; 400 for an unknown id."""
+    proposed = [p.remediation_id for p in sorted(proposal.plans, key=lambda p: p.order)]
+    if remediation_ids is None:
+        ids = default_remediation_ids(proposal.plans)
+        if not ids:
+            raise BadRequest(
+                f'Audit "{audit_id}" has no plan a plain approval covers: every plan is irreversible or '
+                "account-wide. Name the ones you approve in remediationIds.",
+                field="remediationIds",
+            )
+    else:
+        if unknown := sorted(set(remediation_ids) - set(proposed)):
+            raise BadRequest(
+                f"remediationIds: {', '.join(unknown)} is not among the pending plans", field="remediationIds"
+            )
+        ids = [r for r in proposed if r in set(remediation_ids)]
+    plans = proposal.select(ids, records.analysis)
+    return ids, plans, proposal.digest(plans)
+
+
+def preview_approval(
+    audit_id: str,
+    remediation_ids: list[str] | None,
+    sfn: Any,
+    s3: Any,
+    settings: ApiSettings,
+    records: RecordStore,
+    *,
+    now: Callable[[], datetime] = _now,
+) -> ApprovalPreview:
+    _pending(audit_id, sfn, s3, settings, now())
+    proposal = records.proposal(audit_id)
+    ids, plans, digest = select(audit_id, proposal, remediation_ids, records)
+    left_out = [
+        {"remediationId": p.remediation_id, "reason": needs_naming(p) or "not chosen"}
+        for p in sorted(proposal.plans, key=lambda p: p.order)
+        if p.remediation_id not in ids
+    ]
+    return ApprovalPreview(
+        audit_id=audit_id,
+        selection="default" if remediation_ids is None else "named",
+        remediation_ids=ids,
+        plans=[p.to_json_dict() for p in plans],
+        plan_digest=digest,
+        left_out=left_out,
+    )
 
 
 def decide_approval(
     audit_id: str,
     request: ApprovalRequest,
-    approver: str,
+    approver: Caller,
     sfn: Any,
     s3: Any,
     settings: ApiSettings,
+    records: RecordStore,
     *,
     now: Callable[[], datetime] = _now,
 ) -> ApprovalResponse:
-    execution = audit_executions(sfn, settings, audit_id)[-1]  # a resume may be the one waiting
-    if execution["status"] != "RUNNING":
-        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: it is {execution["status"]}.')
-    key = settings.approval_key(audit_id)
-    record = read_json(s3, settings.report_bucket, key)
-    if record is None:
-        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: no plans were proposed for approval.')
-    if record.get("status") != "PENDING":
-        raise Conflict(f'Audit "{audit_id}" was already decided ({record.get("decision", "unknown")}).')
     moment = now()
-    if not pending_approval(record, moment) or not record.get("taskToken"):
-        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: the approval has expired.')
+    record = _pending(audit_id, sfn, s3, settings, moment)
+    proposal = records.proposal(audit_id)  # the request record the API sealed, and what it proposes
+    audit_request = proposal.request
+    ids: list[str] = []
+    digest: str | None = None
     if request.decision == "approve":
-        _check_binding(audit_id, request, record, approver, settings)
+        check_four_eyes(
+            approver, audit_request.requested_by, audit_id, allow_self_approval=settings.allow_self_approval
+        )
+        ids, _plans, digest = select(audit_id, proposal, request.remediation_ids, records)
+        if request.plan_digest is None:
+            raise BadRequest(
+                "planDigest: is required to approve: send the planDigest that GET /audits/<auditId> shows "
+                "(or, for a subset, GET /audits/<auditId>/approval?remediationIds=...)",
+                field="planDigest",
+            )
+        if request.plan_digest != digest:
+            conflict = Conflict(
+                f'The planDigest does not match what approving this selection of audit "{audit_id}" would '
+                "apply; read it again (GET /audits/{auditId}, or for a subset GET /audits/{auditId}/"
+                "approval?remediationIds=...) and approve what you read. Nothing was applied.",
+                field="planDigest",
+            )
+            conflict.extra = {"remediationIds": ids}
+            raise conflict
+    elif not approver.known and not settings.allow_self_approval:
+        check_four_eyes(approver, audit_request.requested_by, audit_id, allow_self_approval=False)
 
-    decided_at = _iso(moment)
-    decision: dict[str, Any] = {
-        "decision": request.decision,
-        "comment": request.comment,
-        "approver": approver,
-        "decidedAt": decided_at,
-    }
-    if request.decision == "approve":
-        decision["planDigest"] = request.plan_digest
-        if request.remediation_ids is not None:
-            decision["remediationIds"] = request.remediation_ids
+    decision = Decision(
+        audit_id=audit_id,
+        resource=audit_request.resource,
+        mode=audit_request.mode,
+        decision=request.decision,
+        remediation_ids=ids,
+        selection="named" if request.remediation_ids is not None else "default",
+        plan_digest=digest,
+        approver=approver.principal or "unknown",
+        approver_arn=approver.arn or None,
+        requested_by=audit_request.requested_by,
+        comment=request.comment,
+        decided_at=moment,
+    )
+    records.write_decision(decision)  # first: Apply applies what this record binds, nothing else
+    token = records.task_token(audit_id)
+    if token is None:
+        raise Conflict(f'Audit "{audit_id}" is not awaiting approval: its task token is gone.')
     try:
-        sfn.send_task_success(taskToken=record["taskToken"], output=json.dumps(decision))
+        sfn.send_task_success(taskToken=token, output=decision_output(decision))
     except ClientError as err:
         code = error_code(err)
         if code in _STALE_TOKEN:
@@ -76,46 +169,24 @@ def decide_approval(
         # ``from None`` and only the code: the SDK message may quote the token.
         raise UpstreamError(f"SendTaskSuccess failed: {code}") from None
 
-    # The decision is the Await Approval step's output: a resume after a later failure reuses it.
+    decided = dict(record)
+    decided.update(
+        status="DECIDED",
+        decision=request.decision,
+        decidedAt=decision.to_json_dict()["decidedAt"],
+        approver=decision.approver_arn or decision.approver,
+    )
+    if request.decision == "approve":
+        decided.update(remediationIds=ids, approvedDigest=digest)
+    response = ApprovalResponse(
+        audit_id=audit_id,
+        decision=request.decision,
+        remediation_ids=ids if request.decision == "approve" else None,
+        plan_digest=digest,
+    )
     try:
-        write_json(s3, settings.report_bucket, checkpoint_key(audit_id, "approval"), decision)
-    except ClientError as err:
-        logger.warning(
-            "approval checkpoint not written", extra={"auditId": audit_id, "errorCode": error_code(err)}
-        )
-    decided = {k: v for k, v in record.items() if k != "taskToken"}
-    decided.update(status="DECIDED", decision=request.decision, decidedAt=decided_at, approver=approver)
-    if request.remediation_ids is not None and request.decision == "approve":
-        decided["remediationIds"] = request.remediation_ids
-    try:
-        write_json(s3, settings.report_bucket, key, decided)
+        write_json(s3, settings.report_bucket, settings.approval_key(audit_id), decided)
     except ClientError as err:
         # The decision already took effect; failing now would only invite a retry that gets 409.
-        return ApprovalResponse(audit_id=audit_id, decision=request.decision, record_error=error_code(err))
-    return ApprovalResponse(audit_id=audit_id, decision=request.decision)
-
-
-def _check_binding(
-    audit_id: str, request: ApprovalRequest, record: dict[str, Any], approver: str, settings: ApiSettings
-) -> None:
-    """An approval names the exact plans it approves; optionally not by the one who asked for them."""
-    if request.plan_digest is None:
-        raise BadRequest(
-            "planDigest: is required to approve: send the planDigest that GET /audits/<auditId> shows",
-            field="planDigest",
-        )
-    if request.plan_digest != record.get("planDigest"):
-        raise Conflict(
-            f'The planDigest does not match the plans pending for audit "{audit_id}"; read them again '
-            "with GET /audits/{auditId} and approve what you read. Nothing was applied.",
-            field="planDigest",
-        )
-    if request.remediation_ids is not None:
-        pending = {plan.get("remediationId") for plan in record.get("plans") or []}
-        if unknown := sorted(set(request.remediation_ids) - pending):
-            raise BadRequest(
-                f"remediationIds: {', '.join(unknown)} is not among the pending plans", field="remediationIds"
-            )
-    requested_by = record.get("requestedBy")
-    if settings.forbid_self_approval and approver != UNKNOWN_CALLER and approver == requested_by:
-        raise Forbidden(f'Audit "{audit_id}" was started by {approver}, who may not also approve it.')
+        response.record_error = error_code(err)
+    return response

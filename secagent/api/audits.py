@@ -11,7 +11,8 @@ from botocore.exceptions import ClientError
 
 from secagent.api import guard
 from secagent.api.aws import audit_executions, error_code, execution_history, read_json
-from secagent.api.errors import BadRequest
+from secagent.api.errors import BadRequest, Forbidden
+from secagent.api.identity import Caller
 from secagent.api.models import (
     AuditList,
     AuditStatus,
@@ -22,7 +23,11 @@ from secagent.api.models import (
     StartAuditRequest,
     StartAuditResponse,
 )
+from secagent.api.parsing import UNKNOWN_CALLER
+from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
+from secagent.models.records import AuditRequest
+from secagent.models.snapshot import ResourceRef
 from secagent.workflow.timeline import audit_progress, current_step
 
 _FAILED = {"FAILED", "TIMED_OUT", "ABORTED"}
@@ -34,54 +39,78 @@ def _now() -> datetime:
 
 def start_audit(
     request: StartAuditRequest,
-    requested_by: str,
+    requested_by: Caller,
     sfn: Any,
     settings: ApiSettings,
+    records: RecordStore,
     *,
     s3: Any = None,
     idempotency_key: str | None = None,
     audit_id: str | None = None,
+    now: Callable[[], datetime] = _now,
 ) -> StartAuditResponse:
     """Start one execution named by the audit id; one running audit per resource (with `s3`).
 
-    `idempotency_key` (the Idempotency-Key header) replays the first answer to the same caller;
-    `audit_id` is set by triggers that derive it from their event, so a redelivery starts nothing.
+    `idempotency_key` (the Idempotency-Key header) replays the first answer to the same caller for
+    the same body (another body with that key is a 422); `audit_id` is set by triggers that derive
+    it from their event, so a redelivery starts nothing.
     """
-    if s3 is not None and (first := guard.replayed(s3, settings, requested_by, idempotency_key)):
+    check_target(request.resource.id, request.mode, settings)
+    body = request.model_dump(by_alias=True)
+    if s3 is not None and (first := guard.replayed(s3, settings, requested_by.arn, idempotency_key, body)):
         return StartAuditResponse.model_validate(first)
     started = start_execution_for(
-        resource_type=request.resource.type,
-        resource_id=request.resource.id,
-        execution_input={
-            "resource": request.resource.model_dump(),
-            "mode": request.mode,
-            "approvalTimeoutSeconds": request.approval_timeout_seconds,
-            "requestedBy": requested_by,
-        },
+        AuditRequest(
+            audit_id=audit_id or str(uuid.uuid4()),
+            resource=ResourceRef(id=request.resource.id),
+            mode=request.mode,
+            approval_timeout_seconds=request.approval_timeout_seconds,
+            requested_by=requested_by.principal or UNKNOWN_CALLER,
+            requested_by_arn=requested_by.arn or None,
+            requested_at=now(),
+        ),
         sfn=sfn,
         s3=s3,
         settings=settings,
-        audit_id=audit_id,
+        records=records,
     )
     if s3 is not None:
-        guard.remember(s3, settings, requested_by, idempotency_key, started.to_json_dict())
+        guard.remember(s3, settings, requested_by.arn, idempotency_key, body, started.to_json_dict())
     return started
 
 
+def check_target(bucket: str, mode: str, settings: ApiSettings) -> None:
+    """The stack's own buckets (and CDK's) are never audited; remediation only within the scope."""
+    if settings.protected(bucket):
+        raise Forbidden(
+            f'"{bucket}" is protected: it belongs to this stack or to the CDK bootstrap, and is never '
+            "audited or changed by it.",
+            field="resource.id",
+        )
+    if mode != "plan" and not settings.in_remediation_scope(bucket):
+        raise Forbidden(
+            f'"{bucket}" is outside this deployment\'s remediation scope (bucket names starting with '
+            f"{', '.join(settings.remediation_prefixes)}); audit it in plan mode.",
+            field="resource.id",
+        )
+
+
 def start_execution_for(
-    *,
-    resource_type: str,
-    resource_id: str,
-    execution_input: dict[str, Any],
-    sfn: Any,
-    s3: Any,
-    settings: ApiSettings,
-    audit_id: str | None = None,
+    request: AuditRequest, *, sfn: Any, s3: Any, settings: ApiSettings, records: RecordStore
 ) -> StartAuditResponse:
-    """Claim the resource (one running audit each, with `s3`), then start the execution."""
-    audit_id = audit_id or str(uuid.uuid4())
+    """Claim the resource (one running audit each, with `s3`), seal the request, start the execution.
+
+    The execution input only routes; Discover checks it against the sealed request record.
+    """
+    audit_id = request.audit_id
     if s3 is not None:
-        guard.take_resource(s3, sfn, settings, resource_type, resource_id, audit_id)
+        guard.take_resource(s3, sfn, settings, request.resource.type, request.resource.id, audit_id)
+    records.write_request(request)
+    execution_input = {
+        "resource": request.resource.to_json_dict(),
+        "mode": request.mode,
+        "approvalTimeoutSeconds": request.approval_timeout_seconds,
+    }
     sfn.start_execution(
         stateMachineArn=settings.state_machine_arn, name=audit_id, input=json.dumps(execution_input)
     )
@@ -125,7 +154,17 @@ def get_audit(
         if pending_approval(record, now()):
             assert record is not None
             status.status = "AWAITING_APPROVAL"
-            status.pending_plans = record.get("plans") or []
+            default = set(record.get("defaultRemediationIds") or [])
+            named_only = record.get("namedOnly") or {}
+            status.pending_plans = [
+                {
+                    **plan,
+                    "approvedByDefault": plan.get("remediationId") in default,
+                    "namedOnlyReason": named_only.get(plan.get("remediationId")),
+                }
+                for plan in record.get("plans") or []
+            ]
+            status.default_remediation_ids = sorted(default)
             status.plan_digest = record.get("planDigest")
             status.approval_expires_at = record.get("expiresAt")
         return status

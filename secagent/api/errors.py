@@ -36,6 +36,11 @@ class Conflict(ApiError):
     code = "Conflict"
 
 
+class Unprocessable(ApiError):
+    status = 422
+    code = "Unprocessable"
+
+
 class UpstreamError(Exception):
     """An AWS call failed unexpectedly; the message holds only the error code, never request data."""
 

@@ -4,7 +4,8 @@
   (409) while that audit is still running; a lock whose audit ended is simply taken over. S3
   conditional writes (If-None-Match / If-Match) make two concurrent starts race safely: one wins.
 - `idempotency/<sha256(caller, key)>.json` keeps the 202 answer given to a request with that
-  `Idempotency-Key`; the same key from the same caller gets the same answer, and nothing starts.
+  `Idempotency-Key`, with a fingerprint of its body; the same key from the same caller with the
+  same body gets the same answer and nothing starts; with another body it is a 422.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from secagent.api.aws import audit_executions, error_code, read_json
-from secagent.api.errors import Conflict, NotFound
+from secagent.api.errors import Conflict, NotFound, Unprocessable
 from secagent.api.settings import ApiSettings
 
 _ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -31,19 +32,37 @@ def idempotency_key(caller: str, key: str) -> str:
     return f"idempotency/{digest}.json"
 
 
-def replayed(s3: Any, settings: ApiSettings, caller: str, key: str | None) -> dict[str, Any] | None:
-    """The answer first given to this caller's Idempotency-Key, if any."""
+def fingerprint(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def replayed(
+    s3: Any, settings: ApiSettings, caller: str, key: str | None, body: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The answer first given to this caller's Idempotency-Key, if any; 422 if it was another body."""
     if not key:
         return None
-    return read_json(s3, settings.report_bucket, idempotency_key(caller, key))
+    stored = read_json(s3, settings.report_bucket, idempotency_key(caller, key))
+    if stored is None:
+        return None
+    if stored.get("bodyFingerprint") != fingerprint(body):
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different request body; use a new key "
+            "for a new request.",
+            field="Idempotency-Key",
+        )
+    answer = stored.get("answer")
+    return answer if isinstance(answer, dict) else None
 
 
-def remember(s3: Any, settings: ApiSettings, caller: str, key: str | None, answer: dict[str, Any]) -> None:
+def remember(
+    s3: Any, settings: ApiSettings, caller: str, key: str | None, body: dict[str, Any], answer: dict[str, Any]
+) -> None:
     if key:
         s3.put_object(
             Bucket=settings.report_bucket,
             Key=idempotency_key(caller, key),
-            Body=json.dumps(answer).encode(),
+            Body=json.dumps({"bodyFingerprint": fingerprint(body), "answer": answer}).encode(),
             ContentType="application/json",
         )
 

@@ -1,5 +1,6 @@
 """Request and response bodies of the REST API (camelCase on the wire)."""
 
+import json
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -42,7 +43,7 @@ class ResourceInput(RequestModel):
             raise PydanticCustomError(
                 "bucket_name",
                 "{name} is not a valid S3 bucket name: {problem}",
-                {"name": f'"{shown}"', "problem": problem},
+                {"name": json.dumps(shown, ensure_ascii=False), "problem": problem},
             )
         return value
 
@@ -112,7 +113,7 @@ class ListAuditsQuery(BaseModel):
             raise PydanticCustomError(
                 "bucket_name",
                 "{name} is not a valid S3 bucket name: {problem}",
-                {"name": f'"{value}"', "problem": problem},
+                {"name": json.dumps(value, ensure_ascii=False), "problem": problem},
             )
         return value
 
@@ -172,6 +173,8 @@ class AuditStatus(CamelModel):
     timeline: list[ProgressStep] = PydanticField(default_factory=list)
     executions: list[ExecutionSummary] = PydanticField(default_factory=list)
     pending_plans: list[dict[str, Any]] | None = None
+    # What a plain approval approves, and the digest it quotes (planDigest); other plans need naming.
+    default_remediation_ids: list[str] | None = None
     plan_digest: str | None = None
     approval_expires_at: str | None = None
     outcome: str | None = None
@@ -202,5 +205,24 @@ class AuditStatus(CamelModel):
 class ApprovalResponse(CamelModel):
     audit_id: str
     decision: Decision
+    # An approval: exactly what will be applied (re-planned when a subset was chosen) and its digest.
+    remediation_ids: list[str] | None = None
+    plan_digest: str | None = None
     # Not on the wire: set when the decision was sent but the record kept its token (for the log).
     record_error: str | None = PydanticField(default=None, exclude=True)
+
+
+class ApprovalPreview(CamelModel):
+    """``GET /audits/{id}/approval?remediationIds=a,b``: what approving that selection would apply.
+
+    A subset is re-planned from the snapshot (a chosen plan never carries content of one not
+    chosen), so its plans and digest differ from the full proposal's; approve with this digest.
+    """
+
+    audit_id: str
+    selection: Literal["default", "named"]
+    remediation_ids: list[str]
+    plans: list[dict[str, Any]]
+    plan_digest: str
+    # Plans the selection leaves out, each with why (not chosen; or irreversible / account-wide).
+    left_out: list[dict[str, str]] = PydanticField(default_factory=list)

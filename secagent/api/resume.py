@@ -1,8 +1,14 @@
-"""Resume a failed audit: a new execution of the same audit that reuses every checkpointed step."""
+"""Resume a failed audit: a new execution of the same audit; each step reuses its own checkpoint.
+
+The new execution (`<auditId>_r<n>`) gets the original input and nothing else: every tool looks
+up its own checkpoint in storage (load-or-compute), so no checkpoint travels in the input. It
+takes the resource's lock like a new audit: a resume never runs beside another audit.
+"""
 
 import json
 from typing import Any
 
+from secagent.api import guard
 from secagent.api.aws import _MAX_RESUMES, audit_executions, execution_history
 from secagent.api.errors import Conflict
 from secagent.api.models import ResumeResponse
@@ -11,8 +17,6 @@ from secagent.workflow.checkpoints import STEPS, load_checkpoints
 from secagent.workflow.timeline import build_timeline
 
 _RESUMABLE = {"FAILED", "TIMED_OUT", "ABORTED"}
-# Step Functions refuses an execution input over 256 KiB; keep a margin.
-_MAX_INPUT_BYTES = 240 * 1024
 
 
 def resume_audit(audit_id: str, sfn: Any, s3: Any, settings: ApiSettings) -> ResumeResponse:
@@ -23,18 +27,20 @@ def resume_audit(audit_id: str, sfn: Any, s3: Any, settings: ApiSettings) -> Res
         raise Conflict(f'Audit "{audit_id}" is {state}; only a FAILED audit can be resumed.')
     if len(executions) > _MAX_RESUMES:
         raise Conflict(f'Audit "{audit_id}" was resumed {_MAX_RESUMES} times already; start a new audit.')
-    checkpoints = load_checkpoints(s3, settings.report_bucket, audit_id)
     original = json.loads(executions[0].get("input") or "{}")
+    resource = original.get("resource") or {}
+    guard.take_resource(
+        s3, sfn, settings, resource.get("type", "AWS::S3::Bucket"), resource.get("id", ""), audit_id
+    )
+    # The person's request as it was; test-only faults are not carried over (the fault is lifted).
     execution_input = {
-        # The person's request as it was; test-only faults are not carried over (the fault is lifted).
-        **{k: v for k, v in original.items() if k not in {"faults", "resume", "id"}},
-        "resume": {"checkpoints": checkpoints, "previousExecutions": [e["name"] for e in executions]},
+        k: v for k, v in original.items() if k in {"resource", "mode", "approvalTimeoutSeconds"}
     }
-    body = json.dumps(execution_input)
-    if len(body.encode()) > _MAX_INPUT_BYTES:
-        raise Conflict(f'Audit "{audit_id}" has checkpoints too large to resume from; start a new audit.')
+    checkpoints = load_checkpoints(s3, settings.report_bucket, audit_id)
     name = f"{audit_id}_r{len(executions)}"
-    sfn.start_execution(stateMachineArn=settings.state_machine_arn, name=name, input=body)
+    sfn.start_execution(
+        stateMachineArn=settings.state_machine_arn, name=name, input=json.dumps(execution_input)
+    )
     return ResumeResponse(
         audit_id=audit_id,
         execution=name,

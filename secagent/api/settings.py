@@ -26,10 +26,38 @@ class ApiSettings(CamelModel):
     min_approval_timeout_seconds: int = MIN_APPROVAL_TIMEOUT_SECONDS
     max_approval_timeout_seconds: int = MAX_APPROVAL_TIMEOUT_SECONDS
     max_body_bytes: int = 16 * 1024
-    # Four-eyes: the identity that started an audit may not approve it (deploy-time setting).
-    forbid_self_approval: bool = False
+    # Four-eyes is on: the principal that requested an audit never approves it. Turning it off
+    # (deploy setting allowSelfApproval) is for a single-person lab only.
+    allow_self_approval: bool = False
+    # The KMS HMAC key that seals request and decision records (only the API's role may generate).
+    seal_key_id: str = ""
+    # Buckets no audit may touch (the stack's own), and name prefixes likewise (CDK's staging buckets).
+    protected_buckets: frozenset[str] = frozenset()
+    protected_prefixes: tuple[str, ...] = ("cdk-",)
+    # Optional deploy-time scope: only buckets whose name starts with one of these may be remediated.
+    remediation_prefixes: tuple[str, ...] = ()
     approvals_prefix: str = "approvals/"
     reports_prefix: str = "reports/"
+
+    @field_validator("protected_buckets", mode="before")
+    @classmethod
+    def _bucket_set(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("protected_prefixes", "remediation_prefixes", mode="before")
+    @classmethod
+    def _prefixes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    def protected(self, bucket: str) -> bool:
+        return bucket in self.protected_buckets or bucket.startswith(self.protected_prefixes)
+
+    def in_remediation_scope(self, bucket: str) -> bool:
+        return not self.remediation_prefixes or bucket.startswith(self.remediation_prefixes)
 
     @field_validator("state_machine_arn")
     @classmethod
@@ -55,8 +83,9 @@ class ApiSettings(CamelModel):
             "state_machine_arn": environ.get("STATE_MACHINE_ARN", ""),
             "report_bucket": environ.get("REPORT_BUCKET", ""),
         }
-        if environ.get("FORBID_SELF_APPROVAL"):
-            values["forbid_self_approval"] = environ["FORBID_SELF_APPROVAL"]
+        for key in ("ALLOW_SELF_APPROVAL", "SEAL_KEY_ID", "PROTECTED_BUCKETS", "REMEDIATION_PREFIXES"):
+            if environ.get(key):
+                values[key.lower()] = environ[key]
         for key in ("DEFAULT_APPROVAL_TIMEOUT_SECONDS", "MAX_APPROVAL_TIMEOUT_SECONDS"):
             if environ.get(key):
                 values[key.lower()] = environ[key]

@@ -27,3 +27,11 @@ class TransientError(SecAgentError):
     """Throttling, timeouts or 5xx from AWS: retrying later may succeed."""
 
     retryable = True
+
+
+class ApprovalInvalid(SecAgentError):
+    """What would be applied is not exactly what a person approved: nothing is applied. Not retryable."""
+
+
+class AuditNotRequested(SecAgentError):
+    """The execution has no request record written by the audit API: it was not started through it."""

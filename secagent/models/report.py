@@ -28,6 +28,7 @@ Outcome = Literal[
     "REJECTED",
     "APPROVAL_EXPIRED",
     "STALE_PLAN",
+    "APPROVAL_INVALID",
     "FAILED",
 ]
 
@@ -88,20 +89,26 @@ class ApprovalDecision(CamelModel):
 
 
 class ApprovalRecord(CamelModel):
-    """``approvals/{auditId}.json``. The task token is present only while PENDING."""
+    """``approvals/{auditId}.json``: the plans as shown to a person. The task token is kept apart
+    (``tokens/{auditId}.json``, readable by the API's role only)."""
 
     audit_id: str
     status: Literal["PENDING", "DECIDED"]
-    task_token: str | None = PydanticField(None, repr=False)  # never in logs or reprs
     resource: ResourceRef
     plans: list[Plan]
-    plan_digest: str | None = None  # what an approval must quote (secagent.workflow.approval.plan_digest)
-    requested_by: str | None = None  # who started the audit (for the four-eyes setting)
+    # What a plain approval approves (reversible, resource-scoped plans) and the digest it quotes;
+    # the other plans are applied only when named, for the reason given.
+    default_remediation_ids: list[str] = PydanticField(default_factory=list)
+    plan_digest: str | None = None  # plan_digest(the default selection re-planned, the snapshot)
+    named_only: dict[str, str] = PydanticField(default_factory=dict)  # remediationId -> why
+    requested_by: str | None = None  # who started the audit (four-eyes)
     requested_at: datetime
     expires_at: datetime
     decision: Literal["approve", "reject"] | None = None
     decided_at: datetime | None = None
     approver: str | None = None
+    remediation_ids: list[str] | None = None  # what was approved
+    approved_digest: str | None = None
 
 
 class ApplyStatus(StrEnum):

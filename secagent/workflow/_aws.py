@@ -10,20 +10,14 @@ from secagent.aws import ClientFactory
 from secagent.models.errors import TransientError
 from secagent.models.plans import ApiCall
 from secagent.remediation.apply import execute_api_call
+from secagent.workflow.store import write_object
 
 EVENT_SOURCE = "secagent"
 
 
 def put_json(bucket: str, key: str, body: dict[str, Any], clients: ClientFactory) -> None:
-    """Write ``body`` as JSON with SSE-S3, whatever the bucket default is."""
-    params = {
-        "Bucket": bucket,
-        "Key": key,
-        "Body": json.dumps(body, separators=(",", ":")).encode(),
-        "ContentType": "application/json",
-        "ServerSideEncryption": "AES256",
-    }
-    execute_api_call(ApiCall(service="s3", operation="PutObject", parameters=params), clients=clients)
+    """Write ``body`` as JSON, encrypted by the bucket's default (its customer-managed KMS key)."""
+    write_object(bucket, key, body, clients)
 
 
 def put_event(detail_type: str, detail: dict[str, Any], event_bus: str, clients: ClientFactory) -> None:

@@ -1,16 +1,21 @@
-"""Await Approval: store the pending plans with the task token, announce them without it."""
+"""Await Approval: store the pending plans as a person will see them, keep the token apart, announce.
+
+The task token goes to ``tokens/{auditId}.json``, which only the API's role may read; the pending
+plans (``approvals/{auditId}.json``) and the "Approval Requested" event never carry it. The token
+only wakes the execution: what Apply applies is decided by the API's sealed decision record.
+"""
 
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
-
-from secagent.aws import ClientFactory, client_factory
+from secagent.aws import ClientFactory
 from secagent.models.plans import Plan
+from secagent.models.records import Decision
 from secagent.models.report import ApprovalRecord
-from secagent.models.snapshot import ResourceRef, Snapshot
-from secagent.workflow._aws import put_event, put_json
+from secagent.models.snapshot import Snapshot
+from secagent.workflow._aws import put_event
+from secagent.workflow.store import token_key, write_object
 
 APPROVALS_PREFIX = "approvals/"
 
@@ -33,49 +38,52 @@ def approval_key(audit_id: str) -> str:
     return f"{APPROVALS_PREFIX}{audit_id}.json"
 
 
+def decision_output(decision: Decision) -> str:
+    """The Await Approval task's output: enough to route the execution, nothing Apply trusts."""
+    return json.dumps(
+        {
+            "decision": decision.decision,
+            "approver": decision.approver,
+            "planDigest": decision.plan_digest,
+            "remediationIds": decision.remediation_ids,
+        }
+    )
+
+
 def request_approval(
     *,
-    audit_id: str,
-    resource: ResourceRef,
-    plans: list[Plan],
-    snapshot: Snapshot,
+    record: ApprovalRecord,
     task_token: str,
     timeout_seconds: int,
-    requested_by: str | None = None,
     bucket: str,
-    session: boto3.Session,
+    clients: ClientFactory,
     event_bus: str = "default",
-    clients: ClientFactory | None = None,
     now: datetime | None = None,
 ) -> ApprovalRecord:
-    """Write ``approvals/{auditId}.json`` (with the token) and put ``Approval Requested`` (without)."""
-    make = clients or client_factory(session)
+    """Write the token, then ``approvals/{auditId}.json``, then put ``Approval Requested`` (no token)."""
     requested_at = now or datetime.now(UTC)
-    record = ApprovalRecord(
-        audit_id=audit_id,
-        status="PENDING",
-        task_token=task_token,
-        resource=resource,
-        plans=sorted(plans, key=lambda p: p.order),
-        plan_digest=plan_digest(plans, snapshot),
-        requested_by=requested_by,
-        requested_at=requested_at,
-        expires_at=requested_at + timedelta(seconds=timeout_seconds),
+    record = record.model_copy(
+        update={"requested_at": requested_at, "expires_at": requested_at + timedelta(seconds=timeout_seconds)}
     )
-    # The record first: once the event is out, someone may approve, and the API needs the token.
-    put_json(bucket, approval_key(audit_id), record.to_json_dict(), make)
+    # The token first: once the plans are visible, someone may approve, and the API needs it.
+    write_object(
+        bucket, token_key(record.audit_id), {"auditId": record.audit_id, "taskToken": task_token}, clients
+    )
+    write_object(bucket, approval_key(record.audit_id), record.to_json_dict(), clients)
+    audit_id = record.audit_id
     detail = {
         "auditId": audit_id,
-        "resource": resource.to_json_dict(),
+        "resource": record.resource.to_json_dict(),
         "plans": [
             {"planId": p.plan_id, "title": p.title, "cliCommand": p.cli_command, "risk": p.risk}
             for p in record.plans
         ],
         "planDigest": record.plan_digest,
+        "defaultRemediationIds": record.default_remediation_ids,
         "expiresAt": record.to_json_dict()["expiresAt"],
         # How to decide: never a link that acts on GET, never the task token.
         "howToDecide": f"Review with `secagent status {audit_id}`, then `secagent approve {audit_id}` "
-        f"(or POST /audits/{audit_id}/approval with this planDigest) or `secagent reject {audit_id}`.",
+        f"or `secagent reject {audit_id}`. Only a person other than the requester may approve.",
     }
-    put_event("Approval Requested", detail, event_bus, make)
+    put_event("Approval Requested", detail, event_bus, clients)
     return record

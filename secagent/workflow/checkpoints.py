@@ -1,8 +1,9 @@
 """Checkpoints: each step's output, kept so a failed audit resumes without redoing what succeeded.
 
 `checkpoints/{auditId}/{name}.json` in the report bucket, where `name` is the state path the step
-writes (`discovery`, `analysis`, ...). A resumed execution gets them in its input
-(`resume.checkpoints`) and its ASL takes each one instead of running the step again.
+writes (`discovery`, `analysis`, ...), each written only by the role of its step. A resumed
+execution runs every step again; each tool first looks for its own checkpoint and returns it
+instead of working (load-or-compute, keyed by audit and step). Nothing travels in the input.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from typing import Any
 
 from secagent.aws import ClientFactory
-from secagent.workflow._aws import put_json
+from secagent.workflow.store import read_object, write_object
 
 PREFIX = "checkpoints/"
 # Checkpoint name (the state path it restores) -> the step it stands for, in workflow order.
@@ -19,7 +20,6 @@ STEPS: dict[str, str] = {
     "discovery": "Discover Bucket",
     "analysis": "Analyze Configuration",
     "remediation": "Propose Fixes",
-    "approval": "Await Approval",
     "applied": "Apply Fixes",
     "verification": "Verify Fixes",
 }
@@ -34,7 +34,11 @@ def checkpoint_key(audit_id: str, name: str) -> str:
 def save_checkpoint(
     bucket: str, audit_id: str, name: str, output: dict[str, Any], clients: ClientFactory
 ) -> None:
-    put_json(bucket, checkpoint_key(audit_id, name), output, clients)
+    write_object(bucket, checkpoint_key(audit_id, name), output, clients)
+
+
+def load_checkpoint(bucket: str, audit_id: str, name: str, clients: ClientFactory) -> dict[str, Any] | None:
+    return read_object(bucket, checkpoint_key(audit_id, name), clients)
 
 
 def load_checkpoints(s3: Any, bucket: str, audit_id: str) -> dict[str, Any]:

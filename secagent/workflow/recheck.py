@@ -13,7 +13,7 @@ import boto3
 from secagent.aws import ClientFactory
 from secagent.discovery import discover_bucket
 from secagent.models.plans import Plan
-from secagent.models.report import ApprovalDecision, ConfigDifference, PlanCheck
+from secagent.models.report import ConfigDifference, PlanCheck
 from secagent.models.snapshot import S3BucketConfig, Snapshot
 
 # The configuration field each remediation API call changes (service, operation) -> field.
@@ -69,15 +69,13 @@ def compare_configuration(planned_on: Snapshot, now: Snapshot, fields: list[str]
 def recheck(
     planned_on: Snapshot,
     plans: list[Plan],
-    approval: ApprovalDecision,
-    session: boto3.Session,
+    session: boto3.Session | None = None,
     *,
     clients: ClientFactory | None = None,
 ) -> PlanCheck:
-    """Read the configuration again and compare what the approved plans touch."""
-    approved = [p for p in plans if approval.approves(p)]
+    """Read the configuration again and compare what ``plans`` (the approved ones still to apply) touch."""
     now = discover_bucket(planned_on.bucket, session, clients=clients)
-    return compare_configuration(planned_on, now, fields_touched(approved))
+    return compare_configuration(planned_on, now, fields_touched(plans) if plans else [])
 
 
 def _camel(field: str) -> str:

@@ -1,6 +1,7 @@
 """Write Report: the report from the final state and the execution history; store and announce it."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from secagent.models.base import CamelModel
 from secagent.models.errors import InvalidInput
 from secagent.models.findings import Finding, Status
 from secagent.models.plans import Plan
+from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.report import (
     AppliedSummary,
     ApprovalDecision,
@@ -30,7 +32,8 @@ from secagent.models.report import (
 )
 from secagent.models.snapshot import ResourceRef
 from secagent.workflow._aws import put_event, put_json
-from secagent.workflow.checkpoints import STEPS
+from secagent.workflow.checkpoints import STEPS, load_checkpoint
+from secagent.workflow.store import SealBroken, Sealer, decision_key, read_sealed, request_key
 from secagent.workflow.timeline import HistoryEvent, build_timeline
 
 REPORTS_PREFIX = "reports/"
@@ -45,17 +48,9 @@ class _StatePart(CamelModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
-class _Resume(_StatePart):
-    checkpoints: dict[str, Any] = PydanticField(default_factory=dict)
-    previous_executions: list[str] = PydanticField(default_factory=list)
-
-
 class _Request(_StatePart):
     resource: ResourceRef
     mode: Literal["plan", "remediate", "rollback"] = "plan"
-    requested_by: str | None = None
-    rollback_of: str | None = None
-    resume: _Resume = PydanticField(default_factory=_Resume)
 
 
 class _Analysis(_StatePart):
@@ -89,16 +84,44 @@ class WorkflowState(_StatePart):
     error: _CaughtError | None = None
 
 
-def _remediation(plan: Plan, state: WorkflowState) -> ReportRemediation:
-    approved = state.approval is not None and state.approval.approves(plan)
-    results = {r.plan_id: r for r in state.applied.results} if state.applied else {}
+@dataclass(frozen=True)
+class AuditRecords:
+    """What the report states about who asked, who decided and what was applied: from storage
+    (sealed by the API, or Apply's own record), never from the execution's input or callback."""
+
+    request: AuditRequest | None = None
+    decision: Decision | None = None
+    progress: ApplyProgress | None = None
+    previous_executions: list[str] = field(default_factory=list)
+    reused_steps: list[str] = field(default_factory=list)
+
+    def approval(self) -> ApprovalDecision | None:
+        if self.decision is None:
+            return None
+        d = self.decision
+        return ApprovalDecision(
+            decision=d.decision,
+            comment=d.comment,
+            approver=d.approver_arn or d.approver,
+            decided_at=d.decided_at,
+            plan_digest=d.plan_digest,
+            remediation_ids=d.remediation_ids if d.decision == "approve" else None,
+        )
+
+
+def _remediation(plan: Plan, approval: ApprovalDecision | None, records: AuditRecords) -> ReportRemediation:
+    approved = approval is not None and approval.approves(plan)
+    progress = records.progress
+    results = {r.plan_id: r for r in progress.results} if progress else {}
     applied = results.get(plan.plan_id)
+    if applied is not None and progress is not None:  # show the plan as applied (a subset is re-planned)
+        plan = next((p for p in progress.plans if p.plan_id == plan.plan_id), plan)
     result: RemediationResult
     if applied is not None:
         result = applied.status.value  # type: ignore[assignment]
     elif approved:
         result = "NOT_RUN"
-    elif state.approval is not None:
+    elif approval is not None:
         result = "NOT_APPROVED"
     else:
         result = "PROPOSED"
@@ -124,6 +147,7 @@ def build_report(
     state: dict[str, Any],
     timeline: Iterable[StepRecord | ReportStep],
     *,
+    records: AuditRecords | None = None,
     now: datetime | None = None,
     execution_name: str | None = None,
 ) -> Report:
@@ -137,12 +161,15 @@ def build_report(
     steps = [ReportStep.model_validate(s.model_dump(exclude={"type"})) for s in timeline]
     findings = parsed.analysis.findings if parsed.analysis else []
     plans = sorted(parsed.remediation.plans, key=lambda p: p.order) if parsed.remediation else []
+    records = records or AuditRecords()
+    request = records.request
+    approval = records.approval()
     return Report(
         audit_id=parsed.audit_id,
-        resource=parsed.request.resource,
-        mode=parsed.request.mode,
-        requested_by=parsed.request.requested_by,
-        rollback_of=parsed.request.rollback_of,
+        resource=request.resource if request else parsed.request.resource,
+        mode=request.mode if request else parsed.request.mode,
+        requested_by=(request.requested_by_arn or request.requested_by) if request else None,
+        rollback_of=request.rollback_of if request else None,
         started_at=parsed.started_at,
         finished_at=now or datetime.now(UTC),
         outcome=parsed.outcome,
@@ -150,15 +177,15 @@ def build_report(
             ReportFinding.model_validate(f.model_dump(include=set(ReportFinding.model_fields)))
             for f in findings
         ],
-        remediations=[_remediation(p, parsed) for p in plans],
-        approval=parsed.approval,
+        remediations=[_remediation(p, approval, records) for p in plans],
+        approval=approval,
         verification=parsed.verification,
         plan_check=parsed.plan_check,
         steps=steps,
         failure=_failure(parsed, steps),
         # A resumed audit: every execution, and the steps taken from checkpoints instead of run.
-        executions=[*parsed.request.resume.previous_executions, *filter(None, [execution_name])],
-        reused_steps=[STEPS[name] for name in STEPS if name in parsed.request.resume.checkpoints],
+        executions=[*records.previous_executions, *filter(None, [execution_name])],
+        reused_steps=records.reused_steps,
     )
 
 
@@ -170,7 +197,7 @@ def publish_report(
     report: Report,
     *,
     bucket: str,
-    session: boto3.Session,
+    session: boto3.Session | None = None,
     event_bus: str = "default",
     clients: ClientFactory | None = None,
 ) -> str:
@@ -207,21 +234,50 @@ def execution_history(execution_arn: str, clients: ClientFactory) -> list[Histor
     return [event for page in pages for event in page["events"]]
 
 
+def load_records(
+    audit_id: str, execution_arn: str, bucket: str, sealer: Sealer, clients: ClientFactory
+) -> AuditRecords:
+    """The audit's records from storage; a record without a valid seal is left out, not believed."""
+
+    def sealed[M: CamelModel](key: str, model: type[M]) -> M | None:
+        try:
+            return read_sealed(bucket, key, model, sealer, clients)
+        except SealBroken:
+            return None
+
+    stored = load_checkpoint(bucket, audit_id, "applied", clients)
+    name = execution_arn.rsplit(":", 1)[-1]
+    resumes = int(name.rsplit("_r", 1)[1]) if "_r" in name else 0
+    previous = [audit_id, *(f"{audit_id}_r{n}" for n in range(1, resumes))] if resumes else []
+    succeeded: set[str] = set()
+    for earlier in previous:
+        history = execution_history(f"{execution_arn.rsplit(':', 1)[0]}:{earlier}", clients)
+        succeeded |= {step.name for step in build_timeline(history) if step.status == "succeeded"}
+    return AuditRecords(
+        request=sealed(request_key(audit_id), AuditRequest),
+        decision=sealed(decision_key(audit_id), Decision),
+        progress=ApplyProgress.model_validate(stored) if stored else None,
+        previous_executions=previous,
+        reused_steps=[step for step in STEPS.values() if step in succeeded],
+    )
+
+
 def write_report(
     execution_arn: str,
     state: dict[str, Any],
     *,
     bucket: str,
-    session: boto3.Session,
+    sealer: Sealer,
     event_bus: str = "default",
-    clients: ClientFactory | None = None,
+    clients: ClientFactory,
 ) -> Report:
-    """History -> Task-state timeline -> report -> stored and announced."""
-    make = clients or client_factory(session)
+    """Records + history -> Task-state timeline -> report -> stored and announced."""
+    audit_id = str(state.get("auditId", ""))
     report = build_report(
         state,
-        build_timeline(execution_history(execution_arn, make)),
+        build_timeline(execution_history(execution_arn, clients)),
+        records=load_records(audit_id, execution_arn, bucket, sealer, clients),
         execution_name=execution_arn.rsplit(":", 1)[-1],
     )
-    publish_report(report, bucket=bucket, session=session, event_bus=event_bus, clients=make)
+    publish_report(report, bucket=bucket, session=None, event_bus=event_bus, clients=clients)
     return report

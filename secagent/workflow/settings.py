@@ -1,4 +1,4 @@
-"""Where the workflow tools write: read from the environment at the edge (Lambda cold start)."""
+"""Where the workflow tools write, and the key that seals trusted records: read at the edge (cold start)."""
 
 import os
 
@@ -10,6 +10,8 @@ from secagent.models.base import CamelModel
 class WorkflowSettings(CamelModel):
     report_bucket: str = PydanticField(min_length=3)
     event_bus_name: str = "default"
+    # The KMS HMAC key of request and decision records (secagent.workflow.store); tools only verify.
+    seal_key_id: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "WorkflowSettings":
@@ -18,4 +20,5 @@ class WorkflowSettings(CamelModel):
         return cls(
             report_bucket=env.get("REPORT_BUCKET", ""),
             event_bus_name=env.get("EVENT_BUS_NAME") or "default",
+            seal_key_id=env.get("SEAL_KEY_ID", ""),
         )

@@ -17,7 +17,9 @@ from constructs import Construct
 
 
 class ApprovalNotifications(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, email: str | None = None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, event_bus: events.IEventBus, email: str | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         # A key of our own: EventBridge may not use the AWS-managed SNS key to publish.
         key = kms.Key(
@@ -42,6 +44,7 @@ class ApprovalNotifications(Construct):
             self,
             "ApprovalRequested",
             description="Tell people when fixes wait for their approval",
+            event_bus=event_bus,
             event_pattern=events.EventPattern(source=["secagent"], detail_type=["Approval Requested"]),
         )
         rule.add_target(

@@ -53,7 +53,9 @@ class AuditApi(Construct):
         audits.add_method("GET", integration)
         audit = audits.add_resource("{auditId}")
         audit.add_method("GET", integration)
-        audit.add_resource("approval").add_method("POST", integration)
+        approval = audit.add_resource("approval")
+        approval.add_method("POST", integration)
+        approval.add_method("GET", integration)  # what approving a selection would apply
         audit.add_resource("resume").add_method("POST", integration)
         audit.add_resource("rollback").add_method("POST", integration)
 

@@ -38,7 +38,12 @@ class BucketCreatedTrigger(Construct):
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
                 detail_type=["AWS API Call via CloudTrail"],
-                detail={"eventSource": ["s3.amazonaws.com"], "eventName": ["CreateBucket"]},
+                # A refused CreateBucket (BucketAlreadyExists, AccessDenied) created nothing to audit.
+                detail={
+                    "eventSource": ["s3.amazonaws.com"],
+                    "eventName": ["CreateBucket"],
+                    "errorCode": [{"exists": False}],
+                },
             ),
         )
         self.rule.add_target(

@@ -1,23 +1,19 @@
 """Stale-plan check: a change to what an approved plan touches stops Apply."""
 
 import json
-from datetime import UTC, datetime
 
 import boto3
 
 from secagent.discovery import discover_bucket
 from secagent.models import ApiCall, Plan
-from secagent.models.report import ApprovalDecision
 from secagent.models.snapshot import S3BucketConfig
 from secagent.workflow.recheck import FIELD_OF_OPERATION, fields_touched, recheck
 from tests.unit.workflow.conftest import BUCKET
 
-APPROVE_ALL = ApprovalDecision(decision="approve", decided_at=datetime(2025, 3, 1, tzinfo=UTC))
-
 
 def test_recheck_unchanged_configuration_is_current(session: boto3.Session, plans: list[Plan]) -> None:
     snapshot = discover_bucket(BUCKET, session)
-    check = recheck(snapshot, plans, APPROVE_ALL, session)
+    check = recheck(snapshot, plans, session)
     assert check.stale is False and check.differences == []
     assert "versioning" in check.checked_fields
 
@@ -29,7 +25,7 @@ def test_recheck_change_to_a_touched_field_is_stale_with_the_difference(
     snapshot = discover_bucket(BUCKET, session)
     session.client("s3").put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     # When rechecked
-    check = recheck(snapshot, plans, APPROVE_ALL, session)
+    check = recheck(snapshot, plans, session)
     # Then the plan is stale, and the report will say what changed
     assert check.stale is True
     [difference] = check.differences
@@ -46,9 +42,8 @@ def test_recheck_change_outside_the_approved_plans_is_not_stale(
     session.client("s3").put_bucket_tagging(
         Bucket=BUCKET, Tagging={"TagSet": [{"Key": "team", "Value": "x"}]}
     )
-    approval = ApprovalDecision(decision="approve", remediation_ids=[versioning.remediation_id])
     # Then nothing the approved plan touches changed
-    check = recheck(snapshot, plans, approval, session)
+    check = recheck(snapshot, [versioning], session)
     assert check.stale is False and check.checked_fields == ["versioning"]
 
 

@@ -1,0 +1,232 @@
+"""The approval gate's authority: what may be applied, re-derived from storage, never taken as handed.
+
+Apply (and Recheck before it) call ``authorize``. It reads the request and the decision the API
+sealed, the snapshot Discover stored and the findings Analyze stored, re-plans exactly the
+approved remediations from that snapshot, and accepts them only if
+
+- the decision is an approval of this audit, of this resource, in this mode;
+- the digest of the re-planned plans (with the snapshot) is the digest the person approved;
+- every plan targets the audited bucket (or, for account-wide plans, the audited account) with
+  an operation the registry's fixes can emit;
+- irreversible and account-wide plans were named by id, not approved by default.
+
+Anything else raises ApprovalInvalid: the audit ends APPROVAL_INVALID and nothing is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from secagent.aws import ClientFactory
+from secagent.checks.registry import registry
+from secagent.models.errors import ApprovalInvalid
+from secagent.models.findings import Finding, Status
+from secagent.models.plans import Plan
+from secagent.models.records import ApplyProgress, AuditRequest, Decision
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Snapshot
+from secagent.remediation import plan_remediations
+from secagent.workflow.approval import plan_digest
+from secagent.workflow.checkpoints import load_checkpoint
+from secagent.workflow.recheck import FIELD_OF_OPERATION
+from secagent.workflow.store import (
+    SealBroken,
+    Sealer,
+    decision_key,
+    read_sealed,
+    request_key,
+)
+
+ACCOUNT_WIDE_SERVICES = frozenset({"s3control"})
+ROLLBACK_RISK = "Restores the configuration from before the fix: the finding it fixed comes back."
+# A fix that cannot be undone while another applied fix stays: S3 refuses to suspend versioning
+# once Object Lock is on (and Object Lock itself cannot be turned off).
+_BLOCKED_BY = {("s3", "PutBucketVersioning"): ("s3", "PutObjectLockConfiguration")}
+
+
+def needs_naming(plan: Plan) -> str | None:
+    """Why a plan is left out of a default approval and applied only when named by id, or None."""
+    if plan.api_call.service in ACCOUNT_WIDE_SERVICES:
+        return "account-wide: it changes every bucket in the account; approve it by naming its id"
+    if not plan.reversible:
+        return "irreversible: it cannot be undone; approve it by naming its id"
+    return None
+
+
+def default_remediation_ids(plans: list[Plan]) -> list[str]:
+    """What a plain approval approves: every plan that is reversible and scoped to the resource."""
+    return [p.remediation_id for p in sorted(plans, key=lambda p: p.order) if needs_naming(p) is None]
+
+
+def replan(
+    snapshot: Snapshot, findings: list[Finding], settings: AgentSettings, remediation_ids: list[str]
+) -> list[Plan]:
+    """Plan only the chosen remediations from the snapshot.
+
+    Plans that edit one document (the bucket policy) are chained: planning all of them and keeping
+    a few would carry the content of the others. Planning the chosen ones alone does not. Each
+    plan keeps the id it has in the full proposal, so results map onto what a person was shown.
+    """
+    checks = registry()
+    chosen = set(remediation_ids)
+    subset = [
+        f
+        for f in findings
+        if f.status is Status.FAIL
+        and f.check_id in checks
+        and checks[f.check_id].meta.remediation_id in chosen
+    ]
+    full_ids = {p.remediation_id: p.plan_id for p in plan_remediations(snapshot, findings, settings).plans}
+    plans = plan_remediations(snapshot, subset, settings).plans
+    return [p.model_copy(update={"plan_id": full_ids.get(p.remediation_id, p.plan_id)}) for p in plans]
+
+
+def rollback_plans(progress: ApplyProgress, before: list[Finding]) -> tuple[list[Plan], dict[str, str]]:
+    """The applied plans' rollbacks, newest first, and the verdicts their checks had before the fix."""
+    applied_ids = {r.plan_id for r in progress.results if r.status.value == "APPLIED"}
+    applied = [p for p in progress.plans if p.plan_id in applied_ids]
+    staying = {(p.api_call.service, p.api_call.operation) for p in applied if not p.rollback}
+    reversible = [
+        p
+        for p in applied
+        if p.rollback and _BLOCKED_BY.get((p.api_call.service, p.api_call.operation)) not in staying
+    ]
+    verdicts = {f.check_id: f.status.value for f in before}
+    plans = []
+    for order, plan in enumerate(sorted(reversible, key=lambda p: p.order, reverse=True), start=1):
+        assert plan.rollback is not None
+        plans.append(
+            Plan(
+                plan_id=f"rollback-{plan.plan_id}",
+                order=order,
+                check_ids=plan.check_ids,
+                remediation_id=f"rollback:{plan.remediation_id}",
+                title=f"Roll back: {plan.title}",
+                resource_id=plan.resource_id,
+                api_call=plan.rollback,
+                cli_command=plan.rollback_cli_command or "",
+                risk=ROLLBACK_RISK,
+                reversible=True,
+                rollback=plan.api_call,  # re-applying the fix undoes the rollback
+                rollback_cli_command=plan.cli_command,
+            )
+        )
+    expected = {check: verdicts[check] for plan in plans for check in plan.check_ids if check in verdicts}
+    return plans, expected
+
+
+def check_targets(plans: list[Plan], request: AuditRequest, snapshot: Snapshot) -> None:
+    """Every plan acts on the audited bucket (or its account) with an operation a fix can emit."""
+    for plan in plans:
+        call = plan.api_call
+        if (call.service, call.operation) not in FIELD_OF_OPERATION:
+            raise ApprovalInvalid(f"plan {plan.plan_id}: {call.service}:{call.operation} is not a fix")
+        if call.service in ACCOUNT_WIDE_SERVICES:
+            target, expected = call.parameters.get("AccountId"), snapshot.account_id
+        else:
+            target, expected = call.parameters.get("Bucket"), request.resource.id
+        if expected is None or target != expected:
+            raise ApprovalInvalid(f"plan {plan.plan_id} targets {target!r}, not the audited {expected!r}")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What an audit proposes, from storage: the plans, their snapshot, and the rollback's verdicts."""
+
+    request: AuditRequest
+    snapshot: Snapshot
+    findings: list[Finding]
+    plans: list[Plan]  # every proposed plan
+    expected: dict[str, str]  # rollback: each rolled-back check's verdict before the fix
+
+    def select(self, remediation_ids: list[str], settings: AgentSettings) -> list[Plan]:
+        if self.request.mode == "rollback":
+            chosen = set(remediation_ids)
+            return [p for p in self.plans if p.remediation_id in chosen]
+        return replan(self.snapshot, self.findings, settings, remediation_ids)
+
+    def digest(self, plans: list[Plan]) -> str:
+        return plan_digest(plans, self.snapshot)
+
+
+def load_request(audit_id: str, bucket: str, sealer: Sealer, clients: ClientFactory) -> AuditRequest | None:
+    try:
+        request = read_sealed(bucket, request_key(audit_id), AuditRequest, sealer, clients)
+    except SealBroken:
+        return None
+    return request if request is not None and request.audit_id == audit_id else None
+
+
+def load_proposal(
+    audit_id: str, bucket: str, settings: AgentSettings, sealer: Sealer, clients: ClientFactory
+) -> Proposal:
+    """The audit's proposal rebuilt from the records of the roles that own them."""
+    request = load_request(audit_id, bucket, sealer, clients)
+    if request is None:
+        raise ApprovalInvalid(f"audit {audit_id} has no request record sealed by the audit API")
+    stored = load_checkpoint(bucket, audit_id, "discovery", clients)
+    if stored is None:
+        raise ApprovalInvalid(f"audit {audit_id} has no stored snapshot")
+    snapshot = Snapshot.model_validate(stored)
+    if snapshot.bucket != request.resource.id:
+        raise ApprovalInvalid(f"the stored snapshot is of {snapshot.bucket!r}, not {request.resource.id!r}")
+    analysis = load_checkpoint(bucket, audit_id, "analysis", clients) or {}
+    findings = [Finding.model_validate(f) for f in analysis.get("findings", [])]
+    if request.mode == "rollback":
+        if not request.rollback_of:
+            raise ApprovalInvalid(f"rollback audit {audit_id} names no audit to roll back")
+        progress = load_checkpoint(bucket, request.rollback_of, "applied", clients)
+        if progress is None:
+            raise ApprovalInvalid(f"audit {request.rollback_of} has no record of applied plans")
+        before = load_checkpoint(bucket, request.rollback_of, "analysis", clients) or {}
+        plans, expected = rollback_plans(
+            ApplyProgress.model_validate(progress),
+            [Finding.model_validate(f) for f in before.get("findings", [])],
+        )
+        if any(p.resource_id != request.resource.id for p in plans):
+            raise ApprovalInvalid(f"audit {request.rollback_of} was not an audit of {request.resource.id!r}")
+        return Proposal(request, snapshot, findings, plans, expected)
+    plans = plan_remediations(snapshot, findings, settings).plans
+    return Proposal(request, snapshot, findings, plans, {})
+
+
+@dataclass(frozen=True)
+class Authorized:
+    proposal: Proposal
+    decision: Decision
+    plans: list[Plan]  # exactly what the person approved, re-derived
+
+
+def authorize(
+    audit_id: str, bucket: str, settings: AgentSettings, sealer: Sealer, clients: ClientFactory
+) -> Authorized:
+    """The plans a person approved for this audit, proven from storage; ApprovalInvalid otherwise."""
+    proposal = load_proposal(audit_id, bucket, settings, sealer, clients)
+    try:
+        decision = read_sealed(bucket, decision_key(audit_id), Decision, sealer, clients)
+    except SealBroken as err:
+        raise ApprovalInvalid(
+            f"the decision record of audit {audit_id} is not sealed by the audit API"
+        ) from err
+    if decision is None:
+        raise ApprovalInvalid(f"no person has decided on audit {audit_id}")
+    request = proposal.request
+    if (
+        decision.audit_id != audit_id
+        or decision.resource != request.resource
+        or decision.mode != request.mode
+    ):
+        raise ApprovalInvalid(
+            f"the decision on record is not about audit {audit_id} of {request.resource.id!r}"
+        )
+    if decision.decision != "approve":
+        raise ApprovalInvalid(f"audit {audit_id} was rejected by {decision.approver}")
+    plans = proposal.select(decision.remediation_ids, settings)
+    if {p.remediation_id for p in plans} != set(decision.remediation_ids):
+        raise ApprovalInvalid("the approved remediations can no longer all be planned from the snapshot")
+    if proposal.digest(plans) != decision.plan_digest:
+        raise ApprovalInvalid("the plans re-derived from storage are not the plans the person approved")
+    check_targets(plans, request, proposal.snapshot)
+    if decision.selection != "named" and (unnamed := [p.plan_id for p in plans if needs_naming(p)]):
+        raise ApprovalInvalid(f"plans {', '.join(unnamed)} must be named by id to be approved")
+    return Authorized(proposal, decision, plans)

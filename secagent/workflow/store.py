@@ -1,0 +1,156 @@
+"""The report bucket's records that decide what may change a resource, and their seals.
+
+One prefix per record, one writer per prefix (the bucket policy denies every other principal;
+docs/security.md):
+
+| prefix          | written by            | holds                                              |
+|-----------------|-----------------------|----------------------------------------------------|
+| requests/       | API, CreateBucket fn  | ``AuditRequest`` (sealed)                          |
+| decisions/      | API                   | ``Decision`` (sealed, written once)                |
+| tokens/         | Await Approval        | the task token; only the API may read it           |
+| approvals/      | Await Approval        | the pending plans as shown to a person (no token)  |
+| checkpoints/    | each tool, its step   | step outputs; Apply's ``ApplyProgress``            |
+
+A seal is a KMS HMAC (HMAC_SHA_256) over the SHA-256 of the record's canonical JSON. Only the
+API's role may generate one (key policy); the tools may only verify. A record without a valid
+seal is treated as absent or forged, never as a decision.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ValidationError
+
+from secagent.aws import ClientFactory
+from secagent.models.plans import ApiCall
+from secagent.remediation.apply import execute_api_call
+
+REQUESTS_PREFIX = "requests/"
+DECISIONS_PREFIX = "decisions/"
+TOKENS_PREFIX = "tokens/"
+MAC_ALGORITHM = "HMAC_SHA_256"
+
+
+def request_key(audit_id: str) -> str:
+    return f"{REQUESTS_PREFIX}{audit_id}.json"
+
+
+def decision_key(audit_id: str) -> str:
+    return f"{DECISIONS_PREFIX}{audit_id}.json"
+
+
+def token_key(audit_id: str) -> str:
+    return f"{TOKENS_PREFIX}{audit_id}.json"
+
+
+class SealBroken(Exception):
+    """A record whose seal is missing or does not match its content."""
+
+
+class Sealer(Protocol):
+    def seal(self, message: bytes) -> str: ...
+
+    def verify(self, message: bytes, mac: str) -> bool: ...
+
+
+class KmsSealer:
+    """Seals with a KMS HMAC key: GenerateMac for the API's role, VerifyMac for the tools."""
+
+    def __init__(self, key_id: str, clients: ClientFactory) -> None:
+        self._key_id = key_id
+        self._clients = clients
+
+    def _call(self, operation: str, **parameters: Any) -> dict[str, Any]:
+        call = ApiCall(service="kms", operation=operation, parameters={"KeyId": self._key_id, **parameters})
+        return execute_api_call(call, clients=self._clients)
+
+    def seal(self, message: bytes) -> str:
+        mac = self._call("GenerateMac", Message=_digest(message), MacAlgorithm=MAC_ALGORITHM)["Mac"]
+        return base64.b64encode(mac).decode()
+
+    def verify(self, message: bytes, mac: str) -> bool:
+        try:
+            raw = base64.b64decode(mac, validate=True)
+        except ValueError:
+            return False
+        try:
+            answer = self._call("VerifyMac", Message=_digest(message), MacAlgorithm=MAC_ALGORITHM, Mac=raw)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"KMSInvalidMacException", "InvalidMacException"}:
+                return False
+            raise
+        return bool(answer.get("MacValid"))
+
+
+def _digest(message: bytes) -> bytes:
+    # KMS takes at most 4 KiB; a decision with its plans is larger. The HMAC of the SHA-256 binds it all.
+    return hashlib.sha256(message).digest()
+
+
+def canonical(document: Any) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def read_object(bucket: str, key: str, clients: ClientFactory) -> dict[str, Any] | None:
+    """The object as a JSON object, or None when there is none."""
+    call = ApiCall(service="s3", operation="GetObject", parameters={"Bucket": bucket, "Key": key})
+    try:
+        body = execute_api_call(call, clients=clients)["Body"].read()
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            return None
+        raise
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_object(
+    bucket: str, key: str, body: dict[str, Any], clients: ClientFactory, *, once: bool = False
+) -> None:
+    """Write JSON; ``once``: refuse to overwrite (S3 conditional write, PreconditionFailed)."""
+    params: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "Body": json.dumps(body, separators=(",", ":")).encode(),
+        "ContentType": "application/json",
+    }
+    if once:
+        params["IfNoneMatch"] = "*"
+    execute_api_call(ApiCall(service="s3", operation="PutObject", parameters=params), clients=clients)
+
+
+def write_sealed(
+    bucket: str, key: str, record: BaseModel, sealer: Sealer, clients: ClientFactory, *, once: bool = False
+) -> None:
+    content = record.model_dump(mode="json", by_alias=True)
+    write_object(
+        bucket, key, {"record": content, "seal": sealer.seal(canonical(content))}, clients, once=once
+    )
+
+
+def read_sealed[M: BaseModel](
+    bucket: str, key: str, model: type[M], sealer: Sealer, clients: ClientFactory
+) -> M | None:
+    """The record, None when there is none; SealBroken when it is not one the API wrote."""
+    stored = read_object(bucket, key, clients)
+    if stored is None:
+        return None
+    content, seal = stored.get("record"), stored.get("seal")
+    if (
+        not isinstance(content, dict)
+        or not isinstance(seal, str)
+        or not sealer.verify(canonical(content), seal)
+    ):
+        raise SealBroken(f"{key} is not sealed by the audit API")
+    try:
+        return model.model_validate(content)
+    except ValidationError as err:
+        raise SealBroken(f"{key} does not hold a {model.__name__}") from err
