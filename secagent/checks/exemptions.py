@@ -1,25 +1,34 @@
 """Exemptions (issue 8): accepted failures, from the bucket's tags or the deploy-time allow-list.
 
 A check that would FAIL on an exempted bucket is reported as EXEMPT (never remediated) with the
-original evidence plus ``exemption: {source, reason, until}``. Bucket tags (S3 tag values allow
-only letters, digits, spaces and ``+ - = . _ : / @``):
+original evidence plus ``exemption: {source, reason, until, grantedBy}``; ``grantedBy`` names what
+granted it (the bucket tag keys, or the deploy-time exemptions setting ``SECAGENT_EXEMPTIONS``).
+
+Bucket tags are self-service (whoever may tag the bucket may set them), so they are governed
+(S3 tag values allow only letters, digits, spaces and ``+ - = . _ : / @``):
 
 - ``secagent:exempt``: check ids separated by spaces, or ``all``
-- ``secagent:exempt-reason``: free text, required (without it the exemption does not apply)
-- ``secagent:exempt-until``: ``YYYY-MM-DD``, optional; applies up to and including that UTC day
+- ``secagent:exempt-reason``: free text, required
+- ``secagent:exempt-until``: ``YYYY-MM-DD``, required, at most ``TAG_MAX_DAYS`` (90) days after
+  the evaluation day (today, UTC); applies up to and including that UTC day
+- a tag never exempts a CRITICAL finding: only the deploy-time allow-list can
 
-A tag exemption that does not apply says why in the evidence of the FAIL findings it names
-(``exemptionNotApplied``); unknown check ids in the tag are ignored and listed in the evidence
-of the bucket's FAIL and EXEMPT findings (``exemptionUnknownChecks``). An expired exemption
-leaves the finding FAIL with ``exemptionExpired: {until, source}``.
+A tag exemption that does not apply (no reason; no, malformed or too distant expiry; a CRITICAL
+finding) says why in the evidence of the FAIL findings it names (``exemptionNotApplied:
+{source, why}``); unknown check ids in the tag are ignored and listed in the evidence of the
+bucket's FAIL and EXEMPT findings (``exemptionUnknownChecks``). An expired exemption leaves the
+finding FAIL with ``exemptionExpired: {until, source}``.
+
+The deploy-time allow-list (``AgentSettings.exemptions``, set by whoever deploys the stack) may
+exempt any finding, CRITICAL included, and its ``until`` is optional.
 """
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from secagent.models.findings import Finding, Status
+from secagent.models.findings import Finding, Severity, Status
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
 
@@ -27,8 +36,17 @@ TAG_CHECKS = "secagent:exempt"
 TAG_REASON = "secagent:exempt-reason"
 TAG_UNTIL = "secagent:exempt-until"
 ALL = "all"
+TAG_MAX_DAYS = 90  # a tag exemption must expire at most this many days after the evaluation day
 
 Source = Literal["tag", "deployment"]
+GRANTED_BY: dict[Source, str] = {
+    "tag": f"bucket tags {TAG_CHECKS}, {TAG_REASON}, {TAG_UNTIL}",
+    "deployment": "deploy-time exemptions setting (SECAGENT_EXEMPTIONS)",
+}
+CRITICAL_BY_TAG = (
+    f"a bucket tag cannot exempt a {Severity.CRITICAL} finding; "
+    f"only the deploy-time exemptions setting (SECAGENT_EXEMPTIONS) can"
+)
 
 
 @dataclass(frozen=True)
@@ -46,11 +64,18 @@ class Grant:
     def active(self, today: date) -> bool:
         return self.until is None or today <= self.until
 
+    def applies_to(self, finding: Finding) -> bool:
+        """Covers the finding's check and may exempt its severity (a tag never a CRITICAL one)."""
+        if self.source == "tag" and finding.severity is Severity.CRITICAL:
+            return False
+        return self.covers(finding.check_id)
+
     def evidence(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "reason": self.reason,
             "until": self.until.isoformat() if self.until else None,
+            "grantedBy": GRANTED_BY[self.source],
         }
 
 
@@ -68,7 +93,7 @@ class BucketExemptions:
         evidence = dict(finding.evidence)
         if self.unknown_checks:
             evidence["exemptionUnknownChecks"] = self.unknown_checks
-        covering = [g for g in self.grants if g.covers(finding.check_id)]
+        covering = [g for g in self.grants if g.applies_to(finding)]
         if active := next((g for g in covering if g.active(today)), None):
             evidence["exemption"] = active.evidence()
             update = {"status": Status.EXEMPT, "evidence": evidence, "remediation_id": None}
@@ -76,11 +101,21 @@ class BucketExemptions:
         if covering:  # none active: all expired; name the one that ended last
             latest = max(covering, key=lambda g: g.until or date.max)
             evidence["exemptionExpired"] = {"until": str(latest.until), "source": latest.source}
-        for checks, why in self.not_applied:
-            if checks is None or finding.check_id in checks:
-                evidence["exemptionNotApplied"] = why
-                break
+        if finding.severity is Severity.CRITICAL and self._tag_names(finding.check_id):
+            # Whatever else is wrong with the tag, fixing it would not help: say the real reason.
+            evidence["exemptionNotApplied"] = {"source": "tag", "why": CRITICAL_BY_TAG}
+        else:
+            for checks, why in self.not_applied:
+                if checks is None or finding.check_id in checks:
+                    evidence["exemptionNotApplied"] = why
+                    break
         return finding.model_copy(update={"evidence": evidence})
+
+    def _tag_names(self, check_id: str) -> bool:
+        """A bucket tag names this check, whether or not its exemption is valid."""
+        tag_grants = (g.checks for g in self.grants if g.source == "tag")
+        rejected = (checks for checks, _ in self.not_applied)  # only tags are ever rejected
+        return any(checks is None or check_id in checks for checks in (*tag_grants, *rejected))
 
 
 def _split_checks(value: str) -> frozenset[str] | None:
@@ -88,7 +123,7 @@ def _split_checks(value: str) -> frozenset[str] | None:
     return None if ALL in (i.lower() for i in ids) else frozenset(ids)
 
 
-def _from_tags(tags: dict[str, str], known: Collection[str], out: BucketExemptions) -> None:
+def _from_tags(tags: dict[str, str], known: Collection[str], today: date, out: BucketExemptions) -> None:
     if TAG_CHECKS not in tags:
         return
     named = _split_checks(tags[TAG_CHECKS])
@@ -101,21 +136,37 @@ def _from_tags(tags: dict[str, str], known: Collection[str], out: BucketExemptio
     if not reason:
         out.not_applied.append((named, {"source": "tag", "why": f"tag {TAG_REASON} is missing or empty"}))
         return
-    until: date | None = None
-    if raw := (tags.get(TAG_UNTIL) or "").strip():
-        try:
-            until = date.fromisoformat(raw)
-            if len(raw) != 10:
-                raise ValueError(raw)
-        except ValueError:
-            why = f"tag {TAG_UNTIL} is not a YYYY-MM-DD date: {raw!r}"
-            out.not_applied.append((named, {"source": "tag", "why": why}))
-            return
+    until = _tag_until((tags.get(TAG_UNTIL) or "").strip(), today)
+    if isinstance(until, str):
+        out.not_applied.append((named, {"source": "tag", "why": until}))
+        return
     out.grants.append(Grant(source="tag", checks=named, reason=reason, until=until))
 
 
-def exemptions_for(snapshot: Snapshot, settings: AgentSettings, known: Collection[str]) -> BucketExemptions:
-    """The exemptions that name this bucket: deploy-time ones first, then the bucket's tags."""
+def _tag_until(raw: str, today: date) -> date | str:
+    """The tag's expiry, or why it is not acceptable: missing, malformed, or too far ahead."""
+    if not raw:
+        return f"tag {TAG_UNTIL} is missing or empty: a tag exemption must expire within {TAG_MAX_DAYS} days"
+    try:
+        until = date.fromisoformat(raw)
+        if len(raw) != 10:
+            raise ValueError(raw)
+    except ValueError:
+        return f"tag {TAG_UNTIL} is not a YYYY-MM-DD date: {raw!r}"
+    latest = today + timedelta(days=TAG_MAX_DAYS)
+    if until > latest:
+        return (
+            f"tag {TAG_UNTIL} {raw} is more than {TAG_MAX_DAYS} days after today ({today.isoformat()}); "
+            f"the latest allowed is {latest.isoformat()}"
+        )
+    return until  # an expired one is kept: the finding then says exemptionExpired
+
+
+def exemptions_for(
+    snapshot: Snapshot, settings: AgentSettings, known: Collection[str], today: date
+) -> BucketExemptions:
+    """The exemptions that name this bucket on ``today`` (UTC): deploy-time ones first, then the
+    bucket's tags (whose expiry may be at most TAG_MAX_DAYS after ``today``)."""
     out = BucketExemptions()
     for e in settings.exemptions:
         if e.bucket == snapshot.bucket:
@@ -123,7 +174,7 @@ def exemptions_for(snapshot: Snapshot, settings: AgentSettings, known: Collectio
             out.grants.append(Grant(source="deployment", checks=checks, reason=e.reason, until=e.until))
     tags = snapshot.config.tags
     if tags.known and tags.value:
-        _from_tags(tags.value, known, out)
+        _from_tags(tags.value, known, today, out)
     return out
 
 
@@ -141,5 +192,5 @@ def apply_exemptions(
     now: datetime | None = None,
 ) -> list[Finding]:
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
-    exemptions = exemptions_for(snapshot, settings, known)
+    exemptions = exemptions_for(snapshot, settings, known, today)
     return [exemptions.apply(f, today) for f in findings]

@@ -1,8 +1,12 @@
-"""Exemptions on the deployed stack: a bucket tagged `secagent:exempt` is reported EXEMPT, not remediated."""
+"""Exemptions on the deployed stack: a bucket tagged `secagent:exempt` (with a reason and an expiry at
+most 90 days ahead) has its non-CRITICAL failures reported EXEMPT, not remediated; CRITICAL ones stay FAIL."""
 
 from __future__ import annotations
 
-import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tests.integration.test_audit_workflow import (  # noqa: F401  (fixtures)
     POLICY_CHECK,
@@ -12,7 +16,19 @@ from tests.integration.test_audit_workflow import (  # noqa: F401  (fixtures)
     wait_status,
 )
 
+LIFECYCLE_CHECK = "s3_bucket_lifecycle_missing"  # LOW: a tag may exempt it
+
 REASON = "public website by design: static assets only - TICKET-42"
+TAG_GRANTED_BY = "bucket tags secagent:exempt, secagent:exempt-reason, secagent:exempt-until"
+CRITICAL_WHY = (
+    "a bucket tag cannot exempt a CRITICAL finding; only the deploy-time exemptions setting "
+    "(SECAGENT_EXEMPTIONS) can"
+)
+
+
+def in_days(days: int) -> str:
+    """A UTC day relative to today, as the exempt-until tag wants it (tags may expire in <= 90 days)."""
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
 
 
 def tag(aws, bucket: str, **tags: str) -> None:
@@ -21,7 +37,7 @@ def tag(aws, bucket: str, **tags: str) -> None:
     )
 
 
-def exempt_tags(checks: str, until: str | None = None) -> dict[str, str]:
+def exempt_tags(checks: str, until: str | None) -> dict[str, str]:
     tags = {"secagent:exempt": checks, "secagent:exempt-reason": REASON}
     if until:
         tags["secagent:exempt-until"] = until
@@ -36,33 +52,57 @@ def run_audit(api, aws, outputs, bucket: str, mode: str) -> dict:  # noqa: F811
     return finished_report(aws, outputs, started.body["auditId"])
 
 
-def test_exempt_public_bucket_is_compliant_in_remediate_mode_without_asking(
+def test_exempt_bucket_is_compliant_in_remediate_mode_without_asking(api, aws, outputs):  # noqa: F811
+    # Given a bare (private) bucket, whose failures are all below CRITICAL, tagged exempt for every
+    # check with a reason and an expiry 30 days from today
+    s3 = aws("s3")
+    bucket = f"audit-exempt-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    until = in_days(30)
+    tag(aws, bucket, **exempt_tags("all", until=until), team="web")
+    # When it is audited in remediate mode
+    report = run_audit(api, aws, outputs, bucket, "remediate")
+    # Then it is COMPLIANT: its failures are EXEMPT with the reason and the tags that granted them,
+    # nothing is proposed, nobody is asked
+    assert report["outcome"] == "COMPLIANT", [f for f in report["findings"] if f["status"] == "FAIL"]
+    exempt = [f for f in report["findings"] if f["status"] == "EXEMPT"]
+    assert exempt
+    for finding in exempt:
+        assert finding["severity"] != "CRITICAL"
+        assert finding["evidence"]["exemption"] == {
+            "source": "tag",
+            "reason": REASON,
+            "until": until,
+            "grantedBy": TAG_GRANTED_BY,
+        }
+    assert report["remediations"] == [] and report["approval"] is None
+    assert "Await Approval" not in {step["name"] for step in report["steps"]}
+    # and the bucket is untouched: versioning, for one, is still not enabled
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled"
+
+
+def test_tag_never_exempts_the_critical_public_policy(
     api,  # noqa: F811
     aws,
     outputs,
     public_bucket,  # noqa: F811
 ):
-    # Given a public-policy bucket tagged exempt for every check it fails, with a reason
-    tag(aws, public_bucket, **exempt_tags("all"), team="web")
-    before = json.loads(aws("s3").get_bucket_policy(Bucket=public_bucket)["Policy"])
-    # When it is audited in remediate mode
-    report = run_audit(api, aws, outputs, public_bucket, "remediate")
-    # Then it is COMPLIANT: its failures are EXEMPT with the reason, nothing proposed, nobody asked
-    assert report["outcome"] == "COMPLIANT", [f for f in report["findings"] if f["status"] == "FAIL"]
+    # Given a public-policy bucket tagged exempt for every check, with a reason and an expiry
+    tag(aws, public_bucket, **exempt_tags("all", until=in_days(30)), team="web")
+    # When it is audited in plan mode
+    report = run_audit(api, aws, outputs, public_bucket, "plan")
+    # Then the CRITICAL public-policy finding still FAILs, says a tag cannot exempt it, and is planned
+    assert report["outcome"] == "NON_COMPLIANT"
     findings = {f["checkId"]: f for f in report["findings"]}
-    assert findings[POLICY_CHECK]["status"] == "EXEMPT"
-    assert findings[POLICY_CHECK]["evidence"]["exemption"] == {
-        "source": "tag",
-        "reason": REASON,
-        "until": None,
-    }
-    assert findings[POLICY_CHECK]["evidence"]["publicStatements"]  # the original evidence is kept
+    policy = findings[POLICY_CHECK]
+    assert (policy["severity"], policy["status"]) == ("CRITICAL", "FAIL")
+    assert policy["evidence"]["exemptionNotApplied"] == {"source": "tag", "why": CRITICAL_WHY}
+    assert policy["evidence"]["publicStatements"]  # the original evidence is kept
+    assert any(POLICY_CHECK in r["plan"]["checkIds"] for r in report["remediations"])
+    # while its non-critical failures are EXEMPT, and only CRITICAL findings are left failing
     exempt = [f for f in report["findings"] if f["status"] == "EXEMPT"]
-    assert all(f["evidence"]["exemption"]["reason"] == REASON for f in exempt)
-    assert report["remediations"] == [] and report["approval"] is None
-    assert "Await Approval" not in {step["name"] for step in report["steps"]}
-    # and the bucket is untouched: its public policy is still there
-    assert json.loads(aws("s3").get_bucket_policy(Bucket=public_bucket)["Policy"]) == before
+    assert exempt and all(f["evidence"]["exemption"]["grantedBy"] == TAG_GRANTED_BY for f in exempt)
+    assert {f["severity"] for f in report["findings"] if f["status"] == "FAIL"} == {"CRITICAL"}
 
 
 def test_exemption_of_one_check_leaves_the_others_to_remediation(
@@ -71,17 +111,40 @@ def test_exemption_of_one_check_leaves_the_others_to_remediation(
     outputs,
     public_bucket,  # noqa: F811
 ):
-    # Given the bucket tagged exempt for the public-policy check only, until a day far ahead
-    tag(aws, public_bucket, **exempt_tags(POLICY_CHECK, until="2099-12-31"))
+    # Given the bucket tagged exempt for the (LOW) lifecycle check only, until 30 days from today
+    until = in_days(30)
+    tag(aws, public_bucket, **exempt_tags(LIFECYCLE_CHECK, until=until))
     # When it is audited in plan mode
     report = run_audit(api, aws, outputs, public_bucket, "plan")
     # Then that check is EXEMPT and no plan targets it; the other failures are still planned
     findings = {f["checkId"]: f for f in report["findings"]}
-    assert findings[POLICY_CHECK]["status"] == "EXEMPT"
-    assert findings[POLICY_CHECK]["evidence"]["exemption"]["until"] == "2099-12-31"
+    assert findings[LIFECYCLE_CHECK]["status"] == "EXEMPT"
+    assert findings[LIFECYCLE_CHECK]["evidence"]["exemption"]["until"] == until
     assert report["outcome"] == "NON_COMPLIANT"
     planned = {c for r in report["remediations"] for c in r["plan"]["checkIds"]}
-    assert planned and POLICY_CHECK not in planned
+    assert POLICY_CHECK in planned and LIFECYCLE_CHECK not in planned
+
+
+@pytest.mark.parametrize(("days", "why"), [(None, "is missing or empty"), (91, "more than 90 days")])
+def test_tag_without_expiry_or_too_far_ahead_does_not_apply(
+    api,  # noqa: F811
+    aws,
+    outputs,
+    public_bucket,  # noqa: F811
+    days: int | None,
+    why: str,
+):
+    # Given the bucket tagged exempt for the lifecycle check with no expiry, or one 91 days ahead
+    tag(aws, public_bucket, **exempt_tags(LIFECYCLE_CHECK, until=None if days is None else in_days(days)))
+    # When it is audited
+    report = run_audit(api, aws, outputs, public_bucket, "plan")
+    # Then nothing is exempt, and the lifecycle finding says why and gets a plan
+    assert not [f for f in report["findings"] if f["status"] == "EXEMPT"]
+    lifecycle = {f["checkId"]: f for f in report["findings"]}[LIFECYCLE_CHECK]
+    assert lifecycle["status"] == "FAIL"
+    assert lifecycle["evidence"]["exemptionNotApplied"]["source"] == "tag"
+    assert why in lifecycle["evidence"]["exemptionNotApplied"]["why"]
+    assert any(LIFECYCLE_CHECK in r["plan"]["checkIds"] for r in report["remediations"])
 
 
 def test_expired_exemption_does_not_apply(
@@ -94,10 +157,16 @@ def test_expired_exemption_does_not_apply(
     tag(aws, public_bucket, **exempt_tags("all", until="2020-01-31"))
     # When it is audited
     report = run_audit(api, aws, outputs, public_bucket, "plan")
-    # Then nothing is exempt: the public policy FAILs, says the exemption expired, and gets a plan
+    # Then nothing is exempt: the lifecycle check FAILs, says the exemption expired, and gets a plan
     assert report["outcome"] == "NON_COMPLIANT"
     findings = {f["checkId"]: f for f in report["findings"]}
     assert not [f for f in report["findings"] if f["status"] == "EXEMPT"]
-    assert findings[POLICY_CHECK]["status"] == "FAIL"
-    assert findings[POLICY_CHECK]["evidence"]["exemptionExpired"] == {"until": "2020-01-31", "source": "tag"}
+    assert findings[LIFECYCLE_CHECK]["status"] == "FAIL"
+    assert findings[LIFECYCLE_CHECK]["evidence"]["exemptionExpired"] == {
+        "until": "2020-01-31",
+        "source": "tag",
+    }
+    assert any(LIFECYCLE_CHECK in r["plan"]["checkIds"] for r in report["remediations"])
+    # and the CRITICAL public policy says a tag cannot exempt it at all, and is planned too
+    assert findings[POLICY_CHECK]["evidence"]["exemptionNotApplied"] == {"source": "tag", "why": CRITICAL_WHY}
     assert any(POLICY_CHECK in r["plan"]["checkIds"] for r in report["remediations"])
