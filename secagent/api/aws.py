@@ -10,7 +10,8 @@ from secagent.api.errors import NotFound, UpstreamError
 
 # Execution names: 1-80 characters; the API only ever creates UUIDs, EventBridge too.
 # No "_": it separates an audit id from its resume suffix (<auditId>_r<n>).
-_AUDIT_ID = re.compile(r"^[A-Za-z0-9-]{1,80}$")
+# Used with fullmatch: `$` in `re.match` would let "<id>\n" through.
+_AUDIT_ID = re.compile(r"[A-Za-z0-9-]{1,80}")
 _MAX_RESUMES = 20  # a bound on probing <auditId>_r<n>; a resume beyond it is refused
 _MAX_HISTORY_PAGES = 20  # 20 000 events: far beyond one audit; bounds a pathological history
 
@@ -21,7 +22,7 @@ def error_code(err: ClientError) -> str:
 
 def describe_execution(sfn: Any, execution_arn: str, audit_id: str) -> dict[str, Any]:
     """DescribeExecution; an audit id that names no execution of our state machine is NotFound."""
-    if not _AUDIT_ID.match(audit_id):
+    if not _AUDIT_ID.fullmatch(audit_id):
         raise NotFound(f"There is no audit with id {json.dumps(audit_id[:100])}.")
     try:
         return sfn.describe_execution(executionArn=execution_arn)
@@ -34,7 +35,8 @@ def describe_execution(sfn: Any, execution_arn: str, audit_id: str) -> dict[str,
 def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     """All history events, oldest first (what timeline.current_step expects)."""
     events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    # Without execution data: Await Approval's scheduled parameters hold the task token.
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000, "includeExecutionData": False}
     for _ in range(_MAX_HISTORY_PAGES):
         page = sfn.get_execution_history(**kwargs)
         events.extend(page.get("events", []))

@@ -18,6 +18,7 @@ from secagent.checks import analyze
 from secagent.client import AuditApiClient
 from secagent.discovery import discover_bucket
 from secagent.models import AgentSettings
+from tests.deployed import approver_api, requester_api, stack_records, start_direct
 from tests.integration.conftest import wait_for
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
@@ -26,7 +27,14 @@ POLICY_CHECK = "s3_bucket_policy_public"
 
 @pytest.fixture(scope="module")
 def api(outputs) -> AuditApiClient:
-    return AuditApiClient.for_stack(outputs, endpoint_url=ENDPOINT, session=session())
+    """The requester."""
+    return requester_api(outputs)
+
+
+@pytest.fixture(scope="module")
+def approver(outputs) -> AuditApiClient:
+    """Another person (four-eyes): approvals come from them."""
+    return approver_api(outputs)
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +76,6 @@ def policy_verdict(bucket: str) -> str:
     return next(f.status for f in findings if f.check_id == POLICY_CHECK)
 
 
-def start_direct(aws, outputs, payload: dict[str, Any]) -> str:
-    """Straight to StartExecution: for inputs the API refuses on purpose (faults, tiny timeouts)."""
-    name = str(uuid.uuid4())
-    aws("stepfunctions").start_execution(
-        stateMachineArn=outputs["StateMachineArn"], name=name, input=json.dumps(payload)
-    )
-    return name
-
-
 def history(aws, outputs, audit_id: str) -> list[dict[str, Any]]:
     arn = outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{audit_id}"
     return aws("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
@@ -92,7 +91,7 @@ def attempts_of(events: list[dict[str, Any]], state: str) -> int:
     return count
 
 
-def test_audit_remediate_approved_makes_public_bucket_private(api, aws, outputs, public_bucket):
+def test_audit_remediate_approved_makes_public_bucket_private(api, approver, aws, outputs, public_bucket):
     # Given a bucket whose policy makes it public
     assert policy_verdict(public_bucket) == "FAIL"
     # When an audit in remediate mode is started and reaches the approval gate
@@ -106,7 +105,9 @@ def test_audit_remediate_approved_makes_public_bucket_private(api, aws, outputs,
     assert "taskToken" not in json.dumps(waiting)
     # When a person approves
     assert len(waiting["planDigest"]) == 64
-    decided = api.decide(audit_id, "approve", comment="integration test", plan_digest=waiting["planDigest"])
+    decided = approver.decide(
+        audit_id, "approve", comment="integration test", plan_digest=waiting["planDigest"]
+    )
     assert decided.status == 200, decided.body
     done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
     # Then the fix is applied and verified: the bucket is no longer public
@@ -134,14 +135,14 @@ def test_audit_rejected_changes_nothing(api, aws, outputs, public_bucket):
     assert policy_verdict(public_bucket) == "FAIL"
 
 
-def test_audit_approval_decided_twice_is_a_conflict_and_unknown_audit_is_404(api, public_bucket):
+def test_audit_approval_decided_twice_is_a_conflict_and_unknown_audit_is_404(api, approver, public_bucket):
     audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
     digest = wait_status(api, audit_id, {"AWAITING_APPROVAL"})["planDigest"]
     assert api.decide(audit_id, "reject").status == 200
-    second = api.decide(audit_id, "approve", plan_digest=digest)
+    second = approver.decide(audit_id, "approve", plan_digest=digest)
     assert second.status == 409, second.body
     assert second.body["message"]
-    unknown = api.decide(str(uuid.uuid4()), "approve", plan_digest=digest)
+    unknown = approver.decide(str(uuid.uuid4()), "approve", plan_digest=digest)
     assert unknown.status == 404, unknown.body
     assert api.get_audit(str(uuid.uuid4())).status == 404
 
@@ -368,8 +369,9 @@ def test_bucket_created_event_starts_an_audit_of_that_bucket(aws, outputs):
     assert audits == [event_id]
     arn = outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{event_id}"
     execution_input = json.loads(aws("stepfunctions").describe_execution(executionArn=arn)["input"])
-    assert execution_input["requestedBy"] == "eventbridge:CreateBucket"
     assert execution_input["mode"] == "remediate"
+    request = stack_records(outputs).request(event_id)
+    assert request is not None and request.requested_by == "eventbridge:CreateBucket"
 
     # A new bucket fails some checks (e.g. no access logging): it reaches the approval gate
     def reached_gate_or_report() -> bool:
@@ -442,20 +444,25 @@ def test_audit_failed_in_remediate_resumes_from_that_step_without_redoing_the_re
     assert steps["Discover Bucket"]["status"] == "succeeded"
     assert steps["Apply Fixes"]["status"] == "skipped"
     assert finished_report(aws, outputs, audit_id)["failure"]["step"] == "Propose Fixes"
+    s3 = aws("s3")
+    checkpoints = {
+        step: s3.head_object(Bucket=outputs["ReportBucketName"], Key=f"checkpoints/{audit_id}/{step}.json")[
+            "ETag"
+        ]
+        for step in ("discovery", "analysis")
+    }
     # When the fault is lifted and the audit is resumed (a resume never carries test faults)
     resumed = api.request("POST", f"/audits/{audit_id}/resume")
     assert resumed.status == 202, resumed.body
     assert resumed.body["resumeFrom"] == "Propose Fixes"
     assert resumed.body["reusedSteps"] == ["Discover Bucket", "Analyze Configuration"]
     done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
-    # Then it finishes, and the resumed execution did not run Discover or Analyze again
+    # Then it finishes, and the resumed Discover and Analyze returned their checkpoints: nothing re-read
     assert done["status"] == "SUCCEEDED", done
+    for step in ("discovery", "analysis"):
+        key = f"checkpoints/{audit_id}/{step}.json"
+        assert s3.head_object(Bucket=outputs["ReportBucketName"], Key=key)["ETag"] == checkpoints[step]
     resume_history = history(aws, outputs, resumed.body["execution"])
-    entered = [
-        e["stateEnteredEventDetails"]["name"] for e in resume_history if "stateEnteredEventDetails" in e
-    ]
-    assert "Discover Bucket" not in entered and "Analyze Configuration" not in entered
-    assert {"Reuse Discovery Checkpoint", "Reuse Analysis Checkpoint", "Propose Fixes"} <= set(entered)
     assert attempts_of(resume_history, "Propose Fixes") == 1
     # And the report records both executions and the reused steps
     report = finished_report(aws, outputs, audit_id)
@@ -493,32 +500,41 @@ def test_approval_must_quote_the_pending_plans_digest_and_may_approve_a_subset(
     # When an approval quotes no digest, or another digest, Then it is refused and nothing is applied
     missing = api.request("POST", f"/audits/{audit_id}/approval", {"decision": "approve"})
     assert missing.status == 400 and missing.body["field"] == "planDigest"
-    stale = api.decide(audit_id, "approve", plan_digest="0" * 64)
+    stale = approver.decide(audit_id, "approve", plan_digest="0" * 64)
     assert stale.status == 409 and stale.body["field"] == "planDigest"
     assert wait_status(api, audit_id, {"AWAITING_APPROVAL"})["planDigest"] == waiting["planDigest"]
-    # When only the bucket policy fix is approved
+    # When only the bucket policy fix is chosen, it is re-planned alone: its own digest, shown first
     policy_fix = next(p for p in waiting["pendingPlans"] if POLICY_CHECK in p["checkIds"])
-    decided = api.decide(
-        audit_id, "approve", plan_digest=waiting["planDigest"], remediation_ids=[policy_fix["remediationId"]]
+    chosen = policy_fix["remediationId"]
+    preview = approver.request("GET", f"/audits/{audit_id}/approval?remediationIds={chosen}")
+    assert preview.status == 200, preview.body
+    assert preview.body["remediationIds"] == [chosen] and preview.body["planDigest"] != waiting["planDigest"]
+    # (the default selection's digest does not approve a subset)
+    assert (
+        approver.decide(
+            audit_id, "approve", plan_digest=waiting["planDigest"], remediation_ids=[chosen]
+        ).status
+        == 409
+    )
+    decided = approver.decide(
+        audit_id, "approve", plan_digest=preview.body["planDigest"], remediation_ids=[chosen]
     )
     assert decided.status == 200, decided.body
     wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
     # Then only that plan was applied; the others are NOT_APPROVED, and the approver is in the report
     report = finished_report(aws, outputs, audit_id)
     results = {r["plan"]["remediationId"]: r["result"] for r in report["remediations"]}
-    assert results.pop(policy_fix["remediationId"]) == "APPLIED"
-    assert results and set(results.values()) <= {"NOT_APPROVED", "SKIPPED"}  # Apply skips the unapproved
-    skipped = [r["applied"]["error"] for r in report["remediations"] if r["result"] == "SKIPPED"]
-    assert all("not approved" in reason for reason in skipped)
+    assert results.pop(chosen) == "APPLIED"
+    assert results and set(results.values()) == {"NOT_APPROVED"}
     fixed = {c["checkId"]: c["after"] for c in report["verification"]["comparison"]}
     assert fixed["s3_bucket_versioning_disabled"] == "FAIL"  # its fix was not approved
-    assert report["approval"]["remediationIds"] == [policy_fix["remediationId"]]
-    assert report["approval"]["approver"]
+    assert report["approval"]["remediationIds"] == [chosen]
+    assert "secagent-approver" in report["approval"]["approver"]
     assert policy_verdict(public_bucket) == "PASS"
 
 
 def test_configuration_changed_after_planning_ends_stale_plan_and_applies_nothing(
-    api, aws, outputs, public_bucket
+    api, approver, aws, outputs, public_bucket
 ):
     # Given an audit waiting for approval of its plans
     audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
@@ -528,7 +544,7 @@ def test_configuration_changed_after_planning_ends_stale_plan_and_applies_nothin
     changed = json.loads(s3.get_bucket_policy(Bucket=public_bucket)["Policy"])
     changed["Statement"][0]["Sid"] = "ChangedByTheTeam"
     s3.put_bucket_policy(Bucket=public_bucket, Policy=json.dumps(changed))
-    assert api.decide(audit_id, "approve", plan_digest=waiting["planDigest"]).status == 200
+    assert approver.decide(audit_id, "approve", plan_digest=waiting["planDigest"]).status == 200
     wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
     # Then nothing was applied, and the report shows what changed
     report = finished_report(aws, outputs, audit_id)
@@ -577,11 +593,11 @@ def test_approval_request_reaches_the_sns_topic_without_token_or_link(api, aws, 
     assert api.decide(audit_id, "reject").status == 200
 
 
-def test_remediated_audit_rolls_back_through_the_approval_gate(api, aws, outputs, public_bucket):
+def test_remediated_audit_rolls_back_through_the_approval_gate(api, approver, aws, outputs, public_bucket):
     # Given an audit that made a public bucket private
     audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
     waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
-    assert api.decide(audit_id, "approve", plan_digest=waiting["planDigest"]).status == 200
+    assert approver.decide(audit_id, "approve", plan_digest=waiting["planDigest"]).status == 200
     wait_status(api, audit_id, {"SUCCEEDED"})
     assert finished_report(aws, outputs, audit_id)["outcome"] == "REMEDIATED"
     assert policy_verdict(public_bucket) == "PASS"
@@ -592,13 +608,15 @@ def test_remediated_audit_rolls_back_through_the_approval_gate(api, aws, outputs
     pending = wait_status(api, rollback_id, {"AWAITING_APPROVAL"})
     assert pending["mode"] == "rollback"
     assert all(plan["title"].startswith("Roll back: ") for plan in pending["pendingPlans"])
-    assert api.decide(rollback_id, "approve", plan_digest=pending["planDigest"]).status == 200
+    assert approver.decide(rollback_id, "approve", plan_digest=pending["planDigest"]).status == 200
     wait_status(api, rollback_id, {"SUCCEEDED", "FAILED"})
     # Then the captured configuration is back, verified, and reported
     report = finished_report(aws, outputs, rollback_id)
     assert report["outcome"] == "ROLLED_BACK", report.get("verification")
     assert report["rollbackOf"] == audit_id and report["mode"] == "rollback"
     assert policy_verdict(public_bucket) == "FAIL"
-    # And only REMEDIATED audits roll back
-    again = api.rollback(rollback_id)
-    assert again.status == 409 and "only a REMEDIATED audit" in again.body["message"]
+    # And an audit that applied nothing has nothing to roll back
+    planned = api.start_audit(public_bucket, mode="plan").body["auditId"]
+    wait_status(api, planned, {"SUCCEEDED"})
+    again = api.rollback(planned)
+    assert again.status == 409 and "applied no fix" in again.body["message"]

@@ -18,7 +18,7 @@ from typing import Any
 from localstack.runtime import hooks
 
 LOG = logging.getLogger(__name__)
-_CREDENTIAL = re.compile(r"Credential=(?P<key>[A-Z0-9]{16,128})/")
+_CREDENTIAL = re.compile(r"Credential=(?P<key>[A-Za-z0-9]{1,128})/")
 
 
 def access_key_of(authorization: str | None) -> str | None:
