@@ -10,11 +10,13 @@ import sys
 import time
 
 from scripts.buckets import create_public_bucket
+from scripts.identities import person
 from scripts.localstack_client import ENDPOINT, client, session, stack_outputs
 from secagent.client import AuditApiClient
-from secagent.models import Plan
 from secagent.models.report import Report
-from secagent.render import render_plans, render_report
+from secagent.render import render_pending_plans, render_report
+
+APPROVER_ROLE = "secagent-demo-approver"
 
 
 def make_misconfigured_bucket() -> str:
@@ -62,11 +64,13 @@ def main() -> int:
     print(f"Audit {audit_id} started (POST /audits -> 202).")
     waiting = follow(api, audit_id, {"AWAITING_APPROVAL", "SUCCEEDED", "FAILED"})
     if waiting["status"] == "AWAITING_APPROVAL":
-        plans = [Plan.model_validate(p) for p in waiting["pendingPlans"]]
-        print(f"\nAwaiting approval of {len(plans)} plan(s):\n{render_plans(plans)}\n")
-        print("Approving (POST /audits/{id}/approval).")
-        # The approval quotes the digest of exactly the plans shown above.
-        decided = api.decide(audit_id, "approve", comment="make demo", plan_digest=waiting["planDigest"])
+        pending = waiting["pendingPlans"]
+        print(f"\nAwaiting approval of {len(pending)} plan(s):\n{render_pending_plans(pending)}\n")
+        # Four-eyes: the requester may not approve; a second person (another IAM role) does. A plain
+        # approval covers the reversible plans scoped to the bucket, and quotes their digest.
+        print(f"Approving as another person, role {APPROVER_ROLE} (POST /audits/{{id}}/approval).")
+        approver = AuditApiClient.for_stack(outputs, endpoint_url=ENDPOINT, session=person(APPROVER_ROLE))
+        decided = approver.decide(audit_id, "approve", comment="make demo", plan_digest=waiting["planDigest"])
         if decided.status != 200:
             raise SystemExit(f"error: approval answered {decided.status}: {decided.body}")
         waiting = follow(api, audit_id, {"SUCCEEDED", "FAILED"})

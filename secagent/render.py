@@ -37,6 +37,26 @@ def render_plans(plans: Sequence[Plan]) -> str:
     return "\n".join(blocks)
 
 
+# What GET /audits/{id} adds to each pending plan (secagent.api.audits.get_audit).
+PENDING_PLAN_EXTRAS = ("approvedByDefault", "namedOnlyReason")
+
+
+def render_pending_plans(pending: Sequence[dict[str, Any]]) -> str:
+    """Pending plans as GET /audits/{id} shows them: each with its id and whether a plain
+    approval covers it (irreversible and account-wide plans are applied only when named)."""
+    from secagent.models import Plan
+
+    blocks = []
+    for item in sorted(pending, key=lambda p: p.get("order", 0)):
+        plan = Plan.model_validate({k: v for k, v in item.items() if k not in PENDING_PLAN_EXTRAS})
+        if item.get("approvedByDefault", True):
+            covered = "approved by a plain approval"
+        else:
+            covered = f"only when named (--only {plan.remediation_id}): {item.get('namedOnlyReason') or ''}"
+        blocks.append(render_plans([plan]) + f"\n     id: {plan.remediation_id}  ({covered.rstrip(': ')})")
+    return "\n".join(blocks)
+
+
 def _seconds(start: datetime | None, end: datetime | None) -> str:
     return f"{(end - start).total_seconds():.2f}s" if start and end else ""
 
@@ -164,14 +184,10 @@ def render_status(audit: dict[str, Any]) -> str:
             ),
         ]
     if audit.get("status") == "AWAITING_APPROVAL":
-        from secagent.models import Plan
-
-        plans = [Plan.model_validate(p) for p in audit.get("pendingPlans") or []]
-        lines += [
-            "",
-            f"Awaiting approval of {len(plans)} plan(s) until {short_time(audit.get('approvalExpiresAt'))}:",
-        ]
-        lines += [render_plans(plans)] if plans else []
+        pending = audit.get("pendingPlans") or []
+        until = short_time(audit.get("approvalExpiresAt"))
+        lines += ["", f"Awaiting approval of {len(pending)} plan(s) until {until}:"]
+        lines += [render_pending_plans(pending)] if pending else []
     report = audit.get("report")
     if isinstance(report, dict) and report.get("findings") is not None:
         failing = [f for f in report["findings"] if f.get("status") == "FAIL"]

@@ -124,10 +124,9 @@ class Progress:
         return [f"  {self.style.mark('step')} {current}"]
 
     def _approval_lines(self, body: dict[str, Any]) -> list[str]:
-        from secagent.models import Plan
-        from secagent.render import render_plans, short_time
+        from secagent.render import render_pending_plans, short_time
 
-        plans = [Plan.model_validate(p) for p in body.get("pendingPlans") or []]
+        plans = body.get("pendingPlans") or []
         expires = body.get("approvalExpiresAt")
         until = f" (until {short_time(expires)} UTC)" if expires else ""
         lines = [
@@ -137,7 +136,7 @@ class Progress:
         ]
         if plans:
             lines += ["", f"     {len(plans)} plan(s) proposed:"]
-            lines += ["     " + line for line in render_plans(plans).splitlines()]
+            lines += ["     " + line for line in render_pending_plans(plans).splitlines()]
             lines.append("")
         return lines
 

@@ -65,7 +65,8 @@ def replan(
 
     Plans that edit one document (the bucket policy) are chained: planning all of them and keeping
     a few would carry the content of the others. Planning the chosen ones alone does not. Each
-    plan keeps the id it has in the full proposal, so results map onto what a person was shown.
+    plan keeps the id and order it has in the full proposal, so results map onto what a person
+    was shown (the planner orders a subset as it orders the whole).
     """
     checks = registry()
     chosen = set(remediation_ids)
@@ -76,9 +77,16 @@ def replan(
         and f.check_id in checks
         and checks[f.check_id].meta.remediation_id in chosen
     ]
-    full_ids = {p.remediation_id: p.plan_id for p in plan_remediations(snapshot, findings, settings).plans}
+    full = {p.remediation_id: p for p in plan_remediations(snapshot, findings, settings).plans}
     plans = plan_remediations(snapshot, subset, settings).plans
-    return [p.model_copy(update={"plan_id": full_ids.get(p.remediation_id, p.plan_id)}) for p in plans]
+    return [
+        p.model_copy(
+            update={"plan_id": full[p.remediation_id].plan_id, "order": full[p.remediation_id].order}
+        )
+        if p.remediation_id in full
+        else p
+        for p in plans
+    ]
 
 
 def rollback_plans(progress: ApplyProgress, before: list[Finding]) -> tuple[list[Plan], dict[str, str]]:

@@ -120,50 +120,33 @@ PLAN = [
     "Verify Fixes",
     "Write Report",
 ]
-_REUSE_PREFIX = "Reuse "  # "Reuse Discovery Checkpoint" etc.
 _FAILURE_REPORT = "Write Failure Report"
 
 
 def audit_progress(histories: list[tuple[str, list[HistoryEvent]]], *, running: bool) -> list[ProgressStep]:
     """Every step of the plan with its state, over the audit's executions (oldest first).
 
-    A later execution (a resume) overrides what an earlier one recorded for a step; a step it
-    took from a checkpoint keeps the earlier record, marked ``reused``. Steps never entered are
-    ``pending`` while the audit runs and ``skipped`` once it has ended.
+    A later execution (a resume) overrides what an earlier one recorded for a step, except a step
+    that had succeeded before: the resume's tool returned its checkpoint (load-or-compute), so the
+    earlier record stands, marked ``reused``. Steps never entered are ``pending`` while the audit
+    runs and ``skipped`` once it has ended.
     """
     latest: dict[str, ProgressStep] = {}
     for execution, events in histories:
         for record in build_timeline(events, include_all=True):
-            if record.type == "Task":
-                latest[record.name] = ProgressStep(**record.model_dump(exclude={"type"}), execution=execution)
-            elif record.type == "Pass" and record.name.startswith(_REUSE_PREFIX):
-                reused = _reused_step(record.name)
-                if reused and reused in latest:
-                    latest[reused].reused = True
-                elif reused:
-                    latest[reused] = ProgressStep(
-                        name=reused,
-                        status="succeeded",
-                        started=record.started,
-                        ended=record.ended,
-                        reused=True,
-                        execution=execution,
-                    )
+            if record.type != "Task":
+                continue
+            earlier = latest.get(record.name)
+            if (
+                earlier is not None
+                and earlier.execution != execution
+                and earlier.status == record.status == "succeeded"
+            ):
+                earlier.reused = True
+                continue
+            latest[record.name] = ProgressStep(**record.model_dump(exclude={"type"}), execution=execution)
     names = PLAN + ([_FAILURE_REPORT] if _FAILURE_REPORT in latest else [])
     if _FAILURE_REPORT in latest:
         names.remove("Write Report")
     idle = "pending" if running else "skipped"
     return [latest.get(name) or ProgressStep(name=name, status=idle) for name in names]
-
-
-def _reused_step(pass_name: str) -> str | None:
-    # "Reuse Discovery Checkpoint" -> the step whose output it restores.
-    label = pass_name.removeprefix(_REUSE_PREFIX).removesuffix(" Checkpoint")
-    return {
-        "Discovery": "Discover Bucket",
-        "Analysis": "Analyze Configuration",
-        "Remediation": "Propose Fixes",
-        "Approval": "Await Approval",
-        "Apply": "Apply Fixes",
-        "Verification": "Verify Fixes",
-    }.get(label)

@@ -215,6 +215,13 @@ def test_audit_compliant_bucket_reports_compliant_without_asking(api, aws, outpu
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
     s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [tls_only]}))
+    # (and the account blocks public access: no audit turns that on by default, it is account-wide)
+    client_factory(session(), endpoint_url=ENDPOINT)("s3control").put_public_access_block(
+        AccountId="000000000000",
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], True
+        ),
+    )
     # When it is audited in remediate mode
     audit_id = api.start_audit(name, mode="remediate").body["auditId"]
     done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
@@ -492,13 +499,13 @@ def test_api_progress_and_list_while_an_audit_waits(api, public_bucket):
 
 
 def test_approval_must_quote_the_pending_plans_digest_and_may_approve_a_subset(
-    api, aws, outputs, public_bucket
+    api, approver, aws, outputs, public_bucket
 ):
     # Given an audit awaiting approval
     audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
     waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
     # When an approval quotes no digest, or another digest, Then it is refused and nothing is applied
-    missing = api.request("POST", f"/audits/{audit_id}/approval", {"decision": "approve"})
+    missing = approver.request("POST", f"/audits/{audit_id}/approval", {"decision": "approve"})
     assert missing.status == 400 and missing.body["field"] == "planDigest"
     stale = approver.decide(audit_id, "approve", plan_digest="0" * 64)
     assert stale.status == 409 and stale.body["field"] == "planDigest"

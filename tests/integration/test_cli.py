@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from scripts.buckets import create_public_bucket
+from scripts.identities import person
 from scripts.localstack_client import ENDPOINT, REGION
+from tests.deployed import APPROVER_ROLE, start_direct
 
 SECAGENT = Path(sys.prefix) / "bin" / "secagent"
 ENV = {
@@ -25,6 +27,17 @@ ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "NO_COLOR": "1",
 }
+
+
+def approver_env() -> dict[str, str]:
+    """The CLI's environment for another person than the requester (four-eyes)."""
+    credentials = person(APPROVER_ROLE).get_credentials().get_frozen_credentials()
+    return {
+        **ENV,
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "AWS_SESSION_TOKEN": credentials.token or "",
+    }
 
 
 def secagent(
@@ -129,10 +142,24 @@ def test_remediate_approve_then_status(aws: Any, outputs: dict[str, str]) -> Non
     shown = secagent("status", audit_id)
     assert "Awaiting approval of" in shown.stdout and "$ aws s3api" in shown.stdout
 
-    approved = secagent("approve", audit_id, "--comment", "cli integration test")
+    # The requester may not approve (four-eyes); a script must quote the digest it reviewed
+    own = secagent("approve", audit_id, "--yes", "--digest", waiting["planDigest"])
+    assert own.returncode == 3 and "four-eyes" in one_clean_error_line(own)
+    unreviewed = secagent("approve", audit_id, "--yes", env=approver_env())
+    assert unreviewed.returncode == 2 and "--digest" in unreviewed.stderr
+    approved = secagent(
+        "approve",
+        audit_id,
+        "--comment",
+        "cli integration test",
+        "--yes",
+        "--digest",
+        waiting["planDigest"],
+        env=approver_env(),
+    )
     assert approved.returncode == 0, approved.stderr
     assert f"Approved audit {audit_id}" in approved.stdout
-    again = secagent("approve", audit_id)  # decided already: nothing pending to approve
+    again = secagent("approve", audit_id, "--yes", "--digest", waiting["planDigest"], env=approver_env())
     assert again.returncode == 3 and "not awaiting approval" in one_clean_error_line(again)
 
     done = wait_status(audit_id, {"SUCCEEDED", "FAILED"})
@@ -155,15 +182,12 @@ def test_remediate_reject(aws: Any, outputs: dict[str, str]) -> None:
 
 def test_resume_of_a_failed_audit(aws: Any, outputs: dict[str, str]) -> None:
     bucket = make_public_bucket(aws)
-    audit_id = str(uuid.uuid4())
     execution_input = {
         "resource": {"type": "AWS::S3::Bucket", "id": bucket},
         "mode": "plan",
         "faults": {"analyze": {"kind": "error", "error": "AccessDenied"}},
     }
-    aws("stepfunctions").start_execution(
-        stateMachineArn=outputs["StateMachineArn"], name=audit_id, input=json.dumps(execution_input)
-    )
+    audit_id = start_direct(aws, outputs, execution_input)
     failed = wait_status(audit_id, {"SUCCEEDED", "FAILED"})
     assert failed["status"] == "FAILED", failed
     report = secagent("report", audit_id)

@@ -19,10 +19,12 @@ import pytest
 from mcp import Client, ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from scripts.buckets import create_public_bucket
+from scripts.identities import person
 from scripts.localstack_client import ENDPOINT, REGION
+from tests.deployed import APPROVER_ROLE
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -38,21 +40,53 @@ TOOLS = {
 }
 
 
-def server_parameters() -> StdioServerParameters:
+REQUESTER = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+
+def approver_credentials() -> dict[str, str]:
+    """Another person than the requester (four-eyes), as an assumed role."""
+    frozen = person(APPROVER_ROLE).get_credentials().get_frozen_credentials()
+    return {
+        "AWS_ACCESS_KEY_ID": frozen.access_key,
+        "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+        "AWS_SESSION_TOKEN": frozen.token or "",
+    }
+
+
+class Person:
+    """The MCP client's user, answering the server's elicitation (accept and approve)."""
+
+    def __init__(self) -> None:
+        self.shown: list[ElicitRequestParams] = []
+
+    async def __call__(self, context: Any, params: ElicitRequestParams) -> ElicitResult:
+        self.shown.append(params)
+        return ElicitResult(action="accept", content={"approve": True})
+
+
+def server_parameters(credentials: dict[str, str] | None = None) -> StdioServerParameters:
     return StdioServerParameters(
         command=str(PYTHON if PYTHON.exists() else Path(sys.executable)),
         args=["-m", "secagent.mcp.server", "--endpoint-url", ENDPOINT, "--region", REGION],
         # The SDK passes on only a safe subset of the environment: AWS settings go explicitly.
-        env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION},
+        env={**(credentials or REQUESTER), "AWS_DEFAULT_REGION": REGION},
         cwd=str(ROOT),
     )
 
 
-def over_stdio(body: Callable[[ClientSession], Awaitable[Any]]) -> Any:
+def over_stdio(
+    body: Callable[[ClientSession], Awaitable[Any]],
+    *,
+    credentials: dict[str, str] | None = None,
+    person_answering: Person | None = None,
+) -> Any:
     async def main() -> Any:
+        options: dict[str, Any] = {"read_timeout_seconds": 60}
+        if person_answering is not None:
+            options["elicitation_callback"] = person_answering
         async with (
-            stdio_client(server_parameters()) as (read, write),
-            ClientSession(read, write, read_timeout_seconds=60) as session,
+            stdio_client(server_parameters(credentials)) as (read, write),
+            ClientSession(read, write, **options) as session,
         ):
             await session.initialize()
             return await body(session)
@@ -140,50 +174,63 @@ async def _wait_status(
 
 
 def test_remediate_audit_approved_through_mcp_makes_the_bucket_private(public_bucket):
-    async def body(session: ClientSession) -> Any:
+    # Given an audit started through MCP (by the requester), waiting for approval
+    async def start(session: ClientSession) -> Any:
         started = structured(
             await session.call_tool("start_audit", {"bucket": public_bucket, "mode": "remediate"})
         )
         audit_id = started["auditId"]
         assert started["reportResource"] == f"audit://{audit_id}/report"
-
         # No report before the audit finishes: a resource error, and the server goes on.
         try:
             await session.read_resource(f"audit://{audit_id}/report")
             early: MCPError | None = None
         except MCPError as exc:
             early = exc
-
         waiting = await _wait_status(session, audit_id, {"AWAITING_APPROVAL", "SUCCEEDED", "FAILED"}, 180)
         bad_decision = await session.call_tool("decide_approval", {"auditId": audit_id, "decision": "yes"})
-        # An approval quotes the digest of the plans the user saw.
-        digest = waiting.get("planDigest")
-        decided = structured(
-            await session.call_tool(
-                "decide_approval",
-                {
-                    "auditId": audit_id,
-                    "decision": "approve",
-                    "comment": "approved via MCP test",
-                    "planDigest": digest,
-                },
-            )
+        # A client with no person to ask (no elicitation) cannot approve, whatever the model passes
+        unasked = await session.call_tool(
+            "decide_approval",
+            {"auditId": audit_id, "decision": "approve", "planDigest": waiting.get("planDigest")},
         )
-        twice = await session.call_tool(
-            "decide_approval", {"auditId": audit_id, "decision": "approve", "planDigest": digest}
-        )
-        done = await _wait_status(session, audit_id, {"SUCCEEDED", "FAILED"}, 180)
-        report = await session.read_resource(f"audit://{audit_id}/report")
-        analyzed = structured(await session.call_tool("analyze_resource", {"bucket": public_bucket}))
-        return early, waiting, bad_decision, decided, twice, done, report, analyzed
+        return audit_id, early, waiting, bad_decision, unasked
 
-    early, waiting, bad_decision, decided, twice, done, report, analyzed = over_stdio(body)
+    audit_id, early, waiting, bad_decision, unasked = over_stdio(start)
     assert early is not None and "has no report yet" in str(early)
     assert waiting["status"] == "AWAITING_APPROVAL", waiting
     assert any(POLICY_CHECK in plan["checkIds"] for plan in waiting["pendingPlans"])
     assert 'decision must be one of approve, reject, got "yes"' in error_text(bad_decision)
+    assert "must be made by a person" in error_text(unasked)
+
+    # When the requester's own client asks its person, the API still refuses (four-eyes)
+    async def approve(session: ClientSession) -> Any:
+        return await session.call_tool(
+            "decide_approval",
+            {"auditId": audit_id, "decision": "approve", "comment": "approved via MCP test"},
+        )
+
+    own = over_stdio(approve, person_answering=Person())
+    assert "four-eyes" in error_text(own)
+
+    # When another person approves through their MCP client, after confirming what is applied
+    other = Person()
+
+    async def approve_and_follow(session: ClientSession) -> Any:
+        decided = structured(await approve(session))
+        twice = await approve(session)
+        done = await _wait_status(session, audit_id, {"SUCCEEDED", "FAILED"}, 180)
+        report = await session.read_resource(f"audit://{audit_id}/report")
+        analyzed = structured(await session.call_tool("analyze_resource", {"bucket": public_bucket}))
+        return decided, twice, done, report, analyzed
+
+    decided, twice, done, report, analyzed = over_stdio(
+        approve_and_follow, credentials=approver_credentials(), person_answering=other
+    )
+    # Then the person was shown the plans and the digest, and the fixes are applied
+    assert other.shown and public_bucket in other.shown[0].message
     assert decided["decision"] == "approve"
-    assert "(409 Conflict)" in error_text(twice)
+    assert twice.is_error
     assert done["status"] == "SUCCEEDED", done
     assert done["outcome"] == "REMEDIATED"
     assert done["reportResource"] == f"audit://{done['auditId']}/report"
