@@ -86,6 +86,26 @@ class AuditApiClient:
         encoded = urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
         return self.request("GET", "/audits" + (f"?{encoded}" if encoded else ""))
 
+    def preview_approval(self, audit_id: str, remediation_ids: list[str] | None = None) -> ApiResponse:
+        """What approving this selection would apply, and the planDigest an approval of it quotes.
+
+        `None`: the default selection (the reversible plans scoped to the bucket); otherwise the
+        named remediations, re-planned alone (their digest differs from the full proposal's).
+        """
+        path = f"/audits/{_segment(audit_id)}/approval"
+        if remediation_ids is None:
+            return self.request("GET", path)
+        if not remediation_ids or not all(remediation_ids):
+            raise ValueError(
+                "remediation_ids: name at least one remediation id (None: the default selection)"
+            )
+        # Every reserved character percent-encoded, the separating commas too: SigV4 signs the query
+        # as sent and API Gateway canonicalizes it that way (a bare "," would not verify on AWS).
+        query = urllib.parse.urlencode(
+            {"remediationIds": ",".join(remediation_ids)}, quote_via=urllib.parse.quote
+        )
+        return self.request("GET", f"{path}?{query}")
+
     def decide(
         self,
         audit_id: str,
@@ -95,7 +115,9 @@ class AuditApiClient:
         plan_digest: str | None = None,
         remediation_ids: list[str] | None = None,
     ) -> ApiResponse:
-        """An approval quotes the planDigest of the plans it approves (GET /audits/{id} shows it)."""
+        """An approval quotes the planDigest of exactly the selection it approves: the one
+        `preview_approval(audit_id, remediation_ids)` shows (for the default selection, also the
+        one GET /audits/{id} shows)."""
         body: dict[str, Any] = {"decision": decision}
         if comment:
             body["comment"] = comment

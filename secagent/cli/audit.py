@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, connect, expect
+from secagent.cli.common import EXIT_OK, AuditApi, Globals, bucket_name_arg, connect, expect
 from secagent.cli.watch import Style, conclude, follow, interrupted
 
 
@@ -61,7 +61,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("bucket", metavar="BUCKET", help="name of the S3 bucket")
+    parser.add_argument("bucket", metavar="BUCKET", type=bucket_name_arg, help="name of the S3 bucket")
     parser.add_argument("--remediate", action="store_true", help="apply the fixes once approved")
     parser.add_argument(
         "--wait", action="store_true", help="follow the steps live and print the report at the end"

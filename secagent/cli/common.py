@@ -5,7 +5,10 @@ Kept free of boto3 at import time so `secagent --help` and `secagent checks` sta
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,6 +43,9 @@ exit codes:
 
 DEFAULT_STACK_NAME = "SecurityAgent"
 FINISHED = frozenset({"SUCCEEDED", "FAILED"})
+# Execution names as the API and the MCP server accept them; always used with fullmatch (with
+# `re.match` and a `$` anchor, "<id>\n" would pass).
+_AUDIT_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
 class CliError(Exception):
@@ -49,6 +55,30 @@ class CliError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+def _shown(value: str) -> str:
+    """A value for a one-line message: quoted, control characters escaped, cut to 70 characters."""
+    return json.dumps(value if len(value) <= 70 else value[:67] + "...")
+
+
+def audit_id_arg(value: str) -> str:
+    """argparse type of an audit id: anything else is a usage error, and nothing is sent."""
+    if not _AUDIT_ID.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{_shown(value)} is not an audit id (1 to 80 letters, digits, hyphens or underscores)"
+        )
+    return value
+
+
+def bucket_name_arg(value: str) -> str:
+    """argparse type of a bucket name, checked as the API checks it (secagent.discovery.names)."""
+    from secagent.discovery.names import bucket_name_problem  # lazily: its package imports boto3
+
+    problem = bucket_name_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{_shown(value)} is not a valid S3 bucket name: {problem}")
+    return value
 
 
 class AuditApi(Protocol):

@@ -1,39 +1,76 @@
-"""`secagent approve ID` / `secagent reject ID [--comment ...]`: a person's decision on the plans."""
+"""`secagent approve ID` / `secagent reject ID [--comment ...]`: a person's decision on the plans.
+
+An approval is a person's: `approve` shows what approving the selection would apply (the API's
+preview of it, re-planned for a subset), asks on the terminal, and quotes the digest of exactly
+what it showed. A script passes `--yes --digest D`, D being the digest someone reviewed.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, CliError, Globals, connect, expect
+from secagent.cli.common import (
+    EXIT_FAILED,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    AuditApi,
+    CliError,
+    Globals,
+    audit_id_arg,
+    connect,
+    expect,
+)
 from secagent.cli.watch import conclude, follow, interrupted
 
+if TYPE_CHECKING:
+    from secagent.client import ApiResponse
+
 Decision = Literal["approve", "reject"]
+YES = frozenset({"y", "yes"})
+
+
+class DecisionApi(AuditApi, Protocol):
+    """What `decide` uses of `secagent.client.AuditApiClient`: the approval preview and the binding."""
+
+    def preview_approval(self, audit_id: str, remediation_ids: list[str] | None = None) -> ApiResponse: ...
+
+    def decide(
+        self,
+        audit_id: str,
+        decision: str,
+        comment: str | None = None,
+        *,
+        plan_digest: str | None = None,
+        remediation_ids: list[str] | None = None,
+    ) -> ApiResponse: ...
 
 
 def decide(
-    api: AuditApi,
+    api: DecisionApi,
     audit_id: str,
     decision: Decision,
     *,
     comment: str | None = None,
     plan_digest: str | None = None,
     only: list[str] | None = None,
+    yes: bool = False,
     wait: bool = False,
     out: TextIO = sys.stdout,
+    stdin: TextIO | None = None,
     poll_interval: float = 0.5,
 ) -> int:
-    if decision == "approve" and plan_digest is None:
-        # Approve what is pending now, and say what that is: the API binds it to this digest.
-        pending = expect(api.get_audit(audit_id), 200, what=f"read audit {audit_id}", audit_id=audit_id)
-        if pending.get("status") != "AWAITING_APPROVAL" or not pending.get("planDigest"):
-            raise CliError(f"audit {audit_id} is not awaiting approval (it is {pending.get('status')})")
-        plan_digest = pending["planDigest"]
-        chosen = [p for p in pending.get("pendingPlans") or [] if not only or p.get("remediationId") in only]
-        out.write(f"Approving {len(chosen)} plan(s) of audit {audit_id} (planDigest {plan_digest[:12]}…):\n")
-        for plan in chosen:
-            out.write(f"  {plan.get('order')}. {plan.get('title')}\n")
+    """Reject at once; approve only what was shown and confirmed (`yes`: with the reviewed `plan_digest`)."""
+    if decision == "approve":
+        confirmed = _confirm(
+            api, audit_id, reviewed=plan_digest, only=only, yes=yes, out=out, stdin=stdin or sys.stdin
+        )
+        if confirmed is None:
+            out.write(f"Not approved: nothing was sent; audit {audit_id} still awaits a decision.\n")
+            return EXIT_FINDINGS
+        plan_digest = confirmed
     expect(
         api.decide(audit_id, decision, comment=comment, plan_digest=plan_digest, remediation_ids=only),
         200,
@@ -52,6 +89,98 @@ def decide(
     return conclude(body, out)
 
 
+def _confirm(
+    api: DecisionApi,
+    audit_id: str,
+    *,
+    reviewed: str | None,
+    only: list[str] | None,
+    yes: bool,
+    out: TextIO,
+    stdin: TextIO,
+) -> str | None:
+    """The digest to approve with, once a person said yes to what it covers; None: they did not."""
+    check_who_confirms(audit_id, yes=yes, reviewed=reviewed, stdin=stdin)
+    preview = expect(
+        api.preview_approval(audit_id, only),
+        200,
+        what=f"preview the approval of audit {audit_id}",
+        audit_id=audit_id,
+    )
+    digest, plans = preview.get("planDigest"), preview.get("plans") or []
+    if not digest or not plans:
+        raise CliError(f"audit {audit_id}: the API previewed nothing to approve; nothing was sent")
+    bucket = _bucket(plans)
+    _show(preview, plans, bucket, out)
+    if reviewed and reviewed != digest:
+        raise CliError(
+            f"the plans this approval would apply now (planDigest {digest}) are not the ones reviewed "
+            f"(--digest {reviewed}): review them again; nothing was sent",
+            EXIT_FAILED,
+        )
+    if yes:
+        out.write(f"Approving with --yes: the digest given is the one shown ({digest}).\n")
+        return digest
+    out.write(f"Apply these {len(plans)} change(s) to s3://{bucket}? [y/N] ")
+    out.flush()
+    answer = stdin.readline()
+    if not answer.endswith("\n"):
+        out.write("\n")  # end of input: the prompt's line is still open
+    return digest if answer.strip().lower() in YES else None
+
+
+def check_who_confirms(audit_id: str, *, yes: bool, reviewed: str | None, stdin: TextIO) -> None:
+    """A person at the terminal, or --yes with the digest someone reviewed; else exit 2, nothing sent."""
+    if yes and not reviewed:
+        raise CliError(
+            "--yes needs --digest D, the planDigest of the plans someone reviewed (`secagent approve "
+            f"{audit_id}` in a terminal shows it; answer N to only look); nothing was sent",
+            EXIT_USAGE,
+        )
+    if not yes and not _is_terminal(stdin):
+        raise CliError(
+            "stdin is not a terminal, so nobody can confirm the approval: pass --yes --digest D "
+            f"(the planDigest you reviewed, shown by `secagent approve {audit_id}` in a terminal); "
+            "nothing was sent",
+            EXIT_USAGE,
+        )
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or a stand-in without isatty
+        return False
+
+
+def _bucket(plans: list[dict[str, Any]]) -> str:
+    buckets = sorted({str(p.get("resourceId")) for p in plans if p.get("resourceId")})
+    return ", ".join(buckets) or "?"
+
+
+def _show(preview: dict[str, Any], plans: list[dict[str, Any]], bucket: str, out: TextIO) -> None:
+    named = preview.get("selection") == "named"
+    selection = "the ones named with --only" if named else "the default: reversible, scoped to the bucket"
+    lines = [
+        f"Approving audit {preview.get('auditId')} applies {len(plans)} change(s) to s3://{bucket} "
+        f"({selection}):"
+    ]
+    for number, plan in enumerate(sorted(plans, key=lambda p: p.get("order") or 0), start=1):
+        lines += [
+            f"  {number}. {plan.get('title')}  [{plan.get('remediationId')}]",
+            f"     risk: {plan.get('risk')}  (reversible: {'yes' if plan.get('reversible') else 'no'})",
+            f"     $ {plan.get('cliCommand')}",
+        ]
+        if plan.get("manualInputs"):
+            lines.append(f"     needs a person: {', '.join(plan['manualInputs'])}")
+    left_out = preview.get("leftOut") or []
+    if left_out:
+        lines.append("Left out (not applied):")
+        lines += [f"  - {item.get('remediationId')}: {item.get('reason')}" for item in left_out]
+    lines.append(f"planDigest: {preview.get('planDigest')}")
+    out.write("\n".join(lines) + "\n")
+
+
 def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     from secagent.cli.common import EXIT_CODES_HELP
 
@@ -59,28 +188,45 @@ def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         ("approve", "approve the proposed fixes of an audit awaiting approval"),
         ("reject", "reject the proposed fixes of an audit awaiting approval"),
     ):
+        confirm = (
+            " Shows what approving would apply (each plan's remediation id, title, risk, whether it is "
+            "reversible, its AWS CLI command; what is left out and why; the planDigest), then asks "
+            "[y/N] on the terminal. Without a terminal: --yes --digest D (exit 2 otherwise). Exits 1 "
+            "when you answer no (nothing is sent)."
+            if decision == "approve"
+            else ""
+        )
         parser = subparsers.add_parser(
             decision,
             parents=parents,
             help=summary,
-            description=summary[0].upper() + summary[1:] + ". Exits 3 (409) when the audit is not "
-            "awaiting approval or was already decided.",
+            description=summary[0].upper() + summary[1:] + "." + confirm + " Exits 3 (409) when the "
+            "audit is not awaiting approval or was already decided.",
             epilog=EXIT_CODES_HELP,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        parser.add_argument("audit_id", metavar="ID", help="the audit id")
+        parser.add_argument("audit_id", metavar="ID", type=audit_id_arg, help="the audit id")
         parser.add_argument("--comment", help="why (kept in the report)")
         if decision == "approve":
             parser.add_argument(
-                "--digest",
-                help="the planDigest shown by `secagent status ID`: approve only if the pending plans "
-                "are still exactly those (default: the plans pending now, listed before approving)",
-            )
-            parser.add_argument(
                 "--only",
                 action="append",
-                metavar="REMEDIATION_ID",
-                help="approve only this remediation (repeatable); the others are not applied",
+                type=_remediation_ids,
+                metavar="ID[,ID...]",
+                help="approve exactly these remediations (comma-separated, repeatable), re-planned alone; "
+                "needed for irreversible and account-wide plans (default: the reversible plans scoped "
+                "to the bucket)",
+            )
+            parser.add_argument(
+                "--digest",
+                help="the planDigest of the plans you reviewed (as this command shows it): approve only "
+                "if the selection would still apply exactly those",
+            )
+            parser.add_argument(
+                "--yes",
+                action="store_true",
+                help="for scripts: do not ask; requires --digest (without a terminal, --yes --digest "
+                "is the only way to approve)",
             )
         parser.add_argument(
             "--wait", action="store_true", help="follow the audit to its end and print the report"
@@ -88,13 +234,25 @@ def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         parser.set_defaults(handler=_run, decision=decision)
 
 
+def _remediation_ids(value: str) -> list[str]:
+    """argparse type of --only: "a,b" -> ["a", "b"]; an empty id is a usage error."""
+    ids = [i.strip() for i in value.split(",")]
+    if not all(ids):
+        raise argparse.ArgumentTypeError(f"{value!r}: name remediation ids separated by commas")
+    return ids
+
+
 def _run(args: argparse.Namespace, options: Globals) -> int:
+    only = getattr(args, "only", None)
+    if args.decision == "approve":  # before connecting: a usage error needs no stack lookup
+        check_who_confirms(args.audit_id, yes=args.yes, reviewed=args.digest, stdin=sys.stdin)
     return decide(
         connect(options),
         args.audit_id,
         args.decision,
         comment=args.comment,
         plan_digest=getattr(args, "digest", None),
-        only=getattr(args, "only", None),
+        only=list(dict.fromkeys(i for group in only for i in group)) if only else None,
+        yes=getattr(args, "yes", False),
         wait=args.wait,
     )

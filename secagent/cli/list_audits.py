@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, connect, expect
+from secagent.cli.common import EXIT_OK, AuditApi, Globals, bucket_name_arg, connect, expect
 
 STATUSES = ("RUNNING", "AWAITING_APPROVAL", "SUCCEEDED", "FAILED")
 
@@ -61,7 +61,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--status", choices=STATUSES, help="only audits in this status")
-    parser.add_argument("--resource", metavar="BUCKET", help="only audits of this bucket")
+    parser.add_argument(
+        "--resource", metavar="BUCKET", type=bucket_name_arg, help="only audits of this bucket"
+    )
     parser.add_argument("--limit", type=_positive, metavar="N", help="at most N audits")
     parser.add_argument("--next-token", metavar="TOKEN", help="the next page of an earlier listing")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="default: table")

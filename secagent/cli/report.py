@@ -7,7 +7,16 @@ import json
 import sys
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_FAILED, OUTCOME_EXIT, AuditApi, CliError, Globals, connect, expect
+from secagent.cli.common import (
+    EXIT_FAILED,
+    OUTCOME_EXIT,
+    AuditApi,
+    CliError,
+    Globals,
+    audit_id_arg,
+    connect,
+    expect,
+)
 
 FORMATS = ("table", "json", "markdown")
 
@@ -46,7 +55,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("audit_id", metavar="ID", help="the audit id")
+    parser.add_argument("audit_id", metavar="ID", type=audit_id_arg, help="the audit id")
     parser.add_argument("--format", choices=FORMATS, default="table", help="default: table")
     parser.set_defaults(handler=_run)
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, connect, expect
+from secagent.cli.common import EXIT_OK, AuditApi, Globals, audit_id_arg, connect, expect
 from secagent.cli.watch import conclude, follow, interrupted
 
 
@@ -46,7 +46,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("audit_id", metavar="ID", help="the audit id")
+    parser.add_argument("audit_id", metavar="ID", type=audit_id_arg, help="the audit id")
     parser.add_argument("--wait", action="store_true", help="follow it to its end and print the report")
     parser.set_defaults(handler=_run)
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, connect, expect
+from secagent.cli.common import EXIT_OK, AuditApi, Globals, audit_id_arg, connect, expect
 
 
 def status(api: AuditApi, audit_id: str, *, fmt: str = "table", out: TextIO = sys.stdout) -> int:
@@ -34,7 +34,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("audit_id", metavar="ID", help="the audit id")
+    parser.add_argument("audit_id", metavar="ID", type=audit_id_arg, help="the audit id")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="default: table")
     parser.set_defaults(handler=_run)
 

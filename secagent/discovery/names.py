@@ -5,7 +5,8 @@ import re
 
 from secagent.models.errors import InvalidInput
 
-_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Used with fullmatch: `re.match(r"^...$")` would accept "my-bucket\n" (`$` matches before a final newline).
+_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
@@ -14,7 +15,7 @@ def bucket_name_problem(name: str) -> str | None:
     """Why ``name`` is not a valid bucket name, or None when it is."""
     if not isinstance(name, str) or not 3 <= len(name) <= 63:
         return "must be 3 to 63 characters long"
-    if not _CHARS.match(name):
+    if not _CHARS.fullmatch(name):
         return "only lowercase letters, digits, dots and hyphens; must start and end with a letter or digit"
     if ".." in name:
         return "must not contain two adjacent periods"

@@ -57,7 +57,17 @@ class AuditApi(Protocol):
 
     def get_audit(self, audit_id: str) -> ApiResponse: ...
 
-    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse: ...
+    def preview_approval(self, audit_id: str, remediation_ids: list[str] | None = None) -> ApiResponse: ...
+
+    def decide(
+        self,
+        audit_id: str,
+        decision: str,
+        comment: str | None = None,
+        *,
+        plan_digest: str | None = None,
+        remediation_ids: list[str] | None = None,
+    ) -> ApiResponse: ...
 
 
 class Backend(Protocol):

@@ -4,6 +4,8 @@ Names, enums and bounds are the ones the API and the domain layer already use (b
 `secagent.discovery.names`, `mode` / `decision` by the API's request models).
 """
 
+import json
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -14,14 +16,24 @@ from secagent.discovery.names import bucket_name_problem
 from secagent.models.findings import Severity
 
 # Execution names as the API accepts them (the API creates UUIDs; the CreateBucket rule too).
+# Published in the tool's JSON Schema, where `$` is the end of the text (ECMAScript, and the Rust
+# regex pydantic-core uses by default). Python's `re` would let "<id>\n" match it, so the check
+# below is a fullmatch whichever engine ran the pattern.
 AUDIT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"
+_AUDIT_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+
+
+def _audit_id(value: str) -> str:
+    if not _AUDIT_ID.fullmatch(value):
+        raise ValueError(f"{json.dumps(value[:100], ensure_ascii=False)} is not an audit id")
+    return value
 
 
 def _bucket_name(value: str) -> str:
     problem = bucket_name_problem(value)
     if problem:
         shown = value if len(value) <= 70 else value[:67] + "..."
-        raise ValueError(f'"{shown}" is not a valid S3 bucket name: {problem}')
+        raise ValueError(f"{json.dumps(shown, ensure_ascii=False)} is not a valid S3 bucket name: {problem}")
     return value
 
 
@@ -46,6 +58,7 @@ AuditId = Annotated[
         pattern=AUDIT_ID_PATTERN,
         description="The audit id returned by start_audit (a UUID such as 6f1c0c2e-...).",
     ),
+    AfterValidator(_audit_id),
 ]
 
 AuditMode = Annotated[
@@ -63,7 +76,10 @@ ApprovalDecision = Annotated[
     Decision,
     Field(
         title="Decision",
-        description="approve: apply the pending fixes, then verify them. reject: change nothing.",
+        description=(
+            "approve: the user confirms, in a form the client shows, exactly what would be applied; "
+            "only then is it applied and verified. reject: change nothing."
+        ),
     ),
 ]
 
@@ -87,24 +103,19 @@ Comment = Annotated[
     ),
 ]
 
-PlanDigest = Annotated[
-    str | None,
-    Field(
-        title="Plan digest",
-        pattern=r"^[0-9a-f]{64}$",
-        description=(
-            "Required to approve: the planDigest that get_audit returned with the pendingPlans the user "
-            "saw. The approval applies only if the pending plans are still exactly those."
-        ),
-    ),
-]
-
+# No plan digest argument: the digest an approval quotes is the one the person was shown in the
+# confirmation the server asks for (decide_approval), never one the model supplies.
 RemediationIds = Annotated[
     list[str] | None,
     Field(
         title="Remediations to approve",
         min_length=1,
-        description="Approve only these remediationIds of the pendingPlans (default: all of them).",
+        max_length=100,
+        description=(
+            "Approve exactly these remediationIds of the pendingPlans (re-planned alone). Default: the "
+            "reversible plans scoped to the bucket; irreversible and account-wide plans are applied "
+            "only when named here."
+        ),
     ),
 ]
 

@@ -7,7 +7,10 @@ Tools, generated from the same check registry the workflow runs:
 - `start_audit`, `get_audit`, `decide_approval` go through the deployed audit API, so the
   approval gate and the durable workflow are never bypassed.
 
-No tool applies a change: fixes are applied only by an audit whose plans a human approved.
+No tool applies a change: fixes are applied only by an audit whose plans a human approved. An
+approval is never the model's: `decide_approval` asks the person through MCP elicitation (the
+SDK's `Resolve`/`Elicit`, which uses `InputRequiredResult` on 2026-07-28 connections and an
+`elicitation/create` request before) and approves only what they were shown and accepted.
 Reports are resources, `audit://{auditId}/report`. Logs go to stderr (stdout is the transport).
 """
 
@@ -20,17 +23,31 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    Context,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    Resolve,
+)
 from mcp.server.mcpserver.exceptions import (
     ResourceError,
     ResourceNotFoundError,
     ToolError,
     UnexpectedToolError,
 )
-from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
-from pydantic import ValidationError
+from mcp.shared.exceptions import MCPError, NoBackChannelError
+from mcp_types import (
+    METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    CallToolResult,
+    InputRequiredResult,
+    ToolAnnotations,
+)
+from pydantic import BaseModel, Field, ValidationError
 
 from secagent.checks.registry import Check, analyze, registry
 from secagent.mcp.backend import DEFAULT_STACK_NAME, AwsBackend, Backend, ServerSettings
@@ -43,7 +60,6 @@ from secagent.mcp.inputs import (
     AuditMode,
     BucketName,
     Comment,
-    PlanDigest,
     RemediationIds,
     SeverityFilter,
 )
@@ -62,19 +78,34 @@ Practices and CIS, proposes exact fixes, and applies them only after a human app
 
 - To look: list_checks, discover_resource, analyze_resource, propose_remediation. They only read.
 - To fix: start_audit with mode=remediate, poll get_audit until AWAITING_APPROVAL, show the \
-pendingPlans to the user, and call decide_approval only with the user's explicit decision. \
-Nothing else changes a bucket.
+pendingPlans to the user, and call decide_approval only with the user's explicit decision. An \
+approval is confirmed by the user themselves in a form the client shows (MCP elicitation); a \
+client that cannot show one cannot approve (the user approves with `secagent approve` or the web \
+console). Nothing else changes a bucket.
 - The finished report is the resource audit://{auditId}/report."""
 
 
 class SecAgentMCPServer(MCPServer[Any]):
     """MCPServer whose argument errors read as one plain sentence instead of pydantic's dump."""
 
+    backend: Backend  # what the tools and the approval resolvers use (set by build_server)
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         try:
             return await super().call_tool(name, arguments, context)
+        except MCPError as exc:
+            # Only the elicitation raises one in decide_approval: the person could not be asked,
+            # so nothing was approved. A tool error the model can relay, not a protocol error.
+            if name != "decide_approval":
+                raise
+            if isinstance(exc, NoBackChannelError) or exc.error.code in _NO_ELICITATION:
+                raise ToolError(_person_only(arguments.get("auditId"))) from exc
+            raise ToolError(
+                f"The person could not be asked to confirm the approval ({exc.error.message}); "
+                "nothing was approved."
+            ) from exc
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError) and not isinstance(exc, UnexpectedToolError):
@@ -83,6 +114,113 @@ class SecAgentMCPServer(MCPServer[Any]):
                     f"Invalid arguments for {name}: {describe_validation_error(cause)}."
                 ) from cause
             raise
+
+
+_NO_ELICITATION = frozenset({MISSING_REQUIRED_CLIENT_CAPABILITY, METHOD_NOT_FOUND})
+
+
+def _person_only(audit_id: object) -> str:
+    shown = audit_id if isinstance(audit_id, str) and re.fullmatch(AUDIT_ID_PATTERN, audit_id) else "ID"
+    return (
+        "Approvals must be made by a person: this MCP client cannot ask its user to confirm (it does "
+        "not support MCP form elicitation), and the assistant cannot approve on their behalf. Nothing "
+        f"was approved. Approve in a terminal with `secagent approve {shown}`, or in the web console "
+        "(`secagent ui`). Rejecting works from here."
+    )
+
+
+class ApprovalConfirmation(BaseModel):
+    """The person's one answer in the elicitation form."""
+
+    approve: bool = Field(
+        title="Approve these changes",
+        description="true: apply exactly the changes listed, now. false: do not approve.",
+    )
+
+
+def _can_elicit(ctx: Context[Any, Any]) -> bool:
+    """The client declared form elicitation (a bare `elicitation: {}` predates modes and means form)."""
+    capabilities = ctx.client_capabilities
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def _approval_preview(
+    ctx: Context[Any, Any], auditId: str, decision: str, remediationIds: list[str] | None
+) -> dict[str, Any] | None:
+    """Resolver: what approving the selection would apply (GET .../approval), fetched by the server.
+
+    None for a rejection. The SDK may run it once per round of the elicitation; the answer counts
+    only for the exact question asked, so a preview that changed between rounds is asked again.
+    """
+    if decision != "approve":
+        return None
+    if not _can_elicit(ctx):
+        raise ToolError(_person_only(auditId))
+    server = ctx.mcp_server
+    assert isinstance(server, SecAgentMCPServer), "decide_approval runs on the server build_server made"
+    with _mapped():
+        preview = check_api(server.backend.api().preview_approval(auditId, remediationIds))
+    if not preview.get("planDigest") or not preview.get("plans"):
+        raise ToolError(
+            f"The audit API previewed nothing to approve for audit {auditId}; nothing was approved."
+        )
+    return preview
+
+
+PreviewArg = Annotated[dict[str, Any] | None, Resolve(_approval_preview)]
+
+
+async def _ask_the_person(preview: PreviewArg, comment: str | None) -> Elicit[ApprovalConfirmation] | None:
+    """Resolver: the elicitation the person answers (None for a rejection: nothing to confirm)."""
+    if preview is None:
+        return None
+    return Elicit(confirmation_message(preview, comment), ApprovalConfirmation)
+
+
+PersonsAnswer = Annotated[ElicitationResult[ApprovalConfirmation], Resolve(_ask_the_person)]
+
+
+def confirmation_message(preview: dict[str, Any], comment: str | None) -> str:
+    """What the person reads before answering: the bucket, each plan, what is left out, the digest."""
+    plans = sorted(preview.get("plans") or [], key=lambda p: p.get("order") or 0)
+    bucket = ", ".join(sorted({str(p["resourceId"]) for p in plans if p.get("resourceId")})) or "?"
+    lines = [
+        f"Approve changes to s3://{bucket}? (audit {preview.get('auditId')})",
+        "",
+        f"Approving applies these {len(plans)} change(s):",
+    ]
+    for number, plan in enumerate(plans, start=1):
+        reversible = "reversible" if plan.get("reversible") else "NOT reversible"
+        lines.append(
+            f"{number}. {plan.get('title')} [{plan.get('remediationId')}]: risk: {plan.get('risk')} "
+            f"({reversible})"
+        )
+    left_out = preview.get("leftOut") or []
+    if left_out:
+        lines += ["", "Left out (not applied):"]
+        lines += [f"- {item.get('remediationId')}: {item.get('reason')}" for item in left_out]
+    if comment:
+        lines += ["", f"Comment the assistant wrote, recorded with your decision: {json.dumps(comment)}"]
+    lines += [
+        "",
+        f"planDigest: {preview.get('planDigest')}",
+        "",
+        "Answer approve = true only if you approve exactly these changes. The assistant cannot "
+        "approve for you.",
+    ]
+    return "\n".join(lines)
+
+
+def _not_approved(audit_id: str, answer: ElicitationResult[ApprovalConfirmation]) -> dict[str, Any]:
+    outcome = "cancelled" if answer.action == "cancel" else "declined"
+    return {
+        "auditId": audit_id,
+        "approved": False,
+        "personAnswer": outcome,
+        "message": f"The person {outcome} the approval: nothing was sent, nothing will be changed by "
+        "it; the audit still awaits a decision until its approval expires.",
+    }
 
 
 @contextmanager
@@ -159,11 +297,17 @@ def _descriptions(settings: ServerSettings) -> dict[str, str]:
             "resource audit://{auditId}/report."
         ),
         "decide_approval": (
-            "Record the human decision on an audit that is AWAITING_APPROVAL: approve applies the "
-            "pendingPlans, then verifies them; reject changes nothing. Call it only with the user's "
-            "explicit decision, after they have seen the plans from get_audit; to approve, pass the "
-            "planDigest get_audit returned with them (and remediationIds to approve only some). Fails if "
-            "the audit is not awaiting approval, was already decided, or its plans changed."
+            "Decide on an audit that is AWAITING_APPROVAL. Call it only with the user's explicit "
+            "decision, after they have seen the pendingPlans from get_audit. reject: recorded at once, "
+            "changes nothing. approve: the server fetches what approving would apply (remediationIds "
+            "to name plans; default: the reversible plans scoped to the bucket, irreversible and "
+            "account-wide plans are applied only when named) and asks the user in a form the client "
+            "shows (MCP elicitation): the bucket, each plan's title, risk, reversibility and "
+            "remediationId, what is left out, the plan digest. Only if the user answers approve=true "
+            "is the approval sent, with the digest they were shown; the assistant cannot approve by "
+            "itself. Declined or cancelled: nothing is sent. A client without elicitation cannot "
+            "approve (an error says to use `secagent approve` or the web console). Fails if the "
+            "audit is not awaiting approval or was already decided."
         ),
     }
 
@@ -185,6 +329,7 @@ def build_server(settings: ServerSettings | None = None, *, backend: Backend | N
         version=_version(),
         log_level="INFO",
     )
+    server.backend = backend
 
     @server.tool(description=descriptions["list_checks"], annotations=_read_only("List security checks"))
     def list_checks(severity: SeverityFilter = None) -> dict[str, Any]:
@@ -258,13 +403,29 @@ def build_server(settings: ServerSettings | None = None, *, backend: Backend | N
         auditId: AuditId,
         decision: ApprovalDecision,
         comment: Comment = None,
-        planDigest: PlanDigest = None,
         remediationIds: RemediationIds = None,
+        *,
+        preview: PreviewArg,  # resolved by the server, never an argument the model gives
+        answer: PersonsAnswer,  # the person's, through elicitation
     ) -> dict[str, Any]:
+        if decision == "reject":
+            with _mapped():
+                return check_api(backend.api().decide(auditId, "reject", comment))
+        approved = (
+            isinstance(answer, AcceptedElicitation)
+            and isinstance(answer.data, ApprovalConfirmation)
+            and answer.data.approve is True
+        )
+        if preview is None or not approved:
+            return _not_approved(auditId, answer)
         with _mapped():
             return check_api(
                 backend.api().decide(
-                    auditId, decision, comment, plan_digest=planDigest, remediation_ids=remediationIds
+                    auditId,
+                    "approve",
+                    comment,
+                    plan_digest=preview["planDigest"],  # exactly what the person was shown
+                    remediation_ids=remediationIds,
                 )
             )
 

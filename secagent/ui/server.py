@@ -7,6 +7,13 @@ also answers the graph of the workflow (`/ui/graph`, from statemachine/audit.asl
 it knows the stack, the states each execution entered (`/ui/audits/{id}/states`, from the
 execution history) to colour that graph.
 
+Who may change anything: every request other than GET/HEAD must carry the per-launch secret
+(`X-Secagent-Token`), a random value made when the server starts and handed to the page only
+inside the served index.html (`<meta name="secagent-token">`), which another origin cannot read
+(same-origin policy; DNS rebinding is refused by the Host check). It is never put in a URL, a log
+line or an error message. Bodies need an exact Content-Length (at most MAX_BODY), and a body that
+stops short cannot hold a thread: each connection has a socket timeout.
+
     python -m secagent.ui.server [--port 8780] [--endpoint-url URL] [--stack-name NAME]
                                  [--region R] [--profile P] [--api-url URL]
 """
@@ -14,9 +21,12 @@ execution history) to colour that graph.
 from __future__ import annotations
 
 import argparse
+import hmac
+import html
 import json
 import mimetypes
 import re
+import secrets
 import sys
 import threading
 import urllib.parse
@@ -26,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secagent.client import ApiUnreachable
+from secagent.discovery.names import bucket_name_problem
 from secagent.ui.graph import layout, workflow_graph
 
 if TYPE_CHECKING:
@@ -36,6 +47,10 @@ DEFAULT_PORT = 8780
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 16 * 1024
 CSRF_HEADER = "X-Secagent-Console"
+TOKEN_HEADER = "X-Secagent-Token"
+TOKEN_META = '<meta name="secagent-token" content="">'  # in static/index.html, filled when served
+REQUEST_TIMEOUT = 10.0  # seconds a connection may sit idle or stall in the middle of a body
+_DIGITS = re.compile(r"[0-9]{1,20}")
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
 # The audit API's routes, and only those: (method, path pattern under /api).
@@ -193,8 +208,13 @@ class ConsoleHandler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
     backend: Backend  # set on the subclass made by make_server
+    token: str  # the per-launch secret, set on the subclass made by make_server
+    _body: bytes = b""  # a POST's body, read (bounded) by _dispatch
     port: int
     graph_cache: bytes | None = None
+    # Socket timeout (StreamRequestHandler.setup): a client announcing more body than it sends,
+    # or holding an idle connection, cannot keep a thread forever.
+    timeout = REQUEST_TIMEOUT
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -231,6 +251,36 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         """A page served from another name (DNS rebinding) must not reach the console."""
         return (self.headers.get("Host") or "") in self._allowed_hosts()
 
+    def _token_ok(self) -> bool:
+        """The request carries this launch's secret (compared in constant time)."""
+        sent = self.headers.get_all(TOKEN_HEADER) or []
+        if len(sent) != 1:
+            return False
+        return hmac.compare_digest(sent[0].strip().encode("utf-8", "replace"), self.token.encode())
+
+    def _refuse_unread(self, status: int, error: str, message: str) -> None:
+        """An error answered without reading the request's body: the connection cannot be reused."""
+        self.close_connection = True
+        self._json(status, {"error": error, "message": message}, {"Connection": "close"})
+
+    def _content_length(self) -> int | None:
+        """The announced body length; None once an error has been answered (body left unread)."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            self._refuse_unread(411, "LengthRequired", "send the body with a Content-Length, not chunked")
+            return None
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            self._refuse_unread(411, "LengthRequired", "a Content-Length header is required")
+            return None
+        if len(values) > 1 or not _DIGITS.fullmatch(values[0].strip(" \t")):
+            self._refuse_unread(400, "InvalidRequest", "Content-Length must be one non-negative integer")
+            return None
+        length = int(values[0].strip(" \t"))
+        if length > MAX_BODY:
+            self._refuse_unread(413, "InvalidRequest", f"request body over {MAX_BODY // 1024} KiB")
+            return None
+        return length
+
     def _csrf_ok(self) -> bool:
         """State-changing calls come only from the console's own script."""
         if self.headers.get(CSRF_HEADER) != "1":
@@ -252,14 +302,35 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         self._dispatch("POST")
 
     def _method_not_allowed(self) -> None:
-        self._error(405, "MethodNotAllowed", "the console answers GET and POST only")
+        self._dispatch(self.command)
 
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed
 
     def _dispatch(self, method: str) -> None:
         if not self._host_ok():
-            self._error(421, "MisdirectedRequest", "the console answers only on 127.0.0.1 and localhost")
+            self._refuse_unread(
+                421, "MisdirectedRequest", "the console answers only on 127.0.0.1 and localhost"
+            )
             return
+        self._body = b""
+        if method != "GET":  # state-changing: checked before a byte of the body is read
+            if not self._token_ok():
+                self._refuse_unread(
+                    403, "Forbidden", "missing or wrong console token: reload the console page and try again"
+                )
+                return
+            if not self._csrf_ok():
+                self._refuse_unread(
+                    403, "Forbidden", "cross-site request refused (missing console header or wrong origin)"
+                )
+                return
+            if method != "POST":
+                self._refuse_unread(405, "MethodNotAllowed", "the console answers GET and POST only")
+                return
+            body = self._read_body()
+            if body is None:
+                return
+            self._body = body
         parsed = urllib.parse.urlsplit(self.path)
         path = parsed.path
         try:
@@ -282,8 +353,25 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         except ApiUnreachable as exc:
             self._error(502, "ApiUnreachable", str(exc), url=exc.url)
 
+    def _page(self) -> None:
+        """index.html with this launch's secret in its meta tag; never cached."""
+        page = (STATIC / "index.html").read_text(encoding="utf-8")
+        if TOKEN_META not in page:
+            self._error(500, "InternalError", "the console page has no token placeholder")
+            return
+        filled = TOKEN_META.replace('content=""', f'content="{html.escape(self.token, quote=True)}"')
+        self._send(
+            200,
+            page.replace(TOKEN_META, filled).encode(),
+            "text/html; charset=utf-8",
+            {"Cache-Control": "no-store"},
+        )
+
     def _static(self, path: str) -> None:
-        name = "index.html" if path in {"/", "/index.html"} else path.removeprefix("/static/")
+        if path in {"/", "/index.html", "/static/index.html"}:
+            self._page()
+            return
+        name = path.removeprefix("/static/")
         if path not in {"/", "/index.html"} and not path.startswith("/static/"):
             self._error(404, "NotFound", f"no page {path}")
             return
@@ -296,17 +384,28 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             content_type += "; charset=utf-8"
         self._send(200, target.read_bytes(), content_type, {"Cache-Control": "no-cache"})
 
+    def _read_body(self) -> bytes | None:
+        """Exactly Content-Length bytes (checked first); None once an error has been answered."""
+        length = self._content_length()
+        if length is None:
+            return None
+        try:
+            raw = self.rfile.read(length) if length else b""
+        except TimeoutError:  # fewer bytes than announced, and the client keeps the socket open
+            self._refuse_unread(408, "RequestTimeout", "the request body did not arrive in time")
+            return None
+        if len(raw) != length:  # fewer bytes than announced, then the client closed its side
+            self._refuse_unread(400, "InvalidRequest", "the request body is shorter than its Content-Length")
+            return None
+        return raw
+
     def _read_json_body(self) -> tuple[bool, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._error(413, "InvalidRequest", f"request body over {MAX_BODY // 1024} KiB")
-            return False, None
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body
         if not raw:
             return True, None
         try:
             return True, json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, absurdly nested
             self._error(400, "InvalidRequest", "the request body is not JSON")
             return False, None
 
@@ -317,19 +416,21 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             )
             return
         if method == "POST":
-            if not self._csrf_ok():
-                self._error(
-                    403, "Forbidden", "cross-site request refused (missing console header or wrong origin)"
-                )
-                return
             ok, body = self._read_json_body()
             if not ok:
                 return
         else:
             body = None
+        if path == "/audits" and method == "POST" and isinstance(body, dict):
+            resource = body.get("resource")
+            name = resource.get("id") if isinstance(resource, dict) else None
+            if isinstance(name, str) and self._bad_bucket("resource.id", name):
+                return
         if path == "/audits" and method == "GET" and query:
             params = urllib.parse.parse_qs(query)
             kept = {k: params[k][0] for k in LIST_QUERY if params.get(k)}
+            if "resource" in kept and self._bad_bucket("resource", kept["resource"]):
+                return
             path += "?" + urllib.parse.urlencode(kept) if kept else ""
         response = self.backend.client().request(method, path, body)
         payload = response.body
@@ -340,6 +441,19 @@ class ConsoleHandler(BaseHTTPRequestHandler):
                 "message": text[:500] or f"the API answered {response.status}",
             }
         self._json(response.status, payload)
+
+    def _bad_bucket(self, field: str, name: str) -> bool:
+        """Answer 400 (as the API would) for a name that is not a bucket's; nothing is signed or sent."""
+        problem = bucket_name_problem(name)
+        if problem:
+            shown = json.dumps(name if len(name) <= 70 else name[:67] + "...")
+            self._error(
+                400,
+                "InvalidRequest",
+                f"{field}: {shown} is not a valid S3 bucket name: {problem}",
+                field=field,
+            )
+        return problem is not None
 
     def _states(self, audit_id: str, query: str) -> None:
         names = [n for n in (urllib.parse.parse_qs(query).get("executions") or [audit_id])[0].split(",") if n]
@@ -377,9 +491,15 @@ class ConsoleHandler(BaseHTTPRequestHandler):
 
 
 def make_server(backend: Backend, port: int = DEFAULT_PORT, *, verbose: bool = False) -> ThreadingHTTPServer:
-    """The console's HTTP server on 127.0.0.1 (port 0: any free port); not yet serving."""
-    handler = type("BoundConsoleHandler", (ConsoleHandler,), {"backend": backend})
+    """The console's HTTP server on 127.0.0.1 (port 0: any free port); not yet serving.
+
+    Each server makes its own secret (`server.token`, for in-process callers such as tests); the
+    browser learns it only from the page the server serves.
+    """
+    token = secrets.token_urlsafe(32)
+    handler = type("BoundConsoleHandler", (ConsoleHandler,), {"backend": backend, "token": token})
     server = ThreadingHTTPServer((HOST, port), handler)
+    server.token = token  # type: ignore[attr-defined]
     server.daemon_threads = True
     server.verbose = verbose  # type: ignore[attr-defined]
     return server

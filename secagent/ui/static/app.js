@@ -103,9 +103,16 @@ function badge(text, kind) {
 
 /* ---------- talking to the local server ---------- */
 
+/* This launch's secret: the server writes it into the page it serves (never into a URL). */
+function consoleToken() {
+  const meta = document.querySelector('meta[name="secagent-token"]');
+  return (meta && meta.getAttribute("content")) || "";
+}
+
 async function call(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
   if (method !== "GET") {
+    init.headers["X-Secagent-Token"] = consoleToken(); // the server refuses POSTs without it
     init.headers["X-Secagent-Console"] = "1"; // CSRF defence: the server refuses POSTs without it
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body || {});

@@ -47,6 +47,9 @@ class FakeApi:
     def list_audits(self, **query: Any) -> ApiResponse:
         return self._answer("list_audits", **query)
 
+    def preview_approval(self, audit_id: str, remediation_ids: list[str] | None = None) -> ApiResponse:
+        return self._answer("preview_approval", audit_id, remediation_ids=remediation_ids)
+
     def decide(
         self,
         audit_id: str,

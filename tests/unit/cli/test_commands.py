@@ -249,41 +249,6 @@ def test_approve_and_reject() -> None:
     assert "Rejected" in out.getvalue()
 
 
-def test_approve_when_not_awaiting_is_exit_3_with_the_api_message() -> None:
-    api = FakeApi(decide=ApiResponse(409, {"error": "Conflict", "message": "audit is not awaiting approval"}))
-    with pytest.raises(CliError) as caught:
-        decide(api, AUDIT_ID, "approve", plan_digest="ab" * 32, out=io.StringIO())
-    assert caught.value.code == 3 and "not awaiting approval" in caught.value.message
-
-
-def test_approve_quotes_the_digest_of_the_plans_it_lists() -> None:
-    # Given an audit awaiting approval of two plans
-    plans = [
-        {"order": 1, "title": "Block public access", "remediationId": "bpa"},
-        {"order": 2, "title": "Enable versioning", "remediationId": "versioning"},
-    ]
-    waiting = audit_body("AWAITING_APPROVAL", pendingPlans=plans, planDigest="cd" * 32)
-    api = FakeApi(get_audit=ApiResponse(200, waiting), decide=ApiResponse(200, {"decision": "approve"}))
-    out = io.StringIO()
-    # When only one of them is approved
-    assert decide(api, AUDIT_ID, "approve", only=["versioning"], out=out) == 0
-    # Then the approval names exactly what was shown, and the listing shows only that plan
-    assert api.calls[-1] == (
-        "decide",
-        (AUDIT_ID, "approve"),
-        {"comment": None, "plan_digest": "cd" * 32, "remediation_ids": ["versioning"]},
-    )
-    assert "Enable versioning" in out.getvalue() and "Block public access" not in out.getvalue()
-
-
-def test_approve_not_awaiting_approval_says_so_without_posting() -> None:
-    api = FakeApi(get_audit=ApiResponse(200, audit_body("RUNNING")))
-    with pytest.raises(CliError) as caught:
-        decide(api, AUDIT_ID, "approve", out=io.StringIO())
-    assert "not awaiting approval" in caught.value.message
-    assert [call[0] for call in api.calls] == ["get_audit"]
-
-
 def test_resume_says_where_it_restarts() -> None:
     api = FakeApi(
         resume=ApiResponse(

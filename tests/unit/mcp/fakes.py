@@ -43,6 +43,10 @@ class FakeApi:
         self.calls.append(("get_audit", audit_id))
         return self._answer("get_audit", audit_id)
 
+    def preview_approval(self, audit_id: str, remediation_ids: list[str] | None = None) -> ApiResponse:
+        self.calls.append(("preview_approval", audit_id, remediation_ids))
+        return self._answer("preview_approval", audit_id)
+
     def decide(
         self,
         audit_id: str,
@@ -77,11 +81,15 @@ class FakeBackend:
         return self.api_or_error
 
 
-def with_client(backend: FakeBackend, body: Callable[[Client], Awaitable[Any]]) -> Any:
-    """Run `body(client)` against the server built on `backend`, in-process, through the SDK's Client."""
+def with_client(backend: FakeBackend, body: Callable[[Client], Awaitable[Any]], **options: Any) -> Any:
+    """Run `body(client)` against the server built on `backend`, in-process, through the SDK's Client.
+
+    `options`: the Client's, e.g. `elicitation_callback` (the client then declares
+    elicitation) or `mode="legacy"` (the pre-2026 handshake: elicitation as a server request).
+    """
 
     async def main() -> Any:
-        async with Client(build_server(backend=backend)) as client:
+        async with Client(build_server(backend=backend), **options) as client:
             return await body(client)
 
     return anyio.run(main)

@@ -89,7 +89,8 @@ def test_the_seven_tools_are_listed_with_typed_input_schemas():
     assert decide["required"] == ["auditId", "decision"]
     assert decide["properties"]["decision"]["enum"] == ["approve", "reject"]
     assert decide["properties"]["comment"]["anyOf"][0] == {"type": "string", "maxLength": 1000}
-    assert decide["properties"]["planDigest"]["anyOf"][0] == {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    # No digest, preview or answer the model could give: the server fetches and asks for those
+    assert set(decide["properties"]) == {"auditId", "decision", "comment", "remediationIds"}
     severity = listed["list_checks"].input_schema["$defs"]["Severity"]
     assert severity["enum"] == ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
     for tool in listed.values():
@@ -306,25 +307,13 @@ def test_get_audit_points_at_the_report_resource_instead_of_inlining_it():
     assert result["outcome"] == "REMEDIATED"
 
 
-def test_decide_approval_goes_through_the_api():
-    api = FakeApi({("decide", AUDIT_ID): ApiResponse(200, {"auditId": AUDIT_ID, "decision": "approve"})})
-    result = payload(
-        call(
-            FakeBackend(api_or_error=api),
-            "decide_approval",
-            {
-                "auditId": AUDIT_ID,
-                "decision": "approve",
-                "comment": "reviewed by alice",
-                "planDigest": "ab" * 32,
-                "remediationIds": ["s3_bucket_versioning"],
-            },
-        )
-    )
-    assert api.calls == [("decide", AUDIT_ID, "approve", "reviewed by alice")]
-    # The approval carries the digest of the plans the user saw, and the chosen subset
-    assert api.bindings == [{"planDigest": "ab" * 32, "remediationIds": ["s3_bucket_versioning"]}]
-    assert result == {"auditId": AUDIT_ID, "decision": "approve"}
+def test_a_rejection_goes_through_the_api_without_asking_anyone():
+    api = FakeApi({("decide", AUDIT_ID): ApiResponse(200, {"auditId": AUDIT_ID, "decision": "reject"})})
+    arguments = {"auditId": AUDIT_ID, "decision": "reject", "comment": "not now"}
+    result = payload(call(FakeBackend(api_or_error=api), "decide_approval", arguments))
+    assert api.calls == [("decide", AUDIT_ID, "reject", "not now")]
+    assert api.bindings == [{"planDigest": None, "remediationIds": None}]
+    assert result == {"auditId": AUDIT_ID, "decision": "reject"}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The console server: route allow-list, CSRF and Host checks, API unreachable -> 502 JSON, assets."""
+"""The console server: route allow-list, token, CSRF and Host checks, bodies, 502 JSON, assets."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import http.client
 import json
 import socket
 import threading
+import time
+import urllib.parse
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -42,20 +44,30 @@ def fake() -> FakeClient:
     return FakeClient()
 
 
+class Console(NamedTuple):
+    host: str
+    port: int
+    token: str  # this launch's secret, as the page served by the console carries it
+
+
 @pytest.fixture()
-def console(fake: FakeClient) -> Iterator[tuple[str, int]]:
+def console(fake: FakeClient) -> Iterator[Console]:
     server = make_server(Backend(Options(), client=fake), 0)  # type: ignore[arg-type]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield "127.0.0.1", server.server_address[1]
+    yield Console("127.0.0.1", server.server_address[1], server.token)  # type: ignore[attr-defined]
     server.shutdown()
     server.server_close()
 
 
 def call(
-    console: tuple[str, int], method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    console: tuple[str, int] | Console,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], Any]:
-    host, port = console
+    host, port = console[0], console[1]
     connection = http.client.HTTPConnection(host, port, timeout=5)
     data = json.dumps(body).encode() if body is not None else None
     all_headers = {"Content-Type": "application/json", **(headers or {})}
@@ -69,8 +81,13 @@ def call(
     return result
 
 
-def same_origin(console: tuple[str, int]) -> dict[str, str]:
-    return {"X-Secagent-Console": "1", "Origin": f"http://127.0.0.1:{console[1]}"}
+def same_origin(console: Console) -> dict[str, str]:
+    """What the console's own script sends with a POST."""
+    return {
+        "X-Secagent-Token": console.token,
+        "X-Secagent-Console": "1",
+        "Origin": f"http://127.0.0.1:{console.port}",
+    }
 
 
 @pytest.mark.parametrize(
@@ -103,11 +120,11 @@ def test_forwards_the_api_routes(console, fake):
         console,
         "POST",
         "/api/audits",
-        {"resource": {"type": "AWS::S3::Bucket", "id": "b"}},
+        {"resource": {"type": "AWS::S3::Bucket", "id": "my-bucket"}},
         same_origin(console),
     )
     assert status == 202 and body["auditId"] == "a1"
-    assert fake.calls[-1][2] == {"resource": {"type": "AWS::S3::Bucket", "id": "b"}}
+    assert fake.calls[-1][2] == {"resource": {"type": "AWS::S3::Bucket", "id": "my-bucket"}}
 
 
 def test_refuses_routes_outside_the_allow_list(console, fake):
@@ -128,6 +145,7 @@ def test_refuses_routes_outside_the_allow_list(console, fake):
     ],
 )
 def test_csrf_refusal(console, fake, headers):
+    headers = {"X-Secagent-Token": console.token, **headers}  # the token alone is not enough either
     status, _, body = call(console, "POST", "/api/audits/abc/approval", {"decision": "approve"}, headers)
     assert status == 403 and body["error"] == "Forbidden"
     assert fake.calls == []
@@ -192,7 +210,8 @@ def test_security_headers_and_assets(console):
     assert call(console, "GET", "/static/../server.py")[0] == 404
     assert call(console, "GET", "/static/%2e%2e/server.py")[0] == 404
     assert call(console, "GET", "/etc/passwd")[0] == 404
-    assert call(console, "PUT", "/api/audits")[0] == 405
+    assert call(console, "PUT", "/api/audits", headers=same_origin(console))[0] == 405
+    assert call(console, "PUT", "/api/audits")[0] == 403  # any non-GET needs the token first
 
 
 def test_graph_and_report_download(console):
@@ -257,3 +276,221 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# --- the per-launch secret: every state-changing request carries it -----------------------------
+
+
+def test_the_page_carries_this_launchs_token_and_is_not_cached(console):
+    status, headers, body = call(console, "GET", "/")
+    assert status == 200
+    assert f'<meta name="secagent-token" content="{console.token}">' in body.decode()
+    assert headers["cache-control"] == "no-store"
+    assert headers["content-security-policy"].startswith("default-src 'self'; script-src 'self'")
+    assert call(console, "GET", "/index.html")[2] == body
+    for asset in ("/static/app.js", "/static/style.css"):
+        assert console.token.encode() not in call(console, "GET", asset)[2]
+
+
+def test_each_launch_makes_its_own_secret():
+    servers = [make_server(Backend(Options(), client=FakeClient()), 0) for _ in range(2)]  # type: ignore[arg-type]
+    try:
+        first, second = (s.token for s in servers)  # type: ignore[attr-defined]
+        assert first != second and len(first) >= 43  # token_urlsafe(32)
+    finally:
+        for server in servers:
+            server.server_close()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,  # another origin or another program: it never saw the page
+        "",
+        "wrong",
+        "another-launch-" + "x" * 28,
+    ],
+)
+def test_a_post_without_this_launchs_token_is_refused(console, fake, token):
+    headers = {k: v for k, v in same_origin(console).items() if k != "X-Secagent-Token"}
+    if token is not None:
+        headers["X-Secagent-Token"] = token
+    for path, body in [
+        ("/api/audits", {"resource": {"type": "AWS::S3::Bucket", "id": "my-bucket"}}),
+        ("/api/audits/abc/approval", {"decision": "approve"}),
+        ("/api/audits/abc/resume", {}),
+    ]:
+        status, response_headers, answer = call(console, "POST", path, body, headers)
+        assert status == 403, path
+        assert answer["error"] == "Forbidden" and "token" in answer["message"]
+        assert console.token not in json.dumps(answer)
+        assert response_headers["connection"] == "close"  # the unread body is never parsed as a request
+    assert fake.calls == []
+
+
+def test_a_token_one_character_off_is_refused(console, fake):
+    last = console.token[-1]
+    near = console.token[:-1] + ("A" if last != "A" else "B")
+    status, _, _ = call(
+        console, "POST", "/api/audits/abc/resume", {}, {**same_origin(console), "X-Secagent-Token": near}
+    )
+    assert status == 403 and fake.calls == []
+
+
+def test_a_post_with_this_launchs_token_is_forwarded(console, fake):
+    status, _, _ = call(
+        console, "POST", "/api/audits/abc/approval", {"decision": "reject"}, same_origin(console)
+    )
+    assert status == 200
+    assert fake.calls == [("POST", "/audits/abc/approval", {"decision": "reject"})]
+
+
+def test_other_methods_need_the_token_too(console, fake):
+    for method in ("PUT", "DELETE", "PATCH"):
+        assert call(console, method, "/api/audits")[0] == 403
+        assert call(console, method, "/api/audits", headers=same_origin(console))[0] == 405
+    assert call(console, "HEAD", "/")[0] == 200  # reading needs no token
+    assert fake.calls == []
+
+
+def test_the_token_is_never_logged(fake, capsys):
+    server = make_server(Backend(Options(), client=fake), 0, verbose=True)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    console = Console("127.0.0.1", server.server_address[1], server.token)  # type: ignore[attr-defined]
+    try:
+        call(console, "GET", "/")
+        call(console, "POST", "/api/audits/abc/resume", {}, same_origin(console))
+        call(console, "POST", "/api/audits/abc/resume", {}, {"X-Secagent-Token": "wrong"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    logged = capsys.readouterr()
+    assert "POST /api/audits/abc/resume" in logged.err  # the log is on...
+    assert console.token not in logged.err + logged.out  # ...and the secret is not in it
+
+
+# --- Content-Length: exact, bounded, and a short body cannot hold a thread ---------------------
+
+
+def raw_post(console: Console, head: list[str], body: bytes = b"", *, close_write: bool = False) -> Any:
+    """POST /api/audits as bytes on a socket (well-formed headers but for `head`); the response."""
+    lines = [
+        "POST /api/audits HTTP/1.1",
+        f"Host: 127.0.0.1:{console.port}",
+        *(f"{k}: {v}" for k, v in same_origin(console).items()),
+        "Content-Type: application/json",
+        *head,
+    ]
+    sock = socket.create_connection((console.host, console.port), timeout=5)
+    try:
+        sock.sendall("\r\n".join(lines).encode() + b"\r\n\r\n" + body)
+        if close_write:
+            sock.shutdown(socket.SHUT_WR)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        answer = json.loads(response.read())
+        return response.status, answer, _rest(sock)
+    finally:
+        sock.close()
+
+
+def _rest(sock: socket.socket) -> bytes:
+    """What the server sends after its answer: b"" once it closes; b"<still open>" if it waits."""
+    sock.settimeout(1.0)
+    rest = b""
+    try:
+        while chunk := sock.recv(65536):
+            rest += chunk
+    except TimeoutError:
+        return rest or b"<still open>"
+    return rest
+
+
+GOOD_BODY = json.dumps({"resource": {"type": "AWS::S3::Bucket", "id": "my-bucket"}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("head", "status", "error"),
+    [
+        ([], 411, "LengthRequired"),  # a body, and no length
+        (["Transfer-Encoding: chunked"], 411, "LengthRequired"),
+        ([f"Content-Length: {len(GOOD_BODY)}", "Transfer-Encoding: chunked"], 411, "LengthRequired"),
+        (["Content-Length: abc"], 400, "InvalidRequest"),
+        (["Content-Length: 1_0"], 400, "InvalidRequest"),  # int() would take it
+        (["Content-Length: +10"], 400, "InvalidRequest"),
+        (["Content-Length: 0x10"], 400, "InvalidRequest"),
+        (["Content-Length: -1"], 400, "InvalidRequest"),  # read(-1): until the client hangs up
+        ([f"Content-Length: {len(GOOD_BODY)}", f"Content-Length: {len(GOOD_BODY)}"], 400, "InvalidRequest"),
+        ([f"Content-Length: {ui_server.MAX_BODY + 1}"], 413, "InvalidRequest"),
+        (["Content-Length: 99999999999999999999999"], 400, "InvalidRequest"),
+    ],
+)
+def test_bad_content_length_is_refused_without_reading_the_body(console, fake, head, status, error):
+    answered, body, rest = raw_post(console, head, GOOD_BODY)
+    assert (answered, body["error"]) == (status, error), body
+    assert rest == b""  # and the connection is closed: the body is not read as another request
+    assert fake.calls == []
+
+
+def test_an_oversized_body_is_not_read_as_a_second_request(console, fake):
+    """413 before reading: the unread body (here a whole GET) must not be served on that connection."""
+    smuggled = f"GET /api/audits?status=RUNNING HTTP/1.1\r\nHost: 127.0.0.1:{console.port}\r\n\r\n".encode()
+    body = smuggled + b" " * (ui_server.MAX_BODY + 1 - len(smuggled))
+    answered, answer, rest = raw_post(console, [f"Content-Length: {len(body)}"], body)
+    assert answered == 413 and answer["error"] == "InvalidRequest"
+    assert rest == b"" and fake.calls == []
+
+
+def test_a_body_shorter_than_announced_does_not_hang_the_server(console, fake, monkeypatch):
+    monkeypatch.setattr(ui_server.ConsoleHandler, "timeout", 0.5)
+    started = time.monotonic()
+    answered, answer, _ = raw_post(console, ["Content-Length: 100"], b'{"resource":')  # socket left open
+    assert answered == 408 and answer["error"] == "RequestTimeout"
+    assert time.monotonic() - started < 4
+    assert fake.calls == []
+    assert call(console, "GET", "/api/audits")[0] == 200  # still serving
+
+
+def test_a_body_cut_short_by_the_client_is_refused(console, fake):
+    answered, answer, _ = raw_post(console, ["Content-Length: 100"], b"{}", close_write=True)
+    assert answered == 400 and "shorter" in answer["message"]
+    assert fake.calls == []
+
+
+def test_a_post_with_an_exact_length_is_forwarded(console, fake):
+    head = [f"Content-Length: {len(GOOD_BODY)}", "Connection: close"]
+    answered, answer, _ = raw_post(console, head, GOOD_BODY)
+    assert answered == 202 and answer["auditId"] == "a1"
+    assert fake.calls == [("POST", "/audits", json.loads(GOOD_BODY))]
+
+
+# --- names: a trailing newline is not part of a valid bucket name or audit id -------------------
+
+NEWLINES = ["\n", "\r\n"]
+
+
+@pytest.mark.parametrize("end", NEWLINES)
+def test_a_bucket_name_with_a_trailing_newline_is_refused_before_anything_is_signed(console, fake, end):
+    body = {"resource": {"type": "AWS::S3::Bucket", "id": f"my-bucket{end}"}}
+    status, _, answer = call(console, "POST", "/api/audits", body, same_origin(console))
+    assert status == 400 and answer["field"] == "resource.id"
+    assert answer["message"].startswith("resource.id: ") and "not a valid S3 bucket name" in answer["message"]
+    quoted = urllib.parse.quote(f"my-bucket{end}")
+    status, _, answer = call(console, "GET", f"/api/audits?resource={quoted}")
+    assert status == 400 and answer["field"] == "resource"
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("end", NEWLINES)
+def test_an_audit_id_with_a_trailing_newline_is_refused(console, fake, end):
+    bad = urllib.parse.quote(f"abc{end}", safe="")
+    assert call(console, "GET", f"/api/audits/{bad}")[0] == 404
+    assert (
+        call(console, "POST", f"/api/audits/{bad}/approval", {"decision": "approve"}, same_origin(console))[0]
+        == 404
+    )
+    assert call(console, "POST", f"/api/audits/{bad}/resume", {}, same_origin(console))[0] == 404
+    assert call(console, "GET", f"/ui/audits/{bad}/report.json")[0] == 404
+    assert call(console, "GET", f"/ui/audits/abc/states?executions={bad}")[0] == 400
+    assert fake.calls == []

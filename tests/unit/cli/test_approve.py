@@ -1,0 +1,278 @@
+"""`secagent approve`: a person confirms what the API previews, or a script quotes a reviewed digest."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from secagent.cli import decide as decide_cmd
+from secagent.cli.common import CliError
+from secagent.cli.decide import decide
+from secagent.cli.main import main
+from secagent.client import ApiResponse, AuditApiClient
+from tests.unit.cli.conftest import AUDIT_ID, FakeApi
+
+BUCKET = "cli-demo-public-1"
+DEFAULT_DIGEST = "cd" * 32
+NAMED_DIGEST = "ef" * 32
+APPROVED = ApiResponse(200, {"auditId": AUDIT_ID, "decision": "approve"})
+
+
+def plan(order: int, remediation_id: str, title: str, *, reversible: bool = True) -> dict[str, Any]:
+    return {
+        "order": order,
+        "remediationId": remediation_id,
+        "title": title,
+        "resourceId": BUCKET,
+        "risk": f"risk of {remediation_id}",
+        "reversible": reversible,
+        "cliCommand": f"aws s3api {remediation_id} --bucket {BUCKET}",
+    }
+
+
+VERSIONING = plan(1, "s3_bucket_versioning", "Enable versioning")
+SSE = plan(2, "s3_bucket_default_encryption", "Turn on default encryption")
+ACCOUNT_BPA = plan(3, "s3_account_block_public_access", "Block public access account-wide", reversible=False)
+
+
+def preview(*plans: dict[str, Any], digest: str = DEFAULT_DIGEST, named: bool = False) -> ApiResponse:
+    chosen = {p["remediationId"] for p in plans}
+    left_out = [
+        {"remediationId": p["remediationId"], "reason": "account-wide: approve it by naming its id"}
+        for p in (VERSIONING, SSE, ACCOUNT_BPA)
+        if p["remediationId"] not in chosen
+    ]
+    return ApiResponse(
+        200,
+        {
+            "auditId": AUDIT_ID,
+            "selection": "named" if named else "default",
+            "remediationIds": [p["remediationId"] for p in plans],
+            "plans": list(plans),
+            "planDigest": digest,
+            "leftOut": left_out,
+        },
+    )
+
+
+class Terminal(io.StringIO):
+    """Typed answers, on what looks like a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def approve(api: FakeApi, stdin: io.StringIO, **kwargs: Any) -> tuple[int, str]:
+    out = io.StringIO()
+    code = decide(api, AUDIT_ID, "approve", out=out, stdin=stdin, **kwargs)
+    return code, out.getvalue()
+
+
+def sent(api: FakeApi) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    return [call for call in api.calls if call[0] == "decide"]
+
+
+# --- a person at the terminal ---
+
+
+@pytest.mark.parametrize("answer", ["y\n", "yes\n", "Y\n", " YES \n"])
+def test_answering_yes_approves_with_the_digest_of_what_was_shown(answer: str) -> None:
+    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    code, out = approve(api, Terminal(answer))
+    assert code == 0
+    assert api.calls == [
+        ("preview_approval", (AUDIT_ID,), {"remediation_ids": None}),
+        ("decide", (AUDIT_ID, "approve"), {"comment": None, "plan_digest": DEFAULT_DIGEST}),
+    ]
+    # What was shown: each plan's id, title, risk, reversibility and command, what is left out, the digest
+    for shown in (
+        "1. Enable versioning  [s3_bucket_versioning]",
+        "2. Turn on default encryption  [s3_bucket_default_encryption]",
+        "risk: risk of s3_bucket_versioning  (reversible: yes)",
+        f"$ aws s3api s3_bucket_versioning --bucket {BUCKET}",
+        "Left out (not applied):",
+        "  - s3_account_block_public_access: account-wide: approve it by naming its id",
+        f"planDigest: {DEFAULT_DIGEST}",
+        f"Apply these 2 change(s) to s3://{BUCKET}? [y/N] ",
+        f"Approved audit {AUDIT_ID}",
+    ):
+        assert shown in out, shown
+    assert out.index("planDigest:") < out.index("Apply these")
+
+
+@pytest.mark.parametrize("answer", ["n\n", "no\n", "\n", "", "yes please\n", "approve\n"])
+def test_anything_but_yes_sends_nothing_and_exits_1(answer: str) -> None:
+    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    code, out = approve(api, Terminal(answer))
+    assert code == 1
+    assert sent(api) == []
+    assert "Not approved: nothing was sent" in out and "Approved" not in out
+
+
+def test_only_previews_and_approves_that_selection_with_its_own_digest() -> None:
+    # The subset is re-planned: its digest is not the default selection's
+    api = FakeApi(preview_approval=preview(ACCOUNT_BPA, digest=NAMED_DIGEST, named=True), decide=APPROVED)
+    code, out = approve(api, Terminal("y\n"), only=["s3_account_block_public_access"], comment="ok")
+    assert code == 0
+    assert api.calls == [
+        ("preview_approval", (AUDIT_ID,), {"remediation_ids": ["s3_account_block_public_access"]}),
+        (
+            "decide",
+            (AUDIT_ID, "approve"),
+            {
+                "comment": "ok",
+                "plan_digest": NAMED_DIGEST,
+                "remediation_ids": ["s3_account_block_public_access"],
+            },
+        ),
+    ]
+    assert "(reversible: no)" in out and "the ones named with --only" in out
+    assert f"Apply these 1 change(s) to s3://{BUCKET}? [y/N]" in out
+
+
+def test_a_digest_given_at_the_terminal_must_still_be_what_the_selection_applies() -> None:
+    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    with pytest.raises(CliError) as caught:
+        approve(api, Terminal("y\n"), plan_digest="00" * 32)
+    assert caught.value.code == 3
+    assert DEFAULT_DIGEST in caught.value.message and "nothing was sent" in caught.value.message
+    assert sent(api) == []
+
+
+def test_the_apis_refusal_of_the_preview_is_exit_3_and_nothing_is_sent() -> None:
+    refused = ApiResponse(409, {"error": "Conflict", "message": "audit is not awaiting approval"})
+    api = FakeApi(preview_approval=refused, decide=APPROVED)
+    with pytest.raises(CliError) as caught:
+        approve(api, Terminal("y\n"))
+    assert caught.value.code == 3 and "not awaiting approval" in caught.value.message
+    assert sent(api) == []
+
+
+def test_the_apis_refusal_of_the_approval_is_exit_3() -> None:
+    mismatch = ApiResponse(409, {"error": "Conflict", "message": "The planDigest does not match"})
+    api = FakeApi(preview_approval=preview(VERSIONING), decide=mismatch)
+    with pytest.raises(CliError) as caught:
+        approve(api, Terminal("y\n"))
+    assert caught.value.code == 3 and "planDigest does not match" in caught.value.message
+
+
+# --- scripts ---
+
+
+def test_yes_without_digest_is_a_usage_error_and_nothing_is_sent() -> None:
+    api = FakeApi(preview_approval=preview(VERSIONING), decide=APPROVED)
+    with pytest.raises(CliError) as caught:
+        approve(api, io.StringIO(), yes=True)
+    assert caught.value.code == 2 and "--yes needs --digest" in caught.value.message
+    assert api.calls == []
+
+
+def test_yes_with_digest_sends_exactly_that_digest_without_asking() -> None:
+    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    code, out = approve(api, io.StringIO(), yes=True, plan_digest=DEFAULT_DIGEST)
+    assert code == 0
+    assert sent(api) == [("decide", (AUDIT_ID, "approve"), {"comment": None, "plan_digest": DEFAULT_DIGEST})]
+    assert "[y/N]" not in out and f"planDigest: {DEFAULT_DIGEST}" in out
+
+
+def test_yes_with_a_digest_that_is_no_longer_what_would_apply_sends_nothing() -> None:
+    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    with pytest.raises(CliError) as caught:
+        approve(api, io.StringIO(), yes=True, plan_digest="00" * 32)
+    assert caught.value.code == 3 and "not the ones reviewed" in caught.value.message
+    assert sent(api) == []
+
+
+def test_without_a_terminal_and_without_yes_it_is_a_usage_error_and_nothing_is_sent() -> None:
+    api = FakeApi(preview_approval=preview(VERSIONING), decide=APPROVED)
+    with pytest.raises(CliError) as caught:
+        approve(api, io.StringIO("y\n"))  # piped "y": not a person at a terminal
+    assert caught.value.code == 2
+    assert "not a terminal" in caught.value.message and "--yes --digest" in caught.value.message
+    assert api.calls == []
+
+
+def test_reject_needs_no_confirmation_even_without_a_terminal() -> None:
+    api = FakeApi(decide=ApiResponse(200, {"auditId": AUDIT_ID, "decision": "reject"}))
+    out = io.StringIO()
+    assert decide(api, AUDIT_ID, "reject", out=out, stdin=io.StringIO()) == 0
+    assert api.calls == [("decide", (AUDIT_ID, "reject"), {"comment": None})]
+
+
+# --- through main(): arguments and exit codes ---
+
+
+@pytest.fixture()
+def wired(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
+    fake = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    monkeypatch.setattr(decide_cmd, "connect", lambda options: fake)
+    return fake
+
+
+def test_main_yes_without_digest_exits_2_before_reaching_the_api(wired, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(decide_cmd, "connect", lambda options: pytest.fail("must not connect"))
+    assert main(["approve", AUDIT_ID, "--yes"]) == 2
+    assert "--yes needs --digest" in capsys.readouterr().err
+    assert wired.calls == []
+
+
+def test_main_without_a_terminal_exits_2_saying_to_pass_yes_and_digest(wired, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert main(["approve", AUDIT_ID]) == 2
+    err = capsys.readouterr().err
+    assert "not a terminal" in err and "--yes --digest" in err and err.count("\n") == 1
+    assert wired.calls == []
+
+
+def test_main_yes_digest_and_only_lists(wired, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO())
+    only = ["--only", "a,b", "--only", "c", "--only", "a"]
+    assert main(["approve", AUDIT_ID, *only, "--yes", "--digest", DEFAULT_DIGEST]) == 0
+    assert wired.calls == [
+        ("preview_approval", (AUDIT_ID,), {"remediation_ids": ["a", "b", "c"]}),
+        (
+            "decide",
+            (AUDIT_ID, "approve"),
+            {"comment": None, "plan_digest": DEFAULT_DIGEST, "remediation_ids": ["a", "b", "c"]},
+        ),
+    ]
+
+
+def test_main_at_a_terminal_answering_no_exits_1(wired, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    assert main(["approve", AUDIT_ID]) == 1
+    assert [call[0] for call in wired.calls] == ["preview_approval"]
+
+
+@pytest.mark.parametrize("only", ["", "a,,b", ",a"])
+def test_main_only_with_an_empty_id_is_a_usage_error(wired, capsys, only) -> None:
+    assert main(["approve", AUDIT_ID, "--only", only]) == 2
+    assert "name remediation ids separated by commas" in capsys.readouterr().err
+    assert wired.calls == []
+
+
+# --- the client's preview request ---
+
+
+@pytest.mark.parametrize(
+    ("ids", "path"),
+    [
+        (None, f"/audits/{AUDIT_ID}/approval"),
+        (["s3_bucket_versioning"], f"/audits/{AUDIT_ID}/approval?remediationIds=s3_bucket_versioning"),
+        (["a", "b c", "d/e"], f"/audits/{AUDIT_ID}/approval?remediationIds=a%2Cb%20c%2Cd%2Fe"),
+    ],
+)
+def test_client_preview_approval_path(monkeypatch, ids, path) -> None:
+    requested: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        AuditApiClient, "request", lambda self, method, p, *a, **k: requested.append((method, p))
+    )
+    AuditApiClient("https://api.example/prod").preview_approval(AUDIT_ID, ids)
+    assert requested == [("GET", path)]
+
+
+def test_client_preview_approval_refuses_an_empty_selection() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        AuditApiClient("https://api.example/prod").preview_approval(AUDIT_ID, [])
