@@ -8,10 +8,12 @@ it knows the stack, the states each execution entered (`/ui/audits/{id}/states`,
 execution history) to colour that graph.
 
 Who may change anything: every request other than GET/HEAD must carry the per-launch secret
-(`X-Secagent-Token`), a random value made when the server starts and handed to the page only
-inside the served index.html (`<meta name="secagent-token">`), which another origin cannot read
-(same-origin policy; DNS rebinding is refused by the Host check). It is never put in a URL, a log
-line or an error message. Bodies need an exact Content-Length (at most MAX_BODY), and a body that
+(`X-Secagent-Token`), a random value made when the server starts. The server never serves it:
+it is printed once, in the fragment of the URL to open (`http://127.0.0.1:8780/#token=...`),
+which browsers do not send to any server; the page moves it into its tab's sessionStorage and
+drops it from the address bar. So neither another origin nor another local process or user that
+can reach 127.0.0.1 can read it from the server. It is never logged or put in an error message.
+Bodies need an exact Content-Length (at most MAX_BODY), and a body that
 stops short cannot hold a thread: each connection has a socket timeout.
 
     python -m secagent.ui.server [--port 8780] [--endpoint-url URL] [--stack-name NAME]
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import html
 import json
 import mimetypes
 import re
@@ -48,7 +49,6 @@ STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 16 * 1024
 CSRF_HEADER = "X-Secagent-Console"
 TOKEN_HEADER = "X-Secagent-Token"
-TOKEN_META = '<meta name="secagent-token" content="">'  # in static/index.html, filled when served
 REQUEST_TIMEOUT = 10.0  # seconds a connection may sit idle or stall in the middle of a body
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
@@ -58,6 +58,7 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("GET", re.compile(r"/audits")),
     ("POST", re.compile(r"/audits")),
     ("GET", re.compile(rf"/audits/(?P<id>{_ID})")),
+    ("GET", re.compile(rf"/audits/(?P<id>{_ID})/approval")),  # what approving a selection applies
     ("POST", re.compile(rf"/audits/(?P<id>{_ID})/approval")),
     ("POST", re.compile(rf"/audits/(?P<id>{_ID})/resume")),
 ]
@@ -354,18 +355,9 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             self._error(502, "ApiUnreachable", str(exc), url=exc.url)
 
     def _page(self) -> None:
-        """index.html with this launch's secret in its meta tag; never cached."""
-        page = (STATIC / "index.html").read_text(encoding="utf-8")
-        if TOKEN_META not in page:
-            self._error(500, "InternalError", "the console page has no token placeholder")
-            return
-        filled = TOKEN_META.replace('content=""', f'content="{html.escape(self.token, quote=True)}"')
-        self._send(
-            200,
-            page.replace(TOKEN_META, filled).encode(),
-            "text/html; charset=utf-8",
-            {"Cache-Control": "no-store"},
-        )
+        """index.html (it holds no secret: the token arrives in the URL fragment); never cached."""
+        page = (STATIC / "index.html").read_bytes()
+        self._send(200, page, "text/html; charset=utf-8", {"Cache-Control": "no-store"})
 
     def _static(self, path: str) -> None:
         if path in {"/", "/index.html", "/static/index.html"}:
@@ -432,6 +424,9 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             if "resource" in kept and self._bad_bucket("resource", kept["resource"]):
                 return
             path += "?" + urllib.parse.urlencode(kept) if kept else ""
+        if method == "GET" and path.endswith("/approval") and query:
+            ids = urllib.parse.parse_qs(query).get("remediationIds")
+            path += "?" + urllib.parse.urlencode({"remediationIds": ids[0]}) if ids else ""
         response = self.backend.client().request(method, path, body)
         payload = response.body
         if not isinstance(payload, dict | list):
@@ -547,8 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"secagent ui: cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 3
-    url = f"http://{HOST}:{server.server_address[1]}/"
-    print(f"secagent console: {url}  (Ctrl-C stops it)", flush=True)
+    # The secret goes only here: to the person who started the console (a fragment is never sent).
+    url = f"http://{HOST}:{server.server_address[1]}/#token={server.token}"  # type: ignore[attr-defined]
+    print(f"secagent console: open {url}  (Ctrl-C stops it)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ browser here). The console runs in this process on a free port of 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import threading
@@ -18,7 +19,9 @@ from typing import Any
 import pytest
 
 from scripts.buckets import create_public_bucket
+from scripts.identities import person
 from scripts.localstack_client import ENDPOINT, REGION, client, stack_outputs
+from tests.deployed import APPROVER_ROLE
 
 CHROMIUM = os.environ.get("SECAGENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -70,17 +73,51 @@ def outputs() -> dict[str, str]:
         pytest.fail(str(exc))
 
 
-@pytest.fixture(scope="session")
-def console(outputs: dict[str, str]) -> Iterator[str]:
-    """The console server (secagent.ui.server) on a free port, finding the API from the stack."""
-    from secagent.ui.server import Backend, Options, make_server
+class Console(str):
+    """A console's base URL; `token` is its per-launch secret (the URL fragment `secagent ui` prints)."""
 
-    server = make_server(Backend(Options(endpoint_url=ENDPOINT, region=REGION)), 0)
+    token: str
+
+
+CONSOLES: list[Console] = []
+
+
+def _serve(backend: Any) -> Iterator[Console]:
+    from secagent.ui.server import make_server
+
+    server = make_server(backend, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    url = Console(f"http://127.0.0.1:{server.server_address[1]}")
+    url.token = server.token  # type: ignore[attr-defined]
+    CONSOLES.append(url)
+    yield url
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def console(outputs: dict[str, str]) -> Iterator[Console]:
+    """The requester's console (secagent.ui.server) on a free port, finding the API from the stack."""
+    from secagent.ui.server import Backend, Options
+
+    yield from _serve(Backend(Options(endpoint_url=ENDPOINT, region=REGION)))
+
+
+@pytest.fixture(scope="session")
+def approver_console(outputs: dict[str, str]) -> Iterator[Console]:
+    """Another person's console (four-eyes: the requester may not approve), signed as their role."""
+    from secagent.client import AuditApiClient
+    from secagent.ui.server import Backend, Options
+
+    session = person(APPROVER_ROLE, "console")
+    backend = Backend(
+        Options(endpoint_url=ENDPOINT, region=REGION),
+        client=AuditApiClient.for_stack(outputs, endpoint_url=ENDPOINT, session=session),
+        sfn=session.client("stepfunctions", endpoint_url=ENDPOINT),
+        state_machine_arn=outputs["StateMachineArn"],
+    )
+    yield from _serve(backend)
 
 
 # Module scope, not session: Playwright's sync API runs an asyncio loop in this thread until it
@@ -98,8 +135,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture()
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+def page(browser: Any, console: Console, approver_console: Console) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900}, device_scale_factor=1)
+    # As the person who started each console would: its secret in the tab, before the page's script.
+    tokens = json.dumps({c: c.token for c in CONSOLES})
+    context.add_init_script(
+        f"const t = {tokens}[location.origin]; if (t) sessionStorage.setItem('secagent-token', t);"
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -99,7 +100,9 @@ def test_bad_bucket_name_shows_the_api_message_beside_the_field(page, console):
     expect(page.locator("#resource-id-error")).to_be_hidden()
 
 
-def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(page, console, public_bucket):
+def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(
+    page, console, approver_console, public_bucket
+):
     assert policy_verdict(public_bucket) == "FAIL"
     audit_id = start_from_form(page, console, public_bucket, "remediate")
     expect(page.get_by_role("heading", name=f"Audit of {public_bucket}")).to_be_visible()
@@ -130,6 +133,17 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(page, console
     expect(graph.locator('g.node[data-state="Mark Compliant"]')).to_have_attribute("data-status", "idle")
     screenshot(page, "audit-awaiting-approval")
 
+    # The requester may not approve their own audit (four-eyes): the API says so on the page
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("section.approval .form-status")).to_contain_text("four-eyes")
+
+    # Another person, in their own console, approves
+    page.goto(f"{approver_console}/#/audits/{audit_id}")
+    expect(page.locator("#approval-title")).to_be_visible()
+    approval = page.locator("section.approval")
+    lock = approval.locator("li.plan", has_text="Object Lock")
+    expect(lock.locator("input[type=checkbox]")).not_to_be_checked()  # irreversible: only when ticked
+    expect(lock).to_contain_text("Not included unless you tick it")
     page.get_by_label("Comment (optional)").fill("e2e: approved from the console")
     page.get_by_role("button", name="Approve").click()
     expect(page.locator("#decision-note")).to_contain_text("You approved")  # the API took it
@@ -150,7 +164,7 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(page, console
     expect(graph.locator('g.node[data-state="Mark Rejected"]')).to_have_attribute("data-status", "idle")
 
     # The JSON download is the report.
-    download = page.request.get(f"{console}/ui/audits/{audit_id}/report.json")
+    download = page.request.get(f"{approver_console}/ui/audits/{audit_id}/report.json")
     assert download.ok
     assert "attachment" in download.headers["content-disposition"]
     assert json.loads(download.body())["outcome"] == "REMEDIATED"
@@ -217,9 +231,11 @@ def test_unreachable_api_shows_a_banner(page):
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert line.startswith("secagent console: http://127.0.0.1:"), line
-        url = line.split()[2]
-        page.goto(f"{url}#/audits")
+        assert line.startswith("secagent console: open http://127.0.0.1:"), line
+        url = line.split()[3]
+        assert "#token=" in url  # the secret reaches only whoever started it
+        page.goto(url)
+        expect(page).to_have_url(re.compile(r"#/audits$"))  # and leaves the address bar at once
         banner = page.get_by_role("alert")
         expect(banner).to_be_visible()
         expect(banner).to_contain_text("The audit API cannot be reached")

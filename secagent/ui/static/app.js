@@ -103,10 +103,20 @@ function badge(text, kind) {
 
 /* ---------- talking to the local server ---------- */
 
-/* This launch's secret: the server writes it into the page it serves (never into a URL). */
+/* This launch's secret arrives once, in the fragment of the URL `secagent ui` printed
+   (#token=...; a fragment is never sent to a server). Keep it in this tab's sessionStorage and
+   drop it from the address bar, so it is neither bookmarked nor shown. */
+const TOKEN_KEY = "secagent-token";
+
+function adoptLaunchToken() {
+  const match = location.hash.match(/^#token=([A-Za-z0-9_-]{16,})$/);
+  if (!match) return;
+  sessionStorage.setItem(TOKEN_KEY, match[1]);
+  history.replaceState(null, "", `${location.pathname}${location.search}#/audits`);
+}
+
 function consoleToken() {
-  const meta = document.querySelector('meta[name="secagent-token"]');
-  return (meta && meta.getAttribute("content")) || "";
+  return sessionStorage.getItem(TOKEN_KEY) || "";
 }
 
 async function call(method, path, body) {
@@ -549,7 +559,8 @@ function approvalView(audit, token, poll, noteDecision) {
   const checks = [];
   const items = plans.map((plan, index) => {
     const id = `plan-${index}`;
-    const box = h("input", { type: "checkbox", id: `${id}-include`, checked: true, value: plan.remediationId });
+    // A plain approval covers the reversible plans scoped to the bucket; the others need choosing.
+    const box = h("input", { type: "checkbox", id: `${id}-include`, checked: plan.approvedByDefault !== false, value: plan.remediationId });
     checks.push(box);
     return h("li", { class: "plan" },
       h("div", { class: "plan-head" },
@@ -562,21 +573,40 @@ function approvalView(audit, token, poll, noteDecision) {
         ` (${plan.reversible ? "reversible" : "not reversible"})`),
       plan.rollbackCliCommand ? h("details", {}, h("summary", { text: "Rollback command" }), h("pre", { class: "command" }, h("code", { text: plan.rollbackCliCommand }))) : null,
       plan.manualInputs && plan.manualInputs.length
-        ? h("p", { class: "manual", text: `Needs a person: ${plan.manualInputs.join(", ")} (Apply skips it).` }) : null);
+        ? h("p", { class: "manual", text: `Needs a person: ${plan.manualInputs.join(", ")} (Apply skips it).` }) : null,
+      plan.namedOnlyReason
+        ? h("p", { class: "manual", text: `Not included unless you tick it: ${plan.namedOnlyReason.replace(/; approve it by naming its id$/, "")}.` }) : null);
   });
 
   async function decide(decision) {
     const body = { decision };
     const comment_ = comment.value.trim();
     if (comment_) body.comment = comment_;
-    if (audit.planDigest) body.planDigest = audit.planDigest;
     if (decision === "approve") {
       const chosen = checks.filter((c) => c.checked).map((c) => c.value);
       if (!chosen.length) {
         status.textContent = "Choose at least one plan to approve, or reject.";
         return;
       }
-      if (chosen.length < checks.length) body.remediationIds = chosen;
+      const defaults = audit.defaultRemediationIds || [];
+      const isDefault = chosen.length === defaults.length && chosen.every((c) => defaults.includes(c));
+      if (isDefault) {
+        body.planDigest = audit.planDigest;
+      } else {
+        // Another selection is re-planned alone from the snapshot: approve exactly its digest.
+        approve.disabled = reject.disabled = true;
+        status.textContent = "Checking what this selection applies…";
+        const query = encodeURIComponent(chosen.join(","));
+        const preview = await call("GET", `/api/audits/${encodeURIComponent(audit.auditId)}/approval?remediationIds=${query}`);
+        if (token !== pageToken) return;
+        if (preview.status !== 200) {
+          status.textContent = `Could not prepare the approval: ${apiError(preview)}`;
+          approve.disabled = reject.disabled = false;
+          return;
+        }
+        body.remediationIds = preview.body.remediationIds;
+        body.planDigest = preview.body.planDigest;
+      }
     }
     approve.disabled = reject.disabled = true;
     status.textContent = decision === "approve" ? "Sending the approval…" : "Sending the rejection…";
@@ -836,4 +866,7 @@ function shortLabel(text) {
 }
 
 window.addEventListener("hashchange", route);
-document.addEventListener("DOMContentLoaded", route);
+document.addEventListener("DOMContentLoaded", () => {
+  adoptLaunchToken();
+  route();
+});
