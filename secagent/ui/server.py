@@ -178,7 +178,12 @@ class Backend:
         transitions: list[list[str]] = []
         for name in executions:
             events: list[dict[str, Any]] = []
-            kwargs: dict[str, Any] = {"executionArn": f"{base}:{name}", "maxResults": 1000}
+            # Without execution data: Await Approval's scheduled parameters hold the task token.
+            kwargs: dict[str, Any] = {
+                "executionArn": f"{base}:{name}",
+                "maxResults": 1000,
+                "includeExecutionData": False,
+            }
             while True:
                 page = self._sfn.get_execution_history(**kwargs)
                 events += page["events"]

@@ -234,6 +234,7 @@ def test_states_from_the_execution_history():
     class FakeSfn:
         def get_execution_history(self, **kwargs: Any) -> dict[str, Any]:
             assert kwargs["executionArn"] == "arn:aws:states:us-east-1:1:execution:m:a1"
+            assert kwargs["includeExecutionData"] is False  # the task token is in the history's data
             return {
                 "events": [
                     {"type": "PassStateEntered", "stateEnteredEventDetails": {"name": "Start Audit"}},
