@@ -13,6 +13,8 @@ AuditStack(
     description="Infrastructure Security Agent: audit workflow and tools",
     # Test-only fault injection (docs/workflow.md): off unless `-c faultInjection=true`.
     fault_injection=app.node.try_get_context("faultInjection") in (True, "true"),
+    # Test-only: each function logs the AWS calls it makes (identifiers only) for the IAM proof.
+    record_aws_calls=app.node.try_get_context("recordAwsCalls") in (True, "true"),
     trigger_mode=app.node.try_get_context("triggerMode") or "remediate",
     analysis_settings=analysis_settings_from_context(app),
     # Lab-only (README): four-eyes is on unless this is set; the requester may then approve.

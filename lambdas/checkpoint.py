@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdas.deps import clients, settings
+from secagent.models.errors import InvalidInput
 from secagent.workflow.checkpoints import load_checkpoint, save_checkpoint
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -23,7 +24,10 @@ def checkpointed(name: str) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def wrapper(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            bucket, audit_id = settings().report_bucket, event["auditId"]
+            audit_id = event.get("auditId") if isinstance(event, dict) else None
+            if not isinstance(audit_id, str) or not audit_id:
+                raise InvalidInput("invalid event: auditId (a string) is required")
+            bucket = settings().report_bucket
             if (stored := load_checkpoint(bucket, audit_id, name, clients())) is not None:
                 return stored
             result = handler(event, context)

@@ -1,7 +1,8 @@
 """Discover Lambda: {"auditId", "request"} -> Snapshot JSON.
 
 Only an audit the API (or the CreateBucket trigger) asked for is discovered: the execution input
-must match the sealed request record, so a StartExecution with forged input reads nothing.
+must match the sealed request record, so a StartExecution with forged input reads nothing. The
+check comes before the checkpoint: a resume with another mode in its input gets nothing either.
 """
 
 from typing import Any
@@ -20,9 +21,7 @@ from secagent.workflow.gate import load_request
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-@checkpointed("discovery")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    faults.inject("discover", event)
     request = parse(DiscoverEvent, event)
     logger.append_keys(audit_id=request.audit_id, bucket=request.request.resource.id)
     stored = load_request(request.audit_id, deps.settings().report_bucket, deps.sealer(), deps.clients())
@@ -37,7 +36,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "This execution was not started by the audit API: its input does not match a request "
             "record sealed by the API. Nothing was read; start audits with POST /audits."
         )
-    snapshot = discover_bucket(stored.resource.id, clients=deps.clients())
+    return _discover(event, context)
+
+
+@checkpointed("discovery")
+def _discover(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    faults.inject("discover", event)
+    snapshot = discover_bucket(parse(DiscoverEvent, event).request.resource.id, clients=deps.clients())
     unknown = [f for f, p in snapshot.config if not p.known]
     metrics.add_metric(name="UnknownFields", unit=MetricUnit.Count, value=len(unknown))
     logger.info("discovered", extra={"unknownFields": unknown, "durationMs": snapshot.read_by.duration_ms})

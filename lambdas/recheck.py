@@ -35,7 +35,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if progress and progress.plan_digest == authorized.decision.plan_digest
         else set()
     )
-    pending = [p for p in authorized.plans if p.plan_id not in done]
+    # Plans Apply will skip (they need a person's input, e.g. an MFA code) change nothing.
+    pending = [p for p in authorized.plans if p.plan_id not in done and not p.manual_inputs]
     check = recheck(authorized.proposal.snapshot, pending, clients=deps.clients())
     metrics.add_metric(name="StalePlans", unit=MetricUnit.Count, value=int(check.stale))
     logger.info(

@@ -14,9 +14,10 @@ cleanup() {
 trap cleanup EXIT
 
 scripts/localstack.sh up
-# Test deployment: the default stack plus the test-only fault injection (docs/workflow.md).
+# Test deployment: the default stack plus the test-only fault injection (docs/workflow.md) and
+# call recording (each function logs the AWS calls it makes, for the IAM proof, docs/iam.md).
 # MFA delete is switched off as a deploy-time setting: LocalStack accepts it but never reports
 # it back (GetBucketVersioning), so no bucket can pass that check there (it is unit-tested).
-scripts/deploy.sh -c faultInjection=true -c disabledChecks=s3_bucket_mfa_delete_disabled
+scripts/deploy.sh -c faultInjection=true -c recordAwsCalls=true -c disabledChecks=s3_bucket_mfa_delete_disabled
 # One pytest run, so its closing line counts every test.
 .venv/bin/python -m pytest tests "$@"

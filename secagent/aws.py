@@ -1,5 +1,6 @@
 """boto3 client creation shared by Discover (reads) and Apply (writes)."""
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,8 @@ def client_factory(
         if endpoint_url:
             kwargs["endpoint_url"] = endpoint_url
         client = session.client(service, **kwargs)
+        if os.environ.get(RECORD_CALLS_ENV) == "enabled":
+            client.meta.events.register("before-parameter-build", _record_call)
         if service == "s3control" and custom_endpoint(endpoint_url):
             # botocore's endpoint rules put the account id in the host even with
             # inject_host_prefix off; a plain IP/localhost endpoint cannot resolve that.
@@ -44,6 +47,33 @@ def client_factory(
         return client
 
     return make
+
+
+# Test-only (deploy setting recordAwsCalls): each AWS call a function makes, with its target, as
+# one log line, so the IAM proof (tests/security/test_iam_proof.py) can evaluate it against the
+# role's policies. Only identifiers are written: never a body, a policy, a token or a secret.
+RECORD_CALLS_ENV = "SECAGENT_RECORD_AWS_CALLS"
+RECORD_PREFIX = "SECAGENT_AWS_CALL "
+_TARGET_PARAMETERS = (
+    "Bucket",
+    "Key",
+    "AccountId",
+    "KeyId",
+    "FunctionName",
+    "stateMachineArn",
+    "executionArn",
+    "name",
+)
+
+
+def _record_call(params: dict[str, Any], model: Any, **_: Any) -> None:
+    target = {k: params[k] for k in _TARGET_PARAMETERS if isinstance(params.get(k), str)}
+    if model.name == "PutEvents":
+        target["EventBusName"] = ",".join(
+            sorted({str(e.get("EventBusName") or "default") for e in params.get("Entries", [])})
+        )
+    record = {"service": model.service_model.service_name, "operation": model.name, "target": target}
+    print(RECORD_PREFIX + json.dumps(record, sort_keys=True), flush=True)
 
 
 def _strip_account_host_prefix(request: Any, **_: Any) -> None:

@@ -19,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from secagent.aws import RECORD_CALLS_ENV
 from secagent.checks import registry
 from secagent.models import AgentSettings
 from stacks.constructs import permissions
@@ -64,6 +65,7 @@ class AuditStack(Stack):
         construct_id: str,
         *,
         fault_injection: bool = False,
+        record_aws_calls: bool = False,
         trigger_mode: str = "remediate",
         analysis_settings: dict[str, str] | None = None,
         allow_self_approval: bool = False,
@@ -109,6 +111,8 @@ class AuditStack(Stack):
         }
         if fault_injection:
             tool_env["SECAGENT_FAULT_INJECTION"] = "enabled"
+        if record_aws_calls:  # test-only: every AWS call to the log, for the IAM proof
+            tool_env[RECORD_CALLS_ENV] = "enabled"
         tools = ToolFunctions(self, "Tools", service_name="secagent", environment=tool_env)
 
         def tool(name: str, handler: str, description: str, timeout: int) -> lambda_.Function:
@@ -213,11 +217,13 @@ class AuditStack(Stack):
         for pattern, writers in writes.items():
             for fn in writers:
                 allow(fn, ["s3:PutObject"], objects(pattern))
-            store.only(["s3:PutObject", "s3:DeleteObject"], pattern, [fn.role for fn in writers])  # type: ignore[misc]
+            # Versioned bucket: deleting the newest version of a record would restore an older one.
+            only_writers = [fn.role for fn in writers]
+            store.only(["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], pattern, only_writers)  # type: ignore[arg-type]
         for pattern, readers in reads.items():
             for fn in readers:
                 allow(fn, ["s3:GetObject"], objects(pattern))
-        store.only(["s3:GetObject"], store.TOKENS_PREFIX + "*", [api.role])  # type: ignore[list-item]
+        store.only(["s3:GetObject", "s3:GetObjectVersion"], store.TOKENS_PREFIX + "*", [api.role])  # type: ignore[list-item]
         users = {fn for fns in (*writes.values(), *reads.values()) for fn in fns}
         for fn in users:
             # Without ListBucket, S3 answers a missing object with AccessDenied instead of NoSuchKey.

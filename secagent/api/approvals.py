@@ -74,6 +74,11 @@ def select(
     return ids, plans, proposal.digest(plans)
 
 
+def _same_decision(earlier: Decision, retry: Decision) -> bool:
+    keys = ("audit_id", "decision", "remediation_ids", "selection", "plan_digest", "approver")
+    return all(getattr(earlier, k) == getattr(retry, k) for k in keys)
+
+
 def preview_approval(
     audit_id: str,
     remediation_ids: list[str] | None,
@@ -156,7 +161,16 @@ def decide_approval(
         comment=request.comment,
         decided_at=moment,
     )
-    records.write_decision(decision)  # first: Apply applies what this record binds, nothing else
+    try:
+        records.write_decision(decision)  # first: Apply applies what this record binds, nothing else
+    except Conflict:
+        # A sealed decision is on record while approvals/ still says PENDING: the request that wrote
+        # it failed before waking the task. A retry of that same decision finishes it; any other
+        # decision (or a planted, unsealed file) is refused as before.
+        earlier = records.decision(audit_id)
+        if earlier is None or not _same_decision(earlier, decision):
+            raise
+        decision = earlier
     token = records.task_token(audit_id)
     if token is None:
         raise Conflict(f'Audit "{audit_id}" is not awaiting approval: its task token is gone.')

@@ -154,7 +154,8 @@ def get_audit(
         if pending_approval(record, now()):
             assert record is not None
             status.status = "AWAITING_APPROVAL"
-            default = set(record.get("defaultRemediationIds") or [])
+            default_ids = list(record.get("defaultRemediationIds") or [])  # in plan order
+            default = set(default_ids)
             named_only = record.get("namedOnly") or {}
             status.pending_plans = [
                 {
@@ -164,7 +165,7 @@ def get_audit(
                 }
                 for plan in record.get("plans") or []
             ]
-            status.default_remediation_ids = sorted(default)
+            status.default_remediation_ids = default_ids
             status.plan_digest = record.get("planDigest")
             status.approval_expires_at = record.get("expiresAt")
         return status

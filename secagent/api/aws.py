@@ -36,7 +36,11 @@ def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     """All history events, oldest first (what timeline.current_step expects)."""
     events: list[dict[str, Any]] = []
     # Without execution data: Await Approval's scheduled parameters hold the task token.
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000, "includeExecutionData": False}
+    kwargs: dict[str, Any] = {
+        "executionArn": execution_arn,
+        "maxResults": 1000,
+        "includeExecutionData": False,
+    }
     for _ in range(_MAX_HISTORY_PAGES):
         page = sfn.get_execution_history(**kwargs)
         events.extend(page.get("events", []))

@@ -18,9 +18,11 @@ from secagent.models.records import AuditRequest, Decision
 from secagent.models.settings import AgentSettings
 from secagent.workflow.gate import Proposal, load_proposal, load_request
 from secagent.workflow.store import (
+    SealBroken,
     Sealer,
     decision_key,
     read_object,
+    read_sealed,
     request_key,
     token_key,
     write_sealed,
@@ -58,6 +60,13 @@ class RecordStore:
             if error_code(err) in {"PreconditionFailed", "ConditionalRequestConflict"}:
                 raise Conflict(f'Audit "{decision.audit_id}" was already decided.') from None
             raise UpstreamError(f"S3 PutObject decision failed: {error_code(err)}") from None
+
+    def decision(self, audit_id: str) -> Decision | None:
+        """The decision on record if the API sealed it; None when there is none, or it was planted."""
+        try:
+            return read_sealed(self.bucket, decision_key(audit_id), Decision, self.sealer, self.clients)
+        except SealBroken:
+            return None
 
     def task_token(self, audit_id: str) -> str | None:
         stored = read_object(self.bucket, token_key(audit_id), self.clients) or {}

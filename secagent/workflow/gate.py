@@ -219,6 +219,8 @@ def authorize(
     if decision is None:
         raise ApprovalInvalid(f"no person has decided on audit {audit_id}")
     request = proposal.request
+    if request.mode == "plan":
+        raise ApprovalInvalid(f"audit {audit_id} was requested in plan mode: nothing may be applied")
     if (
         decision.audit_id != audit_id
         or decision.resource != request.resource

@@ -78,6 +78,8 @@ class KmsSealer:
             raw = base64.b64decode(mac, validate=True)
         except ValueError:
             return False
+        if not raw:  # KMS would refuse an empty MAC with a ValidationException: it is no seal
+            return False
         try:
             answer = self._call("VerifyMac", Message=_digest(message), MacAlgorithm=MAC_ALGORITHM, Mac=raw)
         except ClientError as err:

@@ -111,6 +111,7 @@ def test_outcomes_cover_the_report_schema():
         "REJECTED",
         "APPROVAL_EXPIRED",
         "STALE_PLAN",
+        "APPROVAL_INVALID",
         "FAILED",
     }
     assert outcomes == set(Outcome.__args__)  # the report's outcomes are exactly these
@@ -129,3 +130,110 @@ def test_apply_is_reached_only_through_the_stale_plan_check():
     ]
     assert into_apply == ["Plan Still Current?"]
     assert STATES["Plan Still Current?"]["Choices"][0]["Next"] == "Mark Stale Plan"
+
+
+# --- the approval gate's shape (docs/security.md): ids travel, decisions are read from storage ---
+
+TOOLS = {name for name, state in TASKS.items() if name not in REPORT_WRITERS}
+# What the execution input ($.request) may still decide: which resource, which mode, how long to
+# wait, and (test-only, inert unless deployed with faultInjection) which faults to inject.
+REQUEST_FIELDS_A_TOOL_MAY_READ = {
+    "$.request.resource",
+    "$.request.mode",
+    "$.request.approvalTimeoutSeconds",
+    "$.request.faults",
+}
+
+
+def paths(value: object) -> list[str]:
+    """Every JSONPath a Parameters block reads (``"key.$": "$..."``), recursively."""
+    if isinstance(value, dict):
+        found = [v for k, v in value.items() if k.endswith(".$") and isinstance(v, str)]
+        return found + [p for k, v in value.items() if not k.endswith(".$") for p in paths(v)]
+    if isinstance(value, list):
+        return [p for item in value for p in paths(item)]
+    return []
+
+
+def test_the_machine_has_at_most_28_states_and_no_checkpoint_plumbing():
+    assert len(STATES) <= 28
+    plumbing = [
+        name
+        for name in STATES
+        if name.endswith("Checkpointed?")
+        or name.startswith("Reuse ")
+        or (name.endswith(" Failed") and name not in {"Mark Failed", "Audit Failed"})
+    ]
+    assert plumbing == [], "tools are load-or-compute; every Catch goes to Mark Failed"
+    assert "Load Rollback Plans" not in STATES and "Rollback?" not in STATES
+
+
+@pytest.mark.parametrize("name", sorted(TOOLS))
+def test_every_tool_error_is_caught_into_mark_failed_with_the_error_in_state(name: str):
+    catchers = TASKS[name]["Catch"]
+    assert catchers[-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Mark Failed"}
+    assert all(c["ResultPath"] == "$.error" for c in catchers)
+    assert TASKS[name]["TimeoutSeconds" if "TimeoutSeconds" in TASKS[name] else "TimeoutSecondsPath"]
+
+
+@pytest.mark.parametrize("name", ["Recheck Configuration", "Apply Fixes"])
+def test_an_invalid_approval_ends_the_audit_approval_invalid_before_anything_else_catches_it(name: str):
+    first, *_ = TASKS[name]["Catch"]
+    assert first == {
+        "ErrorEquals": ["ApprovalInvalid"],
+        "ResultPath": "$.error",
+        "Next": "Mark Approval Invalid",
+    }
+    assert STATES["Mark Approval Invalid"]["Result"] == "APPROVAL_INVALID"
+    assert STATES["Mark Approval Invalid"]["Next"] == "Write Report"
+    # and it is not retried: a forged approval stays forged
+    assert not any("ApprovalInvalid" in r["ErrorEquals"] for r in TASKS[name]["Retry"])
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_no_task_takes_plans_approvals_or_checkpoints_from_the_execution_input(name: str):
+    state = TASKS[name]
+    read = paths(state["Parameters"]) + (
+        [state["TimeoutSecondsPath"]] if "TimeoutSecondsPath" in state else []
+    )
+    from_input = {p for p in read if p == "$.request" or p.startswith("$.request.")}
+    if name == "Discover Bucket":  # it checks the whole input against the sealed request record
+        from_input -= {"$.request"}
+    if name in REPORT_WRITERS:  # the state, whose requester/approval/applied the report does not believe
+        assert read[:2] == ["$$.Execution.Id", "$"]
+    assert from_input <= REQUEST_FIELDS_A_TOOL_MAY_READ, from_input
+    forbidden = ("plans", "approval", "rollbackPlans", "checkpoints", "decision", "resume")
+    assert not [p for p in read if p.startswith("$.request.") and p.split(".")[2] in forbidden]
+
+
+def test_apply_recheck_and_await_approval_take_the_audit_id_only():
+    # Everything they act on (request, decision, snapshot, findings, plans) they load from storage
+    for name in ("Recheck Configuration", "Apply Fixes"):
+        assert set(TASKS[name]["Parameters"]) == {"auditId.$", "faults.$", "attempt.$"}, name
+        assert TASKS[name]["Parameters"]["auditId.$"] == "$.auditId"
+    assert TASKS["Await Approval"]["Parameters"]["Payload"] == {
+        "taskToken.$": "$$.Task.Token",
+        "auditId.$": "$.auditId",
+    }
+
+
+def test_verify_expects_the_verdicts_propose_fixes_returned():
+    parameters = TASKS["Verify Fixes"]["Parameters"]
+    assert parameters["expected.$"] == "$.remediation.expected"
+    assert TASKS["Propose Fixes"]["ResultPath"] == "$.remediation"
+
+
+def test_the_audit_id_is_the_execution_name_before_any_resume_suffix():
+    assert STATES["Start Audit"]["Parameters"]["auditId.$"] == (
+        "States.ArrayGetItem(States.StringSplit($$.Execution.Name, '_'), 0)"
+    )
+
+
+def test_a_rejection_and_an_invalid_approval_apply_nothing():
+    # Approved? routes only "approve" on, to the check that proves it before Apply
+    approved = STATES["Approved?"]
+    assert approved["Choices"] == [
+        {"Variable": "$.approval.decision", "StringEquals": "approve", "Next": "Recheck Configuration"}
+    ]
+    assert approved["Default"] == "Mark Rejected"
+    assert STATES["Recheck Configuration"]["Next"] == "Plan Still Current?"

@@ -73,20 +73,29 @@ def statements_of(template: Template, role_prefix: str) -> list[dict]:
     ]
 
 
+def actions_of(statement: dict) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+
+
 def test_apply_role_may_only_run_the_listed_remediation_writes(template: Template):
-    actions = {
-        action
-        for statement in statements_of(template, "ToolsApplyRole")
-        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
-    }
+    allowed = [s for s in statements_of(template, "ToolsApplyRole") if s["Effect"] == "Allow"]
+    actions = {action for statement in allowed for action in actions_of(statement)}
     expected = set(permissions.S3_REMEDIATION_WRITES + permissions.ACCOUNT_REMEDIATION_WRITES)
     assert expected <= actions
-    assert not {a for a in actions - expected - {"s3:PutObject"} if not a.startswith(("logs:", "xray:"))}
+    # Besides the fixes: its own record, reading what it proves the approval from, and its seal check
+    report_store = {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+    keys = {"kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:VerifyMac"}
+    others = actions - expected - report_store - keys
+    assert not {a for a in others if not a.startswith(("logs:", "xray:"))}, others
     # Its only object write is its own checkpoint
-    put_object = [s for s in statements_of(template, "ToolsApplyRole") if s["Action"] == "s3:PutObject"]
-    assert len(put_object) == 1 and "/checkpoints/*" in json.dumps(put_object[0]["Resource"])
+    put_object = [s for s in allowed if s["Action"] == "s3:PutObject"]
+    assert len(put_object) == 1 and json.dumps(put_object[0]["Resource"]).endswith(
+        '"/checkpoints/*/applied.json"]]}'
+    )
+    # It may verify a seal, never make one
+    assert "kms:GenerateMac" not in actions
     assert not any(
-        "*" in action for action in actions - {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+        "*" in action for action in actions - {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} - keys
     )
 
 
@@ -123,14 +132,19 @@ def test_report_bucket_is_private_encrypted_versioned_tls_only(template: Templat
     assert len(tls_denies) == 2  # the report bucket and its access-log bucket
 
 
-def test_bucket_created_rule_matches_cloudtrail_create_bucket(template: Template):
+def test_bucket_created_rule_matches_cloudtrail_create_bucket_that_succeeded(template: Template):
+    # A refused CreateBucket (errorCode set: BucketAlreadyExists, AccessDenied) created nothing to audit
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": {
                 "source": ["aws.s3"],
                 "detail-type": ["AWS API Call via CloudTrail"],
-                "detail": {"eventSource": ["s3.amazonaws.com"], "eventName": ["CreateBucket"]},
+                "detail": {
+                    "eventSource": ["s3.amazonaws.com"],
+                    "eventName": ["CreateBucket"],
+                    "errorCode": [{"exists": False}],
+                },
             },
             "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
         },
@@ -139,7 +153,8 @@ def test_bucket_created_rule_matches_cloudtrail_create_bucket(template: Template
 
 def test_api_methods_all_use_iam_authorization(template: Template):
     methods = template.find_resources("AWS::ApiGateway::Method")
-    assert len(methods) == 6  # POST/GET /audits, GET /audits/{id}, POST .../approval|resume|rollback
+    # POST/GET /audits, GET /audits/{id}, GET|POST .../approval, POST .../resume|rollback
+    assert len(methods) == 7
     assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods.values())
 
 
@@ -160,7 +175,7 @@ def test_asl_placeholders_match_the_stack_substitutions():
         assert placeholders == set(workflow.substitution_names), workflow.definition_path.name
 
 
-def test_analysis_settings_reach_analyze_remediate_and_verify_only():
+def test_analysis_settings_reach_every_function_that_analyzes_or_plans():
     # Given deploy-time analysis settings
     stack = AuditStack(
         cdk.App(),
@@ -168,13 +183,17 @@ def test_analysis_settings_reach_analyze_remediate_and_verify_only():
         analysis_settings={"SECAGENT_DISABLED_CHECKS": "s3_bucket_mfa_delete_disabled"},
     )
     functions = Template.from_stack(stack).find_resources("AWS::Lambda::Function")
-    # Then exactly the functions that judge or plan see them
+    # Then exactly the functions that judge or (re-)plan see them: the proposal, the pending record,
+    # the API's preview and decision, Recheck and Apply must all re-plan to the same digest
     with_setting = {
         function["Properties"]["Handler"]
         for function in functions.values()
         if "SECAGENT_DISABLED_CHECKS" in function["Properties"]["Environment"]["Variables"]
     }
-    assert with_setting == {"lambdas.analyze.handler", "lambdas.remediate.handler", "lambdas.verify.handler"}
+    assert with_setting == {
+        f"lambdas.{name}.handler"
+        for name in ("analyze", "remediate", "await_approval", "recheck", "apply", "verify", "api")
+    }
 
 
 def test_unknown_disabled_check_fails_the_synth_with_its_name():
@@ -195,3 +214,176 @@ def test_bad_exemptions_fail_the_synth_with_a_clear_message(exemptions: str, mes
     app = cdk.App(context={"exemptions": exemptions})
     with pytest.raises(ValueError, match=message):
         analysis_settings_from_context(app)
+
+
+# --- who may write, read and seal the records the approval gate trusts (docs/security.md) ---------
+
+
+def logical_id(template: Template, kind: str, prefix: str) -> str:
+    (found,) = [k for k in template.find_resources(kind) if re.fullmatch(rf"{prefix}[0-9A-F]{{8}}", k)]
+    return found
+
+
+def role_arn(template: Template, function: str) -> dict:
+    return {"Fn::GetAtt": [logical_id(template, "AWS::IAM::Role", f"Tools{function}Role"), "Arn"]}
+
+
+def reports_objects(template: Template, pattern: str) -> dict:
+    bucket = logical_id(template, "AWS::S3::Bucket", "ReportStoreReports")
+    return {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{pattern}"]]}
+
+
+def report_bucket_policy(template: Template) -> list[dict]:
+    bucket = logical_id(template, "AWS::S3::Bucket", "ReportStoreReports")
+    (policy,) = [
+        p
+        for p in template.find_resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def denied_to_all_but(template: Template, actions: set[str], pattern: str) -> list[dict]:
+    """The principals the bucket policy's Deny of ``actions`` on ``pattern`` spares (one statement)."""
+    (deny,) = [
+        s
+        for s in report_bucket_policy(template)
+        if s["Effect"] == "Deny"
+        and s["Resource"] == reports_objects(template, pattern)
+        and actions <= set(actions_of(s))
+    ]
+    assert deny["Principal"] == {"AWS": "*"}
+    return deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+
+
+# Each prefix of the report bucket and the only roles that may put (or delete) objects under it.
+WRITERS = {
+    "requests/*": ["Api", "OnBucketCreated"],
+    "decisions/*": ["Api"],
+    "tokens/*": ["AwaitApproval"],
+    "approvals/*": ["AwaitApproval", "Api"],
+    "reports/*": ["Report"],
+    "checkpoints/*/discovery.json": ["Discover"],
+    "checkpoints/*/analysis.json": ["Analyze"],
+    "checkpoints/*/remediation.json": ["Remediate"],
+    "checkpoints/*/applied.json": ["Apply"],
+    "checkpoints/*/verification.json": ["Verify"],
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(WRITERS))
+def test_bucket_policy_denies_writes_to_every_principal_but_the_prefix_owner(
+    template: Template, pattern: str
+):
+    spared = denied_to_all_but(template, {"s3:PutObject", "s3:DeleteObject"}, pattern)
+    assert spared == [role_arn(template, name) for name in WRITERS[pattern]]
+
+
+def test_only_the_api_role_may_read_a_task_token(template: Template):
+    # The bucket policy denies everyone else, whatever their IAM policies grant
+    assert denied_to_all_but(template, {"s3:GetObject"}, "tokens/*") == [role_arn(template, "Api")]
+    # and no other role of the stack is granted the read
+    tokens = reports_objects(template, "tokens/*")
+    readers = {
+        role["Ref"]
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "s3:GetObject" in actions_of(statement)
+        and tokens
+        in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+        for role in policy["Properties"]["Roles"]
+    }
+    assert readers == {role_arn(template, "Api")["Fn::GetAtt"][0]}
+
+
+@pytest.mark.parametrize(
+    ("function", "step"),
+    [("Discover", "discovery"), ("Analyze", "analysis"), ("Remediate", "remediation"),
+     ("Apply", "applied"), ("Verify", "verification")],
+)  # fmt: skip
+def test_each_tool_may_write_only_its_own_checkpoint(template: Template, function: str, step: str):
+    writes = [
+        s["Resource"]
+        for s in statements_of(template, f"Tools{function}Role")
+        if s["Effect"] == "Allow" and "s3:PutObject" in actions_of(s)
+    ]
+    assert writes == [reports_objects(template, f"checkpoints/*/{step}.json")]
+
+
+def test_apply_role_never_writes_the_stacks_own_or_cdk_buckets(template: Template):
+    # An explicit Deny beats any Allow: even an approved plan cannot reconfigure these buckets
+    denies = [s for s in statements_of(template, "ToolsApplyRole") if s["Effect"] == "Deny"]
+    own = next(s for s in denies if "Condition" not in s)
+    assert set(actions_of(own)) == set(permissions.S3_REMEDIATION_WRITES)
+    assert own["Resource"] == [
+        {"Fn::GetAtt": [logical_id(template, "AWS::S3::Bucket", "ReportStoreReports"), "Arn"]},
+        {"Fn::GetAtt": [logical_id(template, "AWS::S3::Bucket", "ReportStoreAccessLogs"), "Arn"]},
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::cdk-*"]]},
+    ]
+
+
+def test_apply_role_never_writes_a_bucket_of_another_account(template: Template):
+    denies = [s for s in statements_of(template, "ToolsApplyRole") if s["Effect"] == "Deny"]
+    other_account = next(s for s in denies if "Condition" in s)
+    assert set(actions_of(other_account)) == set(permissions.S3_REMEDIATION_WRITES)
+    assert other_account["Condition"] == {
+        "StringNotEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+    assert other_account["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::*"]]}
+
+
+def test_only_the_api_and_the_create_bucket_trigger_may_seal(template: Template):
+    seal_key = logical_id(template, "AWS::KMS::Key", "SealKey")
+    key = template.find_resources("AWS::KMS::Key")[seal_key]["Properties"]
+    assert (key["KeySpec"], key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
+    # IAM: GenerateMac is granted to those two roles, on the seal key only
+    sealers = {
+        role["Ref"]: statement["Resource"]
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "kms:GenerateMac" in actions_of(statement)
+        for role in policy["Properties"]["Roles"]
+    }
+    assert sealers == {
+        role_arn(template, name)["Fn::GetAtt"][0]: {"Fn::GetAtt": [seal_key, "Arn"]}
+        for name in ("Api", "OnBucketCreated")
+    }
+    # Key policy: whatever IAM grants, every other principal is denied a seal
+    (deny,) = [s for s in key["KeyPolicy"]["Statement"] if s["Effect"] == "Deny"]
+    assert (deny["Principal"], actions_of(deny)) == ({"AWS": "*"}, ["kms:GenerateMac"])
+    assert deny["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [role_arn(template, "Api"), role_arn(template, "OnBucketCreated")]
+        }
+    }
+
+
+@pytest.mark.parametrize("function", ["Discover", "Remediate", "AwaitApproval", "Recheck", "Apply", "Report"])
+def test_the_tools_that_read_sealed_records_may_verify_a_seal(template: Template, function: str):
+    verify = [s for s in statements_of(template, f"Tools{function}Role") if "kms:VerifyMac" in actions_of(s)]
+    assert [s["Resource"] for s in verify] == [
+        {"Fn::GetAtt": [logical_id(template, "AWS::KMS::Key", "SealKey"), "Arn"]}
+    ]
+
+
+def test_events_go_to_the_products_own_bus(template: Template):
+    bus = logical_id(template, "AWS::Events::EventBus", "Events")
+    assert (
+        template.find_resources("AWS::Events::EventBus")[bus]["Properties"]["Name"] == "SecurityAgentEvents"
+    )
+    # The publishers are told that bus, and may put events on it alone
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        assert function["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": bus}
+    for publisher in ("AwaitApproval", "Report"):
+        puts = [
+            s for s in statements_of(template, f"Tools{publisher}Role") if "events:PutEvents" in actions_of(s)
+        ]
+        assert [s["Resource"] for s in puts] == [{"Fn::GetAtt": [bus, "Arn"]}], publisher
+    # and the approval notifications listen there
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventBusName": {"Ref": bus},
+            "EventPattern": {"source": ["secagent"], "detail-type": ["Approval Requested"]},
+        },
+    )

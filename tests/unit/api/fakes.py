@@ -90,10 +90,26 @@ class FakeStepFunctions:
         return answer | {k: v for k, v in optional.items() if v is not None}
 
     def get_execution_history(
-        self, *, executionArn: str, maxResults: int = 100, nextToken: str | None = None
+        self,
+        *,
+        executionArn: str,
+        maxResults: int = 100,
+        nextToken: str | None = None,
+        includeExecutionData: bool = True,
     ) -> dict[str, Any]:
-        self.calls.append(("GetExecutionHistory", {"executionArn": executionArn, "nextToken": nextToken}))
+        self.calls.append(
+            (
+                "GetExecutionHistory",
+                {
+                    "executionArn": executionArn,
+                    "nextToken": nextToken,
+                    "includeExecutionData": includeExecutionData,
+                },
+            )
+        )
         events = self._execution("GetExecutionHistory", executionArn).history
+        if not includeExecutionData:
+            events = [_without_data(e) for e in events]
         start = int(nextToken or 0)
         page: dict[str, Any] = {"events": events[start : start + maxResults]}
         if start + maxResults < len(events):
@@ -152,6 +168,20 @@ class FakeStepFunctions:
         if arn not in self.executions:
             raise client_error(operation, "ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
         return self.executions[arn]
+
+
+# What includeExecutionData=False leaves out of each event's details, like the service: the
+# states' input and output, and a task's parameters (where Await Approval's task token is).
+_EXECUTION_DATA = {"input", "output", "parameters", "inputDetails", "outputDetails"}
+
+
+def _without_data(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: {k: v for k, v in value.items() if k not in _EXECUTION_DATA}
+        if key.endswith("EventDetails") and isinstance(value, dict)
+        else value
+        for key, value in event.items()
+    }
 
 
 class FailingS3:

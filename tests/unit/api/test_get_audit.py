@@ -8,7 +8,17 @@ from typing import Any
 import pytest
 
 from secagent.api import ApiSettings, NotFound, get_audit
-from tests.unit.api.conftest import AUDIT_ID, EXECUTION_ARN, INPUT, PLANS, TOKEN, pending_record, put_json
+from tests.unit.api.conftest import (
+    AUDIT_ID,
+    DIGEST,
+    EXECUTION_ARN,
+    INPUT,
+    NAMED_ONLY,
+    PLANS,
+    TOKEN,
+    pending_record,
+    put_json,
+)
 from tests.unit.api.fakes import FakeStepFunctions
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -104,9 +114,38 @@ def test_get_audit_pending_approval_is_awaiting_approval_without_token(
     body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
     # Then it awaits approval, lists the plans and the deadline, and never shows the token
     assert body["status"] == "AWAITING_APPROVAL"
-    assert body["pendingPlans"] == PLANS
     assert body["approvalExpiresAt"] == "2099-01-01T00:00:00Z"
     assert TOKEN not in json.dumps(body)
+    # And each plan says whether a plain approval covers it, or why it must be named
+    assert body["pendingPlans"] == [
+        {**PLANS[0], "approvedByDefault": True, "namedOnlyReason": None},
+        {**PLANS[1], "approvedByDefault": False, "namedOnlyReason": NAMED_ONLY["s3.enable_object_lock"]},
+    ]
+    # And what a plain approval approves, with the digest it quotes
+    assert body["defaultRemediationIds"] == ["s3.put_bucket_public_access_block"]
+    assert body["planDigest"] == DIGEST
+
+
+def test_get_audit_running_never_asks_for_execution_data(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    # Given Await Approval's task was scheduled with the token in its parameters
+    scheduled = {
+        "type": "TaskScheduled",
+        "timestamp": "2025-03-01T12:00:02Z",
+        "taskScheduledEventDetails": {
+            "resource": "invoke.waitForTaskToken",
+            "resourceType": "lambda",
+            "parameters": json.dumps({"Payload": {"taskToken": TOKEN, "auditId": AUDIT_ID}}),
+        },
+    }
+    running(sfn, [*history("happy", "TaskStateEntered"), scheduled])
+    put_json(s3, f"approvals/{AUDIT_ID}.json", pending_record())
+    # When it is read
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    # Then the history was read without execution data, so the token never reached the API
+    assert [c["includeExecutionData"] for c in sfn.called("GetExecutionHistory")] == [False]
+    assert TOKEN not in json.dumps(body, default=str)
 
 
 def test_get_audit_expired_pending_record_is_running(
@@ -123,7 +162,7 @@ def test_get_audit_expired_pending_record_is_running(
 
 def test_get_audit_decided_record_is_running(sfn: FakeStepFunctions, s3: Any, settings: ApiSettings) -> None:
     running(sfn)
-    record = {k: v for k, v in pending_record().items() if k != "taskToken"} | {"status": "DECIDED"}
+    record = pending_record() | {"status": "DECIDED", "decision": "approve"}
     put_json(s3, f"approvals/{AUDIT_ID}.json", record)
     body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
     assert body["status"] == "RUNNING" and "pendingPlans" not in body
@@ -190,7 +229,5 @@ def test_get_audit_failed_with_report_includes_it(
 def test_get_audit_eventbridge_input_without_mode_defaults_to_plan(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
 ) -> None:
-    sfn.add_execution(
-        EXECUTION_ARN, input=json.dumps({"resource": INPUT["resource"], "requestedBy": "eventbridge"})
-    )
+    sfn.add_execution(EXECUTION_ARN, input=json.dumps({"resource": INPUT["resource"]}))
     assert get_audit(AUDIT_ID, sfn, s3, settings).mode == "plan"

@@ -1,4 +1,4 @@
-"""Resume a failed audit from its checkpoints; list audits newest first with filters."""
+"""Resume a failed audit (each step reuses its own checkpoint); list audits newest first with filters."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -12,12 +12,23 @@ from secagent.api import (
     Conflict,
     ListAuditsQuery,
     NotFound,
+    StartAuditRequest,
     list_audits,
     resume_audit,
+    start_audit,
 )
+from secagent.api.guard import lock_key
 from secagent.api.parsing import parse_query
 from secagent.workflow.timeline import audit_progress
-from tests.unit.api.conftest import AUDIT_ID, EXECUTION_ARN, INPUT, pending_record, put_json
+from tests.unit.api.conftest import (
+    AUDIT_ID,
+    EXECUTION_ARN,
+    INPUT,
+    REQUESTER,
+    get_json,
+    pending_record,
+    put_json,
+)
 from tests.unit.api.fakes import FakeStepFunctions
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -29,32 +40,64 @@ def failed(sfn: FakeStepFunctions, arn: str = EXECUTION_ARN, **extra: Any) -> No
     )
 
 
-def test_resume_failed_audit_starts_next_execution_with_checkpoints_and_no_faults(sfn, s3, settings):
+def test_resume_failed_audit_starts_next_execution_with_its_request_only(sfn, s3, settings):
     # Given a failed audit started with a test fault, whose first two steps were checkpointed
     failed(sfn, input={**INPUT, "faults": {"remediate": {"kind": "error"}}})
     put_json(s3, f"checkpoints/{AUDIT_ID}/analysis.json", {"summary": {"fail": 1}})
     put_json(s3, f"checkpoints/{AUDIT_ID}/discovery.json", {"resource": INPUT["resource"]})
     # When it is resumed
     resumed = resume_audit(AUDIT_ID, sfn, s3, settings)
-    # Then a new execution of the same audit carries the checkpoints, in order, and not the fault
+    # Then a new execution of the same audit gets the original request, and nothing else: no
+    # checkpoints (each step loads its own from storage) and not the fault
     (start,) = sfn.called("StartExecution")
     assert start["name"] == f"{AUDIT_ID}_r1"
-    execution_input = json.loads(start["input"])
-    assert "faults" not in execution_input
-    assert execution_input["resource"] == INPUT["resource"] and execution_input["mode"] == INPUT["mode"]
-    assert list(execution_input["resume"]["checkpoints"]) == ["discovery", "analysis"]
-    assert execution_input["resume"]["previousExecutions"] == [AUDIT_ID]
+    assert json.loads(start["input"]) == INPUT
+    assert not {"faults", "resume", "checkpoints"} & set(json.loads(start["input"]))
+    # And the answer says which steps will reuse their checkpoint
     assert resumed.reused_steps == ["Discover Bucket", "Analyze Configuration"]
     assert resumed.execution == f"{AUDIT_ID}_r1"
 
 
-def test_resume_twice_numbers_executions_and_lists_the_previous_ones(sfn, s3, settings):
+def test_resume_twice_numbers_executions(sfn, s3, settings):
     failed(sfn)
     failed(sfn, f"{EXECUTION_ARN}_r1")
     resumed = resume_audit(AUDIT_ID, sfn, s3, settings)
-    assert resumed.execution == f"{AUDIT_ID}_r2"
-    execution_input = json.loads(sfn.called("StartExecution")[0]["input"])
-    assert execution_input["resume"]["previousExecutions"] == [AUDIT_ID, f"{AUDIT_ID}_r1"]
+    assert resumed.execution == f"{AUDIT_ID}_r2" and resumed.reused_steps == []
+    assert json.loads(sfn.called("StartExecution")[0]["input"]) == INPUT
+
+
+def test_resume_takes_the_resource_lock_so_it_never_runs_beside_another_audit(sfn, s3, settings, records):
+    # Given a failed audit of a bucket, and since then another audit of that bucket running
+    failed(sfn)
+    other = start_audit(
+        StartAuditRequest.parse({"resource": INPUT["resource"]}, settings),
+        REQUESTER,
+        sfn,
+        settings,
+        records,
+        s3=s3,
+    )
+    # When the failed audit is resumed
+    with pytest.raises(Conflict) as caught:
+        resume_audit(AUDIT_ID, sfn, s3, settings)
+    # Then 409 names the running audit, and the resume did not start
+    assert caught.value.extra == {"runningAuditId": other.audit_id}
+    assert [c["name"] for c in sfn.called("StartExecution")] == [other.audit_id]
+    # And once that audit has ended, the resume takes the bucket over
+    sfn.executions[settings.execution_arn(other.audit_id)].status = "SUCCEEDED"
+    resume_audit(AUDIT_ID, sfn, s3, settings)
+    assert get_json(s3, lock_key("AWS::S3::Bucket", INPUT["resource"]["id"])) == {"auditId": AUDIT_ID}
+    # And while the resume runs, no new audit of the bucket starts
+    with pytest.raises(Conflict) as busy:
+        start_audit(
+            StartAuditRequest.parse({"resource": INPUT["resource"]}, settings),
+            REQUESTER,
+            sfn,
+            settings,
+            records,
+            s3=s3,
+        )
+    assert busy.value.extra == {"runningAuditId": AUDIT_ID}
 
 
 @pytest.mark.parametrize("status", ["RUNNING", "SUCCEEDED"])
@@ -150,7 +193,8 @@ def _entered(name: str, kind: str, second: int) -> list[dict[str, Any]]:
 
 
 def test_progress_of_a_resumed_audit_marks_reused_steps_and_pending_ones():
-    # Given a first execution that ran Discover then failed in Analyze, and a resume that reused Discover
+    # Given a first execution that ran Discover then failed in Analyze, and a resume whose Discover
+    # returned its checkpoint (load-or-compute: the task runs again and succeeds at once)
     first = [
         *_entered("Discover Bucket", "Task", 0),
         {
@@ -171,7 +215,7 @@ def test_progress_of_a_resumed_audit_marks_reused_steps_and_pending_ones():
         },
     ]
     second = [
-        *_entered("Reuse Discovery Checkpoint", "Pass", 10),
+        *_entered("Discover Bucket", "Task", 10),
         *_entered("Analyze Configuration", "Task", 11),
     ]
     # When the progress is built while the resume runs

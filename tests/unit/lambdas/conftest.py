@@ -1,6 +1,80 @@
-"""Environment the workflow tool handlers read at import (cold start)."""
+"""Environment the workflow tool handlers read (cold start), and moto AWS for calling them.
+
+The handlers build their clients, settings and sealer once per warm environment (lambdas/deps.py,
+cached): each test gets fresh ones, over its own moto world, with the seal key's id in SEAL_KEY_ID.
+"""
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lambdas import deps
+from secagent.aws import ClientFactory, client_factory
+from secagent.workflow.store import KmsSealer
+from tests.unit.workflow.conftest import BUCKET, REPORTS, Storage, hmac_key
 
 os.environ.setdefault("REPORT_BUCKET", "secagent-reports-bucket")
 os.environ.setdefault("EVENT_BUS_NAME", "default")
+
+
+class RecordingStepFunctions:
+    """Step Functions as Await Approval uses it: SendTaskSuccess, recorded."""
+
+    def __init__(self) -> None:
+        self.successes: list[dict[str, Any]] = []
+
+    def send_task_success(self, **kwargs: Any) -> dict[str, Any]:
+        self.successes.append(kwargs)
+        return {}
+
+
+@dataclass
+class Tools:
+    """What a tool handler sees: moto through ``session``, the report bucket, the API's records."""
+
+    session: boto3.Session
+    clients: ClientFactory
+    storage: Storage
+    sfn: RecordingStepFunctions
+    seal_key: str
+    use_moto_sfn: bool = False
+
+
+def clear_deps() -> None:
+    for cached in (deps.clients, deps.settings, deps.analysis, deps.sealer):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def tools(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tools]:
+    """moto with the audited bucket (unfixed), the report bucket and the seal key; the handlers'
+    dependencies are rebuilt from this environment."""
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.delete_bucket_encryption(Bucket=BUCKET)
+        s3.create_bucket(Bucket=REPORTS)
+        s3.create_bucket(Bucket="check-fixture-bucket")  # the bucket of tests/events/discover.json
+        inner = client_factory(session)
+        sfn = RecordingStepFunctions()
+        key = hmac_key(session)
+        state = Tools(session, inner, Storage(inner, KmsSealer(key, inner)), sfn, key)
+
+        def clients(service: str, region: str | None = None) -> Any:
+            if service == "stepfunctions" and not state.use_moto_sfn:
+                return sfn
+            return inner(service, region)
+
+        monkeypatch.setenv("REPORT_BUCKET", REPORTS)
+        monkeypatch.setenv("EVENT_BUS_NAME", "default")
+        monkeypatch.setenv("SEAL_KEY_ID", key)
+        monkeypatch.setattr(deps, "client_factory", lambda *_, **__: clients)
+        clear_deps()
+        yield state
+    clear_deps()

@@ -1,6 +1,7 @@
 """API handler: proxy events in, JSON answers out; bad input is a 400 and nothing starts."""
 
 import base64
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -13,24 +14,34 @@ from moto import mock_aws
 
 from lambdas import api as api_handler
 from lambdas.observability import logger
-from secagent.api import ApiSettings, Deps
+from secagent.api import ApiSettings, Deps, RecordStore
+from secagent.aws import client_factory
+from secagent.discovery import discover_bucket
+from secagent.models import AgentSettings
+from secagent.workflow.store import KmsSealer
 from tests.unit.api.conftest import (
     AUDIT_ID,
     EXECUTION_ARN,
     INPUT,
     REPORT_BUCKET,
+    REQUESTER,
+    REQUESTER_ARN,
     STATE_MACHINE_ARN,
     TOKEN,
+    Seeded,
     get_json,
-    pending_record,
+    make_public,
     put_json,
+    seal_key,
+    seed_audit,
 )
 from tests.unit.api.fakes import FakeStepFunctions
 from tests.unit.lambdas.fakes import FakeLambdaContext
 
 EVENTS = Path(__file__).parents[2] / "events"
 GOOD = {"resource": {"type": "AWS::S3::Bucket", "id": "customer-data"}}
-ALICE = "arn:aws:iam::123456789012:user/alice"
+ALICE = "arn:aws:iam::123456789012:user/alice"  # the caller in the recorded events (an IAM user)
+PROTECTED = "secagent-stack-reports"
 
 
 def event(name: str, body: str | object | None = ..., **changes: Any) -> dict[str, Any]:
@@ -61,27 +72,50 @@ def sfn() -> FakeStepFunctions:
 
 
 @pytest.fixture
-def s3(sfn: FakeStepFunctions, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto S3 for the report bucket, the fake for Step Functions, wired in as the handler's deps."""
+def deps(sfn: FakeStepFunctions, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deps]:
+    """moto S3 and KMS (the report bucket, the seal key), the fake for Step Functions, wired in as
+    the handler's deps."""
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=REPORT_BUCKET)
-        settings = ApiSettings(state_machine_arn=STATE_MACHINE_ARN, report_bucket=REPORT_BUCKET)
-        monkeypatch.setattr(api_handler, "deps", lambda: Deps(settings, sfn, client))
-        yield client
+        make = functools.cache(client_factory())
+        records = RecordStore(REPORT_BUCKET, make, KmsSealer(seal_key(make), make), AgentSettings())
+        settings = ApiSettings(
+            state_machine_arn=STATE_MACHINE_ARN,
+            report_bucket=REPORT_BUCKET,
+            protected_buckets=frozenset({PROTECTED}),
+        )
+        wired = Deps(settings, sfn, client, records)
+        monkeypatch.setattr(api_handler, "deps", lambda: wired)
+        yield wired
 
 
-def awaiting(sfn: FakeStepFunctions, s3: Any) -> None:
-    sfn.add_execution(EXECUTION_ARN, input=json.dumps(INPUT))
-    sfn.open_task(TOKEN, EXECUTION_ARN)
-    put_json(s3, f"approvals/{AUDIT_ID}.json", pending_record())
+@pytest.fixture
+def s3(deps: Deps) -> Any:
+    return deps.s3
+
+
+def awaiting(sfn: FakeStepFunctions, deps: Deps) -> Seeded:
+    """An audit of a public bucket, requested by REQUESTER (a role session), awaiting approval."""
+    make_public(deps.records.clients)
+    snapshot = discover_bucket("customer-data", clients=deps.records.clients)
+    return seed_audit(sfn, deps.records, snapshot)
+
+
+def with_identity(evt: dict[str, Any], arn: str | None) -> dict[str, Any]:
+    evt["requestContext"]["identity"] = {**evt["requestContext"]["identity"], "userArn": arn}
+    return evt
+
+
+def approval(seeded: Seeded, **body: Any) -> str:
+    return json.dumps({"decision": "approve", "planDigest": seeded.default_digest, **body})
 
 
 # -- POST /audits --------------------------------------------------------------------------------
 
 
-def test_post_audits_valid_body_starts_execution_and_answers_202(
-    sfn: FakeStepFunctions, s3: Any, logs: io.StringIO
+def test_post_audits_valid_body_seals_the_request_starts_execution_and_answers_202(
+    sfn: FakeStepFunctions, deps: Deps, logs: io.StringIO
 ) -> None:
     # Given a signed request to audit a bucket
     # When it reaches the handler
@@ -94,15 +128,17 @@ def test_post_audits_valid_body_starts_execution_and_answers_202(
         "status": "RUNNING",
         "links": {"self": f"/audits/{audit_id}", "approval": f"/audits/{audit_id}/approval"},
     }
-    # And one execution named by it runs with the caller as requester
+    # And one execution named by it runs with routing input only
     [started] = sfn.called("StartExecution")
     assert (started["stateMachineArn"], started["name"]) == (STATE_MACHINE_ARN, audit_id)
     assert json.loads(started["input"]) == {
         "resource": {"type": "AWS::S3::Bucket", "id": "customer-data"},
         "mode": "remediate",
         "approvalTimeoutSeconds": 900,
-        "requestedBy": ALICE,
     }
+    # And the sealed request record names the caller API Gateway authenticated
+    request = deps.records.request(audit_id)
+    assert request is not None and (request.requested_by, request.requested_by_arn) == (ALICE, ALICE)
     # And the log line carries the API Gateway request id as correlation id
     started_log = next(json.loads(line) for line in logs.getvalue().splitlines() if "audit started" in line)
     assert started_log["correlation_id"] == "c0ffee00-0000-4000-8000-000000000001"
@@ -110,29 +146,83 @@ def test_post_audits_valid_body_starts_execution_and_answers_202(
 
 
 @pytest.mark.parametrize(
-    ("identity", "requested_by"),
+    ("identity", "requested_by", "requested_by_arn"),
     [
-        ({"caller": "AIDAEXAMPLE:session", "userArn": None}, "AIDAEXAMPLE:session"),
-        ({}, "unknown (no IAM identity in request context)"),
-        (None, "unknown (no IAM identity in request context)"),
+        pytest.param(
+            {"userArn": REQUESTER_ARN}, REQUESTER.principal, REQUESTER_ARN, id="a role session is its role"
+        ),
+        pytest.param(
+            {"caller": "AIDAEXAMPLE:session", "userArn": None},
+            "unknown (no IAM identity in request context)",
+            None,
+            id="caller id only",
+        ),
+        pytest.param({}, "unknown (no IAM identity in request context)", None, id="empty identity"),
+        pytest.param(None, "unknown (no IAM identity in request context)", None, id="no identity"),
     ],
 )
-def test_post_audits_without_user_arn_falls_back(
-    sfn: FakeStepFunctions, s3: Any, identity: dict[str, Any] | None, requested_by: str
+def test_post_audits_records_the_callers_principal(
+    sfn: FakeStepFunctions,
+    deps: Deps,
+    identity: dict[str, Any] | None,
+    requested_by: str,
+    requested_by_arn: str | None,
 ) -> None:
-    # Given a request context like LocalStack's (no IAM identity) or with only the caller id
+    # Given a request context with an assumed-role session, or without an IAM identity (LocalStack)
     evt = event("start_audit", json.dumps(GOOD))
     evt["requestContext"]["identity"] = identity
     # When it is handled
-    status, _ = call(evt)
-    # Then the audit starts, requested by the fallback
+    status, body = call(evt)
+    # Then the audit starts, and its request record names the principal (or says it is unknown)
     assert status == 202
-    assert json.loads(sfn.called("StartExecution")[0]["input"])["requestedBy"] == requested_by
+    request = deps.records.request(body["auditId"])
+    assert request is not None and (request.requested_by, request.requested_by_arn) == (
+        requested_by,
+        requested_by_arn,
+    )
 
 
 def test_post_audits_base64_body_is_decoded(sfn: FakeStepFunctions, s3: Any) -> None:
     evt = event("start_audit", base64.b64encode(json.dumps(GOOD).encode()).decode(), isBase64Encoded=True)
     assert call(evt)[0] == 202
+
+
+@pytest.mark.parametrize("bucket", [PROTECTED, "cdk-hnb659fds-assets-123456789012-us-east-1"])
+def test_post_audits_of_a_protected_bucket_is_403_and_starts_nothing(
+    sfn: FakeStepFunctions, s3: Any, bucket: str
+) -> None:
+    # Given a request to audit the stack's own bucket (or a CDK bootstrap bucket)
+    # When it is handled
+    status, body = call(
+        event("start_audit", json.dumps({"resource": {"type": "AWS::S3::Bucket", "id": bucket}}))
+    )
+    # Then 403 names the field; no execution, lock or request record
+    assert (status, body["error"], body["field"]) == (403, "Forbidden", "resource.id")
+    assert "is protected" in body["message"]
+    assert sfn.called("StartExecution") == []
+    assert s3.list_objects_v2(Bucket=REPORT_BUCKET).get("KeyCount") == 0
+
+
+def test_post_audits_idempotency_key_replays_the_same_body_and_refuses_another(
+    sfn: FakeStepFunctions, s3: Any
+) -> None:
+    # Given an audit started with an Idempotency-Key header
+    def start(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        evt = event("start_audit", json.dumps(body))
+        evt["headers"] = {**evt["headers"], "Idempotency-Key": "retry-1"}
+        return call(evt)
+
+    first = start(GOOD)
+    # When the client retries the same request
+    again = start(GOOD)
+    # Then it gets the same answer, and one execution runs
+    assert first[0] == again[0] == 202 and first[1] == again[1]
+    assert len(sfn.called("StartExecution")) == 1
+    # When it reuses the key for another request
+    status, body = start({**GOOD, "mode": "remediate"})
+    # Then 422 on the header, and nothing more starts
+    assert (status, body["error"], body["field"]) == (422, "Unprocessable", "Idempotency-Key")
+    assert len(sfn.called("StartExecution")) == 1
 
 
 def _oversized() -> str:
@@ -225,13 +315,17 @@ def test_post_audits_bad_input_is_400_and_starts_nothing(
 
 
 def test_get_audit_awaiting_approval_answers_plans_without_token(
-    sfn: FakeStepFunctions, s3: Any, logs: io.StringIO
+    sfn: FakeStepFunctions, deps: Deps, logs: io.StringIO
 ) -> None:
-    awaiting(sfn, s3)
+    seeded = awaiting(sfn, deps)
     status, body = call(event("get_audit"))
     assert status == 200
     assert (body["auditId"], body["status"], body["mode"]) == (AUDIT_ID, "AWAITING_APPROVAL", "remediate")
-    assert body["pendingPlans"][0]["planId"] == "p1"
+    assert [p["planId"] for p in body["pendingPlans"]] == [p.plan_id for p in seeded.plans]
+    assert (body["planDigest"], body["defaultRemediationIds"]) == (
+        seeded.default_digest,
+        seeded.default_ids,
+    )
     assert TOKEN not in json.dumps(body) and TOKEN not in logs.getvalue()
 
 
@@ -243,26 +337,119 @@ def test_get_audit_unknown_is_404(sfn: FakeStepFunctions, s3: Any) -> None:
     )
 
 
+# -- GET /audits/{auditId}/approval (preview) --------------------------------------------------
+
+
+def preview_event(remediation_ids: str | None) -> dict[str, Any]:
+    path = f"/audits/{AUDIT_ID}/approval"
+    query = None if remediation_ids is None else {"remediationIds": remediation_ids}
+    evt = event("get_audit", path=path, resource="/audits/{auditId}/approval", queryStringParameters=query)
+    evt["multiValueQueryStringParameters"] = None if query is None else {k: [v] for k, v in query.items()}
+    return evt
+
+
+def test_preview_then_approve_a_subset_and_the_token_is_in_no_answer_or_log_line(
+    sfn: FakeStepFunctions, deps: Deps, logs: io.StringIO
+) -> None:
+    # Given an audit awaiting approval
+    seeded = awaiting(sfn, deps)
+    answers = [call(event("get_audit"))[1]]
+    # When a person asks what approving only the TLS fix would apply
+    status, shown = call(preview_event("s3.add_deny_insecure_transport"))
+    answers.append(shown)
+    # Then 200 with that plan re-planned alone, and the digest to quote
+    assert status == 200
+    assert (shown["auditId"], shown["selection"], shown["remediationIds"]) == (
+        AUDIT_ID,
+        "named",
+        ["s3.add_deny_insecure_transport"],
+    )
+    [plan] = shown["plans"]
+    policy = json.loads(plan["apiCall"]["parameters"]["Policy"])
+    assert "aws:PrincipalAccount" not in json.dumps(policy)  # the other policy edit is not in it
+    assert shown["planDigest"] != seeded.default_digest and len(shown["planDigest"]) == 64
+    assert {o["remediationId"] for o in shown["leftOut"]} == set(seeded.all_ids) - {plan["remediationId"]}
+    # When another person approves that selection with that digest
+    body = json.dumps(
+        {
+            "decision": "approve",
+            "planDigest": shown["planDigest"],
+            "remediationIds": ["s3.add_deny_insecure_transport"],
+        }
+    )
+    status, decided = call(event("approval", body))
+    answers.append(decided)
+    # Then it is approved, and the waiting task is woken once with the token
+    assert (status, decided["remediationIds"], decided["planDigest"]) == (
+        200,
+        ["s3.add_deny_insecure_transport"],
+        shown["planDigest"],
+    )
+    assert [s["taskToken"] for s in sfn.called("SendTaskSuccess")] == [TOKEN]
+    answers.append(call(event("get_audit"))[1])
+    # And the token is in no answer and no log line
+    assert all(TOKEN not in json.dumps(answer) for answer in answers)
+    assert TOKEN not in logs.getvalue()
+
+
+def test_preview_without_remediation_ids_is_the_default_selection(sfn: FakeStepFunctions, deps: Deps) -> None:
+    seeded = awaiting(sfn, deps)
+    status, shown = call(preview_event(None))
+    assert (status, shown["selection"], shown["remediationIds"]) == (200, "default", seeded.default_ids)
+    assert shown["planDigest"] == seeded.default_digest
+    assert sfn.called("SendTaskSuccess") == []
+
+
+def test_preview_of_an_unknown_remediation_is_400(sfn: FakeStepFunctions, deps: Deps) -> None:
+    awaiting(sfn, deps)
+    status, body = call(preview_event("s3.no_such_fix"))
+    assert (status, body["error"], body["field"]) == (400, "InvalidRequest", "remediationIds")
+
+
 # -- POST /audits/{auditId}/approval ---------------------------------------------------------
 
 
 def test_post_approval_pending_decides_once_and_never_shows_token(
-    sfn: FakeStepFunctions, s3: Any, logs: io.StringIO
+    sfn: FakeStepFunctions, deps: Deps, logs: io.StringIO
 ) -> None:
-    # Given an audit awaiting approval
-    awaiting(sfn, s3)
-    # When alice approves
-    status, body = call(event("approval"))
-    # Then 200 with the decision, one SendTaskSuccess, and the record retired
-    assert (status, body) == (200, {"auditId": AUDIT_ID, "decision": "approve"})
+    # Given an audit that alice's Auditor role requested, awaiting approval
+    seeded = awaiting(sfn, deps)
+    # When alice, as the IAM user alice (another principal), approves the default selection
+    status, body = call(event("approval", approval(seeded, comment="plans reviewed")))
+    # Then 200 with the decision, one SendTaskSuccess, and the record DECIDED
+    assert (status, body) == (
+        200,
+        {
+            "auditId": AUDIT_ID,
+            "decision": "approve",
+            "remediationIds": seeded.default_ids,
+            "planDigest": seeded.default_digest,
+        },
+    )
     [sent] = sfn.called("SendTaskSuccess")
     output = json.loads(sent["output"])
-    assert (output["decision"], output["comment"], output["approver"]) == ("approve", "plans reviewed", ALICE)
-    record = get_json(s3, f"approvals/{AUDIT_ID}.json")
+    assert (output["decision"], output["approver"]) == ("approve", ALICE)
+    record = get_json(deps.s3, f"approvals/{AUDIT_ID}.json")
     assert (record["status"], record["decision"], record["approver"]) == ("DECIDED", "approve", ALICE)
-    assert "taskToken" not in record
     # And the token is in no answer and no log line
     assert TOKEN not in json.dumps(body) and TOKEN not in logs.getvalue()
+
+
+@pytest.mark.parametrize(
+    "approver",
+    [
+        pytest.param("arn:aws:sts::123456789012:assumed-role/Auditor/another-session", id="requester's role"),
+        pytest.param(None, id="no IAM identity"),
+    ],
+)
+def test_post_approval_by_the_requester_or_nobody_is_403_and_sends_nothing(
+    sfn: FakeStepFunctions, deps: Deps, approver: str | None
+) -> None:
+    seeded = awaiting(sfn, deps)
+    status, body = call(with_identity(event("approval", approval(seeded)), approver))
+    assert (status, body["error"]) == (403, "Forbidden")
+    assert sfn.called("SendTaskSuccess") == []
+    assert get_json(deps.s3, f"approvals/{AUDIT_ID}.json")["status"] == "PENDING"
 
 
 def test_post_approval_unknown_audit_is_404(sfn: FakeStepFunctions, s3: Any) -> None:
@@ -277,19 +464,30 @@ def test_post_approval_nothing_pending_is_409(sfn: FakeStepFunctions, s3: Any) -
     assert sfn.called("SendTaskSuccess") == []
 
 
+def test_post_approval_without_a_request_record_is_409(sfn: FakeStepFunctions, deps: Deps) -> None:
+    # Given an execution started directly, not by POST /audits
+    make_public(deps.records.clients)
+    snapshot = discover_bucket("customer-data", clients=deps.records.clients)
+    seeded = seed_audit(sfn, deps.records, snapshot, sealed=False)
+    status, body = call(event("approval", approval(seeded)))
+    assert (status, body["error"]) == (409, "Conflict") and "no request record" in body["message"]
+    assert sfn.called("SendTaskSuccess") == []
+
+
 def test_post_approval_second_decision_is_409_and_token_stays_hidden(
-    sfn: FakeStepFunctions, s3: Any, logs: io.StringIO
+    sfn: FakeStepFunctions, deps: Deps, logs: io.StringIO
 ) -> None:
-    # Given a first decision already sent, while the record still says PENDING (a race)
-    awaiting(sfn, s3)
-    assert call(event("approval"))[0] == 200
-    put_json(s3, f"approvals/{AUDIT_ID}.json", pending_record())
-    # When a second decision comes, Step Functions answers InvalidToken (quoting the token)
-    status, body = call(event("approval", json.dumps({"decision": "reject"})))
-    # Then 409; the task was resumed once; the token is in no answer or log
+    # Given a first decision already taken, while the approvals record still says PENDING (a race)
+    seeded = awaiting(sfn, deps)
+    assert call(event("approval", approval(seeded)))[0] == 200
+    put_json(deps.s3, f"approvals/{AUDIT_ID}.json", seeded.record.to_json_dict())
+    # When a second decision comes (from someone else again)
+    bob = "arn:aws:iam::123456789012:user/bob"
+    status, body = call(with_identity(event("approval", json.dumps({"decision": "reject"})), bob))
+    # Then 409 from the write-once decision record; the task was resumed once; no token anywhere
     assert (status, body["error"]) == (409, "Conflict")
-    assert "InvalidToken" in body["message"]
-    assert len(sfn.called("SendTaskSuccess")) == 2  # the second was refused by Step Functions
+    assert "already decided" in body["message"]
+    assert len(sfn.called("SendTaskSuccess")) == 1
     assert TOKEN not in json.dumps(body) and TOKEN not in logs.getvalue()
 
 
@@ -299,17 +497,35 @@ def test_post_approval_second_decision_is_409_and_token_stays_hidden(
         (json.dumps({"decision": "maybe"}), "decision"),
         (json.dumps({"decision": "approve", "comment": "x" * 1001}), "comment"),
         (json.dumps({"decision": "approve", "approver": "root"}), "approver"),
+        (json.dumps({"decision": "approve", "planDigest": "not-a-digest"}), "planDigest"),
+        (json.dumps({"decision": "approve", "remediationIds": []}), "remediationIds"),
         ("not json", None),
         (None, None),
     ],
 )
 def test_post_approval_bad_body_is_400_and_sends_nothing(
-    sfn: FakeStepFunctions, s3: Any, body: str | None, field: str | None
+    sfn: FakeStepFunctions, deps: Deps, body: str | None, field: str | None
 ) -> None:
-    awaiting(sfn, s3)
+    awaiting(sfn, deps)
     status, answer = call(event("approval", body))
     assert (status, answer["error"], answer.get("field")) == (400, "InvalidRequest", field)
     assert sfn.called("SendTaskSuccess") == []
+
+
+# -- POST /audits/{auditId}/resume -------------------------------------------------------------
+
+
+def test_post_resume_starts_the_next_execution_with_the_request_only(sfn: FakeStepFunctions, s3: Any) -> None:
+    sfn.add_execution(
+        EXECUTION_ARN, input=json.dumps({**INPUT, "faults": {"apply": {"kind": "error"}}}), status="FAILED"
+    )
+    put_json(s3, f"checkpoints/{AUDIT_ID}/discovery.json", {"resource": INPUT["resource"]})
+    evt = event(
+        "get_audit", httpMethod="POST", path=f"/audits/{AUDIT_ID}/resume", resource="/audits/{auditId}/resume"
+    )
+    status, body = call(evt)
+    assert (status, body["execution"], body["reusedSteps"]) == (202, f"{AUDIT_ID}_r1", ["Discover Bucket"])
+    assert json.loads(sfn.called("StartExecution")[0]["input"]) == INPUT
 
 
 # -- edges -------------------------------------------------------------------------------------
@@ -325,13 +541,13 @@ def test_unknown_route_is_404_in_api_error_shape(method: str, path: str) -> None
 
 
 def test_unexpected_error_is_500_with_request_id_and_logged_without_token(
-    sfn: FakeStepFunctions, s3: Any, logs: io.StringIO
+    sfn: FakeStepFunctions, deps: Deps, logs: io.StringIO
 ) -> None:
     # Given Step Functions throttles SendTaskSuccess with a message that quotes the token
-    awaiting(sfn, s3)
+    seeded = awaiting(sfn, deps)
     sfn.fail("SendTaskSuccess", "ThrottlingException", f"Rate exceeded for '{TOKEN}'")
     # When alice approves
-    status, body = call(event("approval"))
+    status, body = call(event("approval", approval(seeded)))
     # Then a bare 500 with the request id, no stack trace
     assert status == 500
     assert body == {
@@ -349,6 +565,8 @@ def test_deps_built_lazily_from_environment(monkeypatch: pytest.MonkeyPatch) -> 
     # Given the environment the stack sets, and moto behind boto3
     monkeypatch.setenv("STATE_MACHINE_ARN", STATE_MACHINE_ARN)
     monkeypatch.setenv("REPORT_BUCKET", REPORT_BUCKET)
+    monkeypatch.setenv("SEAL_KEY_ID", "alias/secagent-seal")
+    monkeypatch.setenv("PROTECTED_BUCKETS", f"{REPORT_BUCKET},{PROTECTED}")
     monkeypatch.setenv("MAX_APPROVAL_TIMEOUT_SECONDS", "7200")
     api_handler.deps.cache_clear()
     try:
@@ -361,6 +579,11 @@ def test_deps_built_lazily_from_environment(monkeypatch: pytest.MonkeyPatch) -> 
             assert "must be between 60 and 7200" in body["message"]
             assert first is api_handler.deps()
             assert first.sfn.meta.service_model.service_name == "stepfunctions"
+            assert first.settings.protected_buckets == {REPORT_BUCKET, PROTECTED}
+            # And the records live in the report bucket, sealed with the deployment's key
+            assert first.records.bucket == REPORT_BUCKET
+            assert isinstance(first.records.sealer, KmsSealer)
+            assert first.records.sealer._key_id == "alias/secagent-seal"
             assert call(event("get_audit"))[0] == 404  # moto: no such execution
     finally:
         api_handler.deps.cache_clear()

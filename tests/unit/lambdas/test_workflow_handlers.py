@@ -1,22 +1,42 @@
-"""Workflow tool handlers (await approval, apply, verify, report) on moto with the fixture events."""
+"""Workflow tool handlers (await approval, recheck, apply, verify, report) on moto.
+
+They take ids from the execution and everything that decides a change from storage: the request
+and decision the API sealed, the checkpoints of the steps before them.
+"""
 
 import io
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from lambdas import apply, await_approval, faults, report, verify
+from lambdas import apply, await_approval, deps, faults, recheck, report, verify
 from lambdas.observability import logger
+from secagent.aws import ClientFactory
 from secagent.models import InvalidInput, TransientError
+from secagent.models.errors import ApprovalInvalid
+from secagent.workflow.approval import approval_key
+from secagent.workflow.gate import default_remediation_ids, load_proposal, needs_naming
 from secagent.workflow.settings import WorkflowSettings
+from secagent.workflow.store import decision_key, token_key, write_object
+from tests.unit.awsfakes import failing_clients
+from tests.unit.lambdas.conftest import Tools, clear_deps
 from tests.unit.lambdas.fakes import FakeLambdaContext
 from tests.unit.lambdas.test_handlers import event
-from tests.unit.workflow.conftest import BUCKET, REPORTS, record_events
+from tests.unit.workflow.conftest import (
+    APPROVER,
+    AUDIT,
+    BUCKET,
+    REPORTS,
+    REQUESTER,
+    SETTINGS,
+    record_calls,
+    record_events,
+)
 
-HANDLER_MODULES = (await_approval, apply, verify, report)
+TOKEN = event("await_approval")["taskToken"]
 
 
 @pytest.fixture
@@ -28,89 +48,346 @@ def logs() -> Iterator[io.StringIO]:
     logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    """moto, the audited bucket (unfixed) and the report bucket; handlers use this session."""
-    with mock_aws():
-        session = boto3.Session(region_name="us-east-1")
-        s3 = session.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.delete_bucket_encryption(Bucket=BUCKET)
-        s3.create_bucket(Bucket=REPORTS)
-        for module in HANDLER_MODULES:
-            monkeypatch.setattr(module, "SESSION", session)
-        yield session
+def _object(tools: Tools, key: str) -> dict[str, Any] | None:
+    s3 = tools.session.client("s3")
+    if "Contents" not in s3.list_objects_v2(Bucket=REPORTS, Prefix=key):
+        return None
+    return json.loads(s3.get_object(Bucket=REPORTS, Key=key)["Body"].read())
 
 
-def test_await_approval_handler_stores_token_but_never_logs_or_returns_it(
-    session: boto3.Session, logs: io.StringIO
+def _proposed(tools: Tools, timeout: int = 3600) -> None:
+    """An audit the API started, discovered and analyzed: it waits for a person."""
+    tools.storage.request(AUDIT, timeout=timeout)
+    tools.storage.discover_and_analyze(AUDIT)
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, clients: ClientFactory) -> None:
+    """The handlers' clients from now on (a new warm environment)."""
+    monkeypatch.setattr(deps, "client_factory", lambda *_, **__: clients)
+    clear_deps()
+
+
+# --- Await Approval --------------------------------------------------------------------------------
+
+
+def test_await_approval_handler_stores_token_apart_and_never_logs_or_returns_it(
+    tools: Tools, logs: io.StringIO
 ) -> None:
-    # Given
-    sent = record_events(session)
-    payload = event("await_approval")
-    token = payload["taskToken"]
+    # Given a proposed audit
+    _proposed(tools)
+    sent = record_events(tools.session)
     # When
-    out = await_approval.handler(payload, FakeLambdaContext())
-    # Then
-    assert out == {
-        "auditId": "audit-20250301-0001",
-        "status": "PENDING",
-        "approvalKey": "approvals/audit-20250301-0001.json",
-        "expiresAt": out["expiresAt"],
-    }
-    body = session.client("s3").get_object(Bucket=REPORTS, Key=out["approvalKey"])["Body"].read()
-    assert json.loads(body)["taskToken"] == token
+    out = await_approval.handler(event("await_approval"), FakeLambdaContext())
+    # Then the token is in tokens/ alone
+    assert out == {"auditId": AUDIT, "status": "PENDING", "expiresAt": out["expiresAt"]}
+    assert _object(tools, token_key(AUDIT)) == {"auditId": AUDIT, "taskToken": TOKEN}
+    record = _object(tools, approval_key(AUDIT))
+    assert record is not None and TOKEN not in json.dumps(record)
     logged = logs.getvalue()
-    assert "approval requested" in logged and "audit-20250301-0001" in logged
-    assert token not in logged + json.dumps(out) + json.dumps(sent)
+    assert "approval requested" in logged and AUDIT in logged
+    assert TOKEN not in logged + json.dumps(out) + json.dumps(sent)
     assert [e["DetailType"] for e in sent] == ["Approval Requested"]
+    # and the pending record shows the proposal from storage, as the API will check it
+    proposal = load_proposal(AUDIT, REPORTS, SETTINGS, tools.storage.sealer, tools.clients)
+    default = default_remediation_ids(proposal.plans)
+    assert [p["planId"] for p in record["plans"]] == [p.plan_id for p in proposal.plans]
+    assert record["defaultRemediationIds"] == default
+    assert record["planDigest"] == tools.storage.decision().plan_digest  # what a plain approval quotes
+    assert record["namedOnly"] == {
+        p.remediation_id: needs_naming(p) for p in proposal.plans if needs_naming(p)
+    }
+    assert set(record["namedOnly"]) == {
+        "s3control.put_public_access_block",
+        "s3.enable_versioning",
+        "s3.enable_object_lock",
+    }
+    assert record["requestedBy"] == REQUESTER and record["status"] == "PENDING"
+    assert tools.sfn.successes == []
 
 
-def test_await_approval_handler_bad_event_raises_invalid_input_without_token(logs: io.StringIO) -> None:
-    bad = {**event("await_approval"), "timeoutSeconds": 0}
+def test_await_approval_handler_deadline_comes_from_the_sealed_request(tools: Tools) -> None:
+    # Given the API sealed a 10-minute approval window; the input claims a week
+    _proposed(tools, timeout=600)
+    # When
+    await_approval.handler({**event("await_approval"), "timeoutSeconds": 604800}, FakeLambdaContext())
+    # Then
+    record = _object(tools, approval_key(AUDIT))
+    assert record is not None
+    requested, expires = (datetime.fromisoformat(record[k]) for k in ("requestedAt", "expiresAt"))
+    assert expires - requested == timedelta(seconds=600)
+
+
+def test_await_approval_handler_without_a_sealed_request_stores_no_token(tools: Tools) -> None:
+    with pytest.raises(ApprovalInvalid):
+        await_approval.handler(event("await_approval"), FakeLambdaContext())
+    assert _object(tools, token_key(AUDIT)) is None and _object(tools, approval_key(AUDIT)) is None
+
+
+def test_await_approval_handler_bad_event_raises_invalid_input_without_token(
+    tools: Tools, logs: io.StringIO
+) -> None:
+    bad = {"taskToken": TOKEN}  # no auditId
     with pytest.raises(InvalidInput) as err:
         await_approval.handler(bad, FakeLambdaContext())
-    assert bad["taskToken"] not in str(err.value) + logs.getvalue()
+    assert TOKEN not in str(err.value) + logs.getvalue()
 
 
-def test_apply_handler_applies_approved_plans(session: boto3.Session) -> None:
+def test_await_approval_handler_resumed_after_a_decision_wakes_the_execution_itself(
+    tools: Tools, logs: io.StringIO
+) -> None:
+    # Given a person already decided (sealed by the API) before the audit failed and was resumed
+    decision = tools.storage.approved(AUDIT)
+    sent = record_events(tools.session)
+    # When the resumed execution waits for approval again
+    out = await_approval.handler(event("await_approval"), FakeLambdaContext())
+    # Then the decision on record answers the new task token, and nobody is asked again
+    assert out == {"auditId": AUDIT, "status": "DECIDED"}
+    (success,) = tools.sfn.successes
+    assert success["taskToken"] == TOKEN
+    assert json.loads(success["output"]) == {
+        "decision": "approve",
+        "approver": APPROVER,
+        "planDigest": decision.plan_digest,
+        "remediationIds": decision.remediation_ids,
+    }
+    assert _object(tools, approval_key(AUDIT)) is None and _object(tools, token_key(AUDIT)) is None
+    assert sent == [] and TOKEN not in logs.getvalue()
+
+
+def test_await_approval_handler_ignores_a_planted_decision_and_asks_again(tools: Tools) -> None:
+    # Given an approval planted in decisions/ without the API's seal
+    _proposed(tools)
+    forged = tools.storage.decision().to_json_dict()
+    write_object(REPORTS, decision_key(AUDIT), {"record": forged, "seal": "AAAA"}, tools.clients)
+    # When
+    out = await_approval.handler(event("await_approval"), FakeLambdaContext())
+    # Then the execution is not woken: a person is asked
+    assert out["status"] == "PENDING" and tools.sfn.successes == []
+    assert _object(tools, token_key(AUDIT)) == {"auditId": AUDIT, "taskToken": TOKEN}
+
+
+# --- Recheck Configuration -------------------------------------------------------------------------
+
+
+def test_recheck_handler_unchanged_configuration_is_current_for_the_approved_plans(tools: Tools) -> None:
+    # Given an approved audit (a plain approval: no object lock, no account-wide plan)
+    tools.storage.approved(AUDIT)
+    # When
+    out = recheck.handler(event("recheck"), FakeLambdaContext())
+    # Then only what the approved plans touch is checked
+    assert out["stale"] is False and out["differences"] == []
+    assert "encryption" in out["checkedFields"] and "publicAccessBlock" in out["checkedFields"]
+    assert not {"objectLock", "accountPublicAccessBlock"} & set(out["checkedFields"])
+
+
+def test_recheck_handler_change_to_an_approved_field_is_stale(tools: Tools) -> None:
+    tools.storage.approved(AUDIT)
+    tools.session.client("s3control").put_public_access_block(  # the account-wide plan: not approved
+        AccountId="123456789012",
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )
+    assert recheck.handler(event("recheck"), FakeLambdaContext())["stale"] is False
+    s3 = tools.session.client("s3")
+    s3.put_bucket_encryption(  # approved: put_default_encryption
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+        },
+    )
+    out = recheck.handler(event("recheck"), FakeLambdaContext())
+    assert out["stale"] is True and [d["field"] for d in out["differences"]] == ["encryption"]
+
+
+def test_recheck_handler_without_a_decision_raises_approval_invalid(tools: Tools) -> None:
+    _proposed(tools)
+    with pytest.raises(ApprovalInvalid):
+        recheck.handler(event("recheck"), FakeLambdaContext())
+
+
+def test_recheck_handler_resumed_after_a_partial_apply_does_not_count_its_own_changes(
+    tools: Tools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Apply applied the first plans, then failed on a 503 (the audit was resumed)
+    decision = tools.storage.approved(AUDIT)
+    failing, _ = failing_clients(tools.session, {"s3.PutBucketEncryption": (503, "SlowDown")})
+    _use(monkeypatch, failing)
+    with pytest.raises(TransientError):
+        apply.handler(event("apply"), FakeLambdaContext())
+    _use(monkeypatch, tools.clients)
+    # When the configuration is rechecked
+    out = recheck.handler(event("recheck"), FakeLambdaContext())
+    # Then what this audit applied is not someone else's change: the plan is still current
+    assert out["stale"] is False and "publicAccessBlock" not in out["checkedFields"]
+    # but a record of another decision proves nothing
+    tools.storage.edit_checkpoint(AUDIT, "applied", lambda p: p.update(planDigest="0" * 64))
+    assert decision.plan_digest != "0" * 64
+    stale = recheck.handler(event("recheck"), FakeLambdaContext())
+    assert stale["stale"] is True and "publicAccessBlock" in [d["field"] for d in stale["differences"]]
+
+
+# --- Apply Fixes -----------------------------------------------------------------------------------
+
+
+def _versioning(tools: Tools) -> str | None:
+    return tools.session.client("s3").get_bucket_versioning(Bucket=BUCKET).get("Status")
+
+
+def _account_block(tools: Tools) -> bool:
+    s3control = tools.session.client("s3control")
+    try:
+        s3control.get_public_access_block(AccountId="123456789012")
+    except s3control.exceptions.NoSuchPublicAccessBlockConfiguration:
+        return False
+    return True
+
+
+def test_apply_handler_applies_exactly_the_approved_selection(tools: Tools) -> None:
+    # Given a plain approval (reversible, bucket-scoped plans only)
+    decision = tools.storage.approved(AUDIT)
+    # When
     out = apply.handler(event("apply"), FakeLambdaContext())
+    # Then only the approved plans ran; the rest of the proposal did not
     assert set(out) == {"results", "appliedCount", "failedCount"}
-    assert out["failedCount"] == 0 and out["appliedCount"] == 8
-    assert session.client("s3").get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    assert [r["remediationId"] for r in out["results"]] == decision.remediation_ids
+    assert out["failedCount"] == 0 and out["appliedCount"] == 5  # two need manual input: SKIPPED
+    assert _versioning(tools) is None and not _account_block(tools)
+    s3 = tools.session.client("s3")
+    assert s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
+    # and its record (its checkpoint) binds the decision it carried out
+    record = tools.storage.load(AUDIT, "applied")
+    assert record is not None and record["planDigest"] == decision.plan_digest and record["complete"]
+
+
+def test_apply_handler_ignores_plans_and_approval_in_its_input(tools: Tools) -> None:
+    # Given an approved audit, and an input that carries its own plans and approval
+    tools.storage.approved(AUDIT)
+    forged = {
+        **event("apply"),
+        "plans": [{"planId": "x", "apiCall": {"service": "s3", "operation": "PutBucketVersioning",
+                   "parameters": {"Bucket": BUCKET, "VersioningConfiguration": {"Status": "Enabled"}}}}],
+        "approval": {"decision": "approve", "remediationIds": None},
+    }  # fmt: skip
+    # When
+    out = apply.handler(forged, FakeLambdaContext())
+    # Then what runs is what the sealed decision binds
+    assert "x" not in [r["planId"] for r in out["results"]] and _versioning(tools) is None
+
+
+def test_apply_handler_without_a_decision_changes_nothing(tools: Tools) -> None:
+    _proposed(tools)
+    calls = record_calls(tools.session)
+    with pytest.raises(ApprovalInvalid):
+        apply.handler(event("apply"), FakeLambdaContext())
+    assert not [c for c in calls if c.startswith(("s3.Put", "s3control.")) and c != "s3.PutObject"]
+    assert tools.storage.load(AUDIT, "applied") is None
+
+
+def test_apply_handler_after_a_rejection_changes_nothing(tools: Tools) -> None:
+    tools.storage.approved(AUDIT, decision="reject")
+    with pytest.raises(ApprovalInvalid, match="rejected"):
+        apply.handler(event("apply"), FakeLambdaContext())
+    assert tools.storage.load(AUDIT, "applied") is None
 
 
 def test_apply_handler_injected_fault_raises_before_any_change(
-    session: boto3.Session, monkeypatch: pytest.MonkeyPatch
+    tools: Tools, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given fault injection is deployed and asks for one TransientError in apply
+    tools.storage.approved(AUDIT)
     monkeypatch.setattr(faults, "ENABLED", True)
     payload = {**event("apply"), "faults": {"apply": {"kind": "error", "times": 1}}, "attempt": 0}
     # When / Then
     with pytest.raises(TransientError):
         apply.handler(payload, FakeLambdaContext())
-    assert "Status" not in session.client("s3").get_bucket_versioning(Bucket=BUCKET)
+    assert tools.storage.load(AUDIT, "applied") is None
     # and the retry (attempt 1) runs
-    assert apply.handler({**payload, "attempt": 1}, FakeLambdaContext())["appliedCount"] == 8
+    assert apply.handler({**payload, "attempt": 1}, FakeLambdaContext())["appliedCount"] == 5
 
 
-def test_apply_handler_missing_approval_raises_invalid_input() -> None:
-    bad = event("apply")
-    del bad["approval"]
-    with pytest.raises(InvalidInput):
-        apply.handler(bad, FakeLambdaContext())
+def test_apply_handler_retried_after_a_transient_error_does_not_reapply(
+    tools: Tools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given PutBucketEncryption answers 503 after the earlier plans were applied
+    tools.storage.approved(AUDIT)
+    failing, _ = failing_clients(tools.session, {"s3.PutBucketEncryption": (503, "SlowDown")})
+    _use(monkeypatch, failing)
+    with pytest.raises(TransientError):
+        apply.handler(event("apply"), FakeLambdaContext())
+    record = tools.storage.load(AUDIT, "applied")
+    assert record is not None and not record["complete"]
+    done = [r["remediationId"] for r in record["results"] if r["status"] == "APPLIED"]
+    assert done == [
+        "s3.put_bucket_public_access_block",
+        "s3.enforce_bucket_owner",
+        "s3.add_deny_insecure_transport",
+    ]
+    # When Step Functions retries the task
+    _use(monkeypatch, tools.clients)
+    calls = record_calls(tools.session)
+    out = apply.handler(event("apply"), FakeLambdaContext())
+    # Then only the rest is applied, and the result covers every approved plan
+    writes = [c for c in calls if c.startswith("s3.Put") and c != "s3.PutObject"]
+    assert writes == ["s3.PutBucketEncryption", "s3.PutBucketLifecycleConfiguration"]
+    assert out["appliedCount"] == 5 and out["failedCount"] == 0
 
 
-def test_verify_handler_on_unfixed_bucket_fixes_nothing(session: boto3.Session) -> None:
-    # Given the fixture says plans were applied, but this bucket was never changed
+def test_apply_handler_complete_record_of_this_decision_is_returned_without_applying(tools: Tools) -> None:
+    tools.storage.approved(AUDIT)
+    first = apply.handler(event("apply"), FakeLambdaContext())
+    calls = record_calls(tools.session)
+    assert apply.handler(event("apply"), FakeLambdaContext()) == first
+    assert not [c for c in calls if c.startswith("s3.Put")]
+
+
+def test_apply_handler_record_of_another_decision_is_not_trusted(tools: Tools) -> None:
+    # Given a record claiming every plan was applied, for another digest
+    tools.storage.approved(AUDIT)
+    first = apply.handler(event("apply"), FakeLambdaContext())
+    tools.session.client("s3").delete_public_access_block(Bucket=BUCKET)  # undone meanwhile
+    tools.storage.edit_checkpoint(AUDIT, "applied", lambda p: p.update(planDigest="0" * 64))
+    # When
+    calls = record_calls(tools.session)
+    out = apply.handler(event("apply"), FakeLambdaContext())
+    # Then the approved plans are applied for this decision
+    assert "s3.PutPublicAccessBlock" in calls and out["appliedCount"] == first["appliedCount"]
+
+
+# --- Verify Fixes ----------------------------------------------------------------------------------
+
+
+def test_verify_handler_on_unfixed_bucket_fixes_nothing(tools: Tools) -> None:
+    # Given the event says plans were applied, but this bucket was never changed
     out = verify.handler(event("verify"), FakeLambdaContext())
     # Then verification tells the truth
     assert set(out) == {"findings", "summary", "comparison", "allFixed", "stillFailing"}
     assert out["allFixed"] is False and not any(c["fixed"] for c in out["comparison"])
     assert "s3_bucket_versioning_disabled" in out["stillFailing"]
+    assert tools.storage.load(event("verify")["auditId"], "verification") == out
 
 
-def test_verify_handler_injected_fault_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_handler_rollback_expects_the_old_verdicts(tools: Tools) -> None:
+    # Given a rollback applied the undoing of versioning: the check must FAIL again
+    rollback = {
+        **event("verify"),
+        "applied": {
+            "results": [{"planId": "rollback-06", "remediationId": "rollback:s3.enable_versioning",
+                         "checkIds": ["s3_bucket_versioning_disabled"], "status": "APPLIED"}],
+            "appliedCount": 1,
+            "failedCount": 0,
+        },
+        "expected": {"s3_bucket_versioning_disabled": "FAIL"},
+    }  # fmt: skip
+    out = verify.handler(rollback, FakeLambdaContext())
+    assert out["allFixed"] is True
+    assert (
+        verify.handler({**rollback, "auditId": "audit-2", "expected": {}}, FakeLambdaContext())["allFixed"]
+        is False
+    )
+
+
+def test_verify_handler_injected_fault_raises(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(faults, "ENABLED", True)
     payload = {**event("verify"), "faults": {"verify": {"kind": "error", "error": "AccessDenied"}}}
     from secagent.models import AccessDenied
@@ -119,36 +396,65 @@ def test_verify_handler_injected_fault_raises(monkeypatch: pytest.MonkeyPatch) -
         verify.handler(payload, FakeLambdaContext())
 
 
-def test_report_handler_writes_report_from_execution_history(session: boto3.Session) -> None:
-    # Given a real (moto) execution to read the history of
-    sfn = session.client("stepfunctions")
+# --- Write Report ----------------------------------------------------------------------------------
+
+
+def test_report_handler_writes_report_from_history_and_records(tools: Tools) -> None:
+    # Given an audit the API sealed and a person approved, and a real (moto) execution
+    decision = tools.storage.approved(AUDIT)
+    tools.use_moto_sfn = True
+    sfn = tools.session.client("stepfunctions")
     machine = sfn.create_state_machine(
         name="secagent-audit",
         definition=json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}),
         roleArn="arn:aws:iam::123456789012:role/secagent-sfn",
     )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine, name="audit-20250301-0001")["executionArn"]
-    sent = record_events(session)
+    arn = sfn.start_execution(stateMachineArn=machine, name=AUDIT)["executionArn"]
+    sent = record_events(tools.session)
     # When
     out = report.handler({**event("report"), "executionArn": arn}, FakeLambdaContext())
     # Then
-    assert out == {
-        "auditId": "audit-20250301-0001",
-        "outcome": "REMEDIATED",
-        "reportKey": "reports/audit-20250301-0001.json",
-    }
-    stored = json.loads(session.client("s3").get_object(Bucket=REPORTS, Key=out["reportKey"])["Body"].read())
-    assert stored["auditId"] == out["auditId"] and stored["steps"] == []  # moto's history has no Task state
+    assert out == {"auditId": AUDIT, "outcome": "REMEDIATED", "reportKey": f"reports/{AUDIT}.json"}
+    stored = _object(tools, out["reportKey"])
+    assert stored is not None and stored["auditId"] == AUDIT
+    assert stored["steps"] == [] and stored["executions"] == [AUDIT]  # moto's history has no Task state
     assert [e["DetailType"] for e in sent] == ["Audit Completed"]
+    # and who asked and who approved are the sealed records', not the state's
+    assert stored["requestedBy"] == f"{REQUESTER}/session"
+    assert stored["approval"]["approver"] == f"{APPROVER}/session"
+    assert stored["approval"]["remediationIds"] == decision.remediation_ids
 
 
-def test_report_handler_missing_state_raises_invalid_input() -> None:
+def test_report_handler_missing_state_raises_invalid_input(tools: Tools) -> None:
     with pytest.raises(InvalidInput):
         report.handler({"executionArn": "arn:aws:states:us-east-1:1:execution:m:a"}, FakeLambdaContext())
 
 
+# --- settings ----------------------------------------------------------------------------------------
+
+
 def test_workflow_settings_from_environment() -> None:
-    settings = WorkflowSettings.from_env({"REPORT_BUCKET": "reports-bucket", "EVENT_BUS_NAME": ""})
-    assert (settings.report_bucket, settings.event_bus_name) == ("reports-bucket", "default")
+    settings = WorkflowSettings.from_env(
+        {"REPORT_BUCKET": "reports-bucket", "EVENT_BUS_NAME": "", "SEAL_KEY_ID": "arn:aws:kms:k"}
+    )
+    assert (settings.report_bucket, settings.event_bus_name, settings.seal_key_id) == (
+        "reports-bucket",
+        "default",
+        "arn:aws:kms:k",
+    )
     with pytest.raises(ValueError):
         WorkflowSettings.from_env({})
+
+
+def test_deps_are_built_once_per_environment_from_its_variables(
+    tools: Tools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the environment of a cold start
+    monkeypatch.setenv("EVENT_BUS_NAME", "SecurityAgentEvents")
+    clear_deps()
+    # Then the tools read it once, and keep it while warm
+    assert (deps.settings().report_bucket, deps.settings().event_bus_name) == (REPORTS, "SecurityAgentEvents")
+    assert deps.settings().seal_key_id == tools.seal_key
+    monkeypatch.setenv("EVENT_BUS_NAME", "another")
+    assert deps.settings() is deps.settings() and deps.settings().event_bus_name == "SecurityAgentEvents"
+    assert deps.sealer() is deps.sealer() and deps.clients() is deps.clients()

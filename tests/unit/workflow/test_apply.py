@@ -1,105 +1,148 @@
-"""Apply Fixes on moto: order, approval scope, manual inputs, first failure, transient errors."""
+"""Apply Fixes on moto: order, manual inputs, first failure, and the record written after every plan."""
 
 import random
 
 import boto3
 import pytest
 
-from secagent.models import ApplyStatus, ApprovalDecision, Plan, TransientError
+from secagent.aws import ClientFactory, client_factory
+from secagent.models import ApplyStatus, Plan, TransientError
+from secagent.models.records import ApplyProgress
 from secagent.workflow.apply import EARLIER_FAILED, apply_plans
 from tests.unit.awsfakes import failing_clients
-from tests.unit.workflow.conftest import BUCKET
+from tests.unit.workflow.conftest import AUDIT, BUCKET, record_calls
 
-APPROVE = ApprovalDecision(decision="approve", approver="alice")
+DIGEST = "d" * 64
+
+
+class Recorder:
+    """The ``record`` callback: a copy of the progress each time Apply records it."""
+
+    def __init__(self) -> None:
+        self.records: list[ApplyProgress] = []
+
+    def __call__(self, progress: ApplyProgress) -> None:
+        self.records.append(progress.model_copy(deep=True))
+
+    @property
+    def last(self) -> ApplyProgress:
+        return self.records[-1]
+
+
+def _apply(
+    plans: list[Plan], clients: ClientFactory, earlier: ApplyProgress | None = None
+) -> tuple[ApplyProgress, Recorder]:
+    recorder = Recorder()
+    return apply_plans(AUDIT, plans, DIGEST, earlier, recorder, clients=clients), recorder
 
 
 def _versioning(session: boto3.Session) -> str | None:
     return session.client("s3").get_bucket_versioning(Bucket=BUCKET).get("Status")
 
 
-def test_apply_plans_approved_runs_in_order_and_skips_manual_inputs(
-    session: boto3.Session, plans: list[Plan]
-) -> None:
+def _automatic(plans: list[Plan]) -> list[Plan]:
+    return [p for p in sorted(plans, key=lambda p: p.order) if not p.manual_inputs]
+
+
+def test_apply_plans_runs_in_order_and_skips_manual_inputs(session: boto3.Session, plans: list[Plan]) -> None:
     # Given the plans in random order
     shuffled = random.Random(7).sample(plans, len(plans))
     # When
-    summary = apply_plans(shuffled, APPROVE, session)
+    progress, _ = _apply(shuffled, client_factory(session))
     # Then results follow `order`; plans needing a person are SKIPPED, the rest APPLIED
-    assert [r.plan_id for r in summary.results] == [p.plan_id for p in sorted(plans, key=lambda p: p.order)]
+    assert [r.plan_id for r in progress.results] == [p.plan_id for p in sorted(plans, key=lambda p: p.order)]
     manual = {p.plan_id for p in plans if p.manual_inputs}
     assert manual, "the fixture should include plans with manual inputs (MFA delete, access logging)"
-    for result in summary.results:
+    for result in progress.results:
         if result.plan_id in manual:
             assert result.status is ApplyStatus.SKIPPED and result.applied_at is None
             assert (result.error or "").startswith("needs manual input: ")
         else:
             assert result.status is ApplyStatus.APPLIED and result.applied_at is not None
-    assert summary.applied_count == len(plans) - len(manual) and summary.failed_count == 0
+    assert progress.applied_count == len(plans) - len(manual) and progress.failed_count == 0
+    assert (progress.audit_id, progress.plan_digest, progress.complete) == (AUDIT, DIGEST, True)
     assert _versioning(session) == "Enabled"
 
 
-def test_apply_plans_rejected_applies_nothing(session: boto3.Session, plans: list[Plan]) -> None:
-    summary = apply_plans(plans, ApprovalDecision(decision="reject"), session)
-    assert {(r.status, r.error) for r in summary.results} == {(ApplyStatus.SKIPPED, "not approved")}
-    assert (summary.applied_count, summary.failed_count) == (0, 0)
-    assert _versioning(session) is None
-
-
-def test_apply_plans_remediation_ids_restrict_approval(session: boto3.Session, plans: list[Plan]) -> None:
-    # Given only versioning is approved
-    approval = ApprovalDecision(decision="approve", remediation_ids=["s3.enable_versioning"])
+def test_apply_plans_records_progress_after_every_plan(session: boto3.Session, plans: list[Plan]) -> None:
     # When
-    summary = apply_plans(plans, approval, session)
-    # Then
-    applied = [r.remediation_id for r in summary.results if r.status is ApplyStatus.APPLIED]
-    assert applied == ["s3.enable_versioning"]
-    assert _versioning(session) == "Enabled"
-    assert {r.error for r in summary.results if r.status is ApplyStatus.SKIPPED} == {"not approved"}
+    progress, recorder = _apply(plans, client_factory(session))
+    # Then the record grows by one result per plan, then is marked complete
+    assert [len(r.results) for r in recorder.records] == [*range(1, len(plans) + 1), len(plans)]
+    assert [r.complete for r in recorder.records] == [False] * len(plans) + [True]
+    assert recorder.last == progress
+    # and each record counts what it holds, and keeps the plans as applied (a rollback needs them)
+    for record in recorder.records:
+        assert record.applied_count == sum(r.status is ApplyStatus.APPLIED for r in record.results)
+        assert record.plans == plans and record.plan_digest == DIGEST
 
 
 def test_apply_plans_first_failure_skips_the_rest(session: boto3.Session, plans: list[Plan]) -> None:
     # Given PutBucketVersioning is denied
     clients, hits = failing_clients(session, {"s3.PutBucketVersioning": (403, "AccessDenied")})
     # When
-    summary = apply_plans(plans, APPROVE, session, clients=clients)
-    # Then earlier plans APPLIED, versioning FAILED, every later plan SKIPPED
-    by_remediation = {r.remediation_id: r for r in summary.results}
+    progress, recorder = _apply(plans, clients)
+    # Then earlier plans APPLIED, versioning FAILED, every later plan SKIPPED, and the run complete
+    by_remediation = {r.remediation_id: r for r in progress.results}
     failed = by_remediation["s3.enable_versioning"]
     assert failed.status is ApplyStatus.FAILED and failed.error is not None
     assert failed.error.startswith("AccessDenied: ") and hits == ["s3.PutBucketVersioning"]
-    position = summary.results.index(failed)
-    assert all(r.status is not ApplyStatus.FAILED for r in summary.results[:position])
-    assert summary.results[0].status is ApplyStatus.APPLIED
-    assert {r.error for r in summary.results[position + 1 :]} == {EARLIER_FAILED}
-    assert summary.failed_count == 1
-    assert summary.applied_count == sum(r.status is ApplyStatus.APPLIED for r in summary.results[:position])
+    position = progress.results.index(failed)
+    assert all(r.status is not ApplyStatus.FAILED for r in progress.results[:position])
+    assert progress.results[0].status is ApplyStatus.APPLIED
+    assert {r.error for r in progress.results[position + 1 :]} == {EARLIER_FAILED}
+    assert progress.failed_count == 1 and progress.complete and recorder.last.failed_count == 1
+    assert progress.applied_count == sum(r.status is ApplyStatus.APPLIED for r in progress.results[:position])
 
 
-def test_apply_plans_transient_error_before_any_change_propagates_for_retry(
+def test_apply_plans_transient_error_before_any_change_records_nothing_applied_and_propagates(
     session: boto3.Session, plans: list[Plan]
 ) -> None:
     first = min(plans, key=lambda p: p.order)
     clients, _ = failing_clients(session, {f"s3.{first.api_call.operation}": (503, "SlowDown")})
+    recorder = Recorder()
     with pytest.raises(TransientError):
-        apply_plans(plans, APPROVE, session, clients=clients)
+        apply_plans(AUDIT, plans, DIGEST, None, recorder, clients=clients)
+    assert [(r.results, r.complete) for r in recorder.records] == [([], False)]
 
 
-def test_apply_plans_transient_error_after_changes_is_recorded_failed(
+def test_apply_plans_transient_error_midway_is_recorded_and_the_retry_does_not_reapply(
     session: boto3.Session, plans: list[Plan]
 ) -> None:
-    # Given earlier plans were applied: a task retry would lose the record of what changed
+    # Given PutBucketVersioning answers 503 once the earlier plans were applied
+    automatic = _automatic(plans)
+    throttled = next(i for i, p in enumerate(automatic) if p.api_call.operation == "PutBucketVersioning")
+    earlier_plans = automatic[:throttled]
+    assert earlier_plans, "versioning should not be the first plan"
     clients, _ = failing_clients(session, {"s3.PutBucketVersioning": (503, "SlowDown")})
-    # When
-    summary = apply_plans(plans, APPROVE, session, clients=clients)
-    # Then
-    failed = next(r for r in summary.results if r.status is ApplyStatus.FAILED)
-    assert failed.remediation_id == "s3.enable_versioning"
-    assert (failed.error or "").startswith("TransientError: ")
-    assert summary.applied_count > 0
+    recorder = Recorder()
+    # When Apply runs: the error propagates (Step Functions retries the task)
+    with pytest.raises(TransientError):
+        apply_plans(AUDIT, plans, DIGEST, None, recorder, clients=clients)
+    # Then the record says the earlier plans are APPLIED, and is not complete
+    record = recorder.last
+    applied = {r.plan_id for r in record.results if r.status is ApplyStatus.APPLIED}
+    assert applied == {p.plan_id for p in earlier_plans}
+    assert record.complete is False and record.applied_count == len(earlier_plans)
+    # When the retry runs with that record
+    calls = record_calls(session)
+    progress, _ = _apply(plans, client_factory(session), earlier=record)
+    # Then it calls AWS for the remaining plans only, not again for the ones already applied
+    assert calls == [f"{p.api_call.service}.{p.api_call.operation}" for p in automatic[throttled:]]
+    assert {r.plan_id: r for r in progress.results if r.plan_id in applied} == {
+        r.plan_id: r for r in record.results if r.plan_id in applied
+    }  # the earlier results, with their applied_at, are kept as recorded
+    assert progress.complete and progress.applied_count == len(automatic)
+    assert _versioning(session) == "Enabled"
 
 
-def test_apply_plans_serialises_contract_shape(session: boto3.Session, plans: list[Plan]) -> None:
-    out = apply_plans(plans[:1], APPROVE, session).to_json_dict()
-    assert set(out) == {"results", "appliedCount", "failedCount"}
+def test_apply_plans_results_serialise_in_the_contract_shape(
+    session: boto3.Session, plans: list[Plan]
+) -> None:
+    progress, _ = _apply(plans[:1], client_factory(session))
+    out = progress.to_json_dict()
+    assert {"results", "appliedCount", "failedCount", "auditId", "planDigest", "plans", "complete"} == set(
+        out
+    )
     assert set(out["results"][0]) == {"planId", "remediationId", "checkIds", "status", "error", "appliedAt"}
     assert out["results"][0]["status"] == "APPLIED"

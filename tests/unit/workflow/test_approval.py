@@ -1,4 +1,4 @@
-"""Await Approval: the record keeps the task token, the event never carries it."""
+"""Await Approval: the token goes to tokens/ alone; the pending plans and the event never carry it."""
 
 import json
 from datetime import UTC, datetime
@@ -6,44 +6,68 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from secagent.aws import client_factory
 from secagent.discovery import discover_bucket
-from secagent.models import ApprovalRecord, Plan, ResourceNotFound, ResourceRef
-from secagent.workflow.approval import plan_digest, request_approval
-from tests.unit.workflow.conftest import BUCKET, REPORTS
+from secagent.models import AccessDenied, ApprovalRecord, Plan, ResourceNotFound, ResourceRef
+from secagent.models.records import Decision
+from secagent.workflow.approval import approval_key, decision_output, plan_digest, request_approval
+from secagent.workflow.gate import default_remediation_ids
+from secagent.workflow.store import token_key
+from tests.unit.workflow.conftest import APPROVER, AUDIT, BUCKET, DECIDED_AT, REPORTS, REQUESTER
 
 TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token=="
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
+def _record(session: boto3.Session, plans: list[Plan]) -> ApprovalRecord:
+    snapshot = discover_bucket(BUCKET, session)
+    default = default_remediation_ids(plans)
+    return ApprovalRecord(
+        audit_id=AUDIT,
+        status="PENDING",
+        resource=ResourceRef(id=BUCKET),
+        plans=sorted(plans, key=lambda p: p.order),
+        default_remediation_ids=default,
+        plan_digest=plan_digest([p for p in plans if p.remediation_id in default], snapshot),
+        requested_by=REQUESTER,
+        requested_at=NOW,
+        expires_at=NOW,
+    )
+
+
 def _request(session: boto3.Session, plans: list[Plan], **kwargs: Any) -> ApprovalRecord:
     args: dict[str, Any] = {
-        "audit_id": "audit-1",
-        "resource": ResourceRef(id=BUCKET),
-        "plans": plans,
-        "snapshot": discover_bucket(BUCKET, session),
+        "record": _record(session, plans),
         "task_token": TOKEN,
         "timeout_seconds": 3600,
         "bucket": REPORTS,
-        "session": session,
+        "clients": client_factory(session),
         "now": NOW,
     }
     return request_approval(**(args | kwargs))
 
 
-def test_request_approval_writes_pending_record_with_token_encrypted(
+def _object(session: boto3.Session, key: str) -> dict[str, Any]:
+    return session.client("s3").get_object(Bucket=REPORTS, Key=key)
+
+
+def test_request_approval_writes_the_token_apart_from_the_pending_plans(
     session: boto3.Session, plans: list[Plan]
 ) -> None:
     # When
-    _request(session, list(reversed(plans)))
-    # Then
-    obj = session.client("s3").get_object(Bucket=REPORTS, Key="approvals/audit-1.json")
-    assert obj["ServerSideEncryption"] == "AES256" and obj["ContentType"] == "application/json"
-    record = json.loads(obj["Body"].read())
-    assert record["status"] == "PENDING" and record["taskToken"] == TOKEN
-    assert record["resource"] == {"type": "AWS::S3::Bucket", "id": BUCKET}
-    assert record["requestedAt"] == "2025-03-01T12:00:00Z"
-    assert record["expiresAt"] == "2025-03-01T13:00:00Z"
+    _request(session, plans)
+    # Then the token is in tokens/ (only the API's role may read it) and nowhere in approvals/
+    token = _object(session, token_key(AUDIT))
+    assert json.loads(token["Body"].read()) == {"auditId": AUDIT, "taskToken": TOKEN}
+    obj = _object(session, approval_key(AUDIT))
+    assert obj["ContentType"] == "application/json"
+    body = obj["Body"].read().decode()
+    assert TOKEN not in body
+    record = json.loads(body)
+    assert record["status"] == "PENDING" and record["resource"] == {"type": "AWS::S3::Bucket", "id": BUCKET}
+    assert (record["requestedAt"], record["expiresAt"]) == ("2025-03-01T12:00:00Z", "2025-03-01T13:00:00Z")
     assert [p["order"] for p in record["plans"]] == sorted(p.order for p in plans)
     assert ApprovalRecord.model_validate(record).plans[0] == min(plans, key=lambda p: p.order)
 
@@ -52,7 +76,7 @@ def test_request_approval_puts_event_without_token(
     session: boto3.Session, plans: list[Plan], events: list[dict[str, Any]]
 ) -> None:
     # When
-    _request(session, plans)
+    record = _request(session, plans)
     # Then
     (entry,) = events
     assert (entry["Source"], entry["DetailType"], entry["EventBusName"]) == (
@@ -62,23 +86,36 @@ def test_request_approval_puts_event_without_token(
     )
     assert TOKEN not in json.dumps(entry)
     detail = json.loads(entry["Detail"])
-    assert set(detail) == {"auditId", "resource", "plans", "planDigest", "expiresAt", "howToDecide"}
+    assert set(detail) == {
+        "auditId",
+        "resource",
+        "plans",
+        "planDigest",
+        "defaultRemediationIds",
+        "expiresAt",
+        "howToDecide",
+    }
     assert "approve" in detail["howToDecide"] and "http" not in detail["howToDecide"]  # no link that acts
     assert detail["expiresAt"] == "2025-03-01T13:00:00Z"
+    assert (detail["planDigest"], detail["defaultRemediationIds"]) == (
+        record.plan_digest,
+        record.default_remediation_ids,
+    )
+    first = min(plans, key=lambda p: p.order)
     assert detail["plans"][0] == {
-        "planId": plans[0].plan_id,
-        "title": plans[0].title,
-        "cliCommand": plans[0].cli_command,
-        "risk": plans[0].risk,
+        "planId": first.plan_id,
+        "title": first.title,
+        "cliCommand": first.cli_command,
+        "risk": first.risk,
     }
 
 
 def test_request_approval_named_bus_receives_event(
     session: boto3.Session, plans: list[Plan], events: list[dict[str, Any]]
 ) -> None:
-    session.client("events").create_event_bus(Name="secagent-bus")
-    _request(session, plans, event_bus="secagent-bus")
-    assert [e["EventBusName"] for e in events] == ["secagent-bus"]
+    session.client("events").create_event_bus(Name="SecurityAgentEvents")
+    _request(session, plans, event_bus="SecurityAgentEvents")
+    assert [e["EventBusName"] for e in events] == ["SecurityAgentEvents"]
 
 
 def test_request_approval_missing_report_bucket_raises_and_announces_nothing(
@@ -90,20 +127,60 @@ def test_request_approval_missing_report_bucket_raises_and_announces_nothing(
     assert events == []
 
 
-def test_approval_record_repr_hides_token(session: boto3.Session, plans: list[Plan]) -> None:
+def test_request_approval_token_not_stored_shows_no_plans_and_announces_nothing(
+    session: boto3.Session, plans: list[Plan], events: list[dict[str, Any]]
+) -> None:
+    # Given the token cannot be stored: an approval could never wake the execution
+    def refuse_tokens(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"].startswith("tokens/"):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "PutObject")
+
+    session.events.register("before-parameter-build.s3.PutObject", refuse_tokens)
+    # When / Then
+    with pytest.raises(AccessDenied):
+        _request(session, plans)
+    assert "Contents" not in session.client("s3").list_objects_v2(Bucket=REPORTS, Prefix="approvals/")
+    assert events == []
+
+
+def test_approval_record_has_no_place_for_a_token(session: boto3.Session, plans: list[Plan]) -> None:
     record = _request(session, plans)
-    assert TOKEN not in repr(record) and TOKEN not in str(record)
+    assert "taskToken" not in record.to_json_dict() and TOKEN not in repr(record)
+    assert "task_token" not in ApprovalRecord.model_fields
+
+
+def test_decision_output_routes_the_execution_and_carries_nothing_else() -> None:
+    decision = Decision(
+        audit_id=AUDIT,
+        resource=ResourceRef(id=BUCKET),
+        mode="remediate",
+        decision="approve",
+        remediation_ids=["s3.put_default_encryption"],
+        plan_digest="d" * 64,
+        approver=APPROVER,
+        requested_by=REQUESTER,
+        comment="ok",
+        decided_at=DECIDED_AT,
+    )
+    assert json.loads(decision_output(decision)) == {
+        "decision": "approve",
+        "approver": APPROVER,
+        "planDigest": "d" * 64,
+        "remediationIds": ["s3.put_default_encryption"],
+    }
 
 
 def test_plan_digest_binds_plans_and_configuration(session: boto3.Session, plans: list[Plan]) -> None:
     # Given the plans and the configuration they were computed from
     snapshot = discover_bucket(BUCKET, session)
     digest = plan_digest(plans, snapshot)
-    # Then the digest is stable (order-insensitive input) and stored with the record and the event
+    # Then the digest is stable (order-insensitive input)
     assert digest == plan_digest(list(reversed(plans)), snapshot) and len(digest) == 64
-    record = _request(session, plans)
-    assert record.plan_digest == digest
-    # And a different plan set, or a changed configuration, has another digest
+    # And a different plan set, an edited plan, or a changed configuration has another digest
     assert plan_digest(plans[1:], snapshot) != digest
+    edited = plans[0].model_copy(update={"title": "something else"})
+    assert plan_digest([edited, *plans[1:]], snapshot) != digest
     session.client("s3").put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     assert plan_digest(plans, discover_bucket(BUCKET, session)) != digest
+    # but not the time of the read
+    assert plan_digest(plans, snapshot.model_copy(update={"read_at": NOW})) == digest

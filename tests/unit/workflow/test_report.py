@@ -1,4 +1,8 @@
-"""Report: built from a realistic final state + history, valid against docs/report.schema.json."""
+"""Report: built from the final state, the history and the audit's records, valid against the schema.
+
+Who asked, who decided and what was applied come from storage (the API's sealed records and
+Apply's own), never from the execution state, which anyone who can start an execution shapes.
+"""
 
 import copy
 import json
@@ -11,16 +15,20 @@ import jsonschema
 import pytest
 from botocore.stub import Stubber
 
-from secagent.models import InvalidInput, Report
+from secagent.aws import ClientFactory, client_factory
+from secagent.models import InvalidInput, Plan, Report, ResourceRef
+from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.report import report_json_schema
-from secagent.workflow.report import build_report, publish_report, write_report
+from secagent.workflow.report import AuditRecords, build_report, load_records, publish_report, write_report
+from secagent.workflow.store import KmsSealer, decision_key, write_object
 from secagent.workflow.timeline import build_timeline
-from tests.unit.workflow.conftest import REPORTS
+from tests.unit.workflow.conftest import APPROVER, AUDIT, REPORTS, REQUESTER, Storage, hmac_key
 
 ROOT = Path(__file__).parents[3]
 EVENTS = ROOT / "tests" / "events"
 SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text())
 NOW = datetime(2025, 3, 1, 12, 5, 0, tzinfo=UTC)
+MACHINE = "arn:aws:states:us-east-1:123456789012:execution:SecurityAgentAudit"
 
 
 def _state() -> dict[str, Any]:
@@ -37,6 +45,51 @@ def _valid(report: Report) -> dict[str, Any]:
     return document
 
 
+def _plans(state: dict[str, Any]) -> list[Plan]:
+    return [Plan.model_validate(p) for p in state["remediation"]["plans"]]
+
+
+def _request() -> AuditRequest:
+    return AuditRequest(
+        audit_id=AUDIT,
+        resource=ResourceRef(id="audited-app-bucket"),
+        mode="remediate",
+        approval_timeout_seconds=3600,
+        requested_by=REQUESTER,
+        requested_by_arn=f"{REQUESTER}/console",
+        requested_at=datetime(2025, 3, 1, 12, tzinfo=UTC),
+    )
+
+
+def _decision(decision: str = "approve", remediation_ids: list[str] | None = None) -> Decision:
+    ids = remediation_ids if remediation_ids is not None else [p.remediation_id for p in _plans(_state())]
+    return Decision(
+        audit_id=AUDIT,
+        resource=ResourceRef(id="audited-app-bucket"),
+        mode="remediate",
+        decision=decision,  # type: ignore[arg-type]
+        remediation_ids=ids if decision == "approve" else [],
+        selection="named",
+        plan_digest="5" * 64 if decision == "approve" else None,
+        approver=APPROVER,
+        approver_arn=f"{APPROVER}/console",
+        requested_by=REQUESTER,
+        comment="reviewed" if decision == "approve" else "not now",
+        decided_at=datetime(2025, 3, 1, 12, 3, tzinfo=UTC),
+    )
+
+
+def _progress(state: dict[str, Any]) -> ApplyProgress:
+    return ApplyProgress.model_validate(
+        {**state["applied"], "auditId": AUDIT, "planDigest": "5" * 64, "plans": state["remediation"]["plans"],
+         "complete": True}
+    )  # fmt: skip
+
+
+def _records(state: dict[str, Any]) -> AuditRecords:
+    return AuditRecords(request=_request(), decision=_decision(), progress=_progress(state))
+
+
 def test_report_schema_file_is_generated_from_model() -> None:
     # Byte for byte what `python -m secagent.models.report > docs/report.schema.json` writes
     generated = json.dumps(report_json_schema(), indent=2) + "\n"
@@ -49,7 +102,9 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
     # Given the final state of a remediate-mode run that was approved, applied and verified
     state = _state()
     # When
-    document = _valid(build_report(state, build_timeline(_history("happy")), now=NOW))
+    document = _valid(
+        build_report(state, build_timeline(_history("happy")), records=_records(state), now=NOW)
+    )
     # Then
     assert list(document) == [
         "schemaVersion",
@@ -74,7 +129,7 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
     assert document["schemaVersion"] == "1" and document["outcome"] == "REMEDIATED"
     assert document["executions"] == [] and document["reusedSteps"] == []  # no name given, no resume
     assert (document["startedAt"], document["finishedAt"]) == ("2025-03-01T12:00:00Z", "2025-03-01T12:05:00Z")
-    assert document["failure"] is None
+    assert document["failure"] is None and document["planCheck"]["stale"] is False
     assert set(document["findings"][0]) == {
         "checkId",
         "title",
@@ -90,38 +145,115 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
     assert results["s3.enable_versioning"]["applied"]["status"] == "APPLIED"
     assert results["s3.enable_mfa_delete"]["result"] == "SKIPPED"
     assert all(r["approved"] for r in document["remediations"])
+    # The person and the requester, as the API authenticated them
+    assert document["requestedBy"] == f"{REQUESTER}/console"
+    assert document["approval"]["approver"] == f"{APPROVER}/console"
+    assert document["approval"]["comment"] == "reviewed"
     assert [s["name"] for s in document["steps"]][:2] == ["Discover Bucket", "Analyze Configuration"]
+    assert "Recheck Configuration" in [s["name"] for s in document["steps"]]
     assert set(document["steps"][0]) == {"name", "status", "attempts", "started", "ended", "error"}
     assert document["verification"]["allFixed"] is True
 
 
-def test_build_report_rejected_marks_plans_not_approved() -> None:
+def test_build_report_does_not_believe_the_state_about_approval_requester_or_applied_plans() -> None:
+    # Given the state claims an approval and applied plans, but storage holds no such records
     state = _state()
-    state["approval"] = {"decision": "reject", "comment": "not now", "approver": "bob"}
+    state["request"]["requestedBy"] = "arn:aws:iam::123456789012:user/mallory"
+    # When
+    document = _valid(build_report(state, [], records=AuditRecords(), now=NOW))
+    # Then nobody is said to have asked or approved, and nothing is said to have been applied
+    assert document["approval"] is None and document["requestedBy"] is None
+    assert {(r["approved"], r["applied"], r["result"]) for r in document["remediations"]} == {
+        (False, None, "PROPOSED")
+    }
+    assert "mallory" not in json.dumps(document)
+
+
+def test_build_report_rejected_marks_plans_not_approved() -> None:
+    # Given the state says approve, the sealed decision says reject
+    state = _state()
     for key in ("applied", "verification"):
         del state[key]
     state["outcome"] = "REJECTED"
-    document = _valid(build_report(state, [], now=NOW))
+    records = AuditRecords(request=_request(), decision=_decision("reject"))
+    # When
+    document = _valid(build_report(state, [], records=records, now=NOW))
+    # Then
     assert {(r["approved"], r["applied"], r["result"]) for r in document["remediations"]} == {
         (False, None, "NOT_APPROVED")
     }
-    assert document["verification"] is None
+    assert document["approval"]["decision"] == "reject" and document["approval"]["comment"] == "not now"
+    assert document["approval"]["remediationIds"] is None and document["verification"] is None
+
+
+def test_build_report_approval_of_a_selection_applies_only_it() -> None:
+    # Given a person approved two remediations, and Apply's record holds their results
+    state = _state()
+    chosen = ["s3.put_bucket_public_access_block", "s3.put_default_encryption"]
+    progress = _progress(state)
+    progress.results = [r for r in progress.results if r.remediation_id in chosen]
+    records = AuditRecords(request=_request(), decision=_decision(remediation_ids=chosen), progress=progress)
+    # When
+    document = _valid(build_report(state, [], records=records, now=NOW))
+    # Then
+    results = {r["plan"]["remediationId"]: (r["approved"], r["result"]) for r in document["remediations"]}
+    assert {k for k, (approved, _) in results.items() if approved} == set(chosen)
+    assert {results[k][1] for k in chosen} == {"APPLIED"}
+    assert {v[1] for k, v in results.items() if k not in chosen} == {"NOT_APPROVED"}
+
+
+def test_build_report_shows_a_plan_as_applied_from_apply_s_record() -> None:
+    # Given Apply re-planned a plan (a subset edits the policy differently from the full proposal)
+    state = _state()
+    progress = _progress(state)
+    as_applied = progress.plans[3].model_copy(
+        update={"cli_command": "aws s3api put-bucket-policy (re-planned)"}
+    )
+    progress.plans[3] = as_applied
+    records = AuditRecords(request=_request(), decision=_decision(), progress=progress)
+    # When
+    document = _valid(build_report(state, [], records=records, now=NOW))
+    # Then the report shows what was applied, not what was first proposed
+    shown = next(r for r in document["remediations"] if r["plan"]["planId"] == as_applied.plan_id)
+    assert shown["plan"]["cliCommand"] == "aws s3api put-bucket-policy (re-planned)"
 
 
 def test_build_report_plan_mode_without_decision_lists_proposed_plans() -> None:
     state = _state()
-    for key in ("approval", "applied", "verification"):
+    for key in ("approval", "applied", "verification", "planCheck"):
         del state[key]
     state["request"]["mode"] = "plan"
     state["outcome"] = "NON_COMPLIANT"
-    document = _valid(build_report(state, [], now=NOW))
+    request = _request().model_copy(update={"mode": "plan"})
+    document = _valid(build_report(state, [], records=AuditRecords(request=request), now=NOW))
     assert {r["result"] for r in document["remediations"]} == {"PROPOSED"}
     assert document["approval"] is None and document["mode"] == "plan"
 
 
+def test_build_report_mode_and_resource_come_from_the_request_record() -> None:
+    # Given the state's input names another mode than the sealed request
+    state = _state()
+    state["request"]["mode"] = "plan"
+    document = _valid(build_report(state, [], records=_records(_state()), now=NOW))
+    assert document["mode"] == "remediate"
+
+
+def test_build_report_approval_invalid_is_an_outcome() -> None:
+    state = _state()
+    for key in ("applied", "verification", "planCheck"):
+        del state[key]
+    state |= {
+        "outcome": "APPROVAL_INVALID",
+        "error": {"Error": "ApprovalInvalid", "Cause": "no person has decided"},
+    }
+    document = _valid(build_report(state, [], records=AuditRecords(request=_request()), now=NOW))
+    assert document["outcome"] == "APPROVAL_INVALID" and document["failure"] is None
+    assert {r["result"] for r in document["remediations"]} == {"PROPOSED"}
+
+
 def test_build_report_failed_includes_failure_from_state() -> None:
     state = _state()
-    for key in ("approval", "applied", "verification", "remediation"):
+    for key in ("approval", "applied", "verification", "remediation", "planCheck"):
         del state[key]
     state |= {
         "outcome": "FAILED",
@@ -137,14 +269,15 @@ def test_build_report_failed_includes_failure_from_state() -> None:
     assert document["remediations"] == []
 
 
-def test_build_report_failed_without_failure_falls_back_to_caught_error_and_timeline() -> None:
-    # Given Apply Fixes failed (caught) and no "... Failed" Pass wrote $.failure
+def test_build_report_failed_names_the_failed_step_from_the_history() -> None:
+    # Given Apply Fixes failed; its Catch went to "Mark Failed" with the error in $.error
     state = _state()
     for key in ("applied", "verification"):
         del state[key]
     state |= {"outcome": "FAILED", "error": {"Error": "AccessDenied", "Cause": "denied"}}
+    records = AuditRecords(request=_request(), decision=_decision())
     # When
-    report = build_report(state, build_timeline(_history("caught")), now=NOW)
+    report = build_report(state, build_timeline(_history("caught")), records=records, now=NOW)
     # Then
     assert report.failure is not None
     assert (report.failure.step, report.failure.error, report.failure.cause) == (
@@ -156,6 +289,19 @@ def test_build_report_failed_without_failure_falls_back_to_caught_error_and_time
     _valid(report)
 
 
+def test_build_report_failed_without_caught_error_takes_it_from_the_history() -> None:
+    state = _state()
+    for key in ("applied", "verification"):
+        del state[key]
+    state["outcome"] = "FAILED"
+    report = build_report(state, build_timeline(_history("caught")), now=NOW)
+    assert report.failure is not None and (report.failure.step, report.failure.error) == (
+        "Apply Fixes",
+        "AccessDenied",
+    )
+    assert "AccessDenied" in (report.failure.cause or "")
+
+
 @pytest.mark.parametrize("drop", ["auditId", "request", "outcome", "startedAt"])
 def test_build_report_malformed_state_raises_invalid_input(drop: str) -> None:
     state = _state()
@@ -164,21 +310,27 @@ def test_build_report_malformed_state_raises_invalid_input(drop: str) -> None:
         build_report(state, [])
 
 
-def test_publish_report_writes_encrypted_json_and_announces_it(
+def test_publish_report_writes_json_and_announces_it(
     session: boto3.Session, events: list[dict[str, Any]]
 ) -> None:
-    # Given
-    report = build_report(_state(), build_timeline(_history("happy")), now=NOW)
+    # Given the product's own bus
+    session.client("events").create_event_bus(Name="SecurityAgentEvents")
+    state = _state()
+    report = build_report(state, build_timeline(_history("happy")), records=_records(state), now=NOW)
     # When
-    key = publish_report(report, bucket=REPORTS, session=session)
+    key = publish_report(report, bucket=REPORTS, session=session, event_bus="SecurityAgentEvents")
     # Then the stored object is the report
     assert key == f"reports/{report.audit_id}.json"
     obj = session.client("s3").get_object(Bucket=REPORTS, Key=key)
-    assert obj["ServerSideEncryption"] == "AES256" and obj["ContentType"] == "application/json"
+    assert obj["ContentType"] == "application/json"
     assert json.loads(obj["Body"].read()) == report.to_json_dict()
     # and the event points at it
     (entry,) = events
-    assert (entry["Source"], entry["DetailType"]) == ("secagent", "Audit Completed")
+    assert (entry["Source"], entry["DetailType"], entry["EventBusName"]) == (
+        "secagent",
+        "Audit Completed",
+        "SecurityAgentEvents",
+    )
     fails = sum(f.status == "FAIL" for f in report.findings)
     assert json.loads(entry["Detail"]) == {
         "auditId": report.audit_id,
@@ -190,42 +342,125 @@ def test_publish_report_writes_encrypted_json_and_announces_it(
     }
 
 
-def test_write_report_reads_every_history_page_without_execution_data(
-    session: boto3.Session, events: list[dict[str, Any]]
+def _stubbed(session: boto3.Session, sfn: Any) -> ClientFactory:
+    inner = client_factory(session)
+
+    def clients(service: str, region: str | None = None) -> Any:
+        return sfn if service == "stepfunctions" else inner(service, region)
+
+    return clients
+
+
+def test_write_report_reads_every_history_page_and_the_records_from_storage(
+    session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
 ) -> None:
-    # Given a history served in two pages by a stubbed Step Functions client
-    arn = "arn:aws:states:us-east-1:123456789012:execution:secagent-audit:audit-20250301-0001"
+    # Given the API's sealed records of the audit, and a history served in two pages
+    decision = storage.approved()
+    arn = f"{MACHINE}:{AUDIT}"
     history = _history("happy")
     half = len(history) // 2
     sfn = session.client("stepfunctions")
     stub = Stubber(sfn)
-    first = {"executionArn": arn, "includeExecutionData": False}
+    first = {"executionArn": arn, "includeExecutionData": False}  # the parameters hold the task token
     stub.add_response("get_execution_history", {"events": history[:half], "nextToken": "t"}, first)
     stub.add_response("get_execution_history", {"events": history[half:]}, first | {"nextToken": "t"})
-
-    def clients(service: str, region: str | None = None) -> Any:
-        return sfn if service == "stepfunctions" else session.client(service, region_name=region)
-
     # When
     with stub:
-        report = write_report(arn, copy.deepcopy(_state()), bucket=REPORTS, session=session, clients=clients)
+        report = write_report(
+            arn,
+            copy.deepcopy(_state()),
+            bucket=REPORTS,
+            sealer=storage.sealer,
+            clients=_stubbed(session, sfn),
+        )
     # Then all Task states of both pages are in the steps, and the report is stored and announced
     stub.assert_no_pending_responses()
-    assert [s.name for s in report.steps][-1] == "Write Report" and len(report.steps) == 7
+    assert [s.name for s in report.steps][-1] == "Write Report" and len(report.steps) == 8
     assert session.client("s3").head_object(Bucket=REPORTS, Key=f"reports/{report.audit_id}.json")
     assert [e["DetailType"] for e in events] == ["Audit Completed"]
+    # and the approval is the sealed decision (not the state's), the requester the sealed request's
+    assert report.approval is not None and report.approval.remediation_ids == decision.remediation_ids
+    assert report.approval.approver == f"{APPROVER}/session" and report.requested_by == f"{REQUESTER}/session"
+    approved = {r.plan.remediation_id for r in report.remediations if r.approved}
+    assert approved == set(decision.remediation_ids) != {p.remediation_id for p in _plans(_state())}
 
 
-def test_build_report_resumed_run_lists_executions_and_reused_steps():
-    # Given the state of a resume that took Discover and Analyze from their checkpoints
+def test_load_records_leaves_out_a_record_without_a_valid_seal(
+    session: boto3.Session, storage: Storage, clients: ClientFactory
+) -> None:
+    # Given a genuine request, and a decision planted in decisions/ without the API's seal
+    storage.request()
+    write_object(
+        REPORTS, decision_key(AUDIT), {"record": _decision().to_json_dict(), "seal": "AAAA"}, clients
+    )
+    # When
+    records = load_records(AUDIT, f"{MACHINE}:{AUDIT}", REPORTS, storage.sealer, clients)
+    # Then the request is believed, the decision is not
+    assert records.request is not None and records.request.requested_by == REQUESTER
+    assert records.decision is None and records.progress is None
+
+
+def test_load_records_of_another_key_believes_nothing(
+    session: boto3.Session, storage: Storage, clients: ClientFactory
+) -> None:
+    # Given records sealed with a key that is not the API's
+    Storage(clients, KmsSealer(hmac_key(session), clients)).request()
+    records = load_records(AUDIT, f"{MACHINE}:{AUDIT}", REPORTS, storage.sealer, clients)
+    assert records.request is None
+
+
+class _Histories:
+    """A Step Functions client serving a history per execution, page by page."""
+
+    def __init__(self, histories: dict[str, list[dict[str, Any]]]) -> None:
+        self.histories = histories
+        self.asked: list[str] = []
+
+    def get_paginator(self, name: str) -> "_Histories":
+        assert name == "get_execution_history"
+        return self
+
+    def paginate(self, executionArn: str, includeExecutionData: bool) -> list[dict[str, Any]]:
+        assert includeExecutionData is False
+        self.asked.append(executionArn.rsplit(":", 1)[1])
+        return [{"events": self.histories[executionArn.rsplit(":", 1)[1]]}]
+
+
+def test_load_records_of_a_resume_lists_earlier_executions_and_the_steps_they_finished(
+    session: boto3.Session, storage: Storage, clients: ClientFactory
+) -> None:
+    # Given the audit ran twice before (Apply failed each time); this is the second resume
+    sfn = _Histories({AUDIT: _history("caught"), f"{AUDIT}_r1": _history("caught")})
+
+    def make(service: str, region: str | None = None) -> Any:
+        return sfn if service == "stepfunctions" else clients(service, region)
+
+    # When
+    records = load_records(AUDIT, f"{MACHINE}:{AUDIT}_r2", REPORTS, storage.sealer, make)
+    # Then
+    assert records.previous_executions == [AUDIT, f"{AUDIT}_r1"] == sfn.asked
+    assert records.reused_steps == ["Discover Bucket", "Analyze Configuration", "Propose Fixes"]
+    # and the report of the resume names every execution and the reused steps
     state = _state()
-    state["request"]["resume"] = {
-        "checkpoints": {"discovery": {}, "analysis": {}},
-        "previousExecutions": ["audit-1"],
-    }
-    # When the report is built for execution audit-1_r1
-    timeline = build_timeline(_history("happy"))
-    document = _valid(build_report(state, timeline, now=NOW, execution_name="audit-1_r1"))
-    # Then it names both executions and the reused steps
-    assert document["executions"] == ["audit-1", "audit-1_r1"]
-    assert document["reusedSteps"] == ["Discover Bucket", "Analyze Configuration"]
+    document = _valid(build_report(state, [], records=records, now=NOW, execution_name=f"{AUDIT}_r2"))
+    assert document["executions"] == [AUDIT, f"{AUDIT}_r1", f"{AUDIT}_r2"]
+    assert document["reusedSteps"] == ["Discover Bucket", "Analyze Configuration", "Propose Fixes"]
+
+
+def test_load_records_of_a_first_execution_reads_no_other_history(
+    storage: Storage, clients: ClientFactory
+) -> None:
+    sfn = _Histories({})
+
+    def make(service: str, region: str | None = None) -> Any:
+        return sfn if service == "stepfunctions" else clients(service, region)
+
+    records = load_records(AUDIT, f"{MACHINE}:{AUDIT}", REPORTS, storage.sealer, make)
+    assert (records.previous_executions, records.reused_steps, sfn.asked) == ([], [], [])
+
+
+def test_load_records_reads_apply_s_record(storage: Storage, clients: ClientFactory) -> None:
+    state = _state()
+    storage.checkpoint(AUDIT, "applied", _progress(state).to_json_dict())
+    records = load_records(AUDIT, f"{MACHINE}:{AUDIT}", REPORTS, storage.sealer, clients)
+    assert records.progress == _progress(state)

@@ -1,9 +1,12 @@
 """Timeline from Step Functions execution history: handcrafted fixtures in tests/events/."""
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from secagent.workflow.timeline import build_timeline, current_step
 
@@ -25,6 +28,7 @@ def test_build_timeline_happy_run_lists_task_states_succeeded_once() -> None:
         "Analyze Configuration",
         "Propose Fixes",
         "Await Approval",
+        "Recheck Configuration",
         "Apply Fixes",
         "Verify Fixes",
         "Write Report",
@@ -39,9 +43,13 @@ def test_build_timeline_include_all_adds_pass_choice_succeed_states() -> None:
     steps = build_timeline(history("happy"), include_all=True)
     assert [(s.name, s.type) for s in steps if s.type != "Task"] == [
         ("Start Audit", "Pass"),
-        ("Remediate Mode?", "Choice"),
-        ("Remediated", "Pass"),
-        ("Done", "Succeed"),
+        ("Any Failing Checks?", "Choice"),
+        ("Plan Only?", "Choice"),
+        ("Approved?", "Choice"),
+        ("Plan Still Current?", "Choice"),
+        ("All Fixed?", "Choice"),
+        ("Mark Remediated", "Pass"),
+        ("Audit Complete", "Succeed"),
     ]
     assert {s.attempts for s in steps if s.type != "Task"} == {0}
 
@@ -71,7 +79,7 @@ def test_build_timeline_failed_attempt_pending_retry_is_retrying() -> None:
 
 
 def test_build_timeline_caught_failure_is_failed_and_execution_continues() -> None:
-    # Given Apply Fixes failed with AccessDenied, caught, and Write Report is running
+    # Given Apply Fixes failed with AccessDenied, caught by "Mark Failed", and the failure report is running
     events = history("caught")
     # When
     steps = {s.name: s for s in build_timeline(events)}
@@ -81,8 +89,8 @@ def test_build_timeline_caught_failure_is_failed_and_execution_continues() -> No
     assert apply.error is not None and apply.error.error == "AccessDenied"
     assert json.loads(apply.error.cause or "")["errorType"] == "AccessDenied"
     assert apply.ended is not None
-    assert steps["Write Report"].status == "running"
-    assert current_step(events) == "Write Report"
+    assert "Write Report" not in steps and steps["Write Failure Report"].status == "running"
+    assert current_step(events) == "Write Failure Report"
 
 
 def test_build_timeline_uncaught_failure_marks_open_state_failed_with_execution_error() -> None:
@@ -138,3 +146,19 @@ def test_build_timeline_serialises_camel_case_iso_utc() -> None:
 
 def test_build_timeline_empty_history_is_empty() -> None:
     assert build_timeline([]) == [] and current_step([]) is None
+
+
+@pytest.mark.parametrize("name", ["happy", "caught", "retried"])
+def test_history_fixtures_walk_the_state_machine(name: str) -> None:
+    # Given the states a handcrafted history enters, in order
+    states = json.loads((EVENTS.parents[1] / "statemachine" / "audit.asl.json").read_text())["States"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history(name) if "stateEnteredEventDetails" in e
+    ]
+    # Then each is a state of the ASL, reached by one of its predecessor's transitions
+    assert entered[0] == "Start Audit"
+    for source, target in itertools.pairwise(entered):
+        state = states[source]
+        targets = {state.get("Next"), state.get("Default")}
+        targets |= {c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])}
+        assert target in targets, (source, target)

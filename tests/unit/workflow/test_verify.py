@@ -2,11 +2,11 @@
 
 import boto3
 
+from secagent.aws import client_factory
 from secagent.models import (
     AnalysisResult,
     AppliedSummary,
     ApplyStatus,
-    ApprovalDecision,
     Finding,
     Plan,
     ResourceRef,
@@ -15,7 +15,7 @@ from secagent.models import (
 )
 from secagent.workflow.apply import apply_plans
 from secagent.workflow.verify import compare, verify
-from tests.unit.workflow.conftest import BUCKET, SETTINGS
+from tests.unit.workflow.conftest import AUDIT, BUCKET, SETTINGS
 
 NOTHING_APPLIED = AppliedSummary(results=[], applied_count=0, failed_count=0)
 
@@ -23,8 +23,8 @@ NOTHING_APPLIED = AppliedSummary(results=[], applied_count=0, failed_count=0)
 def test_verify_after_apply_reports_fixed_checks_and_all_fixed(
     session: boto3.Session, before: AnalysisResult, plans: list[Plan]
 ) -> None:
-    # Given every approved runnable plan was applied on the bucket
-    applied = apply_plans(plans, ApprovalDecision(decision="approve"), session)
+    # Given every runnable plan was applied on the bucket
+    applied = apply_plans(AUDIT, plans, "d" * 64, None, lambda _: None, clients=client_factory(session))
     targeted = {c for r in applied.results if r.status is ApplyStatus.APPLIED for c in r.check_ids}
     # When
     result = verify(ResourceRef(id=BUCKET), before.findings, applied, session, SETTINGS)
