@@ -225,10 +225,14 @@ class AuditStack(Stack):
                 allow(fn, ["s3:GetObject"], objects(pattern))
         store.only(["s3:GetObject", "s3:GetObjectVersion"], store.TOKENS_PREFIX + "*", [api.role])  # type: ignore[list-item]
         users = {fn for fns in (*writes.values(), *reads.values()) for fn in fns}
-        for fn in users:
+        readers_of_bucket = {fn for fns in reads.values() for fn in fns}
+        writers_of_bucket = {fn for fns in writes.values() for fn in fns}
+        for fn in readers_of_bucket:
             # Without ListBucket, S3 answers a missing object with AccessDenied instead of NoSuchKey.
             allow(fn, ["s3:ListBucket"], [bucket.bucket_arn])
-            store.key.grant_encrypt_decrypt(fn)
+            allow(fn, ["kms:Decrypt"], [store.key.key_arn])  # SSE-KMS objects
+        for fn in writers_of_bucket:
+            allow(fn, ["kms:GenerateDataKey"], [store.key.key_arn])  # S3 encrypts each new object
         allow(api, ["kms:GenerateMac", "kms:VerifyMac"], [seal_key.key_arn])
         allow(on_bucket_created, ["kms:GenerateMac"], [seal_key.key_arn])
         for verifier in (discover, remediate, await_approval, recheck, apply, report):
@@ -254,7 +258,7 @@ class AuditStack(Stack):
         for starter in (api, on_bucket_created):
             allow(starter, ["states:StartExecution"], [machine_arn])
             allow(starter, ["states:DescribeExecution"], [executions_arn])
-        allow(api, ["states:SendTaskSuccess", "states:SendTaskFailure"], [machine_arn])
+        allow(api, ["states:SendTaskSuccess"], [machine_arn])
         allow(api, ["states:GetExecutionHistory"], [executions_arn])
         allow(api, ["states:ListExecutions"], [machine_arn])
 
@@ -269,15 +273,12 @@ class AuditStack(Stack):
         )
         why_prefix = "Object keys are one per audit id under a fixed prefix of the report bucket."
         why_executions = "Executions of this one state machine; their names (audit ids) are made at run time."
-        why_kms = "KMS data-key actions on the report bucket's own key (grant_encrypt_decrypt)."
         for fn in users:
             findings = {
                 f"<{bucket_id}.Arn>/{pattern}": why_prefix
                 for pattern, fns in (*writes.items(), *reads.items())
                 if fn in fns
             }
-            findings["Action::kms:ReEncrypt*"] = why_kms
-            findings["Action::kms:GenerateDataKey*"] = why_kms
             if fn in (discover, recheck, verify, apply):
                 findings["arn:<AWS::Partition>:s3:::*"] = why_any_bucket
             if fn in (report, api, on_bucket_created):

@@ -1,11 +1,11 @@
-"""The IAM actions each tool needs, listed one by one (least privilege, reviewed here)."""
+"""The IAM actions each tool needs, listed one by one (least privilege, proven by
+tests/security/test_iam_proof.py against what each function really calls; docs/iam.md)."""
 
 from __future__ import annotations
 
 # Discover and Verify: every configuration read of secagent/discovery/s3.py.
 S3_CONFIGURATION_READS = [
-    "s3:ListBucket",  # HeadBucket
-    "s3:GetBucketLocation",
+    "s3:ListBucket",  # HeadBucket (it also answers the bucket's region: no GetBucketLocation)
     "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketAcl",
     "s3:GetBucketOwnershipControls",
@@ -35,7 +35,10 @@ S3_REMEDIATION_WRITES = [
     "s3:PutBucketLogging",
     "s3:PutLifecycleConfiguration",  # PutBucketLifecycleConfiguration
     "s3:PutBucketObjectLockConfiguration",  # PutObjectLockConfiguration
-    "s3:PutBucketCORS",
+    "s3:PutBucketCORS",  # PutBucketCors, DeleteBucketCors
     "s3:DeleteBucketWebsite",
+    # Rollbacks: restoring a website configuration; undoing the TLS fix on a bucket that had no policy.
+    "s3:PutBucketWebsite",
+    "s3:DeleteBucketPolicy",
 ]
 ACCOUNT_REMEDIATION_WRITES = ["s3:PutAccountPublicAccessBlock"]  # s3control PutPublicAccessBlock

@@ -160,7 +160,8 @@ def test_remediate_approve_then_status(aws: Any, outputs: dict[str, str]) -> Non
     assert approved.returncode == 0, approved.stderr
     assert f"Approved audit {audit_id}" in approved.stdout
     again = secagent("approve", audit_id, "--yes", "--digest", waiting["planDigest"], env=approver_env())
-    assert again.returncode == 3 and "not awaiting approval" in one_clean_error_line(again)
+    refused = one_clean_error_line(again)  # decided already: nothing pending to approve
+    assert again.returncode == 3 and ("already decided" in refused or "not awaiting approval" in refused)
 
     done = wait_status(audit_id, {"SUCCEEDED", "FAILED"})
     assert done["outcome"] == "REMEDIATED", done

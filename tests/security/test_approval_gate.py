@@ -337,12 +337,8 @@ def test_plain_approval_does_not_enable_object_lock_or_touch_the_account(aws, ou
     # Given a public bucket whose fixes include Object Lock (irreversible) and the account's BPA
     target = create_public_bucket(aws("s3"), "gate-default")
     s3control = client_factory(session(), endpoint_url=ENDPOINT)("s3control")  # the account-id host fix
-    try:
-        account_before = s3control.get_public_access_block(AccountId="000000000000")[
-            "PublicAccessBlockConfiguration"
-        ]
-    except s3control.exceptions.ClientError:
-        account_before = None
+    s3control.delete_public_access_block(AccountId="000000000000")  # so the account's fix is proposed
+    account_before = None
     audit_id = api.start_audit(target, mode="remediate").body["auditId"]
     waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
     named_only = {p["remediationId"] for p in waiting["pendingPlans"] if not p["approvedByDefault"]}
