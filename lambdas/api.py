@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.observability import logger, metrics, tracer
 from secagent import api
-from secagent.api.identity import Caller, caller_of
+from secagent.api.identity import Caller
 from secagent.api.records import RecordStore
 from secagent.aws import client_factory
 from secagent.models import AgentSettings
@@ -29,7 +29,10 @@ def deps() -> api.Deps:
     records = RecordStore(
         settings.report_bucket, make, KmsSealer(settings.seal_key_id, make), AgentSettings.from_env()
     )
-    return api.Deps(settings, make("stepfunctions", None), make("s3", None), records)
+    identity = api.StsIdentity(
+        os.environ.get("AWS_REGION", "us-east-1"), os.environ.get("AWS_ENDPOINT_URL") or None
+    )
+    return api.Deps(settings, make("stepfunctions", None), make("s3", None), records, identity)
 
 
 def _body[M](model: api.Parsable[M]) -> M:
@@ -37,7 +40,17 @@ def _body[M](model: api.Parsable[M]) -> M:
 
 
 def _caller() -> Caller:
-    return caller_of(app.current_event.raw_event.get("requestContext"))
+    """Who sends this state-changing request: proven by STS, not taken from the request context
+    (the function may be invoked directly, with any context; secagent.proof)."""
+    event = app.current_event
+    body = event.decoded_body
+    return deps().identity.caller(
+        event.raw_event.get("requestContext"),
+        dict(event.headers or {}),
+        event.http_method,
+        event.path,
+        body.encode() if isinstance(body, str) else (body or b""),
+    )
 
 
 @app.post("/audits")
@@ -70,10 +83,16 @@ def list_audits() -> dict[str, Any]:
 
 @app.post("/audits/<auditId>/resume")
 def resume(auditId: str) -> tuple[dict[str, Any], int]:
+    resumed_by = _caller()
     resumed = api.resume_audit(auditId, deps().sfn, deps().s3, deps().settings)
     logger.info(
         "audit resumed",
-        extra={"auditId": auditId, "execution": resumed.execution, "reusedSteps": resumed.reused_steps},
+        extra={
+            "auditId": auditId,
+            "execution": resumed.execution,
+            "reusedSteps": resumed.reused_steps,
+            "resumedBy": resumed_by.arn,
+        },
     )
     metrics.add_metric(name="AuditsResumed", unit=MetricUnit.Count, value=1)
     return resumed.to_json_dict(), 202

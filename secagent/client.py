@@ -17,6 +17,8 @@ import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from secagent import proof
+
 
 class ApiUnreachable(urllib.error.URLError):
     """No HTTP answer at all (refused, DNS, timeout); says which URL could not be reached."""
@@ -44,6 +46,12 @@ class AuditApiClient:
         self.base_url = base_url.rstrip("/")
         self._session = session or boto3.Session()
         self._timeout = timeout
+        # The STS endpoint identity proofs are signed for: an emulator's own (LocalStack serves the
+        # API under /_aws/execute-api/), else the API's region's on AWS.
+        emulator, found, _ = self.base_url.partition("/_aws/execute-api/")
+        self._sts_endpoint = emulator if found else None
+        host = urllib.parse.urlsplit(self.base_url).hostname or ""
+        self._api_region = host.split(".execute-api.")[1].split(".")[0] if ".execute-api." in host else None
 
     @classmethod
     def for_stack(
@@ -135,6 +143,24 @@ class AuditApiClient:
         """Start a rollback audit of a REMEDIATED audit (through the same approval gate)."""
         return self.request("POST", f"/audits/{_segment(audit_id)}/rollback")
 
+    def _identity_proof(
+        self, credentials: Any, region: str, method: str, path: str, data: bytes | None
+    ) -> str:
+        """A signed STS GetCallerIdentity bound to this request (secagent.proof): only these
+        credentials can make it, and the API sends it to STS itself to learn who is asking."""
+        url = proof.sts_url(region, self._sts_endpoint)
+        sts = AWSRequest(
+            method="POST",
+            url=url,
+            data=proof.STS_BODY,
+            headers={
+                "Content-Type": proof.STS_CONTENT_TYPE,
+                proof.BINDING_HEADER: proof.binding(method, path, data),
+            },
+        )
+        SigV4Auth(credentials, "sts", region).add_auth(sts)
+        return proof.encode(dict(sts.headers.items()), url)
+
     def request(
         self,
         method: str,
@@ -150,9 +176,13 @@ class AuditApiClient:
         aws_request = AWSRequest(method=method, url=f"{self.base_url}{path}", data=data, headers=headers)
         credentials = self._session.get_credentials()
         if credentials is not None:
-            SigV4Auth(
-                credentials.get_frozen_credentials(), "execute-api", self._session.region_name or "us-east-1"
-            ).add_auth(aws_request)
+            frozen = credentials.get_frozen_credentials()
+            region = self._api_region or self._session.region_name or "us-east-1"
+            if method != "GET":  # state-changing: prove who asks, even to a directly invoked function
+                aws_request.headers[proof.PROOF_HEADER] = self._identity_proof(
+                    frozen, region, method, path, data
+                )
+            SigV4Auth(frozen, "execute-api", region).add_auth(aws_request)
         prepared = urllib.request.Request(
             aws_request.url, data=data, headers=dict(aws_request.headers.items()), method=method
         )

@@ -14,6 +14,7 @@ from secagent.api.errors import (
     UpstreamError,
     error_response,
 )
+from secagent.api.identity import StsIdentity
 from secagent.api.models import (
     ApprovalRequest,
     ApprovalResponse,
@@ -39,6 +40,7 @@ class Deps:
     sfn: Any
     s3: Any
     records: RecordStore
+    identity: StsIdentity  # who sends a state-changing request, proven by STS
 
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "ResumeResponse",
     "StartAuditRequest",
     "StartAuditResponse",
+    "StsIdentity",
     "UpstreamError",
     "caller_identity",
     "decide_approval",

@@ -11,9 +11,14 @@ people sharing one role cannot approve each other's audits. Give approvers their
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from secagent import proof
 from secagent.api.errors import Forbidden
 
 _ASSUMED_ROLE = re.compile(
@@ -56,8 +61,85 @@ def check_four_eyes(approver: Caller, requested_by: str, audit_id: str, *, allow
             f'Audit "{audit_id}" cannot be approved by a caller without an IAM identity: '
             "approvals are decided by a person, authenticated by IAM."
         )
+    if ":federated-user/" in approver.arn or approver.arn.endswith(":root"):
+        raise Forbidden(
+            f'Audit "{audit_id}" cannot be approved by {approver.arn} (four-eyes: a federated-user '
+            "session takes any name it likes, and the account root is nobody in particular: neither "
+            "shows another person than the requester)."
+        )
     if approver.principal == requested_by:
         raise Forbidden(
             f'Audit "{audit_id}" was requested by {requested_by}, who may not also approve it '
             "(four-eyes: another person, with another IAM principal, approves)."
         )
+
+
+Post = Callable[[str, dict[str, str], bytes], tuple[int, bytes]]
+_ARN = re.compile(r"<Arn>([^<]+)</Arn>")
+
+
+def _post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # an allow-listed STS URL only
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+    except OSError:
+        return 0, b""
+
+
+@dataclass(frozen=True)
+class StsIdentity:
+    """Who sent a state-changing request, proven by STS (secagent.proof), not by the request context.
+
+    The request context is what API Gateway wrote, or whatever a direct invoker of the function
+    wrote; the proof is a GetCallerIdentity only the caller's credentials could sign, bound to this
+    request. It is sent only to STS: the regional or global AWS endpoint, or the emulator's.
+    """
+
+    region: str
+    emulator_endpoint: str | None = None  # AWS_ENDPOINT_URL on LocalStack; None on AWS
+    post: Post = _post
+
+    def caller(
+        self,
+        request_context: dict[str, Any] | None,
+        headers: dict[str, str],
+        method: str,
+        path: str,
+        body: bytes,
+    ) -> Caller:
+        value = next((v for k, v in headers.items() if k.lower() == proof.PROOF_HEADER.lower()), None)
+        if not value:
+            raise Forbidden(
+                f"A request that changes something must prove who sends it ({proof.PROOF_HEADER}); "
+                "use the secagent CLI, the console or secagent.client.AuditApiClient."
+            )
+        try:
+            url, signed = proof.decode(value)
+        except ValueError:
+            raise Forbidden(f"{proof.PROOF_HEADER} is not an identity proof.") from None
+        if not self._sts(url):
+            raise Forbidden(f"{proof.PROOF_HEADER} is not signed for this region's STS endpoint.")
+        if signed.get(proof.BINDING_HEADER.lower()) != proof.binding(method, path, body):
+            raise Forbidden(f"{proof.PROOF_HEADER} was made for another request.")
+        status, answer = self.post(url, signed, proof.STS_BODY.encode())
+        match = _ARN.search(answer.decode(errors="replace")) if status == 200 else None
+        if match is None:
+            raise Forbidden(f"STS did not accept the identity proof ({status or 'unreachable'}).")
+        arn = match.group(1)
+        stated = caller_of(request_context)
+        if stated.arn and stated.principal != principal_of(arn):
+            raise Forbidden("The identity proof names another caller than the request.")
+        return Caller(arn=arn, principal=principal_of(arn))
+
+    def _sts(self, url: str) -> bool:
+        parts = urllib.parse.urlsplit(url)
+        if self.emulator_endpoint:
+            emulator = urllib.parse.urlsplit(self.emulator_endpoint)
+            return (parts.scheme, parts.netloc) == (emulator.scheme, emulator.netloc)
+        return parts.scheme == "https" and parts.hostname in {
+            "sts.amazonaws.com",
+            f"sts.{self.region}.amazonaws.com",
+        }

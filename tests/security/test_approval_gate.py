@@ -476,3 +476,37 @@ def test_a_failed_create_bucket_call_starts_no_audit(aws, outputs):
     sfn = aws("stepfunctions")
     with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
         sfn.describe_execution(executionArn=execution_arn(outputs, event_id))
+
+
+def test_invoking_the_api_function_directly_with_a_forged_caller_cannot_approve(aws, outputs, api):
+    # Given an audit awaiting approval, requested through the API
+    target = create_public_bucket(aws("s3"), "gate-invoke-api")
+    audit_id = api.start_audit(target, mode="remediate").body["auditId"]
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    before = configuration(aws, target)
+    # When the requester invokes the API function directly, naming another person as the caller
+    body = json.dumps({"decision": "approve", "planDigest": waiting["planDigest"]})
+    event = {
+        "resource": "/audits/{auditId}/approval",
+        "path": f"/audits/{audit_id}/approval",
+        "httpMethod": "POST",
+        "headers": {"Content-Type": "application/json"},
+        "pathParameters": {"auditId": audit_id},
+        "requestContext": {
+            "requestId": "forged",
+            "identity": {"userArn": "arn:aws:sts::000000000000:assumed-role/secagent-approver/bob"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    answer = json.loads(
+        aws("lambda")
+        .invoke(FunctionName=outputs["ApiFunctionName"], Payload=json.dumps(event))["Payload"]
+        .read()
+    )
+    # Then the function wants proof of who sends it, which only the named caller's credentials make
+    assert answer["statusCode"] == 403, answer
+    assert "prove who sends it" in json.loads(answer["body"])["message"]
+    assert wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    assert configuration(aws, target) == before
+    api.decide(audit_id, "reject")

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from lambdas import api as api_handler
 from lambdas.observability import logger
+from secagent.api.identity import Caller, caller_of
 from secagent.api import ApiSettings, Deps, RecordStore
 from secagent.aws import client_factory
 from secagent.discovery import discover_bucket
@@ -71,6 +72,14 @@ def sfn() -> FakeStepFunctions:
     return FakeStepFunctions()
 
 
+class ContextIdentity:
+    """A fake STS that confirms whoever the request context names (the real check, StsIdentity, is
+    tested in tests/unit/api/test_identity_proof.py)."""
+
+    def caller(self, request_context: Any, headers: Any, method: str, path: str, body: bytes) -> Caller:
+        return caller_of(request_context)
+
+
 @pytest.fixture
 def deps(sfn: FakeStepFunctions, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deps]:
     """moto S3 and KMS (the report bucket, the seal key), the fake for Step Functions, wired in as
@@ -85,7 +94,7 @@ def deps(sfn: FakeStepFunctions, monkeypatch: pytest.MonkeyPatch) -> Iterator[De
             report_bucket=REPORT_BUCKET,
             protected_buckets=frozenset({PROTECTED}),
         )
-        wired = Deps(settings, sfn, client, records)
+        wired = Deps(settings, sfn, client, records, ContextIdentity())  # type: ignore[arg-type]
         monkeypatch.setattr(api_handler, "deps", lambda: wired)
         yield wired
 
