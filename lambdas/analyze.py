@@ -14,7 +14,7 @@ from secagent.checks import analyze
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-@checkpointed("analysis")
+@checkpointed("analysis", "Analyze Configuration")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("analyze", event)
     request = parse(AnalyzeEvent, event)

@@ -25,8 +25,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("apply", event)
     request = parse(AuditEvent, event)
     logger.append_keys(audit_id=request.audit_id)
+    deps.confirm(request.execution_arn, request.audit_id, "Apply Fixes")
     bucket, clients = deps.settings().report_bucket, deps.clients()
-    authorized = authorize(request.audit_id, bucket, deps.analysis(), deps.sealer(), clients)
+    authorized = authorize(
+        request.audit_id, bucket, deps.analysis(), deps.sealer(), clients, scope=deps.scope()
+    )
     stored = load_checkpoint(bucket, request.audit_id, "applied", clients)
     earlier = ApplyProgress.model_validate(stored) if stored else None
     if earlier is not None and earlier.plan_digest != authorized.decision.plan_digest:

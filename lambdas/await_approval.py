@@ -1,4 +1,4 @@
-"""Await Approval Lambda (.waitForTaskToken): {"taskToken", "auditId", "timeoutSeconds"}.
+"""Await Approval Lambda (.waitForTaskToken): {"taskToken", "auditId", "executionArn"}.
 
 Stores the pending plans (rebuilt from storage, as the API will check them) and, apart, the task
 token; then the execution waits for the API's SendTaskSuccess. On a resume of an audit a person
@@ -27,8 +27,9 @@ from secagent.workflow.store import SealBroken, decision_key, read_sealed
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse(AwaitApprovalEvent, event)
-    bucket, clients, sealer = deps.settings().report_bucket, deps.clients(), deps.sealer()
     logger.append_keys(audit_id=request.audit_id)
+    deps.confirm(request.execution_arn, request.audit_id, "Await Approval")
+    bucket, clients, sealer = deps.settings().report_bucket, deps.clients(), deps.sealer()
     proposal = load_proposal(request.audit_id, bucket, deps.analysis(), sealer, clients)
     try:
         decided = read_sealed(bucket, decision_key(request.audit_id), Decision, sealer, clients)
@@ -56,6 +57,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             expires_at=now,
         ),
         task_token=request.task_token,
+        execution_name=request.execution_arn.rsplit(":", 1)[-1],
         timeout_seconds=proposal.request.approval_timeout_seconds,
         bucket=bucket,
         clients=clients,

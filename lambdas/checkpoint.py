@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from lambdas import deps
 from lambdas.deps import clients, settings
 from secagent.models.errors import InvalidInput
 from secagent.workflow.checkpoints import load_checkpoint, save_checkpoint
@@ -18,8 +19,11 @@ from secagent.workflow.checkpoints import load_checkpoint, save_checkpoint
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def checkpointed(name: str) -> Callable[[Handler], Handler]:
-    """Return checkpoint `name` of the event's audit if it exists; else run, store and return."""
+def checkpointed(
+    name: str, state: str, *, check: Callable[[dict[str, Any]], None] | None = None
+) -> Callable[[Handler], Handler]:
+    """Confirm the audit's execution invoked this step (`state`), then return checkpoint `name` of
+    the audit if it exists; else run, store and return."""
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -27,6 +31,12 @@ def checkpointed(name: str) -> Callable[[Handler], Handler]:
             audit_id = event.get("auditId") if isinstance(event, dict) else None
             if not isinstance(audit_id, str) or not audit_id:
                 raise InvalidInput("invalid event: auditId (a string) is required")
+            execution_arn = event.get("executionArn")
+            if not isinstance(execution_arn, str) or not execution_arn:
+                raise InvalidInput("invalid event: executionArn (a string) is required")
+            deps.confirm(execution_arn, audit_id, state)
+            if check is not None:
+                check(event)  # before the checkpoint: a resume must pass it too
             bucket = settings().report_bucket
             if (stored := load_checkpoint(bucket, audit_id, name, clients())) is not None:
                 return stored

@@ -6,6 +6,8 @@ import functools
 
 from secagent.aws import ClientFactory, client_factory
 from secagent.models import AgentSettings
+from secagent.models.settings import TargetScope
+from secagent.workflow.invocation import confirm_invocation
 from secagent.workflow.settings import WorkflowSettings
 from secagent.workflow.store import KmsSealer, Sealer
 
@@ -28,5 +30,16 @@ def analysis() -> AgentSettings:
 
 
 @functools.cache
+def scope() -> TargetScope:
+    """PROTECTED_BUCKETS, REMEDIATION_PREFIXES: what Apply's gate refuses whatever was approved."""
+    return TargetScope.from_env()
+
+
+@functools.cache
 def sealer() -> Sealer:
     return KmsSealer(settings().seal_key_id, clients())
+
+
+def confirm(execution_arn: str, audit_id: str, *states: str) -> None:
+    """Refuse unless the audit's own running execution, in one of `states`, invoked this tool."""
+    confirm_invocation(execution_arn, audit_id, states, clients())

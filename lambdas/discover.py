@@ -1,8 +1,9 @@
 """Discover Lambda: {"auditId", "request"} -> Snapshot JSON.
 
 Only an audit the API (or the CreateBucket trigger) asked for is discovered: the execution input
-must match the sealed request record, so a StartExecution with forged input reads nothing. The
-check comes before the checkpoint: a resume with another mode in its input gets nothing either.
+must match the sealed request record, so a StartExecution with forged input reads nothing. Both
+checks (the execution, then the request) come before the checkpoint: a resume with another mode
+in its input gets nothing either.
 """
 
 from typing import Any
@@ -18,12 +19,9 @@ from secagent.models.errors import AuditNotRequested
 from secagent.workflow.gate import load_request
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _requested(event: dict[str, Any]) -> None:
+    """AuditNotRequested unless the input matches the request record the API sealed."""
     request = parse(DiscoverEvent, event)
-    logger.append_keys(audit_id=request.audit_id, bucket=request.request.resource.id)
     stored = load_request(request.audit_id, deps.settings().report_bucket, deps.sealer(), deps.clients())
     given = request.request
     if (
@@ -36,10 +34,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "This execution was not started by the audit API: its input does not match a request "
             "record sealed by the API. Nothing was read; start audits with POST /audits."
         )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = parse(DiscoverEvent, event)
+    logger.append_keys(audit_id=request.audit_id, bucket=request.request.resource.id)
     return _discover(event, context)
 
 
-@checkpointed("discovery")
+@checkpointed("discovery", "Discover Bucket", check=_requested)
 def _discover(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("discover", event)
     snapshot = discover_bucket(parse(DiscoverEvent, event).request.resource.id, clients=deps.clients())

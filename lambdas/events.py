@@ -16,6 +16,14 @@ class EventModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
+class StepEvent(EventModel):
+    """Every tool's event: the audit, and the execution that scheduled the step (`$$.Execution.Id`,
+    which the input cannot set): the tool confirms it before acting (secagent.workflow.invocation)."""
+
+    audit_id: str
+    execution_arn: str
+
+
 class Resource(EventModel):
     type: Literal["AWS::S3::Bucket"]
     id: str
@@ -29,35 +37,28 @@ class RequestInState(EventModel):
     approval_timeout_seconds: int = 3600
 
 
-class DiscoverEvent(EventModel):
-    audit_id: str
+class DiscoverEvent(StepEvent):
     request: RequestInState
 
 
-class AnalyzeEvent(EventModel):
-    audit_id: str
+class AnalyzeEvent(StepEvent):
     snapshot: Snapshot
 
 
-class RemediateEvent(EventModel):
-    audit_id: str
+class RemediateEvent(StepEvent):
     snapshot: Snapshot
     findings: list[Finding]
 
 
-class AwaitApprovalEvent(EventModel):
+class AwaitApprovalEvent(StepEvent):
     task_token: str = Field(min_length=1, repr=False)  # never in logs or reprs
-    audit_id: str
 
 
-class AuditEvent(EventModel):
-    """Recheck and Apply: the audit id only; everything they act on comes from storage."""
-
-    audit_id: str
+class AuditEvent(StepEvent):
+    """Recheck and Apply: the audit and execution only; everything they act on comes from storage."""
 
 
-class VerifyEvent(EventModel):
-    audit_id: str
+class VerifyEvent(StepEvent):
     resource: Resource
     before: list[Finding]
     applied: AppliedSummary

@@ -27,7 +27,9 @@ class _RequestParameters(BaseModel):
 
 class _Detail(BaseModel):
     model_config = ConfigDict(extra="ignore")
+    eventSource: str = ""
     eventName: str
+    errorCode: str | None = None
     requestParameters: _RequestParameters
 
 
@@ -52,8 +54,16 @@ def _deps() -> tuple[ApiSettings, Any, Any, RecordStore]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = BucketCreatedEvent.model_validate(event)
-    settings, sfn, s3, records = _deps()
     bucket = parsed.detail.requestParameters.bucketName
+    detail = parsed.detail
+    # The rule matches only successful CreateBucket calls; an invocation with anything else (the
+    # function invoked directly) starts nothing.
+    if (detail.eventSource, detail.eventName, detail.errorCode) != ("s3.amazonaws.com", "CreateBucket", None):
+        logger.info(
+            "not a successful CreateBucket", extra={"eventId": parsed.id, "eventName": detail.eventName}
+        )
+        return {"outcome": "skipped", "reason": "not a successful CreateBucket call"}
+    settings, sfn, s3, records = _deps()
     result = start_from_event(
         parsed.id, bucket, os.environ.get("TRIGGER_MODE", "remediate"), sfn, s3, settings, records
     )

@@ -25,8 +25,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("recheck", event)
     request = parse(AuditEvent, event)
     logger.append_keys(audit_id=request.audit_id)
+    deps.confirm(request.execution_arn, request.audit_id, "Recheck Configuration")
     bucket = deps.settings().report_bucket
-    authorized = authorize(request.audit_id, bucket, deps.analysis(), deps.sealer(), deps.clients())
+    authorized = authorize(
+        request.audit_id, bucket, deps.analysis(), deps.sealer(), deps.clients(), scope=deps.scope()
+    )
     # A resume after a partial Apply: what this audit already changed is not someone else's change.
     stored = load_checkpoint(bucket, request.audit_id, "applied", deps.clients())
     progress = ApplyProgress.model_validate(stored) if stored else None

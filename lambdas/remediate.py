@@ -20,7 +20,7 @@ from secagent.workflow.gate import load_proposal, load_request
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-@checkpointed("remediation")
+@checkpointed("remediation", "Propose Fixes")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("remediate", event)
     request = parse(RemediateEvent, event)

@@ -21,9 +21,12 @@ from secagent.workflow.report import report_key, write_report
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse(ReportEvent, event)
     logger.append_keys(execution_arn=request.execution_arn)
+    # The audit is the execution's, never the state's: `auditId` in the state could be anything.
+    audit_id = request.execution_arn.rsplit(":", 1)[-1].split("_", 1)[0]
+    deps.confirm(request.execution_arn, audit_id, "Write Report", "Write Failure Report")
     report = write_report(
         request.execution_arn,
-        request.state,
+        {**request.state, "auditId": audit_id},
         bucket=deps.settings().report_bucket,
         sealer=deps.sealer(),
         event_bus=deps.settings().event_bus_name,

@@ -15,7 +15,7 @@ from secagent.workflow.verify import verify
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-@checkpointed("verification")
+@checkpointed("verification", "Verify Fixes")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("verify", event)
     request = parse(VerifyEvent, event)

@@ -143,9 +143,11 @@ class AuditStack(Stack):
         protected = ",".join([bucket.bucket_name, store.access_logs.bucket_name])
         for starter in (api, on_bucket_created):
             starter.add_environment("STATE_MACHINE_ARN", machine_arn)
-            starter.add_environment("PROTECTED_BUCKETS", protected)
+        # The API refuses these buckets up front; Recheck and Apply refuse them again.
+        for guard in (api, on_bucket_created, recheck, apply):
+            guard.add_environment("PROTECTED_BUCKETS", protected)
             if remediation_prefixes:
-                starter.add_environment("REMEDIATION_PREFIXES", remediation_prefixes)
+                guard.add_environment("REMEDIATION_PREFIXES", remediation_prefixes)
         on_bucket_created.add_environment("TRIGGER_MODE", trigger_mode)
         if allow_self_approval:  # lab-only: one person may request and approve
             api.add_environment("ALLOW_SELF_APPROVAL", "true")
@@ -250,7 +252,10 @@ class AuditStack(Stack):
             )
         )
 
-        allow(report, ["states:GetExecutionHistory"], [executions_arn])
+        # Each tool confirms its audit's running execution scheduled it (secagent/workflow/invocation.py).
+        steps = (discover, analyze, remediate, await_approval, recheck, apply, verify, report)
+        for step in steps:
+            allow(step, ["states:DescribeExecution", "states:GetExecutionHistory"], [executions_arn])
         for publisher in (await_approval, report):
             allow(publisher, ["events:PutEvents"], [bus.event_bus_arn])
         # A resume of an audit already decided: Await Approval wakes itself with the sealed decision.
@@ -281,7 +286,7 @@ class AuditStack(Stack):
             }
             if fn in (discover, recheck, verify, apply):
                 findings["arn:<AWS::Partition>:s3:::*"] = why_any_bucket
-            if fn in (report, api, on_bucket_created):
+            if fn in (*steps, api, on_bucket_created):
                 findings[executions_finding] = why_executions
             for resource, reason in findings.items():
                 kind = "Action" if resource.startswith("Action::") else "Resource"

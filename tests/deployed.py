@@ -21,6 +21,16 @@ from secagent.workflow.store import KmsSealer
 APPROVER_ROLE = "secagent-approver"
 
 
+def approver_credentials(role: str = APPROVER_ROLE) -> dict[str, str]:
+    """Another person's credentials as environment variables (for a CLI or MCP server process)."""
+    frozen = person(role).get_credentials().get_frozen_credentials()
+    return {
+        "AWS_ACCESS_KEY_ID": frozen.access_key,
+        "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+        "AWS_SESSION_TOKEN": frozen.token or "",
+    }
+
+
 def requester_api(outputs: dict[str, str]) -> AuditApiClient:
     """The API as the account's default credentials call it (the requester in most tests)."""
     return AuditApiClient.for_stack(outputs, endpoint_url=ENDPOINT, session=session())

@@ -37,7 +37,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _pending(audit_id: str, sfn: Any, s3: Any, settings: ApiSettings, moment: datetime) -> dict[str, Any]:
+def _pending(
+    audit_id: str, sfn: Any, s3: Any, settings: ApiSettings, moment: datetime
+) -> tuple[dict[str, Any], str]:
+    """The pending approval record and the name of the execution that waits for it."""
     execution = audit_executions(sfn, settings, audit_id)[-1]  # a resume may be the one waiting
     if execution["status"] != "RUNNING":
         raise Conflict(f'Audit "{audit_id}" is not awaiting approval: it is {execution["status"]}.')
@@ -48,7 +51,7 @@ def _pending(audit_id: str, sfn: Any, s3: Any, settings: ApiSettings, moment: da
         raise Conflict(f'Audit "{audit_id}" was already decided ({record.get("decision", "unknown")}).')
     if not pending_approval(record, moment):
         raise Conflict(f'Audit "{audit_id}" is not awaiting approval: the approval has expired.')
-    return record
+    return record, execution["name"]
 
 
 def select(
@@ -119,7 +122,7 @@ def decide_approval(
     now: Callable[[], datetime] = _now,
 ) -> ApprovalResponse:
     moment = now()
-    record = _pending(audit_id, sfn, s3, settings, moment)
+    record, waiting = _pending(audit_id, sfn, s3, settings, moment)
     proposal = records.proposal(audit_id)  # the request record the API sealed, and what it proposes
     audit_request = proposal.request
     ids: list[str] = []
@@ -171,7 +174,7 @@ def decide_approval(
         if earlier is None or not _same_decision(earlier, decision):
             raise
         decision = earlier
-    token = records.task_token(audit_id)
+    token = records.task_token(audit_id, waiting)
     if token is None:
         raise Conflict(f'Audit "{audit_id}" is not awaiting approval: its task token is gone.')
     try:

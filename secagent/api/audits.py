@@ -90,7 +90,7 @@ def check_target(bucket: str, mode: str, settings: ApiSettings) -> None:
     if mode != "plan" and not settings.in_remediation_scope(bucket):
         raise Forbidden(
             f'"{bucket}" is outside this deployment\'s remediation scope (bucket names starting with '
-            f"{', '.join(settings.remediation_prefixes)}); audit it in plan mode.",
+            f"{', '.join(settings.scope.remediation_prefixes)}); audit it in plan mode.",
             field="resource.id",
         )
 

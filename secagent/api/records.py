@@ -68,7 +68,7 @@ class RecordStore:
         except SealBroken:
             return None
 
-    def task_token(self, audit_id: str) -> str | None:
-        stored = read_object(self.bucket, token_key(audit_id), self.clients) or {}
+    def task_token(self, audit_id: str, execution_name: str) -> str | None:
+        stored = read_object(self.bucket, token_key(audit_id, execution_name), self.clients) or {}
         token = stored.get("taskToken")
         return token if isinstance(token, str) and token else None

@@ -8,6 +8,7 @@ from pydantic import Field as PydanticField
 from pydantic import field_validator, model_validator
 
 from secagent.models.base import CamelModel
+from secagent.models.settings import TargetScope
 
 _STATE_MACHINE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
@@ -31,33 +32,16 @@ class ApiSettings(CamelModel):
     allow_self_approval: bool = False
     # The KMS HMAC key that seals request and decision records (only the API's role may generate).
     seal_key_id: str = ""
-    # Buckets no audit may touch (the stack's own), and name prefixes likewise (CDK's staging buckets).
-    protected_buckets: frozenset[str] = frozenset()
-    protected_prefixes: tuple[str, ...] = ("cdk-",)
-    # Optional deploy-time scope: only buckets whose name starts with one of these may be remediated.
-    remediation_prefixes: tuple[str, ...] = ()
+    # Buckets no audit may touch, and the optional remediation scope (one definition: TargetScope).
+    scope: TargetScope = PydanticField(default_factory=TargetScope)
     approvals_prefix: str = "approvals/"
     reports_prefix: str = "reports/"
 
-    @field_validator("protected_buckets", mode="before")
-    @classmethod
-    def _bucket_set(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(v.strip() for v in value.split(",") if v.strip())
-        return value
-
-    @field_validator("protected_prefixes", "remediation_prefixes", mode="before")
-    @classmethod
-    def _prefixes(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(v.strip() for v in value.split(",") if v.strip())
-        return value
-
     def protected(self, bucket: str) -> bool:
-        return bucket in self.protected_buckets or bucket.startswith(self.protected_prefixes)
+        return self.scope.protected(bucket)
 
     def in_remediation_scope(self, bucket: str) -> bool:
-        return not self.remediation_prefixes or bucket.startswith(self.remediation_prefixes)
+        return self.scope.in_remediation_scope(bucket)
 
     @field_validator("state_machine_arn")
     @classmethod
@@ -83,9 +67,10 @@ class ApiSettings(CamelModel):
             "state_machine_arn": environ.get("STATE_MACHINE_ARN", ""),
             "report_bucket": environ.get("REPORT_BUCKET", ""),
         }
-        for key in ("ALLOW_SELF_APPROVAL", "SEAL_KEY_ID", "PROTECTED_BUCKETS", "REMEDIATION_PREFIXES"):
+        for key in ("ALLOW_SELF_APPROVAL", "SEAL_KEY_ID"):
             if environ.get(key):
                 values[key.lower()] = environ[key]
+        values["scope"] = TargetScope.from_env(dict(environ))  # type: ignore[assignment]
         for key in ("DEFAULT_APPROVAL_TIMEOUT_SECONDS", "MAX_APPROVAL_TIMEOUT_SECONDS"):
             if environ.get(key):
                 values[key.lower()] = environ[key]

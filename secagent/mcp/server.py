@@ -316,8 +316,14 @@ def _read_only(title: str) -> ToolAnnotations:
     return ToolAnnotations(title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True)
 
 
-def build_server(settings: ServerSettings | None = None, *, backend: Backend | None = None) -> MCPServer[Any]:
-    """The MCP server, its tools bound to `backend` (default: the AWS account and stack of `settings`)."""
+def build_server(
+    settings: ServerSettings | None = None, *, backend: Backend | None = None, approvals: bool = True
+) -> MCPServer[Any]:
+    """The MCP server, its tools bound to `backend` (default: the AWS account and stack of `settings`).
+
+    `approvals=False` (the HTTP transport): any local process can connect to 127.0.0.1 and answer
+    the person's confirmation itself, so approving is refused there; stdio reaches one client only.
+    """
     settings = settings or (backend.settings if backend else ServerSettings())
     backend = backend or AwsBackend(settings)
     agent = settings.agent
@@ -411,6 +417,12 @@ def build_server(settings: ServerSettings | None = None, *, backend: Backend | N
         if decision == "reject":
             with _mapped():
                 return check_api(backend.api().decide(auditId, "reject", comment))
+        if not approvals:
+            raise ToolError(
+                "Approving is refused over the HTTP transport: any local process could connect and "
+                "answer the confirmation meant for a person. Approve with `secagent approve "
+                f"{auditId}`, in the web console, or through an MCP client over stdio."
+            )
         approved = (
             isinstance(answer, AcceptedElicitation)
             and isinstance(answer.data, ApprovalConfirmation)
@@ -528,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"secagent mcp: invalid SECAGENT_* settings: {describe_validation_error(exc)}", file=sys.stderr)
         return 2
-    server = build_server(settings)
+    server = build_server(settings, approvals=args.transport != "http")
     where = settings.endpoint_url or "AWS"
     try:
         if args.transport == "http":

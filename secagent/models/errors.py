@@ -35,3 +35,7 @@ class ApprovalInvalid(SecAgentError):
 
 class AuditNotRequested(SecAgentError):
     """The execution has no request record written by the audit API: it was not started through it."""
+
+
+class NotInvokedByWorkflow(SecAgentError):
+    """A tool was invoked outside its audit's running execution and state (a direct invocation)."""

@@ -11,6 +11,13 @@ from pydantic import field_validator
 from secagent.models.base import CamelModel
 
 
+def comma_separated(value: object, kind: type) -> object:
+    """A deploy setting given as "a,b,c" (environment variables are strings), as `kind` of its items."""
+    if isinstance(value, str):
+        return kind(v.strip() for v in value.split(",") if v.strip())
+    return value
+
+
 class Exemption(CamelModel):
     """A deploy-time allow-list entry: these checks' failures on this bucket are accepted.
 
@@ -54,9 +61,7 @@ class AgentSettings(CamelModel):
     @field_validator("trusted_accounts", "disabled_checks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(v.strip() for v in value.split(",") if v.strip())
-        return value
+        return comma_separated(value, frozenset)
 
     @field_validator("trusted_accounts")
     @classmethod
@@ -97,3 +102,39 @@ class AgentSettings(CamelModel):
                 "exemptions": env.get("SECAGENT_EXEMPTIONS", ""),
             }
         )
+
+
+class TargetScope(CamelModel):
+    """Which buckets this deployment may touch: never its own (nor CDK's staging buckets); and,
+    when a scope is set, only buckets whose names start with one of its prefixes are remediated.
+    The API refuses them up front; Apply's gate refuses them again (secagent.workflow.gate)."""
+
+    protected_buckets: frozenset[str] = frozenset()
+    protected_prefixes: tuple[str, ...] = ("cdk-",)
+    remediation_prefixes: tuple[str, ...] = ()
+
+    @field_validator("protected_buckets", mode="before")
+    @classmethod
+    def _bucket_set(cls, value: object) -> object:
+        return comma_separated(value, frozenset)
+
+    @field_validator("protected_prefixes", "remediation_prefixes", mode="before")
+    @classmethod
+    def _prefixes(cls, value: object) -> object:
+        return comma_separated(value, tuple)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "TargetScope":
+        env = os.environ if environ is None else environ
+        return cls.model_validate(
+            {
+                "protected_buckets": env.get("PROTECTED_BUCKETS", ""),
+                "remediation_prefixes": env.get("REMEDIATION_PREFIXES", ""),
+            }
+        )
+
+    def protected(self, bucket: str) -> bool:
+        return bucket in self.protected_buckets or bucket.startswith(self.protected_prefixes)
+
+    def in_remediation_scope(self, bucket: str) -> bool:
+        return not self.remediation_prefixes or bucket.startswith(self.remediation_prefixes)

@@ -54,6 +54,7 @@ def request_approval(
     *,
     record: ApprovalRecord,
     task_token: str,
+    execution_name: str,
     timeout_seconds: int,
     bucket: str,
     clients: ClientFactory,
@@ -65,10 +66,10 @@ def request_approval(
     record = record.model_copy(
         update={"requested_at": requested_at, "expires_at": requested_at + timedelta(seconds=timeout_seconds)}
     )
-    # The token first: once the plans are visible, someone may approve, and the API needs it.
-    write_object(
-        bucket, token_key(record.audit_id), {"auditId": record.audit_id, "taskToken": task_token}, clients
-    )
+    # The token first: once the plans are visible, someone may approve, and the API needs it. Once per
+    # execution: a second invocation during the wait cannot swap the token the API will use.
+    token = {"auditId": record.audit_id, "execution": execution_name, "taskToken": task_token}
+    write_object(bucket, token_key(record.audit_id, execution_name), token, clients, once=True)
     write_object(bucket, approval_key(record.audit_id), record.to_json_dict(), clients)
     audit_id = record.audit_id
     detail = {

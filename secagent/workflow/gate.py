@@ -16,6 +16,7 @@ Anything else raises ApprovalInvalid: the audit ends APPROVAL_INVALID and nothin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from secagent.aws import ClientFactory
 from secagent.checks.registry import registry
@@ -23,7 +24,7 @@ from secagent.models.errors import ApprovalInvalid
 from secagent.models.findings import Finding, Status
 from secagent.models.plans import Plan
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
-from secagent.models.settings import AgentSettings
+from secagent.models.settings import AgentSettings, TargetScope
 from secagent.models.snapshot import Snapshot
 from secagent.remediation import plan_remediations
 from secagent.workflow.approval import plan_digest
@@ -38,6 +39,7 @@ from secagent.workflow.store import (
 )
 
 ACCOUNT_WIDE_SERVICES = frozenset({"s3control"})
+DECISION_LIFETIME = timedelta(days=7)
 ROLLBACK_RISK = "Restores the configuration from before the fix: the finding it fixed comes back."
 # A fix that cannot be undone while another applied fix stays: S3 refuses to suspend versioning
 # once Object Lock is on (and Object Lock itself cannot be turned off).
@@ -206,7 +208,14 @@ class Authorized:
 
 
 def authorize(
-    audit_id: str, bucket: str, settings: AgentSettings, sealer: Sealer, clients: ClientFactory
+    audit_id: str,
+    bucket: str,
+    settings: AgentSettings,
+    sealer: Sealer,
+    clients: ClientFactory,
+    *,
+    scope: TargetScope | None = None,
+    now: datetime | None = None,
 ) -> Authorized:
     """The plans a person approved for this audit, proven from storage; ApprovalInvalid otherwise."""
     proposal = load_proposal(audit_id, bucket, settings, sealer, clients)
@@ -221,6 +230,9 @@ def authorize(
     request = proposal.request
     if request.mode == "plan":
         raise ApprovalInvalid(f"audit {audit_id} was requested in plan mode: nothing may be applied")
+    target = request.resource.id
+    if scope is not None and (scope.protected(target) or not scope.in_remediation_scope(target)):
+        raise ApprovalInvalid(f"{target!r} is protected or outside this deployment's remediation scope")
     if (
         decision.audit_id != audit_id
         or decision.resource != request.resource
@@ -231,6 +243,9 @@ def authorize(
         )
     if decision.decision != "approve":
         raise ApprovalInvalid(f"audit {audit_id} was rejected by {decision.approver}")
+    # An approval is for the audit at hand, not for ever: a late resume asks again (a new audit).
+    if (now or datetime.now(UTC)) - decision.decided_at > DECISION_LIFETIME:
+        raise ApprovalInvalid(f"the approval of audit {audit_id} is older than {DECISION_LIFETIME.days} days")
     plans = proposal.select(decision.remediation_ids, settings)
     if {p.remediation_id for p in plans} != set(decision.remediation_ids):
         raise ApprovalInvalid("the approved remediations can no longer all be planned from the snapshot")

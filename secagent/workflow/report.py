@@ -161,6 +161,15 @@ def build_report(
     steps = [ReportStep.model_validate(s.model_dump(exclude={"type"})) for s in timeline]
     findings = parsed.analysis.findings if parsed.analysis else []
     plans = sorted(parsed.remediation.plans, key=lambda p: p.order) if parsed.remediation else []
+    outcome = parsed.outcome
+    if (
+        records is not None
+        and outcome == "REJECTED"
+        and not (records.decision is not None and records.decision.decision == "reject")
+    ):
+        # The wait ended "rejected" without a person's sealed rejection: someone sent the task a
+        # result with its token. Nothing was applied, but no person rejected either.
+        outcome = "APPROVAL_INVALID"
     records = records or AuditRecords()
     request = records.request
     approval = records.approval()
@@ -172,7 +181,7 @@ def build_report(
         rollback_of=request.rollback_of if request else None,
         started_at=parsed.started_at,
         finished_at=now or datetime.now(UTC),
-        outcome=parsed.outcome,
+        outcome=outcome,
         findings=[
             ReportFinding.model_validate(f.model_dump(include=set(ReportFinding.model_fields)))
             for f in findings

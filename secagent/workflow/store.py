@@ -7,7 +7,7 @@ docs/security.md):
 |-----------------|-----------------------|----------------------------------------------------|
 | requests/       | API, CreateBucket fn  | ``AuditRequest`` (sealed)                          |
 | decisions/      | API                   | ``Decision`` (sealed, written once)                |
-| tokens/         | Await Approval        | the task token; only the API may read it           |
+| tokens/         | Await Approval        | each execution's token, written once; API reads it |
 | approvals/      | Await Approval        | the pending plans as shown to a person (no token)  |
 | checkpoints/    | each tool, its step   | step outputs; Apply's ``ApplyProgress``            |
 
@@ -44,8 +44,8 @@ def decision_key(audit_id: str) -> str:
     return f"{DECISIONS_PREFIX}{audit_id}.json"
 
 
-def token_key(audit_id: str) -> str:
-    return f"{TOKENS_PREFIX}{audit_id}.json"
+def token_key(audit_id: str, execution_name: str) -> str:
+    return f"{TOKENS_PREFIX}{audit_id}/{execution_name}.json"
 
 
 class SealBroken(Exception):

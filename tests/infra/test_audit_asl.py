@@ -207,14 +207,37 @@ def test_no_task_takes_plans_approvals_or_checkpoints_from_the_execution_input(n
 
 
 def test_apply_recheck_and_await_approval_take_the_audit_id_only():
-    # Everything they act on (request, decision, snapshot, findings, plans) they load from storage
+    # Everything they act on (request, decision, snapshot, findings, plans) they load from storage;
+    # the execution is only what they confirm invoked them
     for name in ("Recheck Configuration", "Apply Fixes"):
-        assert set(TASKS[name]["Parameters"]) == {"auditId.$", "faults.$", "attempt.$"}, name
+        assert set(TASKS[name]["Parameters"]) == {"auditId.$", "executionArn.$", "faults.$", "attempt.$"}, (
+            name
+        )
         assert TASKS[name]["Parameters"]["auditId.$"] == "$.auditId"
     assert TASKS["Await Approval"]["Parameters"]["Payload"] == {
         "taskToken.$": "$$.Task.Token",
         "auditId.$": "$.auditId",
+        "executionArn.$": "$$.Execution.Id",
     }
+
+
+def _tool_event(state: dict) -> dict:
+    """What the tool's Lambda receives: the Parameters, or for lambda:invoke the Payload."""
+    parameters = state["Parameters"]
+    return (
+        parameters["Payload"]
+        if state["Resource"].startswith("arn:aws:states:::lambda:invoke")
+        else parameters
+    )
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_every_tool_is_told_its_execution_by_the_context_object_never_by_the_input(name: str):
+    # Each tool confirms the execution that scheduled it (secagent/workflow/invocation.py): only
+    # $$.Execution.Id, which no execution input can set, may name it
+    event = _tool_event(TASKS[name])
+    assert event["executionArn.$"] == "$$.Execution.Id"
+    assert "executionArn" not in event  # no literal either
 
 
 def test_verify_expects_the_verdicts_propose_fixes_returned():

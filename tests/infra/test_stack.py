@@ -82,10 +82,12 @@ def test_apply_role_may_only_run_the_listed_remediation_writes(template: Templat
     actions = {action for statement in allowed for action in actions_of(statement)}
     expected = set(permissions.S3_REMEDIATION_WRITES + permissions.ACCOUNT_REMEDIATION_WRITES)
     assert expected <= actions
-    # Besides the fixes: its own record, reading what it proves the approval from, and its seal check
+    # Besides the fixes: its own record, reading what it proves the approval from, its seal check,
+    # and reading its execution (it confirms its audit's execution invoked it)
     report_store = {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
     keys = {"kms:Decrypt", "kms:GenerateDataKey", "kms:VerifyMac"}  # SSE-KMS read and write, seal check
-    others = actions - expected - report_store - keys
+    execution = {"states:DescribeExecution", "states:GetExecutionHistory"}
+    others = actions - expected - report_store - keys - execution
     assert not {a for a in others if not a.startswith(("logs:", "xray:"))}, others
     # Its only object write is its own checkpoint
     put_object = [s for s in allowed if s["Action"] == "s3:PutObject"]
@@ -387,3 +389,40 @@ def test_events_go_to_the_products_own_bus(template: Template):
             "EventPattern": {"source": ["secagent"], "detail-type": ["Approval Requested"]},
         },
     )
+
+
+TOOLS = ["Discover", "Analyze", "Remediate", "AwaitApproval", "Recheck", "Apply", "Verify", "Report"]
+
+
+@pytest.mark.parametrize("function", TOOLS)
+def test_each_tool_may_read_the_audit_executions_only(template: Template, function: str):
+    # Each tool confirms its audit's running execution invoked it: it reads executions of the audit
+    # state machine, and nothing of another state machine (an execution of one's own is refused)
+    reads = [
+        s
+        for s in statements_of(template, f"Tools{function}Role")
+        if s["Effect"] == "Allow"
+        and {"states:DescribeExecution", "states:GetExecutionHistory"} & set(actions_of(s))
+    ]
+    assert [set(actions_of(s)) for s in reads] == [{"states:DescribeExecution", "states:GetExecutionHistory"}]
+    assert json.dumps(reads[0]["Resource"]).endswith(':execution:SecurityAgentAudit:*"]]}')
+    # and it may not start, stop or answer one (Await Approval aside: it wakes a resume itself)
+    started = {a for s in statements_of(template, f"Tools{function}Role") for a in actions_of(s)}
+    assert not {"states:StartExecution", "states:StopExecution", "states:SendTaskFailure"} & started
+    assert ("states:SendTaskSuccess" in started) is (function == "AwaitApproval")
+
+
+@pytest.mark.parametrize("function", ["Recheck", "Apply"])
+def test_recheck_and_apply_are_told_the_buckets_no_audit_may_remediate(function: str):
+    # Given a deployment with a remediation scope
+    stack = AuditStack(cdk.App(), "SecurityAgent", remediation_prefixes="sandbox-")
+    template = Template.from_stack(stack)
+    (variables,) = [
+        f["Properties"]["Environment"]["Variables"]
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == f"lambdas.{function.lower()}.handler"
+    ]
+    # Then Apply's gate refuses the stack's own buckets and those outside the scope again
+    reports = logical_id(template, "AWS::S3::Bucket", "ReportStoreReports")
+    assert {"Ref": reports} in variables["PROTECTED_BUCKETS"]["Fn::Join"][1]
+    assert variables["REMEDIATION_PREFIXES"] == "sandbox-"

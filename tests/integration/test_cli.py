@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from scripts.buckets import create_public_bucket
-from scripts.identities import person
 from scripts.localstack_client import ENDPOINT, REGION
-from tests.deployed import APPROVER_ROLE, start_direct
+from tests.deployed import approver_credentials, start_direct
 
 SECAGENT = Path(sys.prefix) / "bin" / "secagent"
 ENV = {
@@ -31,13 +30,7 @@ ENV = {
 
 def approver_env() -> dict[str, str]:
     """The CLI's environment for another person than the requester (four-eyes)."""
-    credentials = person(APPROVER_ROLE).get_credentials().get_frozen_credentials()
-    return {
-        **ENV,
-        "AWS_ACCESS_KEY_ID": credentials.access_key,
-        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
-        "AWS_SESSION_TOKEN": credentials.token or "",
-    }
+    return {**ENV, **approver_credentials()}
 
 
 def secagent(

@@ -22,9 +22,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from scripts.buckets import create_public_bucket
-from scripts.identities import person
 from scripts.localstack_client import ENDPOINT, REGION
-from tests.deployed import APPROVER_ROLE
+from tests.deployed import approver_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -41,16 +40,6 @@ TOOLS = {
 
 
 REQUESTER = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-
-
-def approver_credentials() -> dict[str, str]:
-    """Another person than the requester (four-eyes), as an assumed role."""
-    frozen = person(APPROVER_ROLE).get_credentials().get_frozen_credentials()
-    return {
-        "AWS_ACCESS_KEY_ID": frozen.access_key,
-        "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
-        "AWS_SESSION_TOKEN": frozen.token or "",
-    }
 
 
 class Person:

@@ -178,10 +178,10 @@ def test_forged_resume_checkpoints_in_the_input_are_not_used(aws, outputs, api, 
     aws("stepfunctions").start_execution(
         stateMachineArn=outputs["StateMachineArn"], name=name, input=json.dumps(forged)
     )
-    # Then nothing it handed in is applied: the audit ends as the person decided it (rejected)
+    # Then it is refused before anything is read: a resume follows only a failed execution of the
+    # audit, and the checkpoints it handed in are not even looked at
     described = ended(aws, outputs, name)
-    assert described["status"] == "SUCCEEDED", described
-    assert json.loads(described["output"])["outcome"] == "REJECTED"
+    assert described["status"] == "FAILED" and described["error"] == "NotInvokedByWorkflow", described
     assert configuration(aws, victim) == before
 
 
@@ -238,13 +238,12 @@ def test_direct_invocation_of_apply_without_a_decision_changes_nothing(aws, outp
     audit_id = api.start_audit(target, mode="remediate").body["auditId"]
     wait_status(api, audit_id, {"AWAITING_APPROVAL"})
     before = configuration(aws, target)
-    # When someone with lambda:InvokeFunction calls Apply directly for it
-    answer = aws("lambda").invoke(
-        FunctionName=outputs["ApplyFunctionName"], Payload=json.dumps({"auditId": audit_id})
-    )
+    # When someone with lambda:InvokeFunction calls Apply directly for it, naming its execution
+    event = {"auditId": audit_id, "executionArn": execution_arn(outputs, audit_id)}
+    answer = aws("lambda").invoke(FunctionName=outputs["ApplyFunctionName"], Payload=json.dumps(event))
     error = json.loads(answer["Payload"].read())
-    # Then Apply refuses: no person's sealed decision, nothing applied
-    assert error["errorType"] == "ApprovalInvalid", error
+    # Then Apply refuses before reading anything: that execution is waiting for approval, not applying
+    assert error["errorType"] == "NotInvokedByWorkflow", error
     assert configuration(aws, target) == before
     api.decide(audit_id, "reject")
 

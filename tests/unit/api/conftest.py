@@ -277,6 +277,7 @@ def reach_approval(
         digest = plan_digest(replan(snapshot, result.findings, analysis, default_ids), snapshot)
         requested_by, resource = None, ResourceRef(id=snapshot.bucket)
     moment = now or datetime.now(UTC)
+    executions = [arn for arn in sfn.executions if arn.rsplit(":", 1)[1].split("_", 1)[0] == audit_id]
     record = request_approval(
         record=ApprovalRecord(
             audit_id=audit_id,
@@ -291,12 +292,12 @@ def reach_approval(
             expires_at=moment,
         ),
         task_token=token,
+        execution_name=executions[-1].rsplit(":", 1)[1],  # the latest execution (a resume) waits
         timeout_seconds=request.approval_timeout_seconds if request else 3600,
         bucket=bucket,
         clients=clients,
         now=moment,
     )
-    executions = [arn for arn in sfn.executions if arn.rsplit(":", 1)[1].split("_", 1)[0] == audit_id]
     sfn.open_task(token, executions[-1])  # the latest execution (a resume) is the one waiting
     return record
 

@@ -53,7 +53,8 @@ class FakeStepFunctions:
         self.tokens[token] = execution_arn
 
     def fail(self, operation: str, code: str, message: str) -> None:
-        """Make ``operation`` answer ``code`` (e.g. throttling) from now on."""
+        """Make ``operation`` (SendTaskSuccess, DescribeExecution, GetExecutionHistory) answer
+        ``code`` (e.g. throttling, AccessDeniedException) from now on."""
         self.failures[operation] = client_error(operation, code, message)
 
     def called(self, operation: str) -> list[dict[str, Any]]:
@@ -75,6 +76,8 @@ class FakeStepFunctions:
 
     def describe_execution(self, *, executionArn: str) -> dict[str, Any]:
         self.calls.append(("DescribeExecution", {"executionArn": executionArn}))
+        if "DescribeExecution" in self.failures:
+            raise self.failures["DescribeExecution"]
         execution = self._execution("DescribeExecution", executionArn)
         sm_arn = executionArn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
         answer = {
@@ -96,7 +99,9 @@ class FakeStepFunctions:
         maxResults: int = 100,
         nextToken: str | None = None,
         includeExecutionData: bool = True,
+        reverseOrder: bool = False,
     ) -> dict[str, Any]:
+        """Oldest first; newest first with ``reverseOrder``, like the service."""
         self.calls.append(
             (
                 "GetExecutionHistory",
@@ -104,10 +109,16 @@ class FakeStepFunctions:
                     "executionArn": executionArn,
                     "nextToken": nextToken,
                     "includeExecutionData": includeExecutionData,
+                    "reverseOrder": reverseOrder,
+                    "maxResults": maxResults,
                 },
             )
         )
+        if "GetExecutionHistory" in self.failures:
+            raise self.failures["GetExecutionHistory"]
         events = self._execution("GetExecutionHistory", executionArn).history
+        if reverseOrder:
+            events = events[::-1]
         if not includeExecutionData:
             events = [_without_data(e) for e in events]
         start = int(nextToken or 0)

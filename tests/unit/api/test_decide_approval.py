@@ -213,7 +213,7 @@ def test_decide_approval_without_a_stored_token_is_a_conflict(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore, seeded: Seeded
 ) -> None:
     # Given the pending plans are on record but the token is not (Await Approval wrote it first)
-    s3.delete_object(Bucket=REPORT_BUCKET, Key=token_key(AUDIT_ID))
+    s3.delete_object(Bucket=REPORT_BUCKET, Key=token_key(AUDIT_ID, AUDIT_ID))
     # When someone approves
     with pytest.raises(Conflict) as caught:
         decide(sfn, s3, settings, records, seeded)
@@ -252,6 +252,24 @@ def test_decide_approval_on_a_resume_that_waits_wakes_the_resume(
     # Then the resume's task is the one woken
     [sent] = sfn.called("SendTaskSuccess")
     assert sent["taskToken"] == TOKEN and sfn.tokens == {"first-token": EXECUTION_ARN}
+
+
+def test_decide_approval_on_a_resume_never_uses_the_token_of_an_earlier_execution(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore, public_snapshot: Snapshot
+) -> None:
+    # Given the first execution stored its token and failed; its resume waits, its token not stored
+    seed_audit(sfn, records, public_snapshot, now=SEEDED_AT, token="first-token")
+    sfn.executions[EXECUTION_ARN].status = "FAILED"
+    sfn.add_execution(f"{EXECUTION_ARN}_r1", input=sfn.executions[EXECUTION_ARN].input)
+    record = reach_approval(sfn, records, AUDIT_ID, public_snapshot, now=SEEDED_AT)
+    s3.delete_object(Bucket=REPORT_BUCKET, Key=token_key(AUDIT_ID, f"{AUDIT_ID}_r1"))
+    # When a person approves
+    request = ApprovalRequest.model_validate({"decision": "approve", "planDigest": record.plan_digest})
+    with pytest.raises(Conflict) as caught:
+        decide_approval(AUDIT_ID, request, APPROVER, sfn, s3, settings, records, now=lambda: NOW)
+    # Then the first execution's token is not sent in its place: 409, nothing sent
+    assert caught.value.message == f'Audit "{AUDIT_ID}" is not awaiting approval: its task token is gone.'
+    assert sfn.called("SendTaskSuccess") == []
 
 
 def test_decide_approval_expired_record_raises_conflict(

@@ -12,6 +12,7 @@ import pytest
 from secagent.api import ApiSettings, Conflict, Forbidden, RecordStore, rollback_audit
 from secagent.models import Finding
 from secagent.models.records import ApplyProgress
+from secagent.models.settings import TargetScope
 from secagent.workflow.checkpoints import save_checkpoint
 from secagent.workflow.gate import rollback_plans
 from tests.unit.api.conftest import (
@@ -195,7 +196,7 @@ def test_rollback_outside_the_remediation_scope_is_forbidden(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore
 ) -> None:
     ended(sfn, records)
-    scoped = settings.model_copy(update={"remediation_prefixes": ("sandbox-",)})
+    scoped = settings.model_copy(update={"scope": TargetScope(remediation_prefixes=("sandbox-",))})
     with pytest.raises(Forbidden):
         rollback_audit(AUDIT_ID, APPROVER, sfn, s3, scoped, records)
     assert sfn.called("StartExecution") == []

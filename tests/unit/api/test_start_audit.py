@@ -17,6 +17,7 @@ from moto import mock_aws
 from secagent.api import ApiSettings, Forbidden, RecordStore, StartAuditRequest, start_audit
 from secagent.aws import client_factory
 from secagent.models import AgentSettings
+from secagent.models.settings import TargetScope
 from secagent.workflow.store import KmsSealer
 from tests.unit.api.conftest import REQUESTER, REQUESTER_ARN, seal_key
 
@@ -50,7 +51,9 @@ def deployed() -> Iterator[Deployed]:
         make = client_factory()
         records = RecordStore(REPORTS, make, KmsSealer(seal_key(make), make), AgentSettings())
         settings = ApiSettings(
-            state_machine_arn=arn, report_bucket=REPORTS, protected_buckets=frozenset({REPORTS})
+            state_machine_arn=arn,
+            report_bucket=REPORTS,
+            scope=TargetScope(protected_buckets=frozenset({REPORTS})),
         )
         yield Deployed(sfn, s3, settings, records)
 
@@ -158,7 +161,7 @@ def test_start_audit_of_a_protected_bucket_is_forbidden_and_starts_nothing(
 def test_remediation_outside_the_deployments_scope_is_forbidden_but_planning_is_not(
     deployed: Deployed,
 ) -> None:
-    scoped = deployed.settings.model_copy(update={"remediation_prefixes": ("sandbox-",)})
+    scoped = deployed.settings.model_copy(update={"scope": TargetScope(remediation_prefixes=("sandbox-",))})
     with pytest.raises(Forbidden) as caught:
         start_audit(
             request(scoped, "customer-data"),

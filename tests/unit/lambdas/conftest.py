@@ -6,7 +6,8 @@ cached): each test gets fresh ones, over its own moto world, with the seal key's
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -43,10 +44,13 @@ class Tools:
     sfn: RecordingStepFunctions
     seal_key: str
     use_moto_sfn: bool = False
+    # (executionArn, auditId, states) each tool confirmed before acting; the check itself is
+    # secagent.workflow.invocation's, tested on its own (tests/unit/workflow/test_invocation.py).
+    confirmations: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
 
 def clear_deps() -> None:
-    for cached in (deps.clients, deps.settings, deps.analysis, deps.sealer):
+    for cached in (deps.clients, deps.settings, deps.analysis, deps.sealer, deps.scope):
         cached.cache_clear()
 
 
@@ -64,7 +68,9 @@ def tools(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tools]:
         inner = client_factory(session)
         sfn = RecordingStepFunctions()
         key = hmac_key(session)
-        state = Tools(session, inner, Storage(inner, KmsSealer(key, inner)), sfn, key)
+        # Decided now: Recheck and Apply refuse a decision older than gate.DECISION_LIFETIME.
+        storage = Storage(inner, KmsSealer(key, inner), decided_at=datetime.now(UTC))
+        state = Tools(session, inner, storage, sfn, key)
 
         def clients(service: str, region: str | None = None) -> Any:
             if service == "stepfunctions" and not state.use_moto_sfn:
@@ -75,6 +81,11 @@ def tools(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tools]:
         monkeypatch.setenv("EVENT_BUS_NAME", "default")
         monkeypatch.setenv("SEAL_KEY_ID", key)
         monkeypatch.setattr(deps, "client_factory", lambda *_, **__: clients)
+        monkeypatch.setattr(
+            deps,
+            "confirm",
+            lambda arn, audit_id, *states: state.confirmations.append((arn, audit_id, states)),
+        )
         clear_deps()
         yield state
     clear_deps()

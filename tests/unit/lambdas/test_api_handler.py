@@ -14,11 +14,12 @@ from moto import mock_aws
 
 from lambdas import api as api_handler
 from lambdas.observability import logger
-from secagent.api.identity import Caller, caller_of
 from secagent.api import ApiSettings, Deps, RecordStore
+from secagent.api.identity import Caller, caller_of
 from secagent.aws import client_factory
 from secagent.discovery import discover_bucket
 from secagent.models import AgentSettings
+from secagent.models.settings import TargetScope
 from secagent.workflow.store import KmsSealer
 from tests.unit.api.conftest import (
     AUDIT_ID,
@@ -92,7 +93,7 @@ def deps(sfn: FakeStepFunctions, monkeypatch: pytest.MonkeyPatch) -> Iterator[De
         settings = ApiSettings(
             state_machine_arn=STATE_MACHINE_ARN,
             report_bucket=REPORT_BUCKET,
-            protected_buckets=frozenset({PROTECTED}),
+            scope=TargetScope(protected_buckets=frozenset({PROTECTED})),
         )
         wired = Deps(settings, sfn, client, records, ContextIdentity())  # type: ignore[arg-type]
         monkeypatch.setattr(api_handler, "deps", lambda: wired)
@@ -588,7 +589,7 @@ def test_deps_built_lazily_from_environment(monkeypatch: pytest.MonkeyPatch) -> 
             assert "must be between 60 and 7200" in body["message"]
             assert first is api_handler.deps()
             assert first.sfn.meta.service_model.service_name == "stepfunctions"
-            assert first.settings.protected_buckets == {REPORT_BUCKET, PROTECTED}
+            assert first.settings.scope.protected_buckets == {REPORT_BUCKET, PROTECTED}
             # And the records live in the report bucket, sealed with the deployment's key
             assert first.records.bucket == REPORT_BUCKET
             assert isinstance(first.records.sealer, KmsSealer)

@@ -24,6 +24,12 @@ from tests.unit.workflow.conftest import AUDIT, REPORTS, SETTINGS, Storage, hmac
 EVENTS = Path(__file__).parents[2] / "events"
 FIXTURE_AUDIT = "audit-0001"  # the audit of tests/events/{discover,analyze,remediate}.json
 FIXTURE_BUCKET = "check-fixture-bucket"
+MACHINE = "arn:aws:states:us-east-1:123456789012:execution:SecurityAgentAudit"
+
+
+def execution_arn(name: str) -> str:
+    """The ARN of the audit's execution `name` (`<auditId>`, or `<auditId>_r<n>` for a resume)."""
+    return f"{MACHINE}:{name}"
 
 
 def event(name: str) -> dict[str, Any]:
@@ -116,9 +122,18 @@ def test_discover_handler_missing_bucket_raises_resource_not_found(tools: Tools)
     "bad",
     [
         {},
-        {"auditId": "a"},
-        {"auditId": "a", "request": {"resource": {"type": "AWS::EC2::Instance", "id": "i-1"}}},
-        {"auditId": "a", "request": {"resource": {"type": "AWS::S3::Bucket"}}},
+        {"auditId": "a", "executionArn": execution_arn("a")},
+        {"auditId": "a", "request": event("discover")["request"]},  # no execution
+        {
+            "auditId": "a",
+            "executionArn": execution_arn("a"),
+            "request": {"resource": {"type": "AWS::EC2::Instance", "id": "i-1"}},
+        },
+        {
+            "auditId": "a",
+            "executionArn": execution_arn("a"),
+            "request": {"resource": {"type": "AWS::S3::Bucket"}},
+        },
     ],
 )
 def test_discover_handler_bad_event_raises_invalid_input(tools: Tools, bad: dict[str, Any]) -> None:
@@ -156,41 +171,47 @@ def test_discover_handler_resumed_returns_its_checkpoint_without_reading_again(t
 # --- the load-or-compute decorator ----------------------------------------------------------------
 
 
+def _step_event(audit_id: str, **more: Any) -> dict[str, Any]:
+    return {"auditId": audit_id, "executionArn": execution_arn(audit_id), **more}
+
+
 def test_checkpointed_runs_once_then_returns_the_stored_output_without_running(tools: Tools) -> None:
     # Given a step that counts its runs
     runs: list[dict[str, Any]] = []
 
-    @checkpointed("analysis")
+    @checkpointed("analysis", "Analyze Configuration")
     def step(evt: dict[str, Any], context: Any) -> dict[str, Any]:
         runs.append(evt)
         return {"auditId": evt["auditId"], "run": len(runs)}
 
     # When it runs twice for one audit, and once for another
-    first = step({"auditId": "a"}, None)
-    second = step({"auditId": "a", "attempt": 1}, None)
-    other = step({"auditId": "b"}, None)
+    first = step(_step_event("a"), None)
+    second = step(_step_event("a", attempt=1), None)
+    other = step(_step_event("b"), None)
     # Then the second call is the stored output of the first, and the handler ran once per audit
     assert first == second == {"auditId": "a", "run": 1} and other == {"auditId": "b", "run": 2}
     assert [r["auditId"] for r in runs] == ["a", "b"]
     assert tools.storage.load("a", "analysis") == first
+    # and each call, the stored one too, was confirmed as the audit's execution in the step's state
+    assert tools.confirmations == [(execution_arn(a), a, ("Analyze Configuration",)) for a in ("a", "a", "b")]
 
 
 def test_checkpointed_returns_a_stored_checkpoint_without_running_the_handler(tools: Tools) -> None:
     # Given the step's checkpoint is in the report bucket (written by its own role earlier)
     tools.storage.checkpoint("a", "remediation", {"auditId": "a", "plans": [], "stored": True})
 
-    @checkpointed("remediation")
+    @checkpointed("remediation", "Propose Fixes")
     def step(evt: dict[str, Any], context: Any) -> dict[str, Any]:
         raise AssertionError("the handler must not run")
 
     # When / Then
-    assert step({"auditId": "a"}, None) == {"auditId": "a", "plans": [], "stored": True}
+    assert step(_step_event("a"), None) == {"auditId": "a", "plans": [], "stored": True}
 
 
 def test_checkpointed_failed_step_stores_nothing_and_runs_again(tools: Tools) -> None:
-    outcomes = [RuntimeError("throttled"), {"auditId": "a", "ok": True}]
+    outcomes: list[Exception | dict[str, Any]] = [RuntimeError("throttled"), {"auditId": "a", "ok": True}]
 
-    @checkpointed("verification")
+    @checkpointed("verification", "Verify Fixes")
     def step(evt: dict[str, Any], context: Any) -> dict[str, Any]:
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
@@ -198,9 +219,26 @@ def test_checkpointed_failed_step_stores_nothing_and_runs_again(tools: Tools) ->
         return outcome
 
     with pytest.raises(RuntimeError):
-        step({"auditId": "a"}, None)
+        step(_step_event("a"), None)
     assert tools.storage.load("a", "verification") is None
-    assert step({"auditId": "a"}, None) == {"auditId": "a", "ok": True} and outcomes == []
+    assert step(_step_event("a"), None) == {"auditId": "a", "ok": True} and outcomes == []
+
+
+@pytest.mark.parametrize("arn", [None, "", 42], ids=["missing", "empty", "not-a-string"])
+def test_checkpointed_without_an_execution_reads_nothing(tools: Tools, arn: Any) -> None:
+    # Given a stored checkpoint, and an event that does not name the execution that scheduled it
+    tools.storage.checkpoint("a", "remediation", {"auditId": "a", "plans": [], "stored": True})
+    evt: dict[str, Any] = {"auditId": "a"} | ({} if arn is None else {"executionArn": arn})
+
+    @checkpointed("remediation", "Propose Fixes")
+    def step(evt: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise AssertionError("the handler must not run")
+
+    calls = record_calls(tools.session)
+    # When / Then it is invalid input: nothing is confirmed, read or returned
+    with pytest.raises(InvalidInput, match="executionArn"):
+        step(evt, None)
+    assert calls == [] and tools.confirmations == []
 
 
 # --- Analyze ---------------------------------------------------------------------------------------
@@ -218,7 +256,7 @@ def test_analyze_handler_returns_findings_and_summary(tools: Tools) -> None:
 
 def test_analyze_handler_bad_snapshot_raises_invalid_input(tools: Tools) -> None:
     with pytest.raises(InvalidInput):
-        analyze.handler({"auditId": "a", "snapshot": {"schemaVersion": "1.0"}}, FakeLambdaContext())
+        analyze.handler(_step_event("a", snapshot={"schemaVersion": "1.0"}), FakeLambdaContext())
 
 
 # --- Propose Fixes ---------------------------------------------------------------------------------
@@ -274,7 +312,7 @@ def test_remediate_handler_rollback_proposes_the_rollbacks_of_what_was_applied(t
     findings = storage.load(AUDIT, "analysis")["findings"]  # type: ignore[index]
     # When (the input's findings do not decide what a rollback proposes)
     out = remediate.handler(
-        {"auditId": AUDIT, "snapshot": storage.load(AUDIT, "discovery"), "findings": findings},
+        _step_event(AUDIT, snapshot=storage.load(AUDIT, "discovery"), findings=findings),
         FakeLambdaContext(),
     )
     # Then it proposes undoing exactly what was applied, newest first, with the verdicts to expect

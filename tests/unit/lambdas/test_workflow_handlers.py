@@ -7,10 +7,11 @@ and decision the API sealed, the checkpoints of the steps before them.
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from lambdas import apply, await_approval, deps, faults, recheck, report, verify
 from lambdas.observability import logger
@@ -18,13 +19,13 @@ from secagent.aws import ClientFactory
 from secagent.models import InvalidInput, TransientError
 from secagent.models.errors import ApprovalInvalid
 from secagent.workflow.approval import approval_key
-from secagent.workflow.gate import default_remediation_ids, load_proposal, needs_naming
+from secagent.workflow.gate import DECISION_LIFETIME, default_remediation_ids, load_proposal, needs_naming
 from secagent.workflow.settings import WorkflowSettings
 from secagent.workflow.store import decision_key, token_key, write_object
 from tests.unit.awsfakes import failing_clients
 from tests.unit.lambdas.conftest import Tools, clear_deps
 from tests.unit.lambdas.fakes import FakeLambdaContext
-from tests.unit.lambdas.test_handlers import event
+from tests.unit.lambdas.test_handlers import event, execution_arn
 from tests.unit.workflow.conftest import (
     APPROVER,
     AUDIT,
@@ -80,7 +81,11 @@ def test_await_approval_handler_stores_token_apart_and_never_logs_or_returns_it(
     out = await_approval.handler(event("await_approval"), FakeLambdaContext())
     # Then the token is in tokens/ alone
     assert out == {"auditId": AUDIT, "status": "PENDING", "expiresAt": out["expiresAt"]}
-    assert _object(tools, token_key(AUDIT)) == {"auditId": AUDIT, "taskToken": TOKEN}
+    assert _object(tools, token_key(AUDIT, AUDIT)) == {
+        "auditId": AUDIT,
+        "execution": AUDIT,
+        "taskToken": TOKEN,
+    }
     record = _object(tools, approval_key(AUDIT))
     assert record is not None and TOKEN not in json.dumps(record)
     logged = logs.getvalue()
@@ -120,7 +125,7 @@ def test_await_approval_handler_deadline_comes_from_the_sealed_request(tools: To
 def test_await_approval_handler_without_a_sealed_request_stores_no_token(tools: Tools) -> None:
     with pytest.raises(ApprovalInvalid):
         await_approval.handler(event("await_approval"), FakeLambdaContext())
-    assert _object(tools, token_key(AUDIT)) is None and _object(tools, approval_key(AUDIT)) is None
+    assert _object(tools, token_key(AUDIT, AUDIT)) is None and _object(tools, approval_key(AUDIT)) is None
 
 
 def test_await_approval_handler_bad_event_raises_invalid_input_without_token(
@@ -139,7 +144,8 @@ def test_await_approval_handler_resumed_after_a_decision_wakes_the_execution_its
     decision = tools.storage.approved(AUDIT)
     sent = record_events(tools.session)
     # When the resumed execution waits for approval again
-    out = await_approval.handler(event("await_approval"), FakeLambdaContext())
+    resumed = {**event("await_approval"), "executionArn": execution_arn(f"{AUDIT}_r1")}
+    out = await_approval.handler(resumed, FakeLambdaContext())
     # Then the decision on record answers the new task token, and nobody is asked again
     assert out == {"auditId": AUDIT, "status": "DECIDED"}
     (success,) = tools.sfn.successes
@@ -150,7 +156,8 @@ def test_await_approval_handler_resumed_after_a_decision_wakes_the_execution_its
         "planDigest": decision.plan_digest,
         "remediationIds": decision.remediation_ids,
     }
-    assert _object(tools, approval_key(AUDIT)) is None and _object(tools, token_key(AUDIT)) is None
+    assert _object(tools, approval_key(AUDIT)) is None
+    assert _object(tools, token_key(AUDIT, f"{AUDIT}_r1")) is None
     assert sent == [] and TOKEN not in logs.getvalue()
 
 
@@ -163,7 +170,56 @@ def test_await_approval_handler_ignores_a_planted_decision_and_asks_again(tools:
     out = await_approval.handler(event("await_approval"), FakeLambdaContext())
     # Then the execution is not woken: a person is asked
     assert out["status"] == "PENDING" and tools.sfn.successes == []
-    assert _object(tools, token_key(AUDIT)) == {"auditId": AUDIT, "taskToken": TOKEN}
+    assert _object(tools, token_key(AUDIT, AUDIT)) == {
+        "auditId": AUDIT,
+        "execution": AUDIT,
+        "taskToken": TOKEN,
+    }
+
+
+def test_await_approval_handler_invoked_again_for_the_same_execution_keeps_its_token(
+    tools: Tools,
+) -> None:
+    # Given the execution waits, its token stored and a person asked
+    _proposed(tools)
+    await_approval.handler(event("await_approval"), FakeLambdaContext())
+    pending = _object(tools, approval_key(AUDIT))
+    sent = record_events(tools.session)
+    # When Await Approval is invoked again for the same execution, with another token
+    # (anyone with lambda:InvokeFunction while the execution waits in Await Approval)
+    again = {**event("await_approval"), "taskToken": "AQCEAAAAKgAAAAMAAAAAAAAAAsomeone-elses=="}
+    with pytest.raises(ClientError) as err:
+        await_approval.handler(again, FakeLambdaContext())
+    # Then S3 refuses to overwrite the token: the API will answer the execution's own task
+    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert _object(tools, token_key(AUDIT, AUDIT)) == {
+        "auditId": AUDIT,
+        "execution": AUDIT,
+        "taskToken": TOKEN,
+    }
+    # and the pending plans are the ones shown, and nobody is asked again
+    assert _object(tools, approval_key(AUDIT)) == pending and sent == []
+
+
+def test_await_approval_handler_of_a_resume_stores_the_resume_s_own_token(tools: Tools) -> None:
+    # Given the first execution stored its token, then failed; the resume waits for approval
+    _proposed(tools)
+    await_approval.handler(event("await_approval"), FakeLambdaContext())
+    resumed = {
+        **event("await_approval"),
+        "executionArn": execution_arn(f"{AUDIT}_r1"),
+        "taskToken": "AQCEAAAAKgAAAAMAAAAAAAAAAresumed==",
+    }
+    # When
+    assert await_approval.handler(resumed, FakeLambdaContext())["status"] == "PENDING"
+    # Then the resume's token is stored under its own execution, next to the first one
+    assert _object(tools, token_key(AUDIT, f"{AUDIT}_r1")) == {
+        "auditId": AUDIT,
+        "execution": f"{AUDIT}_r1",
+        "taskToken": "AQCEAAAAKgAAAAMAAAAAAAAAAresumed==",
+    }
+    first = _object(tools, token_key(AUDIT, AUDIT))
+    assert first is not None and first["taskToken"] == TOKEN
 
 
 # --- Recheck Configuration -------------------------------------------------------------------------
@@ -354,6 +410,40 @@ def test_apply_handler_record_of_another_decision_is_not_trusted(tools: Tools) -
     assert "s3.PutPublicAccessBlock" in calls and out["appliedCount"] == first["appliedCount"]
 
 
+@pytest.mark.parametrize(
+    "environment",
+    [{"PROTECTED_BUCKETS": f"{REPORTS},{BUCKET}"}, {"REMEDIATION_PREFIXES": "sandbox-,scratch-"}],
+    ids=["protected", "out-of-scope"],
+)
+@pytest.mark.parametrize("step", [recheck, apply], ids=["recheck", "apply"])
+def test_recheck_and_apply_refuse_a_bucket_the_deployment_does_not_remediate(
+    tools: Tools, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], step: Any
+) -> None:
+    # Given an approval the API sealed, and a deployment (its environment) that protects the bucket
+    # or remediates only other buckets (the stack sets these on Recheck and Apply too)
+    tools.storage.approved(AUDIT)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    clear_deps()
+    calls = record_calls(tools.session)
+    # When / Then the gate refuses it, whatever was approved
+    with pytest.raises(ApprovalInvalid, match="protected or outside"):
+        step.handler(event(step.__name__.rsplit(".", 1)[-1]), FakeLambdaContext())
+    assert not [c for c in calls if c.startswith(("s3.Put", "s3.Delete", "s3control."))]
+    assert tools.storage.load(AUDIT, "applied") is None
+
+
+def test_apply_handler_refuses_a_decision_older_than_its_lifetime(tools: Tools) -> None:
+    # Given a person approved eight days ago (the audit failed and was resumed late)
+    tools.storage.approved(AUDIT, decided_at=datetime.now(UTC) - DECISION_LIFETIME - timedelta(days=1))
+    calls = record_calls(tools.session)
+    # When / Then
+    with pytest.raises(ApprovalInvalid, match="older than 7 days"):
+        apply.handler(event("apply"), FakeLambdaContext())
+    assert not [c for c in calls if c.startswith(("s3.Put", "s3.Delete", "s3control."))]
+    assert tools.storage.load(AUDIT, "applied") is None
+
+
 # --- Verify Fixes ----------------------------------------------------------------------------------
 
 
@@ -382,7 +472,10 @@ def test_verify_handler_rollback_expects_the_old_verdicts(tools: Tools) -> None:
     out = verify.handler(rollback, FakeLambdaContext())
     assert out["allFixed"] is True
     assert (
-        verify.handler({**rollback, "auditId": "audit-2", "expected": {}}, FakeLambdaContext())["allFixed"]
+        verify.handler(
+            {**rollback, "auditId": "audit-2", "executionArn": execution_arn("audit-2"), "expected": {}},
+            FakeLambdaContext(),
+        )["allFixed"]
         is False
     )
 
@@ -423,6 +516,31 @@ def test_report_handler_writes_report_from_history_and_records(tools: Tools) -> 
     assert stored["requestedBy"] == f"{REQUESTER}/session"
     assert stored["approval"]["approver"] == f"{APPROVER}/session"
     assert stored["approval"]["remediationIds"] == decision.remediation_ids
+
+
+def test_report_handler_reports_the_audit_of_its_execution_not_the_one_in_the_state(
+    tools: Tools,
+) -> None:
+    # Given a resume of an approved audit (a real, moto, execution), whose state names another audit
+    tools.storage.approved(AUDIT)
+    tools.use_moto_sfn = True
+    sfn = tools.session.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="secagent-audit",
+        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/secagent-sfn",
+    )["stateMachineArn"]
+    sfn.start_execution(stateMachineArn=machine, name=AUDIT)
+    arn = sfn.start_execution(stateMachineArn=machine, name=f"{AUDIT}_r1")["executionArn"]
+    state = {**event("report")["state"], "auditId": "audit-20250301-9999"}
+    # When
+    out = report.handler({"executionArn": arn, "state": state}, FakeLambdaContext())
+    # Then the report is the execution's audit's, confirmed for that audit, nothing of the other
+    assert out["auditId"] == AUDIT and out["reportKey"] == f"reports/{AUDIT}.json"
+    assert tools.confirmations == [(arn, AUDIT, ("Write Report", "Write Failure Report"))]
+    assert _object(tools, "reports/audit-20250301-9999.json") is None
+    stored = _object(tools, out["reportKey"])
+    assert stored is not None and stored["executions"] == [AUDIT, f"{AUDIT}_r1"]
 
 
 def test_report_handler_missing_state_raises_invalid_input(tools: Tools) -> None:

@@ -85,11 +85,13 @@ def with_client(backend: FakeBackend, body: Callable[[Client], Awaitable[Any]], 
     """Run `body(client)` against the server built on `backend`, in-process, through the SDK's Client.
 
     `options`: the Client's, e.g. `elicitation_callback` (the client then declares
-    elicitation) or `mode="legacy"` (the pre-2026 handshake: elicitation as a server request).
+    elicitation) or `mode="legacy"` (the pre-2026 handshake: elicitation as a server request);
+    `approvals=False` builds the server as the HTTP transport does.
     """
 
     async def main() -> Any:
-        async with Client(build_server(backend=backend), **options) as client:
+        approvals = options.pop("approvals", True)
+        async with Client(build_server(backend=backend, approvals=approvals), **options) as client:
             return await body(client)
 
     return anyio.run(main)

@@ -274,3 +274,16 @@ def test_plans_that_change_while_the_person_answers_are_asked_again():
     assert [f"planDigest: {PREVIEW_DIGEST}" in q.message for q in person.shown] == [True, False]
     assert f"planDigest: {MODEL_DIGEST}" in person.shown[-1].message
     assert [d["planDigest"] for d in decided(api)] == [MODEL_DIGEST]  # the one shown last
+
+
+def test_over_the_http_transport_even_an_accepted_confirmation_approves_nothing():
+    # Given the server as the HTTP transport builds it (any local process could connect and answer)
+    api, person = fake_api(), Person()
+
+    async def body(client: Any) -> Any:
+        return await client.call_tool("decide_approval", APPROVE)
+
+    result = with_client(FakeBackend(api_or_error=api), body, elicitation_callback=person, approvals=False)
+    # Then it is a tool error pointing to where a person approves, and nothing is sent
+    assert result.is_error and "HTTP transport" in text(result)
+    assert decided(api) == []

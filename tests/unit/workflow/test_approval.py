@@ -18,6 +18,7 @@ from secagent.workflow.store import token_key
 from tests.unit.workflow.conftest import APPROVER, AUDIT, BUCKET, DECIDED_AT, REPORTS, REQUESTER
 
 TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token=="
+EXECUTION = AUDIT  # the audit's first execution (a resume is <auditId>_r<n>)
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
@@ -41,6 +42,7 @@ def _request(session: boto3.Session, plans: list[Plan], **kwargs: Any) -> Approv
     args: dict[str, Any] = {
         "record": _record(session, plans),
         "task_token": TOKEN,
+        "execution_name": EXECUTION,
         "timeout_seconds": 3600,
         "bucket": REPORTS,
         "clients": client_factory(session),
@@ -59,8 +61,8 @@ def test_request_approval_writes_the_token_apart_from_the_pending_plans(
     # When
     _request(session, plans)
     # Then the token is in tokens/ (only the API's role may read it) and nowhere in approvals/
-    token = _object(session, token_key(AUDIT))
-    assert json.loads(token["Body"].read()) == {"auditId": AUDIT, "taskToken": TOKEN}
+    token = _object(session, token_key(AUDIT, EXECUTION))
+    assert json.loads(token["Body"].read()) == {"auditId": AUDIT, "execution": EXECUTION, "taskToken": TOKEN}
     obj = _object(session, approval_key(AUDIT))
     assert obj["ContentType"] == "application/json"
     body = obj["Body"].read().decode()
@@ -141,6 +143,32 @@ def test_request_approval_token_not_stored_shows_no_plans_and_announces_nothing(
         _request(session, plans)
     assert "Contents" not in session.client("s3").list_objects_v2(Bucket=REPORTS, Prefix="approvals/")
     assert events == []
+
+
+def test_request_approval_twice_for_one_execution_keeps_the_first_token(
+    session: boto3.Session, plans: list[Plan], events: list[dict[str, Any]]
+) -> None:
+    # Given an execution waits with its token stored
+    _request(session, plans)
+    # When a second request for the same execution comes with another token
+    with pytest.raises(ClientError) as err:
+        _request(session, plans, task_token="AQCEAAAAKgAAAAMAAAAAAAAAAanother-token==")
+    # Then S3 refuses it (a write-once key), the first token stands and nothing more is announced
+    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    stored = json.loads(_object(session, token_key(AUDIT, EXECUTION))["Body"].read())
+    assert stored["taskToken"] == TOKEN
+    assert len(events) == 1
+
+
+def test_request_approval_of_a_resume_stores_its_own_token(session: boto3.Session, plans: list[Plan]) -> None:
+    # Given the first execution's token is stored, and the audit was resumed (a new execution waits)
+    _request(session, plans)
+    # When the resume requests approval with its own token
+    _request(session, plans, task_token="AQCEAAAAKgAAAAMAAAAAAAAAAresumed==", execution_name=f"{AUDIT}_r1")
+    # Then each execution has its own token
+    resumed = json.loads(_object(session, token_key(AUDIT, f"{AUDIT}_r1"))["Body"].read())
+    first = json.loads(_object(session, token_key(AUDIT, EXECUTION))["Body"].read())
+    assert (first["taskToken"], resumed["taskToken"]) == (TOKEN, "AQCEAAAAKgAAAAMAAAAAAAAAAresumed==")
 
 
 def test_approval_record_has_no_place_for_a_token(session: boto3.Session, plans: list[Plan]) -> None:

@@ -5,6 +5,7 @@ as their owners write them (tests/unit/workflow/conftest.py), then one thing is 
 """
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -16,10 +17,12 @@ from secagent.discovery import discover_bucket
 from secagent.models import ApiCall, ApplyResult, ApplyStatus, Plan, ResourceRef, Status
 from secagent.models.errors import ApprovalInvalid
 from secagent.models.records import ApplyProgress, Decision
+from secagent.models.settings import TargetScope
 from secagent.remediation import plan_remediations
 from secagent.workflow.apply import apply_plans
 from secagent.workflow.approval import plan_digest
 from secagent.workflow.gate import (
+    DECISION_LIFETIME,
     ROLLBACK_RISK,
     authorize,
     check_targets,
@@ -50,15 +53,22 @@ from tests.unit.workflow.conftest import (
 
 ORIGINAL = "audit-20250301-0000"  # the audit a rollback undoes
 OTHER_BUCKET = "someone-elses-bucket"
+APPLIED_AT = DECIDED_AT + timedelta(minutes=5)  # Apply runs soon after the decision
 
 
-def _authorize(storage: Storage, audit_id: str = AUDIT):
-    return authorize(audit_id, REPORTS, SETTINGS, storage.sealer, storage.clients)
+def _authorize(
+    storage: Storage,
+    audit_id: str = AUDIT,
+    *,
+    scope: TargetScope | None = None,
+    now: datetime | None = APPLIED_AT,
+):
+    return authorize(audit_id, REPORTS, SETTINGS, storage.sealer, storage.clients, scope=scope, now=now)
 
 
-def _refused(storage: Storage, match: str, audit_id: str = AUDIT) -> None:
+def _refused(storage: Storage, match: str, audit_id: str = AUDIT, **kwargs: Any) -> None:
     with pytest.raises(ApprovalInvalid, match=match):
-        _authorize(storage, audit_id)
+        _authorize(storage, audit_id, **kwargs)
 
 
 # --- what is accepted ---------------------------------------------------------------------------
@@ -209,6 +219,47 @@ def test_authorize_refuses_an_approval_of_a_plan_mode_audit(storage: Storage) ->
 def test_authorize_refuses_a_rejection(storage: Storage) -> None:
     storage.approved(decision="reject")
     _refused(storage, "was rejected by")
+
+
+def test_authorize_refuses_a_decision_older_than_its_lifetime(storage: Storage) -> None:
+    # Given an approval sealed by the API, then the audit waited (failed, resumed) for a week and more
+    assert timedelta(days=7) == DECISION_LIFETIME
+    storage.approved()
+    # When / Then it is good up to its lifetime, and refused a second later
+    assert _authorize(storage, now=DECIDED_AT + DECISION_LIFETIME).plans
+    _refused(storage, "older than 7 days", now=DECIDED_AT + DECISION_LIFETIME + timedelta(seconds=1))
+    # and without a time given, the gate uses the clock (this decision is from 2025-03-01)
+    _refused(storage, "older than 7 days", now=None)
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        TargetScope(protected_buckets=frozenset({BUCKET})),  # the stack's own buckets
+        TargetScope(protected_prefixes=("audited-",)),  # like CDK's staging buckets (cdk-)
+    ],
+    ids=["protected-bucket", "protected-prefix"],
+)
+def test_authorize_refuses_a_protected_bucket_whatever_was_approved(
+    storage: Storage, scope: TargetScope
+) -> None:
+    # Given an approval sealed by the API (say the deployment's protection changed since the request)
+    storage.approved()
+    assert _authorize(storage, scope=TargetScope()).plans  # an unprotected bucket is authorized
+    # When / Then Apply's gate refuses the bucket the deployment protects
+    _refused(storage, "protected or outside this deployment's remediation scope", scope=scope)
+
+
+def test_authorize_refuses_a_bucket_outside_the_remediation_scope(storage: Storage) -> None:
+    # Given an approval sealed by the API, and a deployment that remediates only sandbox-* buckets
+    storage.approved()
+    assert _authorize(storage, scope=TargetScope(remediation_prefixes=("audited-",))).plans
+    # When / Then
+    _refused(
+        storage,
+        "protected or outside this deployment's remediation scope",
+        scope=TargetScope(remediation_prefixes=("sandbox-",)),
+    )
 
 
 def test_authorize_refuses_when_the_snapshot_was_edited_after_the_approval(storage: Storage) -> None:

@@ -184,6 +184,58 @@ def test_build_report_rejected_marks_plans_not_approved() -> None:
     }
     assert document["approval"]["decision"] == "reject" and document["approval"]["comment"] == "not now"
     assert document["approval"]["remediationIds"] is None and document["verification"] is None
+    assert document["outcome"] == "REJECTED"  # a person's sealed rejection: the outcome stands
+
+
+def _rejected_state() -> dict[str, Any]:
+    """The state of an execution routed by Approved? to Mark Rejected."""
+    state = _state()
+    for key in ("applied", "verification", "planCheck"):
+        del state[key]
+    state["outcome"] = "REJECTED"
+    return state
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [None, _decision("approve")],
+    ids=["no-decision-on-record", "an-approval-on-record"],
+)
+def test_build_report_rejected_without_a_sealed_rejection_is_approval_invalid(
+    decision: Decision | None,
+) -> None:
+    # Given the wait ended "rejected" (someone sent the task a result with its token), but no
+    # person's sealed rejection is on record
+    records = AuditRecords(request=_request(), decision=decision)
+    # When
+    document = _valid(build_report(_rejected_state(), [], records=records, now=NOW))
+    # Then the report does not say a person rejected: the approval was not valid
+    assert document["outcome"] == "APPROVAL_INVALID"
+    assert {r["applied"] for r in document["remediations"]} == {None}
+
+
+def test_write_report_of_a_rejection_without_the_api_s_seal_is_approval_invalid(
+    session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
+) -> None:
+    # Given a sealed request, and a rejection planted in decisions/ without the API's seal
+    storage.request()
+    storage.discover_and_analyze()
+    planted = {"record": _decision("reject").to_json_dict(), "seal": "AAAA"}
+    write_object(REPORTS, decision_key(AUDIT), planted, storage.clients)
+    sfn = _Histories({AUDIT: []})
+    # When the report of the execution that ended REJECTED is written
+    report = write_report(
+        f"{MACHINE}:{AUDIT}",
+        _rejected_state(),
+        bucket=REPORTS,
+        sealer=storage.sealer,
+        clients=_stubbed(session, sfn),
+    )
+    # Then it is stored and announced as APPROVAL_INVALID, with no approval
+    assert report.outcome == "APPROVAL_INVALID" and report.approval is None
+    stored = session.client("s3").get_object(Bucket=REPORTS, Key=f"reports/{AUDIT}.json")
+    assert json.loads(stored["Body"].read())["outcome"] == "APPROVAL_INVALID"
+    assert [json.loads(e["Detail"])["outcome"] for e in events] == ["APPROVAL_INVALID"]
 
 
 def test_build_report_approval_of_a_selection_applies_only_it() -> None:

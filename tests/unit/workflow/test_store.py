@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from secagent.aws import ClientFactory
 from secagent.models import AccessDenied, ResourceRef
 from secagent.models.records import AuditRequest, Decision
+from secagent.workflow.checkpoints import checkpoint_key
 from secagent.workflow.store import (
     KmsSealer,
     SealBroken,
@@ -53,10 +54,10 @@ def _stored(clients: ClientFactory, key: str = KEY) -> dict[str, Any]:
 
 
 def test_keys_one_prefix_per_record() -> None:
-    assert (request_key("a"), decision_key("a"), token_key("a")) == (
+    assert (request_key("a"), decision_key("a"), token_key("a", "a_r1")) == (
         "requests/a.json",
         "decisions/a.json",
-        "tokens/a.json",
+        "tokens/a/a_r1.json",  # one token per execution of the audit
     )
 
 
@@ -193,9 +194,10 @@ def test_write_once_refuses_a_second_record(clients: ClientFactory, sealer: KmsS
 
 
 def test_write_object_without_once_overwrites(clients: ClientFactory) -> None:
-    write_object(REPORTS, token_key(AUDIT), {"taskToken": "t1"}, clients)
-    write_object(REPORTS, token_key(AUDIT), {"taskToken": "t2"}, clients)
-    assert read_object(REPORTS, token_key(AUDIT), clients) == {"taskToken": "t2"}
+    key = checkpoint_key(AUDIT, "verification")  # a checkpoint: rewritten as its step goes
+    write_object(REPORTS, key, {"run": 1}, clients)
+    write_object(REPORTS, key, {"run": 2}, clients)
+    assert read_object(REPORTS, key, clients) == {"run": 2}
 
 
 def test_write_object_stores_json(session: boto3.Session, clients: ClientFactory) -> None:

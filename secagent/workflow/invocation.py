@@ -1,0 +1,64 @@
+"""Only the audit's own running execution, in the tool's own state, may invoke a tool.
+
+A tool function can be invoked directly (lambda:InvokeFunction) with any event, and a Lambda
+cannot see who invoked it. So each tool receives the execution that scheduled it
+(`$$.Execution.Id`, which the execution input cannot set) and checks, before it acts, that
+
+- the execution belongs to the audit: named `<auditId>`, or `<auditId>_r<n>` (a resume), and a
+  resume only follows a failed execution of the audit (so no replay runs under a made-up name);
+- the execution is RUNNING and the state it entered last is this tool's state.
+
+A direct invocation outside that window is refused (NotInvokedByWorkflow) before anything is read
+or written; inside it, it could only do what the running execution is doing anyway.
+"""
+
+from __future__ import annotations
+
+import re
+
+from botocore.exceptions import ClientError
+
+from secagent.aws import ClientFactory
+from secagent.models.errors import NotInvokedByWorkflow
+
+_ENDED_BADLY = {"FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def _refuse(why: str) -> NotInvokedByWorkflow:
+    return NotInvokedByWorkflow(f"refused: {why}; tools run only as steps of their audit's execution")
+
+
+def confirm_invocation(
+    execution_arn: str, audit_id: str, states: tuple[str, ...], clients: ClientFactory
+) -> None:
+    """NotInvokedByWorkflow unless `execution_arn` is the audit's running execution, in one of `states`."""
+    base, _, name = execution_arn.rpartition(":")
+    resume = re.fullmatch(rf"{re.escape(audit_id)}_r(?P<n>[1-9][0-9]?)", name)
+    if name != audit_id and resume is None:
+        raise _refuse(f"execution {name!r} is not one of audit {audit_id}")
+    sfn = clients("stepfunctions", None)
+    try:
+        if sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
+            raise _refuse(f"execution {name} is not running")
+        if resume is not None:
+            n = int(resume["n"])
+            previous = audit_id if n == 1 else f"{audit_id}_r{n - 1}"
+            if sfn.describe_execution(executionArn=f"{base}:{previous}")["status"] not in _ENDED_BADLY:
+                raise _refuse(f"{name} resumes {previous}, which did not fail")
+        page = sfn.get_execution_history(
+            executionArn=execution_arn, reverseOrder=True, maxResults=25, includeExecutionData=False
+        )
+    except ClientError as err:
+        raise _refuse(
+            f"execution {name} cannot be read ({err.response.get('Error', {}).get('Code')})"
+        ) from None
+    entered = next(
+        (
+            e["stateEnteredEventDetails"]["name"]
+            for e in page.get("events", [])
+            if "stateEnteredEventDetails" in e
+        ),
+        None,
+    )
+    if entered not in states:
+        raise _refuse(f"execution {name} is in {entered!r}, not in {' or '.join(states)}")
