@@ -483,6 +483,36 @@ def test_audit_failed_in_remediate_resumes_from_that_step_without_redoing_the_re
     assert again.status == 409 and "only a FAILED audit" in again.body["message"]
 
 
+def test_audit_failed_in_apply_after_approval_resumes_with_that_approval(
+    api, approver, aws, outputs, fault_injection, public_bucket
+):
+    # Given an approved audit whose Apply failed before changing anything (an injected fault)
+    faults = {"apply": {"kind": "error", "error": "AccessDenied"}}
+    audit_id = start_direct(
+        aws,
+        outputs,
+        {"resource": {"type": "AWS::S3::Bucket", "id": public_bucket}, "mode": "remediate", "faults": faults},
+    )
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    assert approver.decide(audit_id, "approve", plan_digest=waiting["planDigest"]).status == 200
+    failed = wait_status(api, audit_id, {"FAILED", "SUCCEEDED"})
+    assert (
+        failed["status"] == "FAILED"
+        and finished_report(aws, outputs, audit_id)["failure"]["step"] == "Apply Fixes"
+    )
+    assert policy_verdict(public_bucket) == "FAIL"
+    # When it is resumed (the fault is lifted)
+    resumed = api.resume(audit_id)
+    assert resumed.status == 202, resumed.body
+    done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    # Then nobody is asked again: Await Approval woke the resume with the person's sealed decision,
+    # and the approved fixes are applied and verified
+    assert done["status"] == "SUCCEEDED" and done["outcome"] == "REMEDIATED", done
+    report = finished_report(aws, outputs, audit_id)
+    assert "secagent-approver" in report["approval"]["approver"]
+    assert policy_verdict(public_bucket) == "PASS"
+
+
 def test_api_progress_and_list_while_an_audit_waits(api, public_bucket):
     audit_id = api.start_audit(public_bucket, mode="remediate").body["auditId"]
     waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
