@@ -165,7 +165,13 @@ class AuditStack(Stack):
         for reader in (discover, recheck, verify):
             allow(reader, permissions.S3_CONFIGURATION_READS, [any_bucket])
             allow(reader, permissions.ACCOUNT_CONFIGURATION_READS, ["*"])
-        allow(apply, permissions.S3_REMEDIATION_WRITES, [any_bucket])
+        # With a remediation scope, Apply's role itself may write only buckets inside it.
+        scoped = [
+            self.format_arn(service="s3", region="", account="", resource=f"{prefix.strip()}*")
+            for prefix in (remediation_prefixes or "").split(",")
+            if prefix.strip()
+        ]
+        allow(apply, permissions.S3_REMEDIATION_WRITES, scoped or [any_bucket])
         allow(apply, permissions.ACCOUNT_REMEDIATION_WRITES, ["*"])
         # Apply never writes the stack's own buckets, CDK's, or a bucket of another account.
         apply.add_to_role_policy(
@@ -286,6 +292,12 @@ class AuditStack(Stack):
             }
             if fn in (discover, recheck, verify, apply):
                 findings["arn:<AWS::Partition>:s3:::*"] = why_any_bucket
+            if fn is apply:
+                for prefix in (remediation_prefixes or "").split(","):
+                    if prefix.strip():
+                        findings[f"arn:<AWS::Partition>:s3:::{prefix.strip()}*"] = (
+                            "The deployment's remediation scope: any bucket whose name starts with it."
+                        )
             if fn in (*steps, api, on_bucket_created):
                 findings[executions_finding] = why_executions
             for resource, reason in findings.items():

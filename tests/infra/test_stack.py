@@ -426,3 +426,19 @@ def test_recheck_and_apply_are_told_the_buckets_no_audit_may_remediate(function:
     reports = logical_id(template, "AWS::S3::Bucket", "ReportStoreReports")
     assert {"Ref": reports} in variables["PROTECTED_BUCKETS"]["Fn::Join"][1]
     assert variables["REMEDIATION_PREFIXES"] == "sandbox-"
+
+
+def test_with_a_remediation_scope_applys_role_may_write_only_buckets_inside_it():
+    # Given a deployment scoped to two name prefixes
+    stack = AuditStack(cdk.App(), "SecurityAgent", remediation_prefixes="sandbox-, team-a-")
+    template = Template.from_stack(stack)
+    # Then the bucket writes Apply's role is allowed name exactly those prefixes, not every bucket
+    writes = [
+        s
+        for s in statements_of(template, "ToolsApplyRole")
+        if s["Effect"] == "Allow" and "s3:PutBucketPolicy" in actions_of(s)
+    ]
+    (statement,) = writes
+    resources = json.dumps(statement["Resource"])
+    assert ":s3:::sandbox-*" in resources and ":s3:::team-a-*" in resources
+    assert not resources.endswith(':s3:::*"]}') and ':s3:::*"' not in resources
