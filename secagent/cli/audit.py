@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, bucket_name_arg, connect, expect
+from secagent.audit_api import AuditApi
+from secagent.cli.common import EXIT_OK, Globals, bucket_name_arg, connect, expect
 from secagent.cli.watch import Style, conclude, follow, interrupted
 
 

@@ -10,7 +10,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import boto3
@@ -79,29 +79,6 @@ def bucket_name_arg(value: str) -> str:
     if problem:
         raise argparse.ArgumentTypeError(f"{_shown(value)} is not a valid S3 bucket name: {problem}")
     return value
-
-
-class AuditApi(Protocol):
-    """What the commands use of `secagent.client.AuditApiClient` (tests pass a fake)."""
-
-    def start_audit(
-        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
-    ) -> ApiResponse: ...
-
-    def get_audit(self, audit_id: str) -> ApiResponse: ...
-
-    def list_audits(
-        self,
-        *,
-        status: str | None = None,
-        resource: str | None = None,
-        limit: int | None = None,
-        next_token: str | None = None,
-    ) -> ApiResponse: ...
-
-    def decide(self, audit_id: str, decision: str, comment: str | None = None) -> ApiResponse: ...
-
-    def resume(self, audit_id: str) -> ApiResponse: ...
 
 
 def expect(response: ApiResponse, *ok: int, what: str, audit_id: str | None = None) -> Any:

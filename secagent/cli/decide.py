@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from secagent.audit_api import AuditApi
 from secagent.cli.common import (
     EXIT_FAILED,
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
-    AuditApi,
     CliError,
     Globals,
     audit_id_arg,
@@ -26,30 +26,14 @@ from secagent.cli.common import (
 from secagent.cli.watch import conclude, follow, interrupted
 
 if TYPE_CHECKING:
-    from secagent.client import ApiResponse
+    pass
 
 Decision = Literal["approve", "reject"]
 YES = frozenset({"y", "yes"})
 
 
-class DecisionApi(AuditApi, Protocol):
-    """What `decide` uses of `secagent.client.AuditApiClient`: the approval preview and the binding."""
-
-    def preview_approval(self, audit_id: str, remediation_ids: list[str] | None = None) -> ApiResponse: ...
-
-    def decide(
-        self,
-        audit_id: str,
-        decision: str,
-        comment: str | None = None,
-        *,
-        plan_digest: str | None = None,
-        remediation_ids: list[str] | None = None,
-    ) -> ApiResponse: ...
-
-
 def decide(
-    api: DecisionApi,
+    api: AuditApi,
     audit_id: str,
     decision: Decision,
     *,
@@ -90,7 +74,7 @@ def decide(
 
 
 def _confirm(
-    api: DecisionApi,
+    api: AuditApi,
     audit_id: str,
     *,
     reviewed: str | None,

@@ -7,7 +7,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, bucket_name_arg, connect, expect
+from secagent.audit_api import AuditApi
+from secagent.cli.common import EXIT_OK, Globals, bucket_name_arg, connect, expect
 
 STATUSES = ("RUNNING", "AWAITING_APPROVAL", "SUCCEEDED", "FAILED")
 

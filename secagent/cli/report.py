@@ -7,10 +7,10 @@ import json
 import sys
 from typing import Any, TextIO
 
+from secagent.audit_api import AuditApi
 from secagent.cli.common import (
     EXIT_FAILED,
     OUTCOME_EXIT,
-    AuditApi,
     CliError,
     Globals,
     audit_id_arg,

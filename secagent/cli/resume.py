@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, audit_id_arg, connect, expect
+from secagent.audit_api import AuditApi
+from secagent.cli.common import EXIT_OK, Globals, audit_id_arg, connect, expect
 from secagent.cli.watch import conclude, follow, interrupted
 
 

@@ -7,7 +7,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from secagent.cli.common import EXIT_OK, AuditApi, Globals, audit_id_arg, connect, expect
+from secagent.audit_api import AuditApi
+from secagent.cli.common import EXIT_OK, Globals, audit_id_arg, connect, expect
 
 
 def status(api: AuditApi, audit_id: str, *, fmt: str = "table", out: TextIO = sys.stdout) -> int:

@@ -16,12 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from secagent.audit_api import AuditApi
 from secagent.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     FINISHED,
     OUTCOME_EXIT,
-    AuditApi,
     CliError,
     expect,
 )

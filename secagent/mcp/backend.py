@@ -13,8 +13,9 @@ from typing import Protocol
 import boto3
 from botocore.exceptions import ClientError
 
+from secagent.audit_api import AuditApi
 from secagent.aws import client_factory
-from secagent.client import ApiResponse, AuditApiClient
+from secagent.client import AuditApiClient
 from secagent.discovery import discover_bucket
 from secagent.mcp.errors import StackNotDeployed
 from secagent.models.settings import AgentSettings
@@ -46,28 +47,6 @@ class ServerSettings:
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
-
-
-class AuditApi(Protocol):
-    """The part of secagent.client.AuditApiClient the tools use."""
-
-    def start_audit(
-        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
-    ) -> ApiResponse: ...
-
-    def get_audit(self, audit_id: str) -> ApiResponse: ...
-
-    def preview_approval(self, audit_id: str, remediation_ids: list[str] | None = None) -> ApiResponse: ...
-
-    def decide(
-        self,
-        audit_id: str,
-        decision: str,
-        comment: str | None = None,
-        *,
-        plan_digest: str | None = None,
-        remediation_ids: list[str] | None = None,
-    ) -> ApiResponse: ...
 
 
 class Backend(Protocol):

@@ -1,0 +1,43 @@
+"""What the CLI, the MCP server and their tests use of the audit API's client: one protocol.
+
+`secagent.client.AuditApiClient` implements it; tests pass fakes. Kept apart from the client so
+the CLI can name it without importing boto3 at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from secagent.client import ApiResponse
+
+
+class AuditApi(Protocol):
+    def start_audit(
+        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
+    ) -> ApiResponse: ...
+
+    def get_audit(self, audit_id: str) -> ApiResponse: ...
+
+    def list_audits(
+        self,
+        *,
+        status: str | None = None,
+        resource: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> ApiResponse: ...
+
+    def preview_approval(self, audit_id: str, remediation_ids: list[str] | None = None) -> ApiResponse: ...
+
+    def decide(
+        self,
+        audit_id: str,
+        decision: str,
+        comment: str | None = None,
+        *,
+        plan_digest: str | None = None,
+        remediation_ids: list[str] | None = None,
+    ) -> ApiResponse: ...
+
+    def resume(self, audit_id: str) -> ApiResponse: ...
