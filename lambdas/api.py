@@ -15,8 +15,6 @@ from secagent import api
 from secagent.api.identity import Caller
 from secagent.api.records import RecordStore
 from secagent.aws import client_factory
-from secagent.models import AgentSettings
-from secagent.workflow.store import KmsSealer
 
 app = APIGatewayRestResolver()
 
@@ -26,9 +24,7 @@ def deps() -> api.Deps:
     """Settings and clients, built on the first request (not at import: tests set the env first)."""
     make = client_factory()
     settings = api.ApiSettings.from_env(os.environ)
-    records = RecordStore(
-        settings.report_bucket, make, KmsSealer(settings.seal_key_id, make), AgentSettings.from_env()
-    )
+    records = RecordStore.deployed(settings, make)
     identity = api.StsIdentity(
         os.environ.get("AWS_REGION", "us-east-1"), os.environ.get("AWS_ENDPOINT_URL") or None
     )

@@ -14,11 +14,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas import deps
 from lambdas.events import AwaitApprovalEvent, parse
 from lambdas.observability import logger, metrics, tracer
-from secagent.models.records import Decision
 from secagent.models.report import ApprovalRecord
 from secagent.workflow.approval import decision_output, request_approval
-from secagent.workflow.gate import default_remediation_ids, load_proposal, needs_naming
-from secagent.workflow.store import SealBroken, decision_key, read_sealed
+from secagent.workflow.gate import default_remediation_ids, load_decision, load_proposal, needs_naming
 
 
 # log_event=False explicitly: POWERTOOLS_LOGGER_LOG_EVENT=true would otherwise log the token.
@@ -31,10 +29,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deps.confirm(request.execution_arn, request.audit_id, "Await Approval")
     bucket, clients, sealer = deps.settings().report_bucket, deps.clients(), deps.sealer()
     proposal = load_proposal(request.audit_id, bucket, deps.analysis(), sealer, clients)
-    try:
-        decided = read_sealed(bucket, decision_key(request.audit_id), Decision, sealer, clients)
-    except SealBroken:
-        decided = None  # a planted record decides nothing: ask again
+    decided = load_decision(request.audit_id, bucket, sealer, clients)  # a planted one decides nothing
     if decided is not None:  # a resume: the person's decision stands
         clients("stepfunctions", None).send_task_success(
             taskToken=request.task_token, output=decision_output(decided)

@@ -16,8 +16,6 @@ from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.api.triggers import start_from_event
 from secagent.aws import client_factory
-from secagent.models import AgentSettings
-from secagent.workflow.store import KmsSealer
 
 
 class _RequestParameters(BaseModel):
@@ -43,10 +41,7 @@ class BucketCreatedEvent(BaseModel):
 def _deps() -> tuple[ApiSettings, Any, Any, RecordStore]:
     make = client_factory()
     settings = ApiSettings.from_env(os.environ)
-    records = RecordStore(
-        settings.report_bucket, make, KmsSealer(settings.seal_key_id, make), AgentSettings.from_env()
-    )
-    return settings, make("stepfunctions", None), make("s3", None), records
+    return settings, make("stepfunctions", None), make("s3", None), RecordStore.deployed(settings, make)
 
 
 @logger.inject_lambda_context

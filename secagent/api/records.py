@@ -12,17 +12,17 @@ from botocore.exceptions import ClientError
 
 from secagent.api.aws import error_code
 from secagent.api.errors import Conflict, UpstreamError
+from secagent.api.settings import ApiSettings
 from secagent.aws import ClientFactory
 from secagent.models.errors import ApprovalInvalid
 from secagent.models.records import AuditRequest, Decision
 from secagent.models.settings import AgentSettings
-from secagent.workflow.gate import Proposal, load_proposal, load_request
+from secagent.workflow.gate import Proposal, load_decision, load_proposal, load_request
 from secagent.workflow.store import (
-    SealBroken,
+    KmsSealer,
     Sealer,
     decision_key,
     read_object,
-    read_sealed,
     request_key,
     token_key,
     write_sealed,
@@ -35,6 +35,16 @@ class RecordStore:
     clients: ClientFactory
     sealer: Sealer
     analysis: AgentSettings  # the planner's settings: a re-plan here must equal Apply's
+
+    @classmethod
+    def deployed(cls, settings: ApiSettings, clients: ClientFactory) -> RecordStore:
+        """The deployment's store: its report bucket, its seal key, its planner settings (from the env)."""
+        return cls(
+            settings.report_bucket,
+            clients,
+            KmsSealer(settings.seal_key_id, clients),
+            AgentSettings.from_env(),
+        )
 
     def write_request(self, request: AuditRequest) -> None:
         write_sealed(
@@ -62,11 +72,7 @@ class RecordStore:
             raise UpstreamError(f"S3 PutObject decision failed: {error_code(err)}") from None
 
     def decision(self, audit_id: str) -> Decision | None:
-        """The decision on record if the API sealed it; None when there is none, or it was planted."""
-        try:
-            return read_sealed(self.bucket, decision_key(audit_id), Decision, self.sealer, self.clients)
-        except SealBroken:
-            return None
+        return load_decision(audit_id, self.bucket, self.sealer, self.clients)
 
     def task_token(self, audit_id: str, execution_name: str) -> str | None:
         stored = read_object(self.bucket, token_key(audit_id, execution_name), self.clients) or {}

@@ -167,6 +167,15 @@ def load_request(audit_id: str, bucket: str, sealer: Sealer, clients: ClientFact
     return request if request is not None and request.audit_id == audit_id else None
 
 
+def load_decision(audit_id: str, bucket: str, sealer: Sealer, clients: ClientFactory) -> Decision | None:
+    """The decision on record if the API sealed it; None when there is none, or it was planted."""
+    try:
+        decision = read_sealed(bucket, decision_key(audit_id), Decision, sealer, clients)
+    except SealBroken:
+        return None
+    return decision if decision is not None and decision.audit_id == audit_id else None
+
+
 def load_proposal(
     audit_id: str, bucket: str, settings: AgentSettings, sealer: Sealer, clients: ClientFactory
 ) -> Proposal:

@@ -33,7 +33,8 @@ from secagent.models.report import (
 from secagent.models.snapshot import ResourceRef
 from secagent.workflow._aws import put_event, put_json
 from secagent.workflow.checkpoints import STEPS, load_checkpoint
-from secagent.workflow.store import SealBroken, Sealer, decision_key, read_sealed, request_key
+from secagent.workflow.gate import load_decision, load_request
+from secagent.workflow.store import Sealer
 from secagent.workflow.timeline import HistoryEvent, build_timeline
 
 REPORTS_PREFIX = "reports/"
@@ -247,13 +248,6 @@ def load_records(
     audit_id: str, execution_arn: str, bucket: str, sealer: Sealer, clients: ClientFactory
 ) -> AuditRecords:
     """The audit's records from storage; a record without a valid seal is left out, not believed."""
-
-    def sealed[M: CamelModel](key: str, model: type[M]) -> M | None:
-        try:
-            return read_sealed(bucket, key, model, sealer, clients)
-        except SealBroken:
-            return None
-
     stored = load_checkpoint(bucket, audit_id, "applied", clients)
     name = execution_arn.rsplit(":", 1)[-1]
     resumes = int(name.rsplit("_r", 1)[1]) if "_r" in name else 0
@@ -263,8 +257,8 @@ def load_records(
         history = execution_history(f"{execution_arn.rsplit(':', 1)[0]}:{earlier}", clients)
         succeeded |= {step.name for step in build_timeline(history) if step.status == "succeeded"}
     return AuditRecords(
-        request=sealed(request_key(audit_id), AuditRequest),
-        decision=sealed(decision_key(audit_id), Decision),
+        request=load_request(audit_id, bucket, sealer, clients),
+        decision=load_decision(audit_id, bucket, sealer, clients),
         progress=ApplyProgress.model_validate(stored) if stored else None,
         previous_executions=previous,
         reused_steps=[step for step in STEPS.values() if step in succeeded],
