@@ -28,6 +28,12 @@ from tests.iam.arn import parse_arn
 ContextValue = str | bool | int
 
 
+class NotModelled(ValueError):
+    """A policy feature this evaluator does not model (policy variables, set or numeric/date/IP
+    operators, multi-valued keys). It refuses instead of guessing: a guess could pass a role that
+    AWS would deny, or the other way round."""
+
+
 @dataclass(frozen=True)
 class Request:
     """One authorization request.
@@ -285,7 +291,7 @@ def _one_of(
 def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     """`*` matches any run of characters, `?` one character; nothing else is special."""
     if "${" in pattern:
-        raise NotImplementedError(f"policy variables are not modelled: {pattern!r}")
+        raise NotModelled(f"policy variables are not modelled: {pattern!r}")
     body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
@@ -348,10 +354,10 @@ def _operator_holds(operator: str, key: str, values: Any, context: Mapping[str, 
     if operator == "Null":  # "true": the key must be absent; "false": present
         return any((actual is None) == (v.lower() == "true") for v in expected)
     if ":" in operator:
-        raise NotImplementedError(f"{where}: set operator {operator!r} is not modelled")
+        raise NotModelled(f"{where}: set operator {operator!r} is not modelled")
     base = operator.removesuffix("IfExists")
     if base not in _OPERATORS:
-        raise NotImplementedError(f"{where}: condition operator {operator!r} is not modelled")
+        raise NotModelled(f"{where}: condition operator {operator!r} is not modelled")
     matches, negated = _OPERATORS[base]
     if actual is None:
         # IAM User Guide, condition operators: a missing key makes the condition false, except that a
@@ -380,6 +386,6 @@ def _context(request: Request, principal: _Principal, account: str) -> dict[str,
     merged = {k.lower(): v for k, v in defaults.items()}
     for key, value in request.context.items():
         if isinstance(value, list | tuple | set):
-            raise NotImplementedError(f"multi-valued context key {key!r} is not modelled")
+            raise NotModelled(f"multi-valued context key {key!r} is not modelled")
         merged[key.lower()] = value
     return {k: _as_string(v) for k, v in merged.items()}

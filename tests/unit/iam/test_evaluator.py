@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.iam.evaluator import Decision, Policy, Request, evaluate
+from tests.iam.evaluator import Decision, NotModelled, Policy, Request, evaluate
 
 ACCOUNT = "111122223333"
 ROLE_A = f"arn:aws:iam::{ACCOUNT}:role/RoleA"
@@ -425,12 +425,12 @@ def test_service_principal_is_allowed_by_a_resource_policy_with_source_arn() -> 
     ],
 )
 def test_unmodelled_operator_raises(condition: dict[str, Any]) -> None:
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotModelled):
         decide(ROLE_A, "s3:GetObject", f"{BUCKET}/r", [doc(allow("s3:*", "*", Condition=condition))])
 
 
 def test_policy_variable_raises() -> None:
-    with pytest.raises(NotImplementedError, match="policy variables"):
+    with pytest.raises(NotModelled, match="policy variables"):
         decide(ROLE_A, "s3:GetObject", f"{BUCKET}/r", [doc(allow("s3:*", f"{BUCKET}/${{aws:username}}/*"))])
 
 
@@ -448,3 +448,11 @@ def test_malformed_statements_raise() -> None:
         decide(ROLE_A, "s3:GetObject", "*", [doc({"Effect": "Allow", "Resource": "*"})])
     with pytest.raises(ValueError, match="Effect"):
         decide(ROLE_A, "s3:GetObject", "*", [doc({"Effect": "allow", "Action": "*", "Resource": "*"})])
+
+
+def test_multi_valued_context_key_raises() -> None:
+    # A list-valued key needs the ForAnyValue/ForAllValues semantics, which are not modelled
+    with pytest.raises(NotModelled, match="multi-valued"):
+        decide(
+            ROLE_A, "s3:GetObject", f"{BUCKET}/r", [doc(allow("s3:*", "*"))], context={"aws:TagKeys": ["a"]}
+        )
