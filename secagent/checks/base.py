@@ -1,9 +1,10 @@
 """Check authoring kit: what a check module returns and how it proposes a fix."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from secagent.models.findings import Status
+from secagent.models.findings import Severity, Status
 from secagent.models.plans import ApiCall
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Acl, Grant, PublicAccessBlock, Snapshot
@@ -17,17 +18,29 @@ WRITE_PERMISSIONS = ("WRITE", "WRITE_ACP", "FULL_CONTROL")
 
 @dataclass(frozen=True)
 class Result:
+    """One verdict of a check. ``controls`` names exactly the controls this verdict fails
+    (None: all of the check's controls); ``severity`` overrides the check's when the
+    evidence makes it worse or milder (e.g. a public policy that only lets anyone read)."""
+
     status: Status
     evidence: dict[str, Any]
     error: str | None = None
+    controls: tuple[str, ...] | None = None
+    severity: Severity | None = None
 
 
 def passed(**evidence: Any) -> list[Result]:
     return [Result(Status.PASS, evidence)]
 
 
-def failed(**evidence: Any) -> list[Result]:
-    return [Result(Status.FAIL, evidence)]
+def failed(
+    *, controls: Sequence[str] | None = None, severity: Severity | None = None, **evidence: Any
+) -> list[Result]:
+    return [
+        Result(
+            Status.FAIL, evidence, controls=None if controls is None else tuple(controls), severity=severity
+        )
+    ]
 
 
 def unknown(error: str, **evidence: Any) -> list[Result]:

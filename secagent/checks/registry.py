@@ -62,12 +62,14 @@ def get_check(check_id: str) -> Check:
 
 
 def _finding(meta: CheckMeta, snapshot: Snapshot, result: Result) -> Finding:
+    if result.controls is not None and not set(result.controls) <= set(meta.controls):
+        raise ValueError(f"{meta.id}: a verdict may only fail controls the check declares")
     return Finding(
         check_id=meta.id,
         title=meta.title,
-        severity=meta.severity,
+        severity=result.severity or meta.severity,
         status=result.status,
-        controls=meta.controls,
+        controls=list(meta.controls if result.controls is None else result.controls),
         resource_id=snapshot.bucket,
         evidence=result.evidence,
         remediation_id=meta.remediation_id if result.status is Status.FAIL else None,
