@@ -1,83 +1,71 @@
-"""Bucket policy analysis engine: public statements, cross-account grants, TLS-only deny.
+"""Bucket policy analysis engine: who each Allow reaches, for which actions, after the Denies.
 
-We decide "public" ourselves (LocalStack does not emulate GetBucketPolicyStatus). The
-rules follow S3 Block Public Access's definition: a statement is public when it allows
-everyone (Principal "*", {"AWS": "*"}, an ARN with a wildcard, or NotPrincipal) and no
-condition pins it to a fixed set of callers. When unsure we say "public": a false alarm
-costs a review, a miss costs a leak.
+We decide "public" ourselves (LocalStack does not emulate GetBucketPolicyStatus; on AWS a
+public status overrides us, see the policy check). The rules follow "The meaning of public"
+in the S3 user guide (Block Public Access):
+
+- A statement reaches everyone when its principal is "*", {"AWS": "*"}, a wildcard ARN or
+  NotPrincipal, unless a condition pins it to *fixed* values of a restricting key. A fixed
+  value has no wildcard and no policy variable (``${aws:PrincipalAccount}`` pins nothing);
+  aws:SourceIp ranges wider than /8 (IPv4) or /32 (IPv6) are not fixed.
+- A Deny to everyone that is unconditional removes the actions it covers; one whose every
+  condition is "caller outside a fixed set" (StringNotEquals aws:PrincipalAccount ...)
+  narrows who is left to that set. Any other conditional Deny removes nothing for certain.
+- Actions expand over every S3 action (``s3_actions.ACCESS_LEVELS``), so ``s3:Get*``,
+  ``s3:*Object`` and NotAction leave exactly what AWS leaves. Action names match without
+  case; resource ARNs match case-sensitively. Both know only the wildcards ``*`` and ``?``.
+
+When unsure we say "reaches more": a false alarm costs a review, a miss costs a leak.
 """
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from functools import cache
 from typing import Any
 
-READ_ACTIONS = (
-    "s3:GetObject",
-    "s3:GetObjectVersion",
-    "s3:GetObjectAcl",
-    "s3:GetObjectTagging",
-    "s3:GetObjectAttributes",
-    "s3:ListBucket",
-    "s3:ListBucketVersions",
-    "s3:ListBucketMultipartUploads",
-    "s3:GetBucketAcl",
-    "s3:GetBucketPolicy",
-    "s3:GetBucketLocation",
-    "s3:GetBucketWebsite",
-    "s3:GetBucketCORS",
-    "s3:GetEncryptionConfiguration",
-    "s3:GetLifecycleConfiguration",
-)
-WRITE_ACTIONS = (
-    "s3:PutObject",
-    "s3:PutObjectAcl",
-    "s3:PutObjectTagging",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:RestoreObject",
-    "s3:AbortMultipartUpload",
+from secagent.checks.s3_actions import ACCESS_LEVELS
+
+ALL_ACTIONS = tuple(ACCESS_LEVELS)
+READ_LEVELS = frozenset({"Read", "List"})
+WRITE_LEVELS = frozenset({"Write", "Permissions management", "Tagging"})
+READ_ACTIONS = tuple(a for a, level in ACCESS_LEVELS.items() if level in READ_LEVELS)
+WRITE_ACTIONS = tuple(a for a, level in ACCESS_LEVELS.items() if level in WRITE_LEVELS)
+
+# FSBP S3.6 (Config rule s3-bucket-blacklisted-actions-prohibited, as Security Hub sets it).
+BLOCKLISTED_ACTIONS = (
+    "s3:DeleteBucketPolicy",
     "s3:PutBucketAcl",
     "s3:PutBucketPolicy",
-    "s3:DeleteBucketPolicy",
-    "s3:DeleteBucket",
-    "s3:PutBucketPublicAccessBlock",
-    "s3:PutBucketWebsite",
-    "s3:PutBucketCORS",
     "s3:PutEncryptionConfiguration",
-    "s3:PutLifecycleConfiguration",
-    "s3:PutBucketVersioning",
-    "s3:PutBucketOwnershipControls",
+    "s3:PutObjectAcl",
 )
-KNOWN_ACTIONS = READ_ACTIONS + WRITE_ACTIONS
 
-# Condition keys that pin a statement to a fixed set of callers when given fixed values.
-RESTRICTING_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "aws:SourceIp",
-        "aws:SourceVpc",
-        "aws:SourceVpce",
-        "aws:PrincipalOrgID",
-        "aws:PrincipalOrgPaths",
-        "aws:PrincipalAccount",
-        "aws:PrincipalArn",
-        "aws:SourceAccount",
-        "aws:SourceArn",
-        "aws:SourceOwner",
-        "aws:SourceOrgID",
-        "aws:SourceOrgPaths",
+# Condition keys whose fixed values name the caller's account (value: an account id or an ARN).
+ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:principalarn", "aws:sourceaccount", "aws:sourceowner"})
+# Keys whose fixed values pin a statement to a fixed set of callers ("The meaning of public").
+RESTRICTING_KEYS = ACCOUNT_KEYS | frozenset(
+    {
+        "aws:sourceip",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:sourcearn",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
         "aws:userid",
-        "s3:DataAccessPointArn",
-        "s3:DataAccessPointAccount",
-    )
+        "s3:dataaccesspointarn",
+        "s3:dataaccesspointaccount",
+    }
 )
 _POSITIVE_OPS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
 _NEGATED_OPS = frozenset(
     {"stringnotequals", "stringnotequalsignorecase", "stringnotlike", "arnnotequals", "arnnotlike"}
 )
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
+_USERID_ROLE = re.compile(r"^[A-Z0-9]+:\*$")  # "AROAEXAMPLEID:*": a fixed role, any session
 
 
 def as_list(value: Any) -> list[Any]:
@@ -111,6 +99,12 @@ def aws_principals(principal: Any) -> list[str]:
     return []
 
 
+def canonical_principals(principal: Any) -> list[str]:
+    if isinstance(principal, dict):
+        return [str(v) for v in as_list(principal.get("CanonicalUser"))]
+    return []
+
+
 def is_everyone(stmt: dict[str, Any]) -> bool:
     """Principal is anyone: "*", {"AWS": "*"}, a wildcard ARN, or NotPrincipal (everyone but a few)."""
     if "NotPrincipal" in stmt:
@@ -125,6 +119,80 @@ def account_of(principal: str) -> str | None:
     return match.group(1) if match else None
 
 
+# ---- IAM pattern matching: only * and ? are wildcards; actions ignore case, ARNs do not ----
+
+
+@cache
+def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+@cache
+def _cover(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    # Read the other side as a pattern too: its "*" can only be covered by our "*", and our "?"
+    # matches one character that is not a "*" of the other side.
+    parts = (".*" if c == "*" else "[^*]" if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    return _glob(pattern, True).fullmatch(action) is not None
+
+
+def resource_matches(pattern: str, arn: str) -> bool:
+    return _glob(pattern, False).fullmatch(arn) is not None
+
+
+def resource_covers(outer: str, inner: str) -> bool:
+    """Does every ARN that ``inner`` matches also match ``outer``? (sound, not complete)"""
+    return _cover(outer, False).fullmatch(inner) is not None
+
+
+def action_covers(outer: str, inner: str) -> bool:
+    return _cover(outer, True).fullmatch(inner) is not None
+
+
+def _expand(patterns: Iterable[str]) -> set[str]:
+    """The S3 actions a list of Action patterns names; patterns naming none are kept verbatim."""
+    found: set[str] = set()
+    for pattern in patterns:
+        if pattern == "*":
+            found.update(ALL_ACTIONS)
+            continue
+        hits = {a for a in ALL_ACTIONS if action_matches(pattern, a)}
+        found.update(hits or {pattern})
+    return found
+
+
+def granted_actions(stmt: dict[str, Any]) -> set[str]:
+    """The actions an Allow's Action/NotAction covers: S3 actions, plus unknown patterns verbatim."""
+    if "NotAction" in stmt:
+        excluded = [str(p) for p in as_list(stmt["NotAction"])]
+        return {a for a in ALL_ACTIONS if not any(action_matches(p, a) for p in excluded)}
+    return _expand(str(p) for p in as_list(stmt.get("Action")))
+
+
+def _deny_covers_action(deny: dict[str, Any], action: str) -> bool:
+    if "NotAction" in deny:
+        # Denies everything but the listed actions; an unknown pattern might overlap them.
+        excluded = [str(p) for p in as_list(deny["NotAction"])]
+        return action in ACCESS_LEVELS and not any(action_matches(p, action) for p in excluded)
+    return any(action_covers(str(p), action) for p in as_list(deny.get("Action")))
+
+
+def _deny_covers_resources(deny: dict[str, Any], allow: dict[str, Any]) -> bool:
+    if "NotResource" in deny:
+        return False
+    deny_res = [str(r) for r in as_list(deny.get("Resource"))]
+    if "NotResource" in allow:
+        return "*" in deny_res
+    return all(any(resource_covers(d, str(r)) for d in deny_res) for r in as_list(allow.get("Resource")))
+
+
+# ---- conditions ----
+
+
 def _split_op(operator: str) -> tuple[str, bool, str | None]:
     """'ForAnyValue:StringEqualsIfExists' -> ('stringequals', if_exists=True, 'foranyvalue')."""
     op = operator.lower()
@@ -137,6 +205,8 @@ def _split_op(operator: str) -> tuple[str, bool, str | None]:
 
 def _is_fixed_value(key: str, value: Any) -> bool:
     text = str(value)
+    if "${" in text:
+        return False  # a policy variable takes the caller's own value: it pins nothing
     if key == "aws:sourceip":
         try:
             net = ipaddress.ip_network(text, strict=False)
@@ -144,6 +214,8 @@ def _is_fixed_value(key: str, value: Any) -> bool:
             return False
         # Ranges wider than /8 (IPv4) or /32 (IPv6) count as public, as in S3 Block Public Access.
         return net.prefixlen >= (8 if net.version == 4 else 32)
+    if key == "aws:userid" and _USERID_ROLE.match(text):
+        return True
     return bool(text) and "*" not in text and "?" not in text
 
 
@@ -159,66 +231,148 @@ def _restricts(key: str, values: Any, op: str) -> bool:
     return op in _POSITIVE_OPS | _NEGATED_OPS
 
 
-def allow_condition_restricts(condition: dict[str, Any] | None) -> str | None:
-    """The condition pinning an Allow to fixed callers, or None. Conditions are ANDed: one suffices."""
+@dataclass(frozen=True)
+class Pin:
+    """One condition that limits who a statement reaches: ``accounts`` when the key names accounts."""
+
+    key: str
+    values: tuple[str, ...]
+
+    @property
+    def accounts(self) -> frozenset[str] | None:
+        if self.key.lower() not in ACCOUNT_KEYS:
+            return None
+        found = {account_of(v) for v in self.values}
+        return None if None in found else frozenset(a for a in found if a)
+
+    def __str__(self) -> str:
+        return f"{self.key} in {list(self.values)}"
+
+
+def allow_pins(condition: dict[str, Any] | None) -> list[Pin]:
+    """Conditions pinning an Allow to fixed callers (all must hold: each one narrows)."""
+    pins: list[Pin] = []
     for operator, block in (condition or {}).items():
         op, if_exists, qualifier = _split_op(operator)
         # IfExists / ForAllValues hold when the key is absent: they pin nothing.
         if if_exists or qualifier == "forallvalues" or op not in _POSITIVE_OPS | {"ipaddress"}:
             continue
-        for key, values in (block or {}).items():
+        for key, values in (block or {}).items() if isinstance(block, dict) else ():
             if _restricts(key, values, op):
-                return f"{operator} {key}"
-    return None
+                pins.append(Pin(key, tuple(str(v) for v in as_list(values))))
+    return pins
 
 
-def deny_condition_restricts(condition: dict[str, Any] | None) -> bool:
-    """A conditional Deny pins access when every condition is "caller outside a fixed set"."""
+def deny_pin(condition: dict[str, Any] | None) -> Pin | bool | None:
+    """What a conditional Deny to everyone leaves allowed.
+
+    Returns a Pin when its one condition is "caller outside a fixed set" of one key; True when
+    several such conditions (ANDed: the Deny applies only outside all of them, so callers inside
+    any one are left) still leave only restricted callers; None when it restricts nothing for certain.
+    """
     if not condition:
-        return False
+        return None
+    pins: list[Pin] = []
     for operator, block in condition.items():
         op, _if_exists, qualifier = _split_op(operator)
         # Absent keys make negated operators true, so the Deny still applies: IfExists is fine here.
-        if qualifier or op not in _NEGATED_OPS | {"notipaddress"}:
-            return False
-        if not block or not all(_restricts(k, v, op) for k, v in block.items()):
-            return False
+        if qualifier or op not in _NEGATED_OPS | {"notipaddress"} or not isinstance(block, dict) or not block:
+            return None
+        for key, values in block.items():
+            if not _restricts(key, values, op):
+                return None
+            pins.append(Pin(key, tuple(str(v) for v in as_list(values))))
+    if len(pins) == 1:
+        return pins[0]
     return True
 
 
-def pattern_matches(pattern: str, value: str) -> bool:
-    return fnmatchcase(value.lower(), pattern.lower())
+def allow_condition_restricts(condition: dict[str, Any] | None) -> str | None:
+    """The first condition pinning an Allow to fixed callers, or None."""
+    pins = allow_pins(condition)
+    return str(pins[0]) if pins else None
 
 
-def pattern_covers(outer: str, inner: str) -> bool:
-    """Does every value matched by ``inner`` also match ``outer``? (sound, not complete)"""
-    return outer == "*" or pattern_matches(outer, inner)
+# ---- who an Allow reaches ----
 
 
-def granted_actions(stmt: dict[str, Any]) -> set[str]:
-    """Known S3 actions the statement's Action/NotAction covers; unknown action patterns kept verbatim."""
-    if "NotAction" in stmt:
-        excluded = as_list(stmt["NotAction"])
-        return {a for a in KNOWN_ACTIONS if not any(pattern_matches(p, a) for p in excluded)}
-    patterns = [str(p) for p in as_list(stmt.get("Action"))]
-    known = {a for a in KNOWN_ACTIONS for p in patterns if pattern_matches(p, a)}
-    unknown = {p for p in patterns if not any(pattern_matches(p, a) for a in KNOWN_ACTIONS)}
-    return known | unknown
+@dataclass(frozen=True)
+class Audience:
+    """Who a statement's action reaches.
+
+    ``accounts`` None: any account (``public`` when nothing else pins it either); otherwise the
+    account ids (and "canonical:<id>" for canonical-user principals not known to be the owner).
+    """
+
+    accounts: frozenset[str] | None
+    pins: tuple[str, ...] = ()
+
+    @property
+    def public(self) -> bool:
+        return self.accounts is None and not self.pins
+
+    def narrowed(self, pin: Pin | bool) -> "Audience":
+        if pin is True or pin is False:
+            return Audience(self.accounts, (*self.pins, "several network/identity conditions"))
+        accounts = pin.accounts
+        if accounts is None:
+            return Audience(self.accounts, (*self.pins, str(pin)))
+        merged = accounts if self.accounts is None else self.accounts & accounts
+        return Audience(merged, (*self.pins, str(pin)))
+
+    def without(self, accounts: frozenset[str]) -> "Audience":
+        if self.accounts is None:
+            return self  # denying a few accounts leaves "any account" as it was
+        return Audience(self.accounts - accounts, self.pins)
+
+    def others(self, owner: str | None) -> frozenset[str]:
+        return frozenset() if self.accounts is None else frozenset(a for a in self.accounts if a != owner)
 
 
-def _deny_covers_resources(deny: dict[str, Any], allow: dict[str, Any]) -> bool:
-    if "NotResource" in deny:
-        return False
-    deny_res = [str(r) for r in as_list(deny.get("Resource"))]
-    if "NotResource" in allow:
-        return "*" in deny_res
-    return all(any(pattern_covers(d, str(r)) for d in deny_res) for r in as_list(allow.get("Resource")))
+_ACCOUNT_ROOT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
 
 
-def _deny_blocks(deny: dict[str, Any], action: str) -> bool:
-    if "NotAction" in deny:
-        return False
-    return any(pattern_covers(str(p), action) for p in as_list(deny.get("Action")))
+def _whole_accounts(principal: Any) -> frozenset[str]:
+    """Accounts a Principal names as a whole (an account id or its root ARN), not one identity."""
+    found = set()
+    for p in aws_principals(principal):
+        if re.fullmatch(r"\d{12}", p):
+            found.add(p)
+        elif match := _ACCOUNT_ROOT.match(p):
+            found.add(match.group(1))
+    return frozenset(found)
+
+
+def _principal_audience(stmt: dict[str, Any], owner_canonical_id: str | None) -> Audience | None:
+    """Who the Principal element names, before conditions; None when it names no AWS identity."""
+    if is_everyone(stmt):
+        return Audience(None)
+    principal = stmt.get("Principal")
+    accounts: set[str] = set()
+    unknown = False
+    for p in aws_principals(principal):
+        acct = account_of(p)
+        if acct:
+            accounts.add(acct)
+        else:
+            unknown = True  # an unparseable AWS principal: its account cannot be told
+    for cid in canonical_principals(principal):
+        if owner_canonical_id is None or cid != owner_canonical_id:
+            accounts.add(f"canonical:{cid}")
+    if unknown:
+        return Audience(None, ("unparsed AWS principal",))
+    return Audience(frozenset(accounts)) if accounts else None
+
+
+@dataclass(frozen=True)
+class StatementReach:
+    """One Allow statement after the Denies: per audience, the actions it still grants."""
+
+    index: int
+    sid: str | None
+    statement: dict[str, Any]
+    audience: Audience
+    actions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -235,15 +389,40 @@ class PublicStatement:
 class CrossAccountGrant:
     index: int
     sid: str | None
-    accounts: tuple[str, ...]
+    accounts: tuple[str, ...]  # named other accounts ("canonical:<id>" for canonical users)
     principals: tuple[str, ...]
     statement: dict[str, Any]
+    actions: tuple[str, ...]
+    via: tuple[str, ...]  # the conditions that pinned it to those accounts, if any
+
+
+@dataclass(frozen=True)
+class BlocklistedGrant:
+    """FSBP S3.6: other accounts (named, or any when not pinned to the owner) allowed a blocklisted action."""
+
+    index: int
+    sid: str | None
+    accounts: tuple[str, ...]  # empty: any account
+    actions: tuple[str, ...]
+    statement: dict[str, Any]
+
+
+def _is_read(action: str) -> bool:
+    level = ACCESS_LEVELS.get(action)
+    return level in READ_LEVELS if level else True  # an unknown action might read
+
+
+def _is_write(action: str) -> bool:
+    level = ACCESS_LEVELS.get(action)
+    return level in WRITE_LEVELS if level else True
 
 
 @dataclass
 class PolicyReport:
+    reach: list[StatementReach] = field(default_factory=list)
     public: list[PublicStatement] = field(default_factory=list)
     cross_account: list[CrossAccountGrant] = field(default_factory=list)
+    blocklisted: list[BlocklistedGrant] = field(default_factory=list)
     tls_deny_indices: list[int] = field(default_factory=list)
 
     @property
@@ -263,68 +442,87 @@ class PolicyReport:
         return bool(self.tls_deny_indices)
 
 
-def _public_verdict(index: int, stmt: dict[str, Any], denies: list[dict[str, Any]]) -> PublicStatement | None:
-    if stmt.get("Effect") != "Allow" or not is_everyone(stmt):
-        return None
-    if allow_condition_restricts(stmt.get("Condition")):
-        return None
-    # Only Denies that apply to everyone and are unconditional, or pin callers to a fixed set, remove access.
-    cancelling = [
-        d
+def _everyone(stmt: dict[str, Any]) -> bool:
+    return "NotPrincipal" not in stmt and any(v == "*" for v in aws_principals(stmt.get("Principal")))
+
+
+def _reach(
+    index: int, stmt: dict[str, Any], denies: list[dict[str, Any]], owner_canonical_id: str | None
+) -> list[StatementReach]:
+    if stmt.get("Effect") != "Allow":
+        return []
+    base = _principal_audience(stmt, owner_canonical_id)
+    if base is None:
+        return []
+    for pin in allow_pins(stmt.get("Condition")):
+        base = base.narrowed(pin)
+    # Denies to everyone over all of this statement's resources: unconditional ones remove actions,
+    # "outside a fixed set" ones narrow who keeps them; others remove nothing for certain.
+    applicable = [d for d in denies if _everyone(d) and _deny_covers_resources(d, stmt)]
+    # Unconditional Denies naming whole accounts take those accounts out of a named audience.
+    naming = [
+        (d, accounts)
         for d in denies
-        if d.get("Principal") is not None
-        and any(v == "*" for v in aws_principals(d["Principal"]))
-        and (not d.get("Condition") or deny_condition_restricts(d.get("Condition")))
+        if not _everyone(d)
+        and "NotPrincipal" not in d
+        and not d.get("Condition")
         and _deny_covers_resources(d, stmt)
+        and (accounts := _whole_accounts(d.get("Principal")))
     ]
-    remaining = sorted(a for a in granted_actions(stmt) if not any(_deny_blocks(d, a) for d in cancelling))
-    if not remaining:
-        return None
-    unknown = [a for a in remaining if a not in KNOWN_ACTIONS]
-    return PublicStatement(
-        index=index,
-        sid=stmt.get("Sid"),
-        read=any(a in READ_ACTIONS for a in remaining) or bool(unknown),
-        write=any(a in WRITE_ACTIONS for a in remaining) or bool(unknown),
-        actions=tuple(remaining),
-        statement=stmt,
-    )
-
-
-def _cross_account(
-    index: int, stmt: dict[str, Any], owner: str | None, trusted: frozenset[str]
-) -> CrossAccountGrant | None:
-    if stmt.get("Effect") != "Allow" or "Principal" not in stmt:
-        return None
-    foreign = [
-        p
-        for p in aws_principals(stmt["Principal"])
-        if (acct := account_of(p)) is not None and acct != owner and acct not in trusted
+    by_audience: dict[Audience, list[str]] = {}
+    for action in sorted(granted_actions(stmt)):
+        audience: Audience | None = base
+        for deny in applicable:
+            if not _deny_covers_action(deny, action):
+                continue
+            if not deny.get("Condition"):
+                audience = None
+                break
+            pin = deny_pin(deny.get("Condition"))
+            if pin is not None:
+                audience = audience.narrowed(pin)
+        for deny, accounts in naming:
+            if audience is not None and _deny_covers_action(deny, action):
+                audience = audience.without(accounts)
+        if audience is not None and audience.accounts != frozenset():
+            by_audience.setdefault(audience, []).append(action)
+    return [
+        StatementReach(index, stmt.get("Sid"), stmt, aud, tuple(acts)) for aud, acts in by_audience.items()
     ]
-    if not foreign:
-        return None
-    accounts = tuple(sorted({a for p in foreign if (a := account_of(p))}))
-    return CrossAccountGrant(index, stmt.get("Sid"), accounts, tuple(foreign), stmt)
 
 
-def is_tls_deny(stmt: dict[str, Any], bucket: str) -> bool:
-    if stmt.get("Effect") != "Deny" or not any(v == "*" for v in aws_principals(stmt.get("Principal"))):
+def _insecure_transport_only(stmt: dict[str, Any]) -> bool:
+    """A Deny to everyone whose one condition is Bool aws:SecureTransport "false"."""
+    if stmt.get("Effect") != "Deny" or not _everyone(stmt) or "NotResource" in stmt:
         return False
-    if not all(_deny_blocks(stmt, a) for a in ("s3:GetObject", "s3:PutObject", "s3:ListBucket")):
+    condition = stmt.get("Condition") or {}
+    if len(condition) != 1:
         return False
-    resources = [str(r) for r in as_list(stmt.get("Resource"))]
-    needed = (f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*")
-    if "NotResource" in stmt or not all(any(pattern_covers(r, n) for r in resources) for n in needed):
+    ((operator, block),) = condition.items()
+    op, _if_exists, qualifier = _split_op(operator)
+    if op != "bool" or qualifier or not isinstance(block, dict) or len(block) != 1:
         return False
-    for operator, block in (stmt.get("Condition") or {}).items():
-        op, _, qualifier = _split_op(operator)
-        if op == "bool" and not qualifier:
-            for key, values in (block or {}).items():
-                if key.lower() == "aws:securetransport" and [str(v).lower() for v in as_list(values)] == [
-                    "false"
-                ]:
-                    return len(stmt["Condition"]) == 1 and len(block) == 1
-    return False
+    ((key, values),) = block.items()
+    return key.lower() == "aws:securetransport" and [str(v).lower() for v in as_list(values)] == ["false"]
+
+
+def tls_deny_statements(stmts: list[dict[str, Any]], bucket: str) -> list[int] | None:
+    """The insecure-transport Denies that together deny every S3 action on the bucket and on all
+    its objects (FSBP S3.5, Config s3-bucket-ssl-requests-only), or None when some action stays
+    allowed over plain HTTP. Several statements may share the work (one per resource)."""
+    candidates = [(i, s) for i, s in enumerate(stmts) if _insecure_transport_only(s)]
+    used: set[int] = set()
+    for needed in (f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"):
+        covering = [
+            (i, s)
+            for i, s in candidates
+            if any(resource_covers(str(r), needed) for r in as_list(s.get("Resource")))
+        ]
+        denied = {a for _, s in covering for a in ALL_ACTIONS if _deny_covers_action(s, a)}
+        if denied != set(ALL_ACTIONS):
+            return None
+        used.update(i for i, _ in covering)
+    return sorted(used)
 
 
 def analyze_policy(
@@ -332,15 +530,59 @@ def analyze_policy(
     bucket: str,
     owner_account: str | None = None,
     trusted_accounts: frozenset[str] = frozenset(),
+    owner_canonical_id: str | None = None,
 ) -> PolicyReport:
     stmts = statements(policy)
     denies = [s for s in stmts if s.get("Effect") == "Deny"]
     report = PolicyReport()
     for i, stmt in enumerate(stmts):
-        if verdict := _public_verdict(i, stmt, denies):
-            report.public.append(verdict)
-        if grant := _cross_account(i, stmt, owner_account, trusted_accounts):
-            report.cross_account.append(grant)
-        if is_tls_deny(stmt, bucket):
-            report.tls_deny_indices.append(i)
+        reaches = _reach(i, stmt, denies, owner_canonical_id)
+        report.reach.extend(reaches)
+        public = sorted({a for r in reaches if r.audience.public for a in r.actions})
+        if public:
+            read = any(_is_read(a) for a in public)
+            write = any(_is_write(a) for a in public)
+            report.public.append(PublicStatement(i, stmt.get("Sid"), read, write, tuple(public), stmt))
+        named = [r for r in reaches if r.audience.others(owner_account) - trusted_accounts]
+        if named and owner_account is not None:
+            accounts = sorted({a for r in named for a in r.audience.others(owner_account) - trusted_accounts})
+            principals = [p for p in aws_principals(stmt.get("Principal")) if account_of(p) in accounts]
+            report.cross_account.append(
+                CrossAccountGrant(
+                    index=i,
+                    sid=stmt.get("Sid"),
+                    accounts=tuple(accounts),
+                    principals=tuple(principals),
+                    statement=stmt,
+                    actions=tuple(sorted({a for r in named for a in r.actions})),
+                    via=tuple(sorted({p for r in named for p in r.audience.pins})),
+                )
+            )
+        blocked = _blocklisted(i, stmt, reaches, owner_account)
+        if blocked:
+            report.blocklisted.append(blocked)
+    report.tls_deny_indices = tls_deny_statements(stmts, bucket) or []
     return report
+
+
+def _blocklisted(
+    index: int, stmt: dict[str, Any], reaches: list[StatementReach], owner: str | None
+) -> BlocklistedGrant | None:
+    accounts: set[str] = set()
+    actions: set[str] = set()
+    any_account = False
+    for r in reaches:
+        hits = [a for a in r.actions if a in BLOCKLISTED_ACTIONS]
+        if not hits:
+            continue
+        if r.audience.accounts is None:
+            any_account = True  # anyone, or anyone inside a network/organisation: other accounts too
+        elif others := r.audience.others(owner):
+            accounts |= others
+        else:
+            continue
+        actions.update(hits)
+    if not actions or (owner is None and not any_account):
+        return None
+    return BlocklistedGrant(index, stmt.get("Sid"), () if any_account else tuple(sorted(accounts)),
+                            tuple(sorted(actions)), stmt)  # fmt: skip

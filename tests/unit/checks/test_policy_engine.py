@@ -320,3 +320,105 @@ def test_policy_without_allow_is_never_public(stmts: list[dict[str, Any]]) -> No
     report = analyze_policy(pol(*stmts), B, OWNER)
     assert not report.is_public
     assert report.cross_account == []
+
+
+# ---- the misses a review found in the first engine (issue: verdicts a security team can trust) ----
+
+OTHER = "444455556666"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}},
+        {"StringEquals": {"aws:SourceVpc": "${aws:SourceVpc}"}},
+        {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/app"}},
+        {"IpAddress": {"aws:SourceIp": "0.0.0.0/1"}},
+        {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}},
+        {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc"}},
+    ],
+)
+def test_a_policy_variable_wildcard_or_absent_key_pins_nothing(condition: dict[str, Any]) -> None:
+    assert analyze_policy(pol(allow(Condition=condition)), B, OWNER).public_read
+
+
+@pytest.mark.parametrize(
+    "action", ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:BypassGovernanceRetention"]
+)
+def test_not_action_leaves_every_action_it_does_not_name(action: str) -> None:
+    stmt = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "NotAction": ["s3:Get*", "s3:List*", "s3:Put*"],
+        "Resource": OBJ,
+    }
+    report = analyze_policy(pol(stmt), B, OWNER)
+    assert report.public_write and action in report.public[0].actions
+
+
+@pytest.mark.parametrize("pattern", ["s3:*Object", "s3:Get*"])
+def test_denying_some_actions_leaves_the_rest_of_a_wildcard_public(pattern: str) -> None:
+    denied = deny(action=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectAcl"])
+    report = analyze_policy(pol(allow(action=pattern), denied), B, OWNER)
+    assert report.is_public and "s3:GetObject" not in report.public[0].actions
+    assert ("s3:RestoreObject" if pattern == "s3:*Object" else "s3:GetObjectVersion") in report.public[
+        0
+    ].actions
+
+
+def test_action_names_match_without_case_but_resources_with_case() -> None:
+    assert analyze_policy(pol(allow(action="S3:GETOBJECT")), B, OWNER).public_read
+    upper = deny(resource=(BKT.upper(), OBJ.upper()))
+    assert analyze_policy(pol(allow(), upper), B, OWNER).public_read  # the Deny names another bucket
+    assert not analyze_policy(pol(allow(), deny()), B, OWNER).is_public
+
+
+def test_brackets_are_literal_in_resource_patterns() -> None:
+    bracket = deny(resource=(BKT, f"{BKT}/[*]"))
+    assert analyze_policy(pol(allow(), bracket), B, OWNER).public_read
+    tls = deny(resource=(BKT, f"{BKT}/[*]"), Condition={"Bool": {"aws:SecureTransport": "false"}})
+    assert not analyze_policy(pol(tls), B, OWNER).tls_enforced
+
+
+def test_deny_unless_another_account_is_a_cross_account_grant_not_public() -> None:
+    unless = deny(Condition={"StringNotEquals": {"aws:PrincipalAccount": OTHER}})
+    report = analyze_policy(pol(allow(action="s3:*"), unless), B, OWNER)
+    assert not report.is_public
+    assert [g.accounts for g in report.cross_account] == [(OTHER,)]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:PrincipalAccount": OTHER}},
+        {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{OTHER}:role/reader"}},
+        {"StringEquals": {"AWS:PRINCIPALACCOUNT": OTHER}},  # condition keys ignore case
+    ],
+)
+def test_allow_to_everyone_pinned_to_another_account_is_cross_account(condition: dict[str, Any]) -> None:
+    report = analyze_policy(pol(allow(Condition=condition)), B, OWNER)
+    assert not report.is_public and [g.accounts for g in report.cross_account] == [(OTHER,)]
+    assert report.cross_account[0].principals == ()  # granted through the condition, not a principal
+
+
+def test_canonical_user_principals_are_another_account_unless_the_owner() -> None:
+    owner_id, other_id = "a" * 64, "b" * 64
+    report = analyze_policy(pol(allow({"CanonicalUser": other_id})), B, OWNER, owner_canonical_id=owner_id)
+    assert [g.accounts for g in report.cross_account] == [(f"canonical:{other_id}",)]
+    own = analyze_policy(pol(allow({"CanonicalUser": owner_id})), B, OWNER, owner_canonical_id=owner_id)
+    assert own.cross_account == []
+
+
+def test_deny_narrowing_to_the_owner_leaves_no_cross_account_grant() -> None:
+    only_owner = deny(Condition={"StringNotEquals": {"aws:PrincipalAccount": OWNER}})
+    report = analyze_policy(pol(allow({"AWS": OTHER}, "s3:*"), only_owner), B, OWNER)
+    assert report.cross_account == [] and report.blocklisted == []
+
+
+def test_read_and_write_follow_iam_access_levels() -> None:
+    tagging = analyze_policy(pol(allow(action="s3:PutObjectTagging")), B, OWNER)
+    assert (tagging.public_read, tagging.public_write) == (False, True)
+    listing = analyze_policy(pol(allow(action="s3:ListBucket", resource=BKT)), B, OWNER)
+    assert (listing.public_read, listing.public_write) == (True, False)
+    unknown = analyze_policy(pol(allow(action="s3:SomeFutureAction")), B, OWNER)
+    assert (unknown.public_read, unknown.public_write) == (True, True)  # unknown: assume both
