@@ -7,7 +7,7 @@ from typing import Any
 from secagent.models.findings import Severity, Status
 from secagent.models.plans import ApiCall
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Acl, Grant, PublicAccessBlock, Snapshot
+from secagent.models.snapshot import Acl, Encryption, Grant, Probe, PublicAccessBlock, Snapshot
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
@@ -27,6 +27,7 @@ class Result:
     error: str | None = None
     controls: tuple[str, ...] | None = None
     severity: Severity | None = None
+    remediable: bool = True  # False: no fix can be proposed for this verdict (the finding names none)
 
 
 def passed(**evidence: Any) -> list[Result]:
@@ -34,11 +35,19 @@ def passed(**evidence: Any) -> list[Result]:
 
 
 def failed(
-    *, controls: Sequence[str] | None = None, severity: Severity | None = None, **evidence: Any
+    *,
+    controls: Sequence[str] | None = None,
+    severity: Severity | None = None,
+    remediable: bool = True,
+    **evidence: Any,
 ) -> list[Result]:
     return [
         Result(
-            Status.FAIL, evidence, controls=None if controls is None else tuple(controls), severity=severity
+            Status.FAIL,
+            evidence,
+            controls=None if controls is None else tuple(controls),
+            severity=severity,
+            remediable=remediable,
         )
     ]
 
@@ -59,6 +68,7 @@ class PlanningState:
     settings: AgentSettings
     policy: dict[str, Any] | None = None
     acl: Acl | None = None
+    encryption: Encryption | None = None
     done: set[str] = field(default_factory=set)  # remediation ids already planned once
 
     @classmethod
@@ -70,11 +80,24 @@ class PlanningState:
             settings=settings,
             policy=None if policy is None else dict(policy),
             acl=None if cfg.acl.value is None else cfg.acl.value.model_copy(deep=True),
+            encryption=None if cfg.encryption.value is None else cfg.encryption.value.model_copy(deep=True),
         )
 
     @property
     def bucket(self) -> str:
         return self.snapshot.bucket
+
+    def planned_snapshot(self) -> Snapshot:
+        """The snapshot as it will read once the plans drafted so far are applied (the documents
+        tracked here; other fields as discovered)."""
+        config = self.snapshot.config.model_copy(
+            update={
+                "policy": Probe(value=self.policy),
+                "acl": Probe(value=self.acl),
+                "encryption": Probe(value=self.encryption),
+            }
+        )
+        return self.snapshot.model_copy(update={"config": config})
 
     @property
     def region(self) -> str:
@@ -108,26 +131,36 @@ def public_grants(acl: Acl | None, permissions: tuple[str, ...]) -> list[Grant]:
     return [g for g in acl.grants if g.grantee_uri in PUBLIC_GROUPS and g.permission in permissions]
 
 
-def ignores_public_acls(snapshot: Snapshot) -> bool:
-    return any(
-        isinstance(p.value, PublicAccessBlock) and p.value.ignore_public_acls
-        for p in (snapshot.config.public_access_block, snapshot.config.account_public_access_block)
-    )
+def neutralised_by(snapshot: Snapshot, setting: str) -> bool | None:
+    """Does Block Public Access (bucket or account level) turn ``setting`` on? None: cannot tell
+    (a level is unreadable and the readable one does not turn it on)."""
+    probes = (snapshot.config.public_access_block, snapshot.config.account_public_access_block)
+    if any(isinstance(p.value, PublicAccessBlock) and getattr(p.value, setting) for p in probes):
+        return True
+    return None if any(not p.known for p in probes) else False
+
+
+def ignores_public_acls(snapshot: Snapshot) -> bool | None:
+    return neutralised_by(snapshot, "ignore_public_acls")
+
+
+def restricts_public_buckets(snapshot: Snapshot) -> bool | None:
+    return neutralised_by(snapshot, "restrict_public_buckets")
 
 
 def public_acl_grants_result(snapshot: Snapshot, permissions: tuple[str, ...]) -> list[Result]:
-    """The verdict of the public-ACL checks: FAIL with the grants giving `permissions` to everyone."""
-    grants = public_grants(snapshot.config.acl.value, permissions)
+    """The verdict of the public-ACL checks. Grants that IgnorePublicAcls makes S3 ignore are not
+    public access (S3 user guide, Block Public Access): PASS, with the latent grants as evidence."""
+    grants = [g.to_json_dict() for g in public_grants(snapshot.config.acl.value, permissions)]
     if not grants:
         return passed(publicGrants=[])
-    return failed(
-        publicGrants=[g.to_json_dict() for g in grants],
-        neutralisedByIgnorePublicAcls=ignores_public_acls(snapshot),
-    )
-
-
-def restricts_public_buckets(snapshot: Snapshot) -> bool:
-    return any(
-        isinstance(p.value, PublicAccessBlock) and p.value.restrict_public_buckets
-        for p in (snapshot.config.public_access_block, snapshot.config.account_public_access_block)
-    )
+    neutralised = ignores_public_acls(snapshot)
+    if neutralised:
+        return passed(publicGrants=[], latentPublicGrants=grants, neutralisedBy="IgnorePublicAcls")
+    if neutralised is None:
+        return unknown(
+            "the ACL grants public access, but Block Public Access is unreadable: "
+            "cannot tell whether IgnorePublicAcls neutralises it",
+            publicGrants=grants,
+        )
+    return failed(publicGrants=grants)

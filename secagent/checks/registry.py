@@ -72,7 +72,7 @@ def _finding(meta: CheckMeta, snapshot: Snapshot, result: Result) -> Finding:
         controls=list(meta.controls if result.controls is None else result.controls),
         resource_id=snapshot.bucket,
         evidence=result.evidence,
-        remediation_id=meta.remediation_id if result.status is Status.FAIL else None,
+        remediation_id=meta.remediation_id if result.status is Status.FAIL and result.remediable else None,
         rationale=meta.rationale,
         error=result.error,
     )

@@ -139,6 +139,7 @@ def _encryption(resp: dict[str, Any]) -> Encryption | None:
         algorithm=default.get("SSEAlgorithm", ""),
         kms_key_id=default.get("KMSMasterKeyID"),
         bucket_key_enabled=bool(rules[0].get("BucketKeyEnabled", False)),
+        blocked_encryption_types=list(rules[0].get("BlockedEncryptionTypes", {}).get("EncryptionType", [])),
     )
 
 

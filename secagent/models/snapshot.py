@@ -60,6 +60,19 @@ class Encryption(CamelModel):
     algorithm: str  # AES256 | aws:kms | aws:kms:dsse
     kms_key_id: str | None = None
     bucket_key_enabled: bool = False
+    # Server-side encryption types refused on upload (PutBucketEncryption BlockedEncryptionTypes): "SSE-C".
+    blocked_encryption_types: list[str] = PydanticField(default_factory=list)
+
+    def to_api_rule(self) -> dict[str, Any]:
+        """The ServerSideEncryptionConfiguration rule that sets exactly this configuration."""
+        default: dict[str, Any] = {"SSEAlgorithm": self.algorithm}
+        if self.kms_key_id:
+            default["KMSMasterKeyID"] = self.kms_key_id
+        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}
+        rule["BucketKeyEnabled"] = self.bucket_key_enabled
+        if self.blocked_encryption_types:
+            rule["BlockedEncryptionTypes"] = {"EncryptionType": list(self.blocked_encryption_types)}
+        return rule
 
 
 class Versioning(CamelModel):

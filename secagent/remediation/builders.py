@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 from secagent.checks.base import PUBLIC_GROUPS, Draft, PlanningState
-from secagent.models.snapshot import Acl, Grant
+from secagent.models.snapshot import Acl, Encryption, Grant
 
 
 def grant_to_api(grant: Grant) -> dict[str, Any]:
@@ -68,43 +68,48 @@ def put_policy(
     )
 
 
+def put_encryption(state: PlanningState, after: Encryption, title: str, risk: str) -> Draft | None:
+    """PutBucketEncryption of ``after``, built on the plans drafted before (like put_policy)."""
+    before = state.encryption
+    if after == before:
+        return None
+    state.encryption = after
+    previous = None if before is None else {"Rules": [before.to_api_rule()]}
+    return Draft(
+        title=title,
+        api_call=state.s3(
+            "PutBucketEncryption", ServerSideEncryptionConfiguration={"Rules": [after.to_api_rule()]}
+        ),
+        risk=risk,
+        reversible=True,
+        rollback=state.s3("DeleteBucketEncryption")
+        if previous is None
+        else state.s3("PutBucketEncryption", ServerSideEncryptionConfiguration=previous),
+        previous_config=previous,
+    )
+
+
 def put_default_encryption(state: PlanningState) -> Draft | None:
     """SSE-KMS when the settings require it, SSE-S3 otherwise. Planned once for both encryption checks."""
     if "encryption" in state.done:
         return None
     state.done.add("encryption")
-    previous = state.snapshot.config.encryption.value
+    blocked = [] if state.encryption is None else state.encryption.blocked_encryption_types
     if state.settings.require_kms:
-        default: dict[str, Any] = {"SSEAlgorithm": "aws:kms"}
-        if state.settings.kms_key_id:
-            default["KMSMasterKeyID"] = state.settings.kms_key_id
-        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": True}
+        after = Encryption(
+            algorithm="aws:kms",
+            kms_key_id=state.settings.kms_key_id,
+            bucket_key_enabled=True,
+            blocked_encryption_types=blocked,
+        )
         risk = "New objects use SSE-KMS: readers and writers need kms:Decrypt/GenerateDataKey on the key."
     else:
-        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        after = Encryption(algorithm="AES256", blocked_encryption_types=blocked)
         risk = "Low: new objects are encrypted with SSE-S3; existing objects are unchanged."
-    if previous is None:
-        rollback = state.s3("DeleteBucketEncryption")
-        prev_cfg = None
-    else:
-        prev_default: dict[str, Any] = {"SSEAlgorithm": previous.algorithm}
-        if previous.kms_key_id:
-            prev_default["KMSMasterKeyID"] = previous.kms_key_id
-        prev_cfg = {
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": prev_default,
-                    "BucketKeyEnabled": previous.bucket_key_enabled,
-                }
-            ]
-        }
-        rollback = state.s3("PutBucketEncryption", ServerSideEncryptionConfiguration=prev_cfg)
-    return Draft(
+    return put_encryption(
+        state,
+        after,
         title="Set default bucket encryption"
         + (" to SSE-KMS" if state.settings.require_kms else " (SSE-S3)"),
-        api_call=state.s3("PutBucketEncryption", ServerSideEncryptionConfiguration={"Rules": [rule]}),
         risk=risk,
-        reversible=True,
-        rollback=rollback,
-        previous_config=prev_cfg,
     )

@@ -1,12 +1,32 @@
 """Turn FAIL findings into an ordered list of plans that is safe to apply top to bottom."""
 
 from secagent.checks.base import PlanningState
-from secagent.checks.registry import registry
+from secagent.checks.registry import Check, registry
 from secagent.models.findings import AnalysisResult, Finding, Status
 from secagent.models.plans import Plan, RemediationPlanSet
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
 from secagent.remediation.cli import cli_command
+
+# The configuration field each planned call rewrites (the documents PlanningState tracks).
+_FIELD_OF_OPERATION = {
+    "PutBucketPolicy": "policy",
+    "DeleteBucketPolicy": "policy",
+    "PutBucketAcl": "acl",
+    "PutBucketEncryption": "encryption",
+    "DeleteBucketEncryption": "encryption",
+}
+
+
+def _earlier_plan_fixing(check: Check, state: PlanningState, plans: list[Plan]) -> Plan | None:
+    same = next((p for p in plans if p.remediation_id == check.meta.remediation_id), None)
+    if same is not None:
+        return same
+    planned = state.planned_snapshot()
+    if any(r.status is Status.FAIL for r in check.evaluate(planned, state.settings)):
+        return None
+    touching = [p for p in plans if _FIELD_OF_OPERATION.get(p.api_call.operation) in check.meta.requires]
+    return touching[-1] if touching else None
 
 
 def plan_remediations(
@@ -25,12 +45,16 @@ def plan_remediations(
     unplanned: list[str] = []
     for finding in failing:
         check = checks[finding.check_id]
+        if finding.remediation_id is None:  # the verdict says no fix can be proposed
+            unplanned.append(finding.check_id)
+            continue
         draft = check.remediate(state, finding) if check.remediate else None
         if draft is None:
-            # Already fixed by an earlier plan of the same remediation (e.g. one ACL rewrite for read+write)?
-            same = next((p for p in plans if p.remediation_id == check.meta.remediation_id), None)
-            if same is not None:
-                same.check_ids.append(finding.check_id)
+            # Already fixed by an earlier plan (one ACL rewrite for read and write; the policy pin of
+            # a public statement that also stops other accounts' S3.6 actions)?
+            fixing = _earlier_plan_fixing(check, state, plans)
+            if fixing is not None:
+                fixing.check_ids.append(finding.check_id)
             else:
                 unplanned.append(finding.check_id)
             continue

@@ -3,9 +3,10 @@
 import copy
 from typing import Any
 
-from secagent.checks.policy import account_of, aws_principals, is_everyone, statements
+from secagent.checks.policy import BLOCKLISTED_ACTIONS, aws_principals, is_everyone, statements
 
 TLS_SID = "DenyInsecureTransport"
+BLOCKLIST_SID = "DenyOtherAccountsBucketControl"
 
 
 class UnsafePolicyEdit(ValueError):
@@ -68,13 +69,31 @@ def tls_deny_statement(bucket: str, sid: str = TLS_SID) -> dict[str, Any]:
 
 def add_tls_deny(policy: dict[str, Any] | None, bucket: str) -> dict[str, Any]:
     stmts = copy.deepcopy(statements(policy))
+    result = _with_statements(policy, [*stmts, tls_deny_statement(bucket, _free_sid(stmts, TLS_SID))])
+    assert result is not None
+    return guard(policy, result) or result
+
+
+def _free_sid(stmts: list[dict[str, Any]], sid: str) -> str:
     sids = {s.get("Sid") for s in stmts}
-    sid = (
-        TLS_SID
-        if TLS_SID not in sids
-        else next(f"{TLS_SID}{n}" for n in range(2, 100) if f"{TLS_SID}{n}" not in sids)
-    )
-    result = _with_statements(policy, [*stmts, tls_deny_statement(bucket, sid)])
+    return sid if sid not in sids else next(f"{sid}{n}" for n in range(2, 100) if f"{sid}{n}" not in sids)
+
+
+def deny_blocklisted_to_other_accounts(
+    policy: dict[str, Any] | None, bucket: str, owner_account: str
+) -> dict[str, Any]:
+    """Add one Deny: no account but the owner may change the bucket's policy, ACLs or encryption
+    (the S3.6 actions). Everything else the policy grants other accounts is left as it is."""
+    stmts = copy.deepcopy(statements(policy))
+    deny = {
+        "Sid": _free_sid(stmts, BLOCKLIST_SID),
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": list(BLOCKLISTED_ACTIONS),
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"StringNotEquals": {"aws:PrincipalAccount": owner_account}},
+    }
+    result = _with_statements(policy, [*stmts, deny])
     assert result is not None
     return guard(policy, result) or result
 
@@ -94,28 +113,11 @@ def guard(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[s
     return after
 
 
-def foreign_principals(
-    policy: dict[str, Any] | None, owner: str | None, trusted: frozenset[str]
-) -> dict[int, set[str]]:
-    found: dict[int, set[str]] = {}
-    for i, stmt in enumerate(statements(policy)):
-        if stmt.get("Effect") != "Allow" or "Principal" not in stmt:
-            continue
-        bad = {
-            p
-            for p in aws_principals(stmt["Principal"])
-            if (a := account_of(p)) and a != owner and a not in trusted
-        }
-        if bad:
-            found[i] = bad
-    return found
-
-
 __all__ = [
     "TLS_SID",
     "UnsafePolicyEdit",
     "add_tls_deny",
-    "foreign_principals",
+    "deny_blocklisted_to_other_accounts",
     "guard",
     "is_everyone",
     "remove_principals",

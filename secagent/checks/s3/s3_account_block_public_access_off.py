@@ -1,11 +1,15 @@
-"""Account-level Block Public Access is not fully on."""
+"""Account-level Block Public Access is not fully on (FSBP S3.1; CIS 3.0 2.1.4 with the bucket).
+
+CIS 2.1.4 is met by all four settings at the bucket or the account level: with the bucket's
+own settings all on, the account's gap fails S3.1 only (for this bucket).
+"""
 
 from secagent.checks.base import Draft, PlanningState, Result, failed, passed, unknown
 from secagent.checks.s3.s3_bucket_block_public_access_off import ALL_ON, to_api
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.plans import ApiCall
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import PublicAccessBlock, Snapshot
 
 META = CheckMeta(
     id="s3_account_block_public_access_off",
@@ -26,7 +30,13 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     pab = snapshot.config.account_public_access_block.value
     if pab is not None and pab.all_on:
         return passed(accountId=snapshot.account_id, publicAccessBlock=to_api(pab))
-    return failed(accountId=snapshot.account_id, publicAccessBlock=None if pab is None else to_api(pab))
+    bucket = snapshot.config.public_access_block.value
+    bucket_all_on = isinstance(bucket, PublicAccessBlock) and bucket.all_on
+    return failed(
+        controls=["FSBP:S3.1"] if bucket_all_on else None,
+        accountId=snapshot.account_id,
+        publicAccessBlock=None if pab is None else to_api(pab),
+    )
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:

@@ -1,6 +1,11 @@
-"""ACLs still enabled: Object Ownership is not BucketOwnerEnforced."""
+"""ACLs still enabled: Object Ownership is not BucketOwnerEnforced.
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+FSBP S3.12 (Config s3-bucket-acl-prohibited) fails when an ACL is configured for user access:
+the bucket ACL grants someone other than the owner. ACLs that are enabled but grant only the
+owner fail the product's own stricter rule (LOW, no control): nothing stops a grant tomorrow.
+"""
+
+from secagent.checks.base import Draft, PlanningState, Result, failed, passed, unknown
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
@@ -22,7 +27,15 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     ownership = snapshot.config.ownership_controls.value
     if ownership == "BucketOwnerEnforced":
         return passed(objectOwnership=ownership)
-    return failed(objectOwnership=ownership)
+    acl = snapshot.config.acl
+    if not acl.known or acl.value is None:
+        return unknown(
+            f"ACLs are enabled and the bucket ACL is unreadable: {acl.reason}", objectOwnership=ownership
+        )
+    others = [g.to_json_dict() for g in acl.value.grants if g.grantee_id != acl.value.owner_id]
+    if others:
+        return failed(objectOwnership=ownership, nonOwnerGrants=others)
+    return failed(controls=[], severity=Severity.LOW, objectOwnership=ownership, nonOwnerGrants=[])
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:

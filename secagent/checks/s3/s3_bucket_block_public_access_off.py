@@ -1,4 +1,9 @@
-"""Bucket-level Block Public Access is not fully on."""
+"""Bucket-level Block Public Access is not fully on (FSBP S3.8; CIS 3.0 2.1.4 with the account).
+
+S3.8 (Config s3-bucket-level-public-access-prohibited) reads the bucket's own settings. CIS
+2.1.4 is met by all four settings at the bucket *or* the account level, so a bucket under a
+fully blocked account fails S3.8 only.
+"""
 
 from secagent.checks.base import Draft, PlanningState, Result, failed, passed
 from secagent.models.findings import CheckMeta, Finding, Severity
@@ -37,7 +42,13 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     pab = snapshot.config.public_access_block.value
     if pab is not None and pab.all_on:
         return passed(publicAccessBlock=to_api(pab))
-    return failed(publicAccessBlock=None if pab is None else to_api(pab))
+    account = snapshot.config.account_public_access_block
+    account_all_on = isinstance(account.value, PublicAccessBlock) and account.value.all_on
+    return failed(
+        controls=["FSBP:S3.8"] if account_all_on else None,
+        publicAccessBlock=None if pab is None else to_api(pab),
+        accountBlocksAll=account_all_on if account.known else None,
+    )
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:

@@ -12,7 +12,7 @@ META = CheckMeta(
     severity=Severity.MEDIUM,
     rationale="AWS applies SSE-S3 to new buckets since 2023, but older buckets and emulators may have none; "
     "objects would then be stored unencrypted. (FSBP S3.4, since retired for that reason.)",
-    controls=["FSBP:S3.4"],
+    controls=[],  # FSBP S3.4 is retired (S3 encrypts every new object since January 2023)
     remediation_id="s3.put_default_encryption",
     requires=["encryption"],
 )

@@ -26,7 +26,15 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:
-    # Conservative on purpose: only abandoned multipart uploads are removed, never objects.
+    return add_lifecycle_rule(state)
+
+
+def add_lifecycle_rule(state: PlanningState) -> Draft | None:
+    """Planned once for both lifecycle checks (S3.13, S3.10). Conservative on purpose: only
+    abandoned multipart uploads are removed, never objects or versions."""
+    if "lifecycle" in state.done:
+        return None
+    state.done.add("lifecycle")
     rule = {
         "ID": RULE_ID,
         "Status": "Enabled",

@@ -1,4 +1,9 @@
-"""MFA delete is not enabled on the bucket's versioning."""
+"""MFA delete is not enabled on the bucket's versioning (FSBP S3.20, CIS 3.0 2.1.2).
+
+S3.20 produces no finding for a bucket with a lifecycle configuration (MFA delete and
+lifecycle rules exclude each other); CIS 2.1.2 has no such exception, so such a bucket fails
+only CIS 2.1.2.
+"""
 
 from secagent.checks.base import Draft, PlanningState, Result, failed, passed
 from secagent.models.findings import CheckMeta, Finding, Severity
@@ -13,7 +18,7 @@ META = CheckMeta(
     "a last line of defence against a stolen key wiping history.",
     controls=["FSBP:S3.20", "CIS-3.0:2.1.2"],
     remediation_id="s3.enable_mfa_delete",
-    requires=["versioning"],
+    requires=["versioning", "lifecycle_rules"],
 )
 PHASE = 65  # needs versioning enabled first
 MFA_PLACEHOLDER = "<root-mfa-device-arn> <current-mfa-code>"
@@ -22,10 +27,14 @@ MFA_PLACEHOLDER = "<root-mfa-device-arn> <current-mfa-code>"
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     v = snapshot.config.versioning.value
     mfa = v.mfa_delete if v else None
-    return (
-        passed(mfaDelete=mfa)
-        if mfa == "Enabled"
-        else failed(mfaDelete=mfa, versioning=v.status if v else None)
+    if mfa == "Enabled":
+        return passed(mfaDelete=mfa)
+    lifecycle = bool(snapshot.config.lifecycle_rules.value)
+    return failed(
+        controls=["CIS-3.0:2.1.2"] if lifecycle else None,
+        mfaDelete=mfa,
+        versioning=v.status if v else None,
+        lifecycleConfigured=lifecycle,
     )
 
 

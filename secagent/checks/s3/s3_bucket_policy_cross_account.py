@@ -1,4 +1,10 @@
-"""Bucket policy grants access to accounts outside the trusted allow-list."""
+"""Bucket policy grants access to accounts outside the trusted allow-list.
+
+The product's own check (no FSBP control: S3.6 is only about the blocklisted actions, see
+s3_bucket_policy_blocklisted_actions). Accounts count when a principal names them, a
+condition pins an Allow to everyone to them (aws:PrincipalAccount, aws:PrincipalArn), a Deny
+lets only them through, or a canonical-user principal is not the bucket owner.
+"""
 
 from secagent.checks.base import Draft, PlanningState, Result, failed, passed, unknown
 from secagent.checks.policy import analyze_policy
@@ -6,40 +12,50 @@ from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
 from secagent.remediation.builders import put_policy
-from secagent.remediation.policy_edit import foreign_principals, remove_principals
+from secagent.remediation.policy_edit import remove_principals
 
 META = CheckMeta(
     id="s3_bucket_policy_cross_account",
     title="Bucket policy grants access to untrusted AWS accounts",
     severity=Severity.HIGH,
-    rationale="Every account named in an Allow can use the bucket with its own credentials; only accounts on "
-    "the trusted allow-list (setting trusted_accounts) should appear.",
-    controls=["FSBP:S3.6"],
+    rationale="Every account the policy lets in can use the bucket with its own credentials; only accounts "
+    "on the trusted allow-list (setting trusted_accounts) should.",
+    controls=[],
     remediation_id="s3.remove_untrusted_principals",
     requires=["policy"],
 )
-PHASE = 42
+PHASE = 43
 
 
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     if snapshot.account_id is None:
         return unknown("owner account id unknown: cannot tell which principals are foreign")
     report = analyze_policy(
-        snapshot.config.policy.value, snapshot.bucket, snapshot.account_id, settings.trusted_accounts
+        snapshot.config.policy.value,
+        snapshot.bucket,
+        snapshot.account_id,
+        settings.trusted_accounts,
+        owner_canonical_id=snapshot.config.acl.value.owner_id if snapshot.config.acl.value else None,
     )
     if not report.cross_account:
         return passed(untrustedAccounts=[], trustedAccounts=sorted(settings.trusted_accounts))
     return failed(
         untrustedAccounts=sorted({a for g in report.cross_account for a in g.accounts}),
         statements=[g.statement for g in report.cross_account],
+        grantedThrough=sorted({v for g in report.cross_account for v in g.via}),
     )
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:
-    removals = foreign_principals(state.policy, state.snapshot.account_id, state.settings.trusted_accounts)
+    report = analyze_policy(
+        state.policy, state.bucket, state.snapshot.account_id, state.settings.trusted_accounts
+    )
+    # Principals that name an untrusted account are removed; access granted through conditions
+    # is left for a person to edit (finding evidence: grantedThrough).
+    removals = {g.index: set(g.principals) for g in report.cross_account if g.principals}
     if not removals or state.policy is None:
         return None
-    accounts = ", ".join(finding.evidence.get("untrustedAccounts", []))
+    accounts = ", ".join(sorted({a for g in report.cross_account if g.principals for a in g.accounts}))
     return put_policy(
         state,
         remove_principals(state.policy, removals),

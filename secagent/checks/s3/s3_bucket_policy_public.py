@@ -1,6 +1,14 @@
 """Bucket policy allows everyone without a restricting condition."""
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed, restricts_public_buckets
+from secagent.checks.base import (
+    Draft,
+    PlanningState,
+    Result,
+    failed,
+    passed,
+    restricts_public_buckets,
+    unknown,
+)
 from secagent.checks.policy import analyze_policy
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
@@ -13,26 +21,46 @@ META = CheckMeta(
     title="Bucket policy grants public access",
     severity=Severity.CRITICAL,
     rationale="An Allow to Principal '*' (or NotPrincipal) that no condition pins to fixed callers "
-    "(source IP/VPC/VPCE, organisation, account, ARN) and no Deny cancels opens the bucket to anyone.",
+    "(source IP/VPC/VPCE, organisation, account, ARN) and no Deny cancels opens the bucket to anyone. "
+    "It fails S3.2 when anyone may read and S3.3 when anyone may write; RestrictPublicBuckets "
+    "neutralises it.",
     controls=["FSBP:S3.2", "FSBP:S3.3"],
     remediation_id="s3.restrict_public_policy_statements",
     requires=["policy"],
 )
 PHASE = 40
+READ, WRITE = "FSBP:S3.2", "FSBP:S3.3"
 
 
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     report = analyze_policy(snapshot.config.policy.value, snapshot.bucket, snapshot.account_id)
-    status = snapshot.config.policy_status_is_public
-    if not report.is_public:
-        return passed(publicStatements=[], policyStatusIsPublic=status.value)
-    return failed(
-        publicStatements=[p.statement for p in report.public],
-        publicRead=report.public_read,
-        publicWrite=report.public_write,
-        neutralisedByRestrictPublicBuckets=restricts_public_buckets(snapshot),
-        policyStatusIsPublic=status.value,  # optional evidence: absent on LocalStack
-    )
+    # On AWS, GetBucketPolicyStatus is S3's own verdict: when it says public, so do we.
+    status_public = snapshot.config.policy_status_is_public.value is True
+    if not report.is_public and not status_public:
+        return passed(publicStatements=[], policyStatusIsPublic=snapshot.config.policy_status_is_public.value)
+    read = report.public_read or (status_public and not report.is_public)
+    write = report.public_write or (status_public and not report.is_public)
+    evidence = {
+        "publicStatements": [p.statement for p in report.public],
+        "publicRead": read,
+        "publicWrite": write,
+        "policyStatusIsPublic": snapshot.config.policy_status_is_public.value,
+    }
+    neutralised = restricts_public_buckets(snapshot)
+    if neutralised:
+        # Only the owner account and AWS services reach a bucket with a public policy then.
+        return passed(
+            publicStatements=[],
+            latentPublicStatements=evidence["publicStatements"],
+            neutralisedBy="RestrictPublicBuckets",
+        )
+    if neutralised is None:
+        return unknown(
+            "the policy is public, but Block Public Access is unreadable: "
+            "cannot tell whether RestrictPublicBuckets neutralises it",
+            **evidence,
+        )
+    return failed(controls=[c for c, hit in ((READ, read), (WRITE, write)) if hit], **evidence)
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:

@@ -1,4 +1,8 @@
-"""Default encryption is not SSE-KMS although the settings require it."""
+"""Default encryption is not SSE-KMS or DSSE-KMS (FSBP S3.17).
+
+A verdict, not a preference: the bucket fails S3.17 whatever the require_kms setting says.
+The setting decides the severity and whether a fix is proposed (it needs a key to point at).
+"""
 
 from secagent.checks.base import Draft, PlanningState, Result, failed, passed
 from secagent.models.findings import CheckMeta, Finding, Severity
@@ -8,10 +12,10 @@ from secagent.remediation.builders import put_default_encryption
 
 META = CheckMeta(
     id="s3_bucket_sse_kms_not_used",
-    title="Bucket default encryption is not SSE-KMS (required by settings)",
+    title="Bucket default encryption is not SSE-KMS",
     severity=Severity.MEDIUM,
-    rationale="SSE-KMS adds a key policy and CloudTrail record on every decrypt; required where the "
-    "organisation mandates customer-controlled keys (setting require_kms).",
+    rationale="SSE-KMS adds a key policy and a CloudTrail record on every decrypt. FSBP S3.17 requires "
+    "SSE-KMS or DSSE-KMS; with require_kms off the finding is LOW and no fix is proposed.",
     controls=["FSBP:S3.17"],
     remediation_id="s3.put_default_encryption",
     requires=["encryption"],
@@ -26,9 +30,12 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
         "encryption": None if enc is None else enc.to_json_dict(),
         "kmsRequired": settings.require_kms,
     }
-    if not settings.require_kms or (enc is not None and enc.algorithm in KMS_ALGORITHMS):
+    if enc is not None and enc.algorithm in KMS_ALGORITHMS:
         return passed(**evidence)
-    return failed(**evidence)
+    if settings.require_kms:
+        return failed(**evidence)
+    # Which key to use is the owner's decision: no fix is proposed, the finding stays for a person.
+    return failed(severity=Severity.LOW, remediable=False, **evidence)
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:

@@ -57,7 +57,12 @@ def hardened_config() -> dict[str, Probe[Any]]:
         "policy": Probe(value=TLS_POLICY),
         "policy_status_is_public": Probe(value=False),
         "encryption": Probe(
-            value=Encryption(algorithm="aws:kms", kms_key_id="alias/data", bucket_key_enabled=True)
+            value=Encryption(
+                algorithm="aws:kms",
+                kms_key_id="alias/data",
+                bucket_key_enabled=True,
+                blocked_encryption_types=["SSE-C"],
+            )
         ),
         "versioning": Probe(value=Versioning(status="Enabled", mfa_delete="Enabled")),
         "logging": Probe(value=Logging(target_bucket="central-access-logs", target_prefix=f"{BUCKET}/")),
@@ -68,7 +73,7 @@ def hardened_config() -> dict[str, Probe[Any]]:
         "website": Probe(value=None),
         "cors": Probe(value=None),
         "replication": Probe(value=None),
-        "notifications": Probe(value=None),
+        "notifications": Probe(value={"EventBridgeConfiguration": {}}),
         "tags": Probe(value={"team": "security"}),
     }
 
@@ -82,6 +87,19 @@ def snapshot(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> Snaps
         read_by=ReadBy(how="fixture", calls=0, concurrent=False, duration_ms=0.0),
         config=S3BucketConfig(**{**hardened_config(), **overrides}),
     )
+
+
+OPEN = PublicAccessBlock()  # all four Block Public Access settings off
+
+
+def exposed(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> Snapshot:
+    """The hardened bucket with Block Public Access off at both levels: nothing neutralises a
+    public ACL or policy (the BPA checks fail too)."""
+    bpa_off: dict[str, Probe[Any]] = {
+        "public_access_block": Probe(value=OPEN),
+        "account_public_access_block": Probe(value=OPEN),
+    }
+    return snapshot(account_id, **{**bpa_off, **overrides})
 
 
 def run(check_id: str, snap: Snapshot, settings: AgentSettings | None = None) -> Finding:

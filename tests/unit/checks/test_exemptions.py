@@ -18,6 +18,7 @@ from secagent.models import (
     AppliedSummary,
     Finding,
     Probe,
+    PublicAccessBlock,
     Severity,
     Status,
     Versioning,
@@ -32,6 +33,9 @@ TODAY = NOW.date()
 POLICY = "s3_bucket_policy_public"  # CRITICAL: a tag can never exempt it
 VERSIONING = "s3_bucket_versioning_disabled"  # MEDIUM
 LIFECYCLE = "s3_bucket_lifecycle_missing"  # LOW
+BUCKET_BPA = "s3_bucket_block_public_access_off"  # HIGH
+ACCOUNT_BPA = "s3_account_block_public_access_off"  # HIGH
+NO_RESTRICT = PublicAccessBlock(block_public_acls=True, ignore_public_acls=True, block_public_policy=True)
 PUBLIC_GET = {
     "Sid": "PublicRead",
     "Effect": "Allow",
@@ -60,9 +64,12 @@ def exempt_tags(checks: str, reason: str | None = REASON, until: str | None = UN
 
 
 def public_snapshot(tags: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    """Fails exactly three checks: the public policy (CRITICAL), versioning (MEDIUM), lifecycle (LOW)."""
+    """Fails exactly five checks: the public policy (CRITICAL; Block Public Access is partly off at
+    both levels, or it would neutralise it: both HIGH), versioning (MEDIUM), lifecycle (LOW)."""
     return snapshot(
         policy=policy_with(PUBLIC_GET),
+        public_access_block=Probe(value=NO_RESTRICT),
+        account_public_access_block=Probe(value=NO_RESTRICT),
         versioning=Probe(value=Versioning(status="Suspended", mfa_delete="Enabled")),
         lifecycle_rules=Probe(value=None),
         tags=Probe(value={"team": "web", **(tags or {})}),
@@ -73,11 +80,17 @@ def by_check(result: AnalysisResult) -> dict[str, Finding]:
     return {f.check_id: f for f in result.findings}
 
 
-def test_failing_fixture_fails_exactly_three_checks_one_critical() -> None:
+def test_failing_fixture_fails_exactly_five_checks_one_critical() -> None:
     result = analyze(public_snapshot(), now=NOW)
     failing = {f.check_id: f.severity for f in result.findings if f.status is Status.FAIL}
-    assert failing == {POLICY: Severity.CRITICAL, VERSIONING: Severity.MEDIUM, LIFECYCLE: Severity.LOW}
-    assert (result.summary.fail, result.summary.exempt) == (3, 0)
+    assert failing == {
+        POLICY: Severity.CRITICAL,
+        BUCKET_BPA: Severity.HIGH,
+        ACCOUNT_BPA: Severity.HIGH,
+        VERSIONING: Severity.MEDIUM,
+        LIFECYCLE: Severity.LOW,
+    }
+    assert (result.summary.fail, result.summary.exempt) == (5, 0)
 
 
 def test_the_tag_limit_is_ninety_days() -> None:
@@ -107,7 +120,7 @@ def test_tag_exempts_one_check_keeping_its_evidence_and_saying_who_granted_it() 
     for other in (POLICY, VERSIONING):
         assert found[other].status is Status.FAIL
         assert not {"exemption", "exemptionNotApplied"} & found[other].evidence.keys()
-    assert (result.summary.fail, result.summary.exempt) == (2, 1)
+    assert (result.summary.fail, result.summary.exempt) == (4, 1)
 
 
 def test_tag_all_exempts_every_failing_non_critical_check_and_leaves_passes_alone() -> None:
@@ -115,15 +128,16 @@ def test_tag_all_exempts_every_failing_non_critical_check_and_leaves_passes_alon
     result = analyze(public_snapshot(exempt_tags("all")), now=NOW)
     found = by_check(result)
     # Then its non-critical failures are EXEMPT, the CRITICAL one still FAILs, passes are untouched
-    assert {found[VERSIONING].status, found[LIFECYCLE].status} == {Status.EXEMPT}
+    non_critical = (VERSIONING, LIFECYCLE, BUCKET_BPA, ACCOUNT_BPA)
+    assert {found[c].status for c in non_critical} == {Status.EXEMPT}
     assert found[POLICY].status is Status.FAIL
     assert found[POLICY].evidence["exemptionNotApplied"] == {"source": "tag", "why": CRITICAL_WHY}
-    assert all(f.status is Status.PASS for c, f in found.items() if c not in (POLICY, VERSIONING, LIFECYCLE))
+    assert all(f.status is Status.PASS for c, f in found.items() if c not in (POLICY, *non_critical))
     assert result.summary.model_dump(by_alias=True) == {
-        "pass": len(registry()) - 3,
+        "pass": len(registry()) - 5,
         "fail": 1,
         "unknown": 0,
-        "exempt": 2,
+        "exempt": 4,
     }
 
 
@@ -161,7 +175,7 @@ def test_tag_without_expiry_does_not_apply_and_says_so() -> None:
             "why": "tag secagent:exempt-until is missing or empty: "
             "a tag exemption must expire within 90 days",
         }
-        assert (result.summary.fail, result.summary.exempt) == (3, 0)
+        assert (result.summary.fail, result.summary.exempt) == (5, 0)
 
 
 def test_tag_expiry_91_days_ahead_does_not_apply_and_says_so() -> None:
@@ -178,7 +192,7 @@ def test_tag_expiry_91_days_ahead_does_not_apply_and_says_so() -> None:
         "the latest allowed is 2026-06-08",
     }
     assert "exemption" not in finding.evidence and "exemptionExpired" not in finding.evidence
-    assert (result.summary.fail, result.summary.exempt) == (3, 0)
+    assert (result.summary.fail, result.summary.exempt) == (5, 0)
 
 
 def test_tag_expiry_exactly_90_days_ahead_applies() -> None:
@@ -222,7 +236,7 @@ def test_tag_until_in_the_past_does_not_apply_and_says_it_expired() -> None:
     assert finding.status is Status.FAIL
     assert finding.evidence["exemptionExpired"] == {"until": "2026-03-09", "source": "tag"}
     assert "exemption" not in finding.evidence
-    assert (result.summary.fail, result.summary.exempt) == (3, 0)
+    assert (result.summary.fail, result.summary.exempt) == (5, 0)
 
 
 def test_until_is_a_utc_day() -> None:
@@ -255,7 +269,7 @@ def test_tag_cannot_exempt_a_critical_finding() -> None:
     assert finding.remediation_id is not None
     assert finding.evidence["exemptionNotApplied"] == {"source": "tag", "why": CRITICAL_WHY}
     assert "exemption" not in finding.evidence
-    assert (result.summary.fail, result.summary.exempt) == (3, 0)
+    assert (result.summary.fail, result.summary.exempt) == (5, 0)
     # and it is still planned for remediation
     assert POLICY in {c for p in plan_remediations(snap, result).plans for c in p.check_ids}
 
@@ -294,14 +308,14 @@ def test_tag_unknown_check_ids_are_ignored_and_reported() -> None:
 
 def test_tag_naming_only_unknown_checks_exempts_nothing_but_reports_them() -> None:
     result = analyze(public_snapshot(exempt_tags("s3_no_such_check")), now=NOW)
-    assert (result.summary.fail, result.summary.exempt) == (3, 0)
+    assert (result.summary.fail, result.summary.exempt) == (5, 0)
     assert by_check(result)[LIFECYCLE].evidence["exemptionUnknownChecks"] == ["s3_no_such_check"]
 
 
 def test_unreadable_tags_exempt_nothing() -> None:
     snap = public_snapshot()
     snap.config.tags = Probe(state="unknown", reason="AccessDenied")
-    assert analyze(snap, now=NOW).summary.fail == 3
+    assert analyze(snap, now=NOW).summary.fail == 5
 
 
 def test_pass_and_unknown_findings_are_never_exempted() -> None:
@@ -341,7 +355,7 @@ def test_allow_list_exempts_a_critical_finding_without_expiry_and_says_who_grant
         "grantedBy": DEPLOY_GRANTED_BY,
     }
     assert "exemptionNotApplied" not in finding.evidence
-    assert (result.summary.fail, result.summary.exempt) == (2, 1)
+    assert (result.summary.fail, result.summary.exempt) == (4, 1)
 
 
 def test_allow_list_expiry_may_be_more_than_90_days_ahead() -> None:
@@ -436,7 +450,9 @@ def test_planner_proposes_nothing_for_exempt_findings() -> None:
     snap = public_snapshot(exempt_tags(LIFECYCLE))
     result = analyze(snap, now=NOW)
     plans = plan_remediations(snap, result)
-    assert sorted(c for p in plans.plans for c in p.check_ids) == [POLICY, VERSIONING]
+    assert sorted(c for p in plans.plans for c in p.check_ids) == sorted(
+        [POLICY, VERSIONING, BUCKET_BPA, ACCOUNT_BPA]
+    )
     assert LIFECYCLE not in plans.unplanned
     # and with everything exempt (the CRITICAL check by the allow-list, the rest by tag), nothing at all
     snap = public_snapshot(exempt_tags("all"))
@@ -452,9 +468,9 @@ def test_verify_comparison_treats_exempt_as_neither_fixed_nor_failing() -> None:
     verification = compare(findings, findings, nothing)
     row = next(c for c in verification.comparison if c.check_id == LIFECYCLE)
     assert (row.before, row.after, row.fixed) == (Status.EXEMPT, Status.EXEMPT, False)
-    assert sorted(verification.still_failing) == [POLICY, VERSIONING]
+    assert sorted(verification.still_failing) == sorted([POLICY, VERSIONING, BUCKET_BPA, ACCOUNT_BPA])
     assert verification.all_fixed is False
-    assert (verification.summary.fail, verification.summary.exempt) == (2, 1)
+    assert (verification.summary.fail, verification.summary.exempt) == (4, 1)
 
 
 # ---- discovered from a real tag set (moto) --------------------------------------------------

@@ -22,9 +22,28 @@ def test_sse_kms_required_and_no_encryption_fails() -> None:
     assert run(CHECK, snapshot(encryption=Probe(value=None)), KMS).status is Status.FAIL
 
 
-def test_sse_kms_not_required_sse_s3_passes() -> None:
+def test_sse_kms_not_required_sse_s3_still_fails_s3_17_at_low_severity() -> None:
+    # S3.17 is a verdict: SSE-S3 fails it whatever require_kms says; the setting sets the severity
     finding = run(CHECK, snapshot(encryption=Probe(value=Encryption(algorithm="AES256"))))
-    assert finding.status is Status.PASS and finding.evidence["kmsRequired"] is False
+    assert finding.status is Status.FAIL and finding.evidence["kmsRequired"] is False
+    assert finding.severity == "LOW" and finding.controls == ["FSBP:S3.17"]
+    required = run(CHECK, snapshot(encryption=Probe(value=Encryption(algorithm="AES256"))), KMS)
+    assert required.severity == "MEDIUM"
+
+
+def test_sse_kms_fix_is_proposed_only_when_kms_is_required() -> None:
+    from secagent.checks import analyze
+    from secagent.remediation import plan_remediations
+
+    snap = snapshot(
+        encryption=Probe(value=Encryption(algorithm="AES256", blocked_encryption_types=["SSE-C"]))
+    )
+    plans = plan_remediations(snap, analyze(snap))
+    assert plans.plans == [] and plans.unplanned == [CHECK]
+    [plan] = plan_remediations(snap, analyze(snap, KMS), KMS).plans
+    rule = plan.api_call.parameters["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["BlockedEncryptionTypes"] == {"EncryptionType": ["SSE-C"]}  # kept, not dropped
 
 
 def test_sse_kms_unreadable_is_unknown() -> None:

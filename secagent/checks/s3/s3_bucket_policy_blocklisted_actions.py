@@ -1,0 +1,68 @@
+"""Other accounts may change the bucket's policy, ACLs or default encryption (FSBP S3.6).
+
+The rule behind S3.6 (AWS Config s3-bucket-blacklisted-actions-prohibited, as Security Hub
+sets it) fails a bucket policy that allows principals of other AWS accounts any of
+s3:DeleteBucketPolicy, s3:PutBucketAcl, s3:PutBucketPolicy, s3:PutEncryptionConfiguration or
+s3:PutObjectAcl. Other accounts include everyone when an Allow is not pinned to the owner
+account. Other cross-account grants are s3_bucket_policy_cross_account's business.
+"""
+
+from secagent.checks.base import Draft, PlanningState, Result, failed, passed, unknown
+from secagent.checks.policy import BLOCKLISTED_ACTIONS, analyze_policy
+from secagent.models.findings import CheckMeta, Finding, Severity
+from secagent.models.settings import AgentSettings
+from secagent.models.snapshot import Snapshot
+from secagent.remediation.builders import put_policy
+from secagent.remediation.policy_edit import deny_blocklisted_to_other_accounts
+
+META = CheckMeta(
+    id="s3_bucket_policy_blocklisted_actions",
+    title="Bucket policy lets other accounts change its policy, ACLs or encryption",
+    severity=Severity.HIGH,
+    rationale="An account that may put the bucket policy or ACLs can grant itself (or anyone) everything; "
+    f"S3.6 prohibits {', '.join(BLOCKLISTED_ACTIONS)} for principals of other accounts.",
+    controls=["FSBP:S3.6"],
+    remediation_id="s3.deny_blocklisted_actions_to_other_accounts",
+    requires=["policy"],
+)
+PHASE = 42  # before s3_bucket_policy_cross_account (43), which may remove the same principals
+
+
+def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+    if snapshot.account_id is None:
+        return unknown("owner account id unknown: cannot tell which principals are another account's")
+    acl = snapshot.config.acl.value
+    report = analyze_policy(
+        snapshot.config.policy.value,
+        snapshot.bucket,
+        snapshot.account_id,
+        owner_canonical_id=acl.owner_id if acl else None,
+    )
+    if not report.blocklisted:
+        return passed(blocklistedGrants=[])
+    return failed(
+        blocklistedGrants=[
+            {
+                "statement": g.statement,
+                "accounts": list(g.accounts) or "any account",
+                "actions": list(g.actions),
+            }
+            for g in report.blocklisted
+        ],
+        trustedAccountsIncluded=sorted(
+            {a for g in report.blocklisted for a in g.accounts} & settings.trusted_accounts
+        ),
+    )
+
+
+def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+    owner = state.snapshot.account_id
+    if owner is None or not analyze_policy(state.policy, state.bucket, owner).blocklisted:
+        return None
+    return put_policy(
+        state,
+        deny_blocklisted_to_other_accounts(state.policy, state.bucket, owner),
+        title="Deny other accounts the S3.6 actions (bucket policy, ACLs, encryption)",
+        risk="Other accounts can no longer change this bucket's policy, ACLs or default encryption; "
+        "every other access they have is unchanged.",
+    )
