@@ -160,6 +160,8 @@ def _expand(patterns: Iterable[str]) -> set[str]:
         if pattern == "*":
             found.update(ALL_ACTIONS)
             continue
+        if not action_matches(pattern.partition(":")[0], "s3"):
+            continue  # another service's action grants nothing on a bucket
         hits = {a for a in ALL_ACTIONS if action_matches(pattern, a)}
         found.update(hits or {pattern})
     return found
@@ -446,6 +448,27 @@ def _everyone(stmt: dict[str, Any]) -> bool:
     return "NotPrincipal" not in stmt and any(v == "*" for v in aws_principals(stmt.get("Principal")))
 
 
+def _after_denies(
+    audience: Audience,
+    action: str,
+    to_everyone: list[dict[str, Any]],
+    naming: list[tuple[dict[str, Any], frozenset[str]]],
+) -> Audience | None:
+    """Who still may do ``action`` after the Denies (None: nobody, an unconditional Deny)."""
+    for deny in to_everyone:
+        if not _deny_covers_action(deny, action):
+            continue
+        if not deny.get("Condition"):
+            return None
+        narrowing = deny_pin(deny.get("Condition"))
+        if narrowing is not None:
+            audience = audience.narrowed(narrowing)
+    for deny, accounts in naming:
+        if _deny_covers_action(deny, action):
+            audience = audience.without(accounts)
+    return audience
+
+
 def _reach(
     index: int, stmt: dict[str, Any], denies: list[dict[str, Any]], owner_canonical_id: str | None
 ) -> list[StatementReach]:
@@ -471,19 +494,7 @@ def _reach(
     ]
     by_audience: dict[Audience, list[str]] = {}
     for action in sorted(granted_actions(stmt)):
-        audience: Audience | None = base
-        for deny in applicable:
-            if not _deny_covers_action(deny, action):
-                continue
-            if not deny.get("Condition"):
-                audience = None
-                break
-            pin = deny_pin(deny.get("Condition"))
-            if pin is not None:
-                audience = audience.narrowed(pin)
-        for deny, accounts in naming:
-            if audience is not None and _deny_covers_action(deny, action):
-                audience = audience.without(accounts)
+        audience = _after_denies(base, action, applicable, naming)
         if audience is not None and audience.accounts != frozenset():
             by_audience.setdefault(audience, []).append(action)
     return [

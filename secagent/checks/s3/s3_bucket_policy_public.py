@@ -1,5 +1,7 @@
 """Bucket policy allows everyone without a restricting condition."""
 
+from typing import Any
+
 from secagent.checks.base import (
     Draft,
     PlanningState,
@@ -40,7 +42,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
         return passed(publicStatements=[], policyStatusIsPublic=snapshot.config.policy_status_is_public.value)
     read = report.public_read or (status_public and not report.is_public)
     write = report.public_write or (status_public and not report.is_public)
-    evidence = {
+    evidence: dict[str, Any] = {
         "publicStatements": [p.statement for p in report.public],
         "publicRead": read,
         "publicWrite": write,

@@ -4,6 +4,8 @@ A verdict, not a preference: the bucket fails S3.17 whatever the require_kms set
 The setting decides the severity and whether a fix is proposed (it needs a key to point at).
 """
 
+from typing import Any
+
 from secagent.checks.base import Draft, PlanningState, Result, failed, passed
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
@@ -26,7 +28,7 @@ KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     enc = snapshot.config.encryption.value
-    evidence = {
+    evidence: dict[str, Any] = {
         "encryption": None if enc is None else enc.to_json_dict(),
         "kmsRequired": settings.require_kms,
     }
