@@ -12,9 +12,22 @@ Controls that no check of the run implements are absent: "not evaluated" is not 
 """
 
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from secagent.checks.registry import list_checks
-from secagent.models.findings import CheckMeta, Finding, Status
+from secagent.models.findings import CheckMeta, Status
+
+
+class Verdict(Protocol):
+    """What a per-control verdict needs of a finding (a Finding, or a report's finding)."""
+
+    @property
+    def check_id(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def controls(self) -> list[str]: ...
+
 
 _RANK = {Status.PASS: 0, Status.UNKNOWN: 1, Status.EXEMPT: 2, Status.FAIL: 3}
 
@@ -24,7 +37,7 @@ def _worse(a: Status, b: Status) -> Status:
 
 
 def control_verdicts(
-    findings: Iterable[Finding], checks: Mapping[str, CheckMeta] | None = None
+    findings: Iterable[Verdict], checks: Mapping[str, CheckMeta] | None = None
 ) -> dict[str, Status]:
     """control id -> verdict. ``checks``: check id -> metadata (default: the registry)."""
     checks = {m.id: m for m in list_checks()} if checks is None else checks

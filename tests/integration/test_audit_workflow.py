@@ -215,16 +215,37 @@ def test_audit_compliant_bucket_reports_compliant_without_asking(api, aws, outpu
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
     s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [tls_only]}))
-    # (and the account blocks public access: no audit turns that on by default, it is account-wide)
-    client_factory(session(), endpoint_url=ENDPOINT)("s3control").put_public_access_block(
+    # SSE-KMS (S3.17) that refuses SSE-C uploads, and events to EventBridge (S3.11)
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+                    "BucketKeyEnabled": True,
+                    "BlockedEncryptionTypes": {"EncryptionType": ["SSE-C"]},
+                }
+            ]
+        },
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    # (and the account blocks public access: no audit turns that on by default, it is account-wide;
+    # reset afterwards, since it neutralises every public bucket the other tests create)
+    s3control = client_factory(session(), endpoint_url=ENDPOINT)("s3control")
+    s3control.put_public_access_block(
         AccountId="000000000000",
         PublicAccessBlockConfiguration=dict.fromkeys(
             ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], True
         ),
     )
     # When it is audited in remediate mode
-    audit_id = api.start_audit(name, mode="remediate").body["auditId"]
-    done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    try:
+        audit_id = api.start_audit(name, mode="remediate").body["auditId"]
+        done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
+    finally:
+        s3control.delete_public_access_block(AccountId="000000000000")
     # Then it is compliant, nothing was proposed, nobody was asked
     assert done["status"] == "SUCCEEDED"
     report = finished_report(aws, outputs, audit_id)
