@@ -15,9 +15,11 @@ Cost model (why it is built this way; figures in bench/README.md):
   every bucket: read once per account and region, not once per bucket.
 - The server's calls/s is the limit (LocalStack serves ~300-400 calls/s on 2 cores), so a scan
   makes fewer calls: HeadBucket is answered from ListBuckets (existence + `BucketRegion`), and
-  reads whose field no check uses (policy status, replication, notifications, tags) are left
-  out; those fields are `unknown` ("not read by secagent scan") in the snapshot. `--all-fields`
-  reads everything. 11 S3 calls per bucket instead of 16, plus 3 per account.
+  reads whose field no verdict uses (with every check enabled: replication) are left out; those
+  fields are `unknown` ("not read by secagent scan") in the snapshot. A verdict uses the fields
+  its check requires, those it also reads (CheckMeta.also_reads) and the bucket's tags (the
+  exemptions). `--all-fields` reads everything. 14 S3 calls per bucket instead of 16, plus 3
+  per account.
 
 Exit status: 0 no failing check, 1 failing checks found, 3 AWS could not be reached or a bucket
 could not be read (the scan is incomplete), 2 usage errors (argparse).
@@ -121,14 +123,21 @@ FIELD_READS = {
 NOT_READ = "NotImplemented"  # Discover records an unsupported read as an unknown field, with the reason
 
 
+# Read by analyze() itself, whatever checks run: secagent:exempt tags turn a FAIL into EXEMPT.
+ANALYSIS_READS = ("tags",)
+
+
 def fields_checks_use(settings: AgentSettings | None = None) -> frozenset[str]:
-    """Bucket fields that at least one enabled check requires."""
+    """Bucket fields a verdict uses: those the enabled checks require or also read, and
+    the tags the exemptions read."""
     disabled = settings.disabled_checks if settings else frozenset()
-    return frozenset(f for cid, c in registry().items() if cid not in disabled for f in c.meta.requires)
+    checks = (c for cid, c in registry().items() if cid not in disabled)
+    used = {f for c in checks for f in (*c.meta.requires, *c.meta.also_reads)}
+    return frozenset(used.union(ANALYSIS_READS))
 
 
 def skipped_reads(settings: AgentSettings | None = None) -> frozenset[str]:
-    """S3 reads a scan leaves out: their fields feed no check (evidence only, or none)."""
+    """S3 reads a scan leaves out: their fields feed no verdict (evidence only, or none)."""
     used = fields_checks_use(settings)
     return frozenset(method for field, method in FIELD_READS.items() if field not in used)
 

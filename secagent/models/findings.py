@@ -35,6 +35,9 @@ class CheckMeta(CamelModel):
     controls: list[str]  # "FSBP:S3.8", "CIS:2.1.4" (CIS AWS Foundations v3.0.0)
     remediation_id: str
     requires: list[str]  # S3BucketConfig fields the check reads; unknown -> UNKNOWN
+    # Fields the verdict also reads in some cases, or does without at the cost of a different
+    # verdict (Block Public Access neutralising, S3's own policy status): never UNKNOWN for them.
+    also_reads: list[str] = PydanticField(default_factory=list)
 
 
 class Finding(CamelModel):

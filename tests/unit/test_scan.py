@@ -2,6 +2,8 @@
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -9,12 +11,88 @@ from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
 from secagent import scan as scan_module
-from secagent.checks import registry
-from secagent.scan import SharedClients, cli_main, list_bucket_names, scan
+from secagent.checks import registry, run_check
+from secagent.models import AgentSettings, Grant, Probe, PublicAccessBlock, S3BucketConfig, Snapshot, Status
+from secagent.scan import FIELD_READS, SharedClients, cli_main, list_bucket_names, scan
+from tests.unit.checks.snapshots import (
+    BUCKET,
+    OPEN,
+    OWNER_ID,
+    acl_with,
+    exposed,
+    policy_with,
+    public_grant,
+    snapshot,
+)
 
 PRIVATE = "scan-private-bucket"
 PUBLIC = "scan-public-bucket"
 OTHER = "other-team-bucket"
+STATUS_PUBLIC = "status-public-bucket"
+EXEMPTED = "exempted-bucket"
+EXEMPT_CHECK = "s3_bucket_versioning_disabled"
+
+
+def _cancelled_public_policy(bucket: str) -> dict[str, object]:
+    stmt = {"Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", **stmt}, {"Effect": "Deny", **stmt}],
+    }
+
+
+def _exempt_tags(check_id: str) -> list[dict[str, str]]:
+    until = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    return [
+        {"Key": "secagent:exempt", "Value": check_id},
+        {"Key": "secagent:exempt-reason", "Value": "scratch bucket"},
+        {"Key": "secagent:exempt-until", "Value": until},
+    ]
+
+
+def _acls_on(acl: Probe[Any] | None = None) -> Snapshot:
+    """ACLs on (Object Ownership ObjectWriter); the fixture's owner-only ACL unless ``acl``."""
+    acls_on = exposed(ownership_controls=Probe(value="ObjectWriter"))
+    return acls_on if acl is None else exposed(ownership_controls=Probe(value="ObjectWriter"), acl=acl)
+
+
+# Snapshots whose verdicts read fields beyond the checks' `requires`
+VERDICT_CASES = {
+    "hardened": snapshot,
+    "exposed": exposed,
+    "account-bpa-off": lambda: snapshot(account_public_access_block=Probe(value=OPEN)),
+    "bucket-bpa-off": lambda: snapshot(public_access_block=Probe(value=OPEN)),
+    "public-acl-ignored-by-bucket-bpa": lambda: snapshot(
+        account_public_access_block=Probe(value=OPEN),
+        acl=acl_with(public_grant("AllUsers", "READ"), public_grant("AllUsers", "WRITE")),
+    ),
+    "public-policy-restricted-by-bucket-bpa": lambda: snapshot(
+        account_public_access_block=Probe(value=OPEN),
+        policy=policy_with({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}),
+    ),
+    "policy-status-public": lambda: exposed(
+        policy=Probe(value=_cancelled_public_policy(BUCKET)),
+        policy_status_is_public=Probe(value=True),
+    ),
+    "acls-on-owner-only": _acls_on,
+    "acls-on-other-grantee": lambda: _acls_on(
+        acl=acl_with(Grant(grantee_type="CanonicalUser", grantee_id="b" * 64, permission="READ"))
+    ),
+    "owner-canonical-principal": lambda: exposed(
+        policy=policy_with(
+            {
+                "Effect": "Allow",
+                "Principal": {"CanonicalUser": OWNER_ID},
+                "Action": ["s3:PutBucketAcl", "s3:PutBucketPolicy"],
+                "Resource": f"arn:aws:s3:::{BUCKET}",
+            }
+        )
+    ),
+    "partial-bpa-both-levels": lambda: snapshot(
+        public_access_block=Probe(value=PublicAccessBlock(block_public_acls=True)),
+        account_public_access_block=Probe(value=PublicAccessBlock(ignore_public_acls=True)),
+    ),
+}
 
 
 def _lock_down(s3: object, bucket: str) -> None:
@@ -112,31 +190,69 @@ def test_one_client_per_service_and_account_reads_once(session: boto3.Session) -
     assert len(result.buckets) == 3
     assert sorted(made) == sorted(set(made))  # never two clients for one (service, region)
     assert sts_calls == 1  # GetCallerIdentity once for the account, not once per bucket
-    # 3 buckets x the 11 reads checks use (HeadBucket answered by ListBuckets)
-    # + ListBuckets + GetCallerIdentity + account BPA
+    # 3 buckets x the 14 reads verdicts use (all 15 but GetBucketReplication; HeadBucket answered
+    # by ListBuckets) + ListBuckets + GetCallerIdentity + account BPA
     # (moto's ListBuckets may leave out BucketRegion: then HeadBucket is still made)
     tells_region = "BucketRegion" in session.client("s3").list_buckets()["Buckets"][0]
-    assert result.requests == 3 * (11 if tells_region else 12) + 3
+    assert result.requests == 3 * (14 if tells_region else 15) + 3
     # --all-fields: HeadBucket + all 15 reads per bucket
     assert scan(session=session, concurrency=3, all_fields=True).requests == 3 * 16 + 3
 
 
 def test_reads_left_out_change_no_verdict(session: boto3.Session) -> None:
-    assert scan_module.skipped_reads() == {
-        "get_bucket_policy_status",
-        "get_bucket_replication",
-        "get_bucket_notification_configuration",
-        "get_bucket_tagging",
-    }
+    # Only replication feeds nothing: S3.11 needs the notifications, the public-policy verdict
+    # S3's own policy status, the exemptions the bucket's tags
+    assert scan_module.skipped_reads() == {"get_bucket_replication"}
+    s3 = session.client("s3")
+    # Given a policy S3 calls public although its Deny cancels the Allow (moto's IsPublic ignores
+    # Denies): the verdict follows S3's own policy status
+    s3.create_bucket(Bucket=STATUS_PUBLIC)
+    s3.put_bucket_policy(Bucket=STATUS_PUBLIC, Policy=json.dumps(_cancelled_public_policy(STATUS_PUBLIC)))
+    # and a bucket whose tags exempt one of its failures
+    s3.create_bucket(Bucket=EXEMPTED)
+    s3.put_bucket_tagging(Bucket=EXEMPTED, Tagging={"TagSet": _exempt_tags(EXEMPT_CHECK)})
     fast = scan(session=session, concurrency=2)
     full = scan(session=session, concurrency=2, all_fields=True)
     for a, b in zip(fast.buckets, full.buckets, strict=True):
         assert a.analysis and b.analysis
-        verdicts = [(f.check_id, f.status, f.evidence.get("publicStatements")) for f in a.analysis.findings]
+        verdicts = [
+            (f.check_id, f.status, f.controls, f.evidence.get("publicStatements"))
+            for f in a.analysis.findings
+        ]
         assert verdicts == [
-            (f.check_id, f.status, f.evidence.get("publicStatements")) for f in b.analysis.findings
+            (f.check_id, f.status, f.controls, f.evidence.get("publicStatements"))
+            for f in b.analysis.findings
         ]
         assert a.region == b.region == "us-east-1"
+    by_bucket = {b.bucket: {f.check_id: f for f in b.analysis.findings} for b in fast.buckets if b.analysis}
+    assert by_bucket[STATUS_PUBLIC]["s3_bucket_policy_public"].status is Status.FAIL
+    assert by_bucket[EXEMPTED][EXEMPT_CHECK].status is Status.EXEMPT
+
+
+def test_fields_checks_read_are_snapshot_fields() -> None:
+    fields = {f for c in registry().values() for f in c.meta.also_reads} | set(scan_module.ANALYSIS_READS)
+    assert fields <= set(S3BucketConfig.model_fields)
+
+
+@pytest.mark.parametrize("check_id", sorted(registry()))
+@pytest.mark.parametrize("case", sorted(VERDICT_CASES))
+def test_a_check_alone_reads_every_field_its_verdict_uses(check_id: str, case: str) -> None:
+    # With only this check enabled, the fields a scan leaves out change none of its verdicts
+    settings = AgentSettings(disabled_checks=frozenset(registry()) - {check_id})
+    read = scan_module.fields_checks_use(settings)
+    full = VERDICT_CASES[case]()
+    left_out: dict[str, Probe[Any]] = {
+        f: Probe(state="unknown", reason="not read by secagent scan") for f in FIELD_READS if f not in read
+    }
+    fast = full.model_copy(update={"config": full.config.model_copy(update=left_out)})
+    check = registry()[check_id]
+
+    def verdicts(snap: Snapshot) -> list[tuple[object, ...]]:
+        return [
+            (f.status, f.controls, f.severity, f.remediation_id) for f in run_check(check, snap, settings)
+        ]
+
+    assert verdicts(fast) == verdicts(full)
 
 
 def test_a_bucket_gone_after_listing_is_skipped(session: boto3.Session) -> None:
@@ -176,7 +292,7 @@ def test_json_output_and_exit_codes(session: boto3.Session, capsys: pytest.Captu
         "checkId": "s3_bucket_policy_public",
         "severity": "CRITICAL",
         "status": "FAIL",
-        "controls": ["FSBP:S3.2", "FSBP:S3.3"],
+        "controls": ["FSBP:S3.2"],  # anyone may read (s3:GetObject), nobody may write: not S3.3
     }
     assert out["totals"]["buckets"] == 2
     assert out["totals"]["failBySeverity"]["CRITICAL"] >= 1

@@ -20,6 +20,7 @@ META = CheckMeta(
     controls=["FSBP:S3.1", "CIS-3.0:2.1.4"],
     remediation_id="s3control.put_public_access_block",
     requires=["account_public_access_block"],
+    also_reads=["public_access_block"],
 )
 PHASE = 15
 

@@ -15,6 +15,7 @@ META = CheckMeta(
     controls=["FSBP:S3.3"],
     remediation_id="s3.remove_public_acl_grants",
     requires=["acl"],
+    also_reads=["public_access_block", "account_public_access_block"],
 )
 PHASE = 20
 

@@ -19,6 +19,7 @@ META = CheckMeta(
     controls=["FSBP:S3.12"],
     remediation_id="s3.enforce_bucket_owner",
     requires=["ownership_controls"],
+    also_reads=["acl"],
 )
 PHASE = 30  # after public ACL grants are removed: AWS rejects BucketOwnerEnforced while the ACL grants others
 

@@ -19,6 +19,7 @@ META = CheckMeta(
     controls=["FSBP:S3.8", "CIS-3.0:2.1.4"],
     remediation_id="s3.put_bucket_public_access_block",
     requires=["public_access_block"],
+    also_reads=["account_public_access_block"],
 )
 PHASE = 10
 ALL_ON = {

@@ -24,6 +24,7 @@ META = CheckMeta(
     controls=["FSBP:S3.6"],
     remediation_id="s3.deny_blocklisted_actions_to_other_accounts",
     requires=["policy"],
+    also_reads=["acl"],
 )
 PHASE = 42  # before s3_bucket_policy_cross_account (43), which may remove the same principals
 

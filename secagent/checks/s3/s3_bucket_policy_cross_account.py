@@ -23,6 +23,7 @@ META = CheckMeta(
     controls=[],
     remediation_id="s3.remove_untrusted_principals",
     requires=["policy"],
+    also_reads=["acl"],
 )
 PHASE = 43
 

@@ -29,6 +29,7 @@ META = CheckMeta(
     controls=["FSBP:S3.2", "FSBP:S3.3"],
     remediation_id="s3.restrict_public_policy_statements",
     requires=["policy"],
+    also_reads=["policy_status_is_public", "public_access_block", "account_public_access_block"],
 )
 PHASE = 40
 READ, WRITE = "FSBP:S3.2", "FSBP:S3.3"

@@ -50,6 +50,8 @@ def test_registry_check_metadata_complete_and_well_formed(check_id: str) -> None
         for f in meta.requires
     )
     assert (registry()[check_id].remediate is None) == (check_id in NO_FIX)
+    fields = set(type(snapshot().config).model_fields)
+    assert set(meta.also_reads) <= fields and not set(meta.also_reads) & set(meta.requires)
 
 
 @pytest.mark.parametrize("check_id", sorted(registry()))

@@ -247,7 +247,16 @@ def test_checkpointed_without_an_execution_reads_nothing(tools: Tools, arn: Any)
 def test_analyze_handler_returns_findings_and_summary(tools: Tools) -> None:
     out = analyze.handler(event("analyze"), FakeLambdaContext())
     assert out["auditId"] == FIXTURE_AUDIT
-    assert out["summary"]["fail"] == 16  # require_kms off: the SSE-KMS check passes
+    # 20 FAIL: the fixture fails every check but S3.10 (not versioned); the SSE-KMS check fails
+    # S3.17 whatever require_kms says, but with it off it is LOW and proposes no fix
+    assert out["summary"]["fail"] == 20
+    kms = next(f for f in out["findings"] if f["checkId"] == "s3_bucket_sse_kms_not_used")
+    assert (kms["status"], kms["severity"], kms["controls"], kms["remediationId"]) == (
+        "FAIL",
+        "LOW",
+        ["FSBP:S3.17"],
+        None,
+    )
     finding = out["findings"][0]
     assert {"checkId", "title", "severity", "status", "controls", "evidence", "remediationId"} <= set(finding)
     assert finding["severity"] == "CRITICAL"

@@ -307,7 +307,10 @@ def test_apply_handler_applies_exactly_the_approved_selection(tools: Tools) -> N
     # Then only the approved plans ran; the rest of the proposal did not
     assert set(out) == {"results", "appliedCount", "failedCount"}
     assert [r["remediationId"] for r in out["results"]] == decision.remediation_ids
-    assert out["failedCount"] == 0 and out["appliedCount"] == 5  # two need manual input: SKIPPED
+    # 8 approved: 6 applied (SSE-C blocked by a second PutBucketEncryption), two need manual input: SKIPPED
+    assert out["failedCount"] == 0 and out["appliedCount"] == 6
+    skipped = [r["remediationId"] for r in out["results"] if r["status"] == "SKIPPED"]
+    assert skipped == ["s3.enable_mfa_delete", "s3.enable_access_logging"]
     assert _versioning(tools) is None and not _account_block(tools)
     s3 = tools.session.client("s3")
     assert s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
@@ -359,7 +362,7 @@ def test_apply_handler_injected_fault_raises_before_any_change(
         apply.handler(payload, FakeLambdaContext())
     assert tools.storage.load(AUDIT, "applied") is None
     # and the retry (attempt 1) runs
-    assert apply.handler({**payload, "attempt": 1}, FakeLambdaContext())["appliedCount"] == 5
+    assert apply.handler({**payload, "attempt": 1}, FakeLambdaContext())["appliedCount"] == 6
 
 
 def test_apply_handler_retried_after_a_transient_error_does_not_reapply(
@@ -385,8 +388,13 @@ def test_apply_handler_retried_after_a_transient_error_does_not_reapply(
     out = apply.handler(event("apply"), FakeLambdaContext())
     # Then only the rest is applied, and the result covers every approved plan
     writes = [c for c in calls if c.startswith("s3.Put") and c != "s3.PutObject"]
-    assert writes == ["s3.PutBucketEncryption", "s3.PutBucketLifecycleConfiguration"]
-    assert out["appliedCount"] == 5 and out["failedCount"] == 0
+    # (default encryption, then the SSE-C block that builds on it, then the lifecycle rule)
+    assert writes == [
+        "s3.PutBucketEncryption",
+        "s3.PutBucketEncryption",
+        "s3.PutBucketLifecycleConfiguration",
+    ]
+    assert out["appliedCount"] == 6 and out["failedCount"] == 0
 
 
 def test_apply_handler_complete_record_of_this_decision_is_returned_without_applying(tools: Tools) -> None:

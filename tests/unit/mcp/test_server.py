@@ -16,7 +16,7 @@ from secagent.client import ApiResponse
 from secagent.mcp.backend import ServerSettings
 from secagent.mcp.errors import StackNotDeployed
 from secagent.models import AgentSettings, Probe, ResourceNotFound, TransientError
-from tests.unit.checks.snapshots import BUCKET, snapshot
+from tests.unit.checks.snapshots import BUCKET, exposed
 from tests.unit.mcp.fakes import FakeApi, FakeBackend, payload, text, with_client
 
 AUDIT_ID = "0b7f3c9e-1d2a-4c5b-8e6f-7a8b9c0d1e2f"
@@ -35,7 +35,9 @@ PUBLIC_POLICY = {
 
 
 def public_snapshot():
-    return snapshot(policy=Probe(value=PUBLIC_POLICY))
+    """A bucket whose policy lets anyone read: Block Public Access is off (at both levels), so
+    RestrictPublicBuckets does not neutralise it."""
+    return exposed(policy=Probe(value=PUBLIC_POLICY))
 
 
 def tools(backend: FakeBackend | None = None) -> dict[str, Any]:
@@ -175,7 +177,8 @@ def test_analyze_resource_returns_the_same_findings_as_the_domain_layer():
         (f["checkId"], f["status"]) for f in expected["findings"]
     ]
     policy = next(f for f in result["findings"] if f["checkId"] == "s3_bucket_policy_public")
-    assert policy["status"] == "FAIL" and policy["controls"]
+    # anyone may read (s3:GetObject), nobody may write: S3.2 only
+    assert policy["status"] == "FAIL" and policy["controls"] == ["FSBP:S3.2"]
 
 
 def test_propose_remediation_proposes_without_applying():
