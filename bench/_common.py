@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -202,3 +206,83 @@ class RssSampler:
 
 def now() -> float:
     return time.perf_counter()
+
+
+# ---- peer tools in their own venvs (never project dependencies) --------------------------------
+
+C7N_VENV = ROOT / "bench" / ".c7n-venv"
+PROWLER_VENV = ROOT / "bench" / ".prowler-venv"
+# Put on PYTHONPATH of the peer tools' processes: a sitecustomize that makes S3 Control reachable on
+# a plain-IP endpoint (see its docstring). Nothing else in them is changed.
+LOCALSTACK_SHIM = ROOT / "bench" / "localstack_shim"
+
+
+def ensure_venv(venv: Path, package: str, executable: str) -> Path:
+    """`venv/bin/<executable>`, installing `package` into a new venv at `venv` on first use."""
+    exe = venv / "bin" / executable
+    if not exe.exists():
+        print(f"installing {package} into {venv.relative_to(ROOT)} (once)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", package],
+            check=True,
+        )
+    return exe
+
+
+def ensure_c7n() -> Path:
+    return ensure_venv(C7N_VENV, "c7n", "custodian")
+
+
+def tool_env(access_key: str | None = None) -> dict[str, str]:
+    """The environment of a peer tool's process: this LocalStack, the account of `access_key`
+    (a 12-digit key id selects that account there), the S3 Control shim."""
+    env = dict(os.environ)
+    if access_key:
+        env["AWS_ACCESS_KEY_ID"] = access_key
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(LOCALSTACK_SHIM), env.get("PYTHONPATH")) if p)
+    return env
+
+
+@dataclass
+class CustodianRun:
+    seconds: float
+    returncode: int
+    resources: dict[str, list[dict[str, Any]] | None]  # policy name -> matched resources (None: no output)
+    errors: list[str]
+    log: Path
+
+
+def run_custodian(
+    custodian: Path,
+    policies: list[dict[str, Any]],
+    work: Path,
+    *,
+    env: dict[str, str] | None = None,
+    region: str = "us-east-1",
+    warm_cache: bool = False,
+) -> CustodianRun:
+    """`custodian run` of `policies` with a file cache shared by them, cold unless `warm_cache`
+    (then what the previous run in `work` fetched is reused); process start-up included."""
+    work.mkdir(parents=True, exist_ok=True)
+    out, cache = work / "c7n-out", work / "c7n.cache"
+    shutil.rmtree(out, ignore_errors=True)
+    if not warm_cache:
+        cache.unlink(missing_ok=True)
+    policy_file = work / "c7n-policies.yml"
+    policy_file.write_text(json.dumps({"policies": policies}, indent=1))  # JSON is YAML
+    started = now()
+    proc = subprocess.run(
+        [str(custodian), "run", "-s", str(out), "--cache", str(cache), "--cache-period", "15",
+         "-r", region, str(policy_file)],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    seconds = now() - started
+    log = work / "c7n-last.log"
+    log.write_text(proc.stdout + proc.stderr)
+    resources: dict[str, list[dict[str, Any]] | None] = {}
+    for policy in policies:
+        found = out / policy["name"] / "resources.json"
+        resources[policy["name"]] = json.loads(found.read_text()) if found.exists() else None
+    errors = [line for line in proc.stderr.splitlines() if "ERROR" in line or "Traceback" in line]
+    return CustodianRun(seconds, proc.returncode, resources, errors[:20], log)

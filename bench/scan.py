@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import subprocess
 import sys
 import threading
@@ -37,9 +36,11 @@ from bench._common import (
     ROOT,
     RssSampler,
     client,
+    ensure_c7n,
     machine,
     median,
     now,
+    run_custodian,
     session,
     table,
     write_result,
@@ -52,7 +53,6 @@ PREFIX = "bscan-"
 LOG_TARGET = "bscan-logtarget"
 MARK = ("bench-scan", "v2")
 FOREIGN_ACCOUNT = "111122223333"
-C7N_VENV = ROOT / "bench" / ".c7n-venv"
 BPA_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
@@ -408,47 +408,16 @@ def _slug(control: str) -> str:
     return control.replace(" ", "-").lower()
 
 
-def ensure_c7n() -> Path:
-    custodian = C7N_VENV / "bin" / "custodian"
-    if not custodian.exists():
-        print("installing Cloud Custodian into bench/.c7n-venv (once)")
-        subprocess.run([sys.executable, "-m", "venv", str(C7N_VENV)], check=True)
-        subprocess.run(
-            [str(C7N_VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "c7n"],
-            check=True,
-        )
-    return custodian
-
-
-def c7n_policies(path: Path) -> None:
-    policies = [
-        {"name": _slug(c), "resource": "s3", "filters": filters} for c, (filters, _) in CONTROLS.items()
-    ]
-    path.write_text(json.dumps({"policies": policies}, indent=1))  # JSON is YAML
+def c7n_policies() -> list[dict[str, Any]]:
+    return [{"name": _slug(c), "resource": "s3", "filters": filters} for c, (filters, _) in CONTROLS.items()]
 
 
 def c7n_run(custodian: Path, work: Path) -> tuple[dict[str, Any], dict[str, set[str]]]:
-    out, cache = work / "c7n-out", work / "c7n.cache"
-    shutil.rmtree(out, ignore_errors=True)
-    cache.unlink(missing_ok=True)
-    policy_file = work / "c7n-policies.yml"
-    c7n_policies(policy_file)
-    started = now()
-    proc = subprocess.run(
-        [str(custodian), "run", "-s", str(out), "--cache", str(cache), "--cache-period", "15",
-         "-r", "us-east-1", str(policy_file)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    seconds = now() - started
-    (work / "c7n-last.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        raise RuntimeError(f"custodian exited {proc.returncode}; log: {work / 'c7n-last.log'}")
-    matched: dict[str, set[str]] = {}
-    errors = [line for line in proc.stderr.splitlines() if "ERROR" in line or "Traceback" in line]
-    for control in CONTROLS:
-        resources = json.loads((out / _slug(control) / "resources.json").read_text())
-        matched[control] = {r["Name"] for r in resources}
-    return {"seconds": seconds, "errors": errors[:20]}, matched
+    run = run_custodian(custodian, c7n_policies(), work)
+    if run.returncode != 0:
+        raise RuntimeError(f"custodian exited {run.returncode}; log: {run.log}")
+    matched = {control: {r["Name"] for r in run.resources[_slug(control)] or []} for control in CONTROLS}
+    return {"seconds": run.seconds, "errors": run.errors}, matched
 
 
 # ---- comparison ------------------------------------------------------------------------------------
