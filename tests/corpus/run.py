@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import boto3
+import pytest
 from botocore.exceptions import ClientError
 
 from secagent.aws import ClientFactory, client_factory
@@ -216,3 +217,22 @@ def table(scores: dict[str, Score]) -> str:
             f"{s.precision:>6.2f} {s.recall:>6.2f}"
         )
     return "\n".join(lines)
+
+
+def check_case(case: Case, outcomes: dict[str, Outcome], backend: str) -> None:
+    """One case's test on ``backend``: every expected verdict, with AWS's source on failure."""
+    if backend not in case.backends:
+        pytest.skip(f"not built on {backend}: {case.note}")
+    outcome = outcomes[case.id]
+    assert outcome.error is None, outcome.error
+    mismatches = outcome.mismatches()
+    if mismatches:
+        pytest.fail("; ".join(mismatches) + f"\n  source: {case.source}", pytrace=False)
+
+
+def check_precision_and_recall(outcomes: dict[str, Outcome], backend: str) -> None:
+    """Precision and recall 1.00 per control (FAIL = positive); the table is printed (-s)."""
+    scores = score(outcomes.values())
+    print(f"\ncorpus on {backend}: {len(outcomes)} cases (FAIL = positive)\n{table(scores)}")
+    imperfect = {c: (round(s.precision, 2), round(s.recall, 2)) for c, s in scores.items() if s.fp or s.fn}
+    assert not imperfect, f"controls below 1.00 precision/recall: {imperfect}"

@@ -11,7 +11,14 @@ import pytest
 
 from scripts.localstack_client import ENDPOINT
 from tests.corpus.cases import CASES, Case
-from tests.corpus.run import Outcome, localstack_session, run_corpus, run_suffix, score, table
+from tests.corpus.run import (
+    Outcome,
+    check_case,
+    check_precision_and_recall,
+    localstack_session,
+    run_corpus,
+    run_suffix,
+)
 
 BACKEND = "localstack"
 ON_BACKEND = [c for c in CASES if BACKEND in c.backends]
@@ -29,17 +36,8 @@ def outcomes() -> dict[str, Outcome]:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_case(case: Case, outcomes: dict[str, Outcome]) -> None:
-    if BACKEND not in case.backends:
-        pytest.skip(f"not built on {BACKEND}: {case.note}")
-    outcome = outcomes[case.id]
-    assert outcome.error is None, outcome.error
-    mismatches = outcome.mismatches()
-    if mismatches:
-        pytest.fail("; ".join(mismatches) + f"\n  source: {case.source}", pytrace=False)
+    check_case(case, outcomes, BACKEND)
 
 
 def test_precision_and_recall_per_control(outcomes: dict[str, Outcome]) -> None:
-    scores = score(outcomes.values())
-    print(f"\ncorpus on {BACKEND}: {len(outcomes)} cases (FAIL = positive)\n{table(scores)}")
-    imperfect = {c: (round(s.precision, 2), round(s.recall, 2)) for c, s in scores.items() if s.fp or s.fn}
-    assert not imperfect, f"controls below 1.00 precision/recall: {imperfect}"
+    check_precision_and_recall(outcomes, BACKEND)
