@@ -43,7 +43,16 @@ BLOCKLISTED_ACTIONS = (
 )
 
 # Condition keys whose fixed values name the caller's account (value: an account id or an ARN).
-ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:principalarn", "aws:sourceaccount", "aws:sourceowner"})
+ACCOUNT_KEYS = frozenset(
+    {
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:sourceaccount",
+        "aws:sourceowner",
+        "s3:dataaccesspointaccount",
+        "s3:dataaccesspointarn",
+    }
+)
 # Keys whose fixed values pin a statement to a fixed set of callers ("The meaning of public").
 RESTRICTING_KEYS = ACCOUNT_KEYS | frozenset(
     {
@@ -56,15 +65,15 @@ RESTRICTING_KEYS = ACCOUNT_KEYS | frozenset(
         "aws:sourceorgid",
         "aws:sourceorgpaths",
         "aws:userid",
-        "s3:dataaccesspointarn",
-        "s3:dataaccesspointaccount",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
     }
 )
 _POSITIVE_OPS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
 _NEGATED_OPS = frozenset(
     {"stringnotequals", "stringnotequalsignorecase", "stringnotlike", "arnnotequals", "arnnotlike"}
 )
-_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):", re.IGNORECASE)
+_ACCESS_POINT_ARN = re.compile(r"^arn:aws[a-z-]*:s3:[a-z0-9-]*:(\d{12}):accesspoint/", re.IGNORECASE)
 _USERID_ROLE = re.compile(r"^[A-Z0-9]+:\*$")  # "AROAEXAMPLEID:*": a fixed role, any session
 
 
@@ -115,7 +124,7 @@ def is_everyone(stmt: dict[str, Any]) -> bool:
 def account_of(principal: str) -> str | None:
     if re.fullmatch(r"\d{12}", principal):
         return principal
-    match = _ACCOUNT_IN_ARN.match(principal)
+    match = _ACCOUNT_IN_ARN.match(principal) or _ACCESS_POINT_ARN.match(principal)
     return match.group(1) if match else None
 
 
@@ -183,13 +192,28 @@ def _deny_covers_action(deny: dict[str, Any], action: str) -> bool:
     return any(action_covers(str(p), action) for p in as_list(deny.get("Action")))
 
 
-def _deny_covers_resources(deny: dict[str, Any], allow: dict[str, Any]) -> bool:
+def _within_bucket(allow: dict[str, Any], bucket: str) -> list[str]:
+    """The Allow's resources as they apply to this bucket: a bucket policy acts on nothing else,
+    so "*" or "arn:aws:s3:::data*" mean the bucket ARN and "<bucket>/*"."""
+    bucket_arn, objects = f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"
+    if "NotResource" in allow:
+        return [bucket_arn, objects]
+    found: list[str] = []
+    for r in (str(r) for r in as_list(allow.get("Resource"))):
+        if resource_matches(r, bucket_arn):
+            found.append(bucket_arn)
+        if resource_covers(r, objects):
+            found.append(objects)
+        elif r.startswith(f"{bucket_arn}/"):
+            found.append(r)
+    return found
+
+
+def _deny_covers_resources(deny: dict[str, Any], allow: dict[str, Any], bucket: str) -> bool:
     if "NotResource" in deny:
         return False
     deny_res = [str(r) for r in as_list(deny.get("Resource"))]
-    if "NotResource" in allow:
-        return "*" in deny_res
-    return all(any(resource_covers(d, str(r)) for d in deny_res) for r in as_list(allow.get("Resource")))
+    return all(any(resource_covers(d, r) for d in deny_res) for r in _within_bucket(allow, bucket))
 
 
 # ---- conditions ----
@@ -265,12 +289,10 @@ def allow_pins(condition: dict[str, Any] | None) -> list[Pin]:
     return pins
 
 
-def deny_pin(condition: dict[str, Any] | None) -> Pin | bool | None:
-    """What a conditional Deny to everyone leaves allowed.
-
-    Returns a Pin when its one condition is "caller outside a fixed set" of one key; True when
-    several such conditions (ANDed: the Deny applies only outside all of them, so callers inside
-    any one are left) still leave only restricted callers; None when it restricts nothing for certain.
+def deny_pins(condition: dict[str, Any] | None) -> list[Pin] | None:
+    """What a conditional Deny to everyone leaves allowed: callers inside ANY of the returned pins
+    (its conditions are ANDed, so it applies only outside all of them). None when every condition
+    is not "caller outside a fixed set": then it restricts nothing for certain.
     """
     if not condition:
         return None
@@ -284,9 +306,7 @@ def deny_pin(condition: dict[str, Any] | None) -> Pin | bool | None:
             if not _restricts(key, values, op):
                 return None
             pins.append(Pin(key, tuple(str(v) for v in as_list(values))))
-    if len(pins) == 1:
-        return pins[0]
-    return True
+    return pins
 
 
 def allow_condition_restricts(condition: dict[str, Any] | None) -> str | None:
@@ -313,9 +333,19 @@ class Audience:
     def public(self) -> bool:
         return self.accounts is None and not self.pins
 
-    def narrowed(self, pin: Pin | bool) -> "Audience":
-        if pin is True or pin is False:
-            return Audience(self.accounts, (*self.pins, "several network/identity conditions"))
+    def narrowed_to_any(self, pins: list[Pin]) -> "Audience":
+        """Callers inside any one of ``pins`` keep access (a Deny's ANDed "outside" conditions)."""
+        if len(pins) == 1:
+            return self.narrowed(pins[0])
+        described = " or ".join(str(p) for p in pins)
+        accounts = [p.accounts for p in pins]
+        if any(a is None for a in accounts):  # some callers pass by network or organisation
+            return Audience(self.accounts, (*self.pins, described))
+        union = frozenset().union(*(a for a in accounts if a is not None))
+        merged = union if self.accounts is None else self.accounts & union
+        return Audience(merged, (*self.pins, described))
+
+    def narrowed(self, pin: Pin) -> "Audience":
         accounts = pin.accounts
         if accounts is None:
             return Audience(self.accounts, (*self.pins, str(pin)))
@@ -346,23 +376,27 @@ def _whole_accounts(principal: Any) -> frozenset[str]:
 
 
 def _principal_audience(stmt: dict[str, Any], owner_canonical_id: str | None) -> Audience | None:
-    """Who the Principal element names, before conditions; None when it names no AWS identity."""
+    """Who the Principal element names, before conditions; None when it names nobody we count.
+
+    Principals are ORed: each named account counts. A web-identity provider (graph.facebook.com,
+    accounts.google.com, Cognito) reaches anyone who signs in there: everyone ("The meaning of
+    public"); a SAML provider ARN is its account's. AWS principals without an account (a deleted
+    identity's unique id, a CloudFront origin access identity) and services reach no other account.
+    """
     if is_everyone(stmt):
         return Audience(None)
     principal = stmt.get("Principal")
     accounts: set[str] = set()
-    unknown = False
-    for p in aws_principals(principal):
-        acct = account_of(p)
-        if acct:
-            accounts.add(acct)
-        else:
-            unknown = True  # an unparseable AWS principal: its account cannot be told
+    federated = principal.get("Federated") if isinstance(principal, dict) else None
+    for provider in (str(v) for v in as_list(federated)):
+        acct = account_of(provider)
+        if acct is None:
+            return Audience(None)  # a web identity: anyone with an account there
+        accounts.add(acct)
+    accounts.update(a for p in aws_principals(principal) if (a := account_of(p)))
     for cid in canonical_principals(principal):
         if owner_canonical_id is None or cid != owner_canonical_id:
             accounts.add(f"canonical:{cid}")
-    if unknown:
-        return Audience(None, ("unparsed AWS principal",))
     return Audience(frozenset(accounts)) if accounts else None
 
 
@@ -460,9 +494,9 @@ def _after_denies(
             continue
         if not deny.get("Condition"):
             return None
-        narrowing = deny_pin(deny.get("Condition"))
+        narrowing = deny_pins(deny.get("Condition"))
         if narrowing is not None:
-            audience = audience.narrowed(narrowing)
+            audience = audience.narrowed_to_any(narrowing)
     for deny, accounts in naming:
         if _deny_covers_action(deny, action):
             audience = audience.without(accounts)
@@ -470,7 +504,11 @@ def _after_denies(
 
 
 def _reach(
-    index: int, stmt: dict[str, Any], denies: list[dict[str, Any]], owner_canonical_id: str | None
+    index: int,
+    stmt: dict[str, Any],
+    denies: list[dict[str, Any]],
+    owner_canonical_id: str | None,
+    bucket: str,
 ) -> list[StatementReach]:
     if stmt.get("Effect") != "Allow":
         return []
@@ -481,7 +519,7 @@ def _reach(
         base = base.narrowed(pin)
     # Denies to everyone over all of this statement's resources: unconditional ones remove actions,
     # "outside a fixed set" ones narrow who keeps them; others remove nothing for certain.
-    applicable = [d for d in denies if _everyone(d) and _deny_covers_resources(d, stmt)]
+    applicable = [d for d in denies if _everyone(d) and _deny_covers_resources(d, stmt, bucket)]
     # Unconditional Denies naming whole accounts take those accounts out of a named audience.
     naming = [
         (d, accounts)
@@ -489,7 +527,7 @@ def _reach(
         if not _everyone(d)
         and "NotPrincipal" not in d
         and not d.get("Condition")
-        and _deny_covers_resources(d, stmt)
+        and _deny_covers_resources(d, stmt, bucket)
         and (accounts := _whole_accounts(d.get("Principal")))
     ]
     by_audience: dict[Audience, list[str]] = {}
@@ -547,7 +585,7 @@ def analyze_policy(
     denies = [s for s in stmts if s.get("Effect") == "Deny"]
     report = PolicyReport()
     for i, stmt in enumerate(stmts):
-        reaches = _reach(i, stmt, denies, owner_canonical_id)
+        reaches = _reach(i, stmt, denies, owner_canonical_id, bucket)
         report.reach.extend(reaches)
         public = sorted({a for r in reaches if r.audience.public for a in r.actions})
         if public:

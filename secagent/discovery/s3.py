@@ -164,9 +164,14 @@ def _logging(resp: dict[str, Any]) -> Logging | None:
     return Logging(target_bucket=enabled["TargetBucket"], target_prefix=enabled.get("TargetPrefix", ""))
 
 
-def _bucket_readers(s3: Any, bucket: str) -> dict[str, Callable[[], Any]]:
-    """config field -> zero-arg reader. One API call each."""
-    b = {"Bucket": bucket}
+def _bucket_readers(s3: Any, bucket: str, owner: str | None = None) -> dict[str, Callable[[], Any]]:
+    """config field -> zero-arg reader. One API call each.
+
+    ``owner``: the account the bucket must belong to (ExpectedBucketOwner). A bucket of another
+    account then answers 403 to every read, so no verdict (and no fix) is made on it as if the
+    caller's account owned it: the fixes pin policies to that account.
+    """
+    b = {"Bucket": bucket, **({"ExpectedBucketOwner": owner} if owner else {})}
     return {
         "public_access_block": lambda: _pab(
             s3.get_public_access_block(**b)["PublicAccessBlockConfiguration"]
@@ -263,7 +268,7 @@ def discover_bucket(
     region = _locate(make("s3", home_region), name, home_region)
     account_id, caller_arn, account_reason = _whoami(make("sts", region))
     s3 = make("s3", region)
-    readers = _bucket_readers(s3, name)
+    readers = _bucket_readers(s3, name, account_id)
     if account_id:
         s3control = make("s3control", region)
         readers["account_public_access_block"] = lambda: _pab(

@@ -64,6 +64,7 @@ def remediate(state: PlanningState, finding: Finding) -> Draft | None:
         state,
         deny_blocklisted_to_other_accounts(state.policy, state.bucket, owner),
         title="Deny other accounts the S3.6 actions (bucket policy, ACLs, encryption)",
-        risk="Other accounts can no longer change this bucket's policy, ACLs or default encryption; "
-        "every other access they have is unchanged.",
+        risk="Other accounts can no longer change this bucket's policy, ACLs or default encryption, "
+        "nor upload with an ACL header (x-amz-acl, e.g. bucket-owner-full-control: it needs "
+        "s3:PutObjectAcl); every other access they have is unchanged.",
     )

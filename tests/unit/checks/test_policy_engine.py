@@ -422,3 +422,72 @@ def test_read_and_write_follow_iam_access_levels() -> None:
     assert (listing.public_read, listing.public_write) == (True, False)
     unknown = analyze_policy(pol(allow(action="s3:SomeFutureAction")), B, OWNER)
     assert (unknown.public_read, unknown.public_write) == (True, True)  # unknown: assume both
+
+
+# ---- found by an adversarial review of the rewritten engine ----
+
+
+@pytest.mark.parametrize(
+    "provider", ["graph.facebook.com", "accounts.google.com", "cognito-identity.amazonaws.com"]
+)
+def test_a_web_identity_principal_is_public(provider: str) -> None:
+    # "The meaning of public" lists exactly this statement as public
+    report = analyze_policy(
+        pol(allow({"Federated": provider}, ["s3:GetObject", "s3:PutBucketPolicy"])), B, OWNER
+    )
+    assert report.public_read and report.public_write and report.blocklisted
+
+
+def test_a_saml_provider_is_its_account() -> None:
+    saml = allow({"Federated": f"arn:aws:iam::{OTHER}:saml-provider/corp"})
+    assert [g.accounts for g in analyze_policy(pol(saml), B, OWNER).cross_account] == [(OTHER,)]
+
+
+def test_an_unparsed_principal_does_not_hide_the_accounts_beside_it() -> None:
+    oai = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EXAMPLE"
+    report = analyze_policy(
+        pol(allow({"AWS": [oai, "AROAEXAMPLEDELETED01", f"arn:aws:iam::{OTHER}:root"]})), B, OWNER
+    )
+    assert [g.accounts for g in report.cross_account] == [(OTHER,)]
+    assert not report.is_public
+
+
+def test_a_deny_with_several_outside_conditions_lets_each_set_through() -> None:
+    # ANDed: the Deny applies only outside the owner account AND outside the partner's role
+    unless = deny(
+        Condition={
+            "StringNotEquals": {"aws:PrincipalAccount": OWNER},
+            "ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{OTHER}:role/partner"},
+        }
+    )
+    report = analyze_policy(pol(allow(), unless), B, OWNER)
+    assert not report.is_public and [g.accounts for g in report.cross_account] == [(OTHER,)]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"s3:DataAccessPointAccount": OTHER}},
+        {"ArnEquals": {"s3:DataAccessPointArn": f"arn:aws:s3:us-east-1:{OTHER}:accesspoint/ap1"}},
+        {"StringEqualsIgnoreCase": {"aws:PrincipalArn": f"ARN:AWS:IAM::{OTHER}:ROOT"}},
+    ],
+)
+def test_access_point_and_case_folded_pins_name_their_account(condition: dict[str, Any]) -> None:
+    report = analyze_policy(pol(allow(Condition=condition)), B, OWNER)
+    assert not report.is_public and [g.accounts for g in report.cross_account] == [(OTHER,)]
+
+
+def test_a_deny_over_the_whole_bucket_covers_an_allow_on_resource_star() -> None:
+    everything = allow({"AWS": OTHER}, ["s3:PutObject", "s3:PutObjectAcl"], resource="*")
+    unless = deny(action="s3:PutObjectAcl", Condition={"StringNotEquals": {"aws:PrincipalAccount": OWNER}})
+    report = analyze_policy(pol(everything, unless), B, OWNER)
+    assert report.blocklisted == [] and [g.actions for g in report.cross_account] == [("s3:PutObject",)]
+
+
+def test_a_fixed_kms_key_condition_pins_a_write() -> None:
+    kms = {
+        "StringEquals": {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": f"arn:aws:kms:us-east-1:{OWNER}:key/k"
+        }
+    }
+    assert not analyze_policy(pol(allow(action="s3:PutObject", Condition=kms)), B, OWNER).is_public

@@ -347,3 +347,25 @@ def test_client_factory_s3control_with_custom_endpoint_sends_to_that_host_withou
 def test_client_factory_s3control_on_aws_keeps_the_account_host() -> None:
     url = _sent_url(client_factory(boto3.Session(region_name="us-east-1"))("s3control", None))
     assert url.startswith("https://123456789012.s3-control.us-east-1.amazonaws.com/")
+
+
+def test_discover_every_bucket_read_names_the_callers_account_as_expected_owner(
+    session: boto3.Session, configured_bucket: str
+) -> None:
+    # A bucket of another account must answer 403 (ExpectedBucketOwner) rather than be judged, and
+    # then fixed, as if the caller's account owned it: the fixes pin policies to that account.
+    seen: dict[str, str | None] = {}
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if "Bucket" in params and model.name != "HeadBucket":
+            seen[model.name] = params.get("ExpectedBucketOwner")
+
+    factory = client_factory(session)
+
+    def clients(service: str, region: str | None = None) -> Any:
+        client = factory(service, region)
+        client.meta.events.register("provide-client-params.s3.*", record)
+        return client
+
+    snapshot = discover_bucket(configured_bucket, session, clients=clients)
+    assert len(seen) >= 15 and set(seen.values()) == {snapshot.account_id}
