@@ -14,23 +14,13 @@ from pydantic.alias_generators import to_camel
 
 from secagent.models.base import CamelModel
 from secagent.models.findings import Finding, Severity, Status, Summary
+from secagent.models.outcome import Outcome
 from secagent.models.plans import Plan
 from secagent.models.snapshot import ResourceRef
 
 REPORT_SCHEMA_VERSION: Literal["1"] = "1"
 
 StepStatus = Literal["running", "retrying", "succeeded", "failed"]
-Outcome = Literal[
-    "COMPLIANT",
-    "NON_COMPLIANT",
-    "REMEDIATED",
-    "ROLLED_BACK",
-    "REJECTED",
-    "APPROVAL_EXPIRED",
-    "STALE_PLAN",
-    "APPROVAL_INVALID",
-    "FAILED",
-]
 
 
 class StepError(CamelModel):
@@ -150,6 +140,9 @@ class Verification(CamelModel):
     comparison: list[CheckComparison]
     all_fixed: bool
     still_failing: list[str]
+    # What Verify saw, as the audit's outcome: REMEDIATED, PARTIALLY_REMEDIATED, ROLLED_BACK or
+    # NON_COMPLIANT (an approved fix did not take effect). The state machine records it as is.
+    outcome: Outcome
 
 
 class Failure(CamelModel):

@@ -8,6 +8,7 @@ from secagent.aws import ClientFactory
 from secagent.checks import analyze
 from secagent.discovery import discover_bucket
 from secagent.models.findings import Finding, Status, Summary
+from secagent.models.outcome import Outcome
 from secagent.models.report import AppliedSummary, ApplyStatus, CheckComparison, Verification
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import ResourceRef
@@ -60,13 +61,24 @@ def compare(
         and not failed
         and all(c in now and now[c][1] is wanted.get(c, Status.PASS) for c in targeted)
     )
+    still_failing = [c for c, (_, status) in now.items() if status is Status.FAIL]
     return Verification(
         findings=after,
         summary=Summary.of(after),
         comparison=comparison,
         all_fixed=all_fixed,
-        still_failing=[c for c, (_, status) in now.items() if status is Status.FAIL],
+        still_failing=still_failing,
+        outcome=verified_outcome(all_fixed, still_failing, rollback=expected is not None),
     )
+
+
+def verified_outcome(all_fixed: bool, still_failing: list[str], *, rollback: bool) -> Outcome:
+    """Never more than Verify saw: REMEDIATED only when nothing fails any more."""
+    if not all_fixed:
+        return Outcome.NON_COMPLIANT
+    if rollback:
+        return Outcome.ROLLED_BACK
+    return Outcome.PARTIALLY_REMEDIATED if still_failing else Outcome.REMEDIATED
 
 
 def verify(

@@ -102,19 +102,24 @@ def test_failures_end_in_a_fail_state_after_a_failure_report():
 
 
 def test_outcomes_cover_the_report_schema():
-    outcomes = {state["Result"] for state in STATES.values() if state.get("ResultPath") == "$.outcome"}
-    assert outcomes == {
-        "COMPLIANT",
-        "NON_COMPLIANT",
-        "REMEDIATED",
-        "ROLLED_BACK",
-        "REJECTED",
-        "APPROVAL_EXPIRED",
-        "STALE_PLAN",
-        "APPROVAL_INVALID",
-        "FAILED",
+    # The machine sets every outcome: each Mark state its own, Verify the ones it decides
+    from secagent.workflow.verify import verified_outcome
+
+    marked = {
+        state["Result"]
+        for state in STATES.values()
+        if "Result" in state and state.get("ResultPath") == "$.outcome"
     }
-    assert outcomes == set(Outcome.__args__)  # the report's outcomes are exactly these
+    recorded = [s for s in STATES.values() if s.get("ResultPath") == "$.outcome" and "Result" not in s]
+    assert [s["InputPath"] for s in recorded] == ["$.verification.outcome"]
+    verified = {
+        verified_outcome(fixed, failing, rollback=rollback)
+        for fixed in (True, False)
+        for failing in ([], ["some_check"])
+        for rollback in (True, False)
+    }
+    assert verified == {"REMEDIATED", "PARTIALLY_REMEDIATED", "ROLLED_BACK", "NON_COMPLIANT"}
+    assert marked | verified == set(Outcome)  # the report's outcomes are exactly these
 
 
 def test_apply_is_reached_only_through_the_stale_plan_check():

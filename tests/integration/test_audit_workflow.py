@@ -113,7 +113,11 @@ def test_audit_remediate_approved_makes_public_bucket_private(api, approver, aws
     # Then the fix is applied and verified: the bucket is no longer public
     assert done["status"] == "SUCCEEDED", done
     report = finished_report(aws, outputs, audit_id)
-    assert report["outcome"] == "REMEDIATED"
+    # the approved fixes worked, and the report names what still fails (not approved, or no fix)
+    assert report["outcome"] == "PARTIALLY_REMEDIATED"
+    verification = report["verification"]
+    assert verification["outcome"] == "PARTIALLY_REMEDIATED" and verification["stillFailing"]
+    assert POLICY_CHECK not in report["verification"]["stillFailing"]
     assert policy_verdict(public_bucket) == "PASS"
     fixed = {c["checkId"]: c for c in report["verification"]["comparison"]}
     assert fixed[POLICY_CHECK]["before"] == "FAIL" and fixed[POLICY_CHECK]["after"] == "PASS"
@@ -528,7 +532,7 @@ def test_audit_failed_in_apply_after_approval_resumes_with_that_approval(
     done = wait_status(api, audit_id, {"SUCCEEDED", "FAILED"})
     # Then nobody is asked again: Await Approval woke the resume with the person's sealed decision,
     # and the approved fixes are applied and verified
-    assert done["status"] == "SUCCEEDED" and done["outcome"] == "REMEDIATED", done
+    assert done["status"] == "SUCCEEDED" and done["outcome"] == "PARTIALLY_REMEDIATED", done
     report = finished_report(aws, outputs, audit_id)
     assert "secagent-approver" in report["approval"]["approver"]
     assert policy_verdict(public_bucket) == "PASS"
@@ -657,7 +661,7 @@ def test_remediated_audit_rolls_back_through_the_approval_gate(api, approver, aw
     waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
     assert approver.decide(audit_id, "approve", plan_digest=waiting["planDigest"]).status == 200
     wait_status(api, audit_id, {"SUCCEEDED"})
-    assert finished_report(aws, outputs, audit_id)["outcome"] == "REMEDIATED"
+    assert finished_report(aws, outputs, audit_id)["outcome"] == "PARTIALLY_REMEDIATED"
     assert policy_verdict(public_bucket) == "PASS"
     # When a rollback is asked for, it is a new audit that waits for approval of the undo plans
     started = api.rollback(audit_id)

@@ -459,8 +459,9 @@ def test_verify_handler_on_unfixed_bucket_fixes_nothing(tools: Tools) -> None:
     # Given the event says plans were applied, but this bucket was never changed
     out = verify.handler(event("verify"), FakeLambdaContext())
     # Then verification tells the truth
-    assert set(out) == {"findings", "summary", "comparison", "allFixed", "stillFailing"}
+    assert set(out) == {"findings", "summary", "comparison", "allFixed", "stillFailing", "outcome"}
     assert out["allFixed"] is False and not any(c["fixed"] for c in out["comparison"])
+    assert out["outcome"] == "NON_COMPLIANT"  # nothing applied: never REMEDIATED
     assert "s3_bucket_versioning_disabled" in out["stillFailing"]
     assert tools.storage.load(event("verify")["auditId"], "verification") == out
 
@@ -478,7 +479,7 @@ def test_verify_handler_rollback_expects_the_old_verdicts(tools: Tools) -> None:
         "expected": {"s3_bucket_versioning_disabled": "FAIL"},
     }  # fmt: skip
     out = verify.handler(rollback, FakeLambdaContext())
-    assert out["allFixed"] is True
+    assert out["allFixed"] is True and out["outcome"] == "ROLLED_BACK"
     assert (
         verify.handler(
             {**rollback, "auditId": "audit-2", "executionArn": execution_arn("audit-2"), "expected": {}},
@@ -515,7 +516,7 @@ def test_report_handler_writes_report_from_history_and_records(tools: Tools) -> 
     # When
     out = report.handler({**event("report"), "executionArn": arn}, FakeLambdaContext())
     # Then
-    assert out == {"auditId": AUDIT, "outcome": "REMEDIATED", "reportKey": f"reports/{AUDIT}.json"}
+    assert out == {"auditId": AUDIT, "outcome": "PARTIALLY_REMEDIATED", "reportKey": f"reports/{AUDIT}.json"}
     stored = _object(tools, out["reportKey"])
     assert stored is not None and stored["auditId"] == AUDIT
     assert stored["steps"] == [] and stored["executions"] == [AUDIT]  # moto's history has no Task state

@@ -126,7 +126,9 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
         "executions",
         "reusedSteps",
     ]
-    assert document["schemaVersion"] == "1" and document["outcome"] == "REMEDIATED"
+    assert (
+        document["schemaVersion"] == "1" and document["outcome"] == "PARTIALLY_REMEDIATED"
+    )  # one check still fails after Verify
     assert document["executions"] == [] and document["reusedSteps"] == []  # no name given, no resume
     assert (document["startedAt"], document["finishedAt"]) == ("2025-03-01T12:00:00Z", "2025-03-01T12:05:00Z")
     assert document["failure"] is None and document["planCheck"]["stale"] is False
@@ -387,7 +389,7 @@ def test_publish_report_writes_json_and_announces_it(
     assert json.loads(entry["Detail"]) == {
         "auditId": report.audit_id,
         "resource": {"type": "AWS::S3::Bucket", "id": report.resource.id},
-        "outcome": "REMEDIATED",
+        "outcome": "PARTIALLY_REMEDIATED",
         "reportBucket": REPORTS,
         "reportKey": key,
         "findingCounts": {"pass": len(report.findings) - fails, "fail": fails, "unknown": 0, "exempt": 0},

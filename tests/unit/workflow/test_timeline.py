@@ -47,8 +47,7 @@ def test_build_timeline_include_all_adds_pass_choice_succeed_states() -> None:
         ("Plan Only?", "Choice"),
         ("Approved?", "Choice"),
         ("Plan Still Current?", "Choice"),
-        ("All Fixed?", "Choice"),
-        ("Mark Remediated", "Pass"),
+        ("Record Verified Outcome", "Pass"),
         ("Audit Complete", "Succeed"),
     ]
     assert {s.attempts for s in steps if s.type != "Task"} == {0}
