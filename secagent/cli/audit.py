@@ -25,6 +25,7 @@ def audit(
     style: Style | None = None,
     poll_interval: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
+    fail_on: str = "high",
 ) -> int:
     """Without `wait`: prints the audit id alone on stdout (for scripts), exit 0.
 
@@ -46,7 +47,7 @@ def audit(
     out.flush()
     with interrupted(audit_id):
         body = follow(api, audit_id, out, style=style, poll_interval=poll_interval, sleep=sleep)
-    return conclude(body, out)
+    return conclude(body, out, fail_on)
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -83,4 +84,5 @@ def _run(args: argparse.Namespace, options: Globals) -> int:
         remediate=args.remediate,
         wait=args.wait,
         approval_timeout=args.approval_timeout,
+        fail_on=options.fail_on,
     )

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,30 +17,55 @@ if TYPE_CHECKING:
     import boto3
 
     from secagent.client import ApiResponse, AuditApiClient
+    from secagent.models.findings import Severity, Status
 
-EXIT_OK = 0  # compliant or remediated (or: the command did what was asked)
-EXIT_FINDINGS = 1  # findings remain (non-compliant, rejected, approval expired)
+from secagent.models.outcome import DEFAULT_FAIL_ON, Outcome
+from secagent.models.outcome import EXIT_FAILED as EXIT_FAILED  # the CLI's codes, defined with the outcomes
+from secagent.models.outcome import EXIT_FINDINGS as EXIT_FINDINGS
+from secagent.models.outcome import EXIT_OK as EXIT_OK
+
 EXIT_USAGE = 2  # usage error: bad arguments, or input the API refused (400)
-EXIT_FAILED = 3  # the audit failed, or the API/stack could not be reached or answered an error
 EXIT_INTERRUPTED = 130  # Ctrl-C
+SEVERITIES = ("critical", "high", "medium", "low", "info")
 
-OUTCOME_EXIT = {
-    "COMPLIANT": EXIT_OK,
-    "REMEDIATED": EXIT_OK,
-    "NON_COMPLIANT": EXIT_FINDINGS,
-    "REJECTED": EXIT_FINDINGS,
-    "APPROVAL_EXPIRED": EXIT_FINDINGS,
-    "FAILED": EXIT_FAILED,
-}
-
-EXIT_CODES_HELP = """\
+_OUTCOMES_WRAPPED = textwrap.fill(
+    "(" + ", ".join(o for o in Outcome if o is not Outcome.FAILED) + ")",
+    width=90,
+    initial_indent=" " * 7,
+    subsequent_indent=" " * 8,
+)
+EXIT_CODES_HELP = f"""\
 exit codes:
-  0    compliant or remediated; for other commands: done
-  1    findings remain (NON_COMPLIANT, REJECTED, APPROVAL_EXPIRED)
+  0    an audit (audit/approve/reject/resume --wait, report): no finding at or above
+       --fail-on (default {DEFAULT_FAIL_ON.lower()}) still fails; other commands: done
+  1    an audit: findings at or above --fail-on still fail, whatever the outcome
+{_OUTCOMES_WRAPPED}
   2    usage error (bad arguments, or a request the API refused as invalid)
-  3    the audit failed, or the API could not be reached or answered an error
+  3    the audit FAILED, or the API could not be reached or answered an error
   130  interrupted (Ctrl-C); a started audit keeps running
 """
+
+
+def audit_exit_code(report: dict[str, Any] | None, outcome: str | None, fail_on: str) -> int | None:
+    """The exit code of a finished audit from its report (None: not a known outcome). The findings
+    judged are Verify's when it ran (what is true now), else Analyze's."""
+    from secagent.models.findings import Severity, Status
+
+    if outcome not in set(Outcome):
+        return None
+    verification = (report or {}).get("verification")
+    raw = verification.get("findings") if isinstance(verification, dict) else None
+    if raw is None:
+        raw = (report or {}).get("findings") or []
+    judged = [_Judged(Status(f["status"]), Severity(f["severity"])) for f in raw]
+    return Outcome(outcome).exit_code(judged, Severity(fail_on.upper()))
+
+
+@dataclass(frozen=True)
+class _Judged:
+    status: Status
+    severity: Severity
+
 
 DEFAULT_STACK_NAME = "SecurityAgent"
 FINISHED = frozenset({"SUCCEEDED", "FAILED"})
@@ -118,6 +144,7 @@ class Globals:
     profile: str | None = None
     stack_name: str = DEFAULT_STACK_NAME
     api_url: str | None = None
+    fail_on: str = DEFAULT_FAIL_ON.lower()
 
     @classmethod
     def from_namespace(cls, args: Any) -> Globals:
@@ -129,6 +156,9 @@ class Globals:
             or os.environ.get("SECAGENT_STACK_NAME")
             or DEFAULT_STACK_NAME,
             api_url=getattr(args, "api_url", None) or os.environ.get("SECAGENT_API_URL") or None,
+            fail_on=getattr(args, "fail_on", None)
+            or os.environ.get("SECAGENT_FAIL_ON", "").lower()
+            or DEFAULT_FAIL_ON.lower(),
         )
 
     def export(self, environ: dict[str, str] | os._Environ[str] = os.environ) -> None:

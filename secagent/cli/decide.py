@@ -45,6 +45,7 @@ def decide(
     out: TextIO = sys.stdout,
     stdin: TextIO | None = None,
     poll_interval: float = 0.5,
+    fail_on: str = "high",
 ) -> int:
     """Reject at once; approve only what was shown and confirmed (`yes`: with the reviewed `plan_digest`)."""
     if decision == "approve":
@@ -70,7 +71,7 @@ def decide(
         return EXIT_OK
     with interrupted(audit_id):
         body = follow(api, audit_id, out, poll_interval=poll_interval)
-    return conclude(body, out)
+    return conclude(body, out, fail_on)
 
 
 def _confirm(
@@ -239,4 +240,5 @@ def _run(args: argparse.Namespace, options: Globals) -> int:
         only=list(dict.fromkeys(i for group in only for i in group)) if only else None,
         yes=getattr(args, "yes", False),
         wait=args.wait,
+        fail_on=options.fail_on,
     )

@@ -14,13 +14,14 @@ from secagent.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    SEVERITIES,
     CliError,
     Globals,
 )
 from secagent.cli.forward import FORWARDED as FORWARDED_COMMANDS
 
 FORWARDED: dict[str, Callable[[Sequence[str]], int]] = {c.command: c.run for c in FORWARDED_COMMANDS}
-GLOBAL_WITH_VALUE = ("--endpoint-url", "--region", "--profile", "--stack-name", "--api-url")
+GLOBAL_WITH_VALUE = ("--endpoint-url", "--region", "--profile", "--stack-name", "--api-url", "--fail-on")
 
 DESCRIPTION = """\
 Infrastructure Security Agent: audit S3 buckets, review the proposed fixes, approve them, read the
@@ -65,6 +66,15 @@ def global_options(*, suppress: bool) -> argparse.ArgumentParser:
         metavar="URL",
         default=default,
         help="the API's base URL; skips the stack lookup (default: $SECAGENT_API_URL)",
+    )
+    group.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        type=str.lower,
+        choices=SEVERITIES,
+        default=default,
+        help="an audit exits 1 when a finding of this severity or worse still fails "
+        "(critical, high, medium, low, info; default: $SECAGENT_FAIL_ON or high)",
     )
     return parser
 

@@ -10,9 +10,9 @@ from typing import Any, TextIO
 from secagent.audit_api import AuditApi
 from secagent.cli.common import (
     EXIT_FAILED,
-    OUTCOME_EXIT,
     CliError,
     Globals,
+    audit_exit_code,
     audit_id_arg,
     connect,
     expect,
@@ -21,8 +21,11 @@ from secagent.cli.common import (
 FORMATS = ("table", "json", "markdown")
 
 
-def report(api: AuditApi, audit_id: str, *, fmt: str = "table", out: TextIO = sys.stdout) -> int:
-    """Prints the report; exits with its outcome's code (0 compliant/remediated, 1 findings, 3 failed)."""
+def report(
+    api: AuditApi, audit_id: str, *, fmt: str = "table", fail_on: str = "high", out: TextIO = sys.stdout
+) -> int:
+    """Prints the report; exits 3 when the audit failed, 1 when findings at or above ``fail_on``
+    still fail, else 0."""
     body = expect(api.get_audit(audit_id), 200, what=f"report of audit {audit_id}", audit_id=audit_id)
     data = body.get("report")
     if not isinstance(data, dict):
@@ -40,7 +43,8 @@ def report(api: AuditApi, audit_id: str, *, fmt: str = "table", out: TextIO = sy
 
         parsed = Report.model_validate(data)
         out.write(render_markdown_report(parsed) if fmt == "markdown" else render_report(parsed) + "\n")
-    return OUTCOME_EXIT.get(str(data.get("outcome")), EXIT_FAILED)
+    code = audit_exit_code(data, str(data.get("outcome")), fail_on)
+    return EXIT_FAILED if code is None else code
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -61,4 +65,4 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace, options: Globals) -> int:
-    return report(connect(options), args.audit_id, fmt=args.format)
+    return report(connect(options), args.audit_id, fmt=args.format, fail_on=options.fail_on)

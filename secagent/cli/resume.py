@@ -18,6 +18,7 @@ def resume(
     wait: bool = False,
     out: TextIO = sys.stdout,
     poll_interval: float = 0.5,
+    fail_on: str = "high",
 ) -> int:
     body = expect(api.resume(audit_id), 202, what=f"resume audit {audit_id}", audit_id=audit_id)
     reused = body.get("reusedSteps") or []
@@ -32,7 +33,7 @@ def resume(
         return EXIT_OK
     with interrupted(audit_id):
         final = follow(api, audit_id, out, poll_interval=poll_interval)
-    return conclude(final, out)
+    return conclude(final, out, fail_on)
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -53,4 +54,4 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace, options: Globals) -> int:
-    return resume(connect(options), args.audit_id, wait=args.wait)
+    return resume(connect(options), args.audit_id, wait=args.wait, fail_on=options.fail_on)

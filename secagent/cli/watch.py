@@ -21,10 +21,11 @@ from secagent.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     FINISHED,
-    OUTCOME_EXIT,
     CliError,
+    audit_exit_code,
     expect,
 )
+from secagent.models.outcome import DEFAULT_FAIL_ON
 
 AWAIT_APPROVAL = "Await Approval"
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -220,8 +221,8 @@ class _LiveLine:
             self._drawn = False
 
 
-def conclude(body: dict[str, Any], out: TextIO) -> int:
-    """Print the report of a finished audit; the exit code of its outcome."""
+def conclude(body: dict[str, Any], out: TextIO, fail_on: str = DEFAULT_FAIL_ON.lower()) -> int:
+    """Print the report of a finished audit; the exit code of its outcome and remaining findings."""
     from secagent.models.report import Report
     from secagent.render import render_report
 
@@ -230,11 +231,12 @@ def conclude(body: dict[str, Any], out: TextIO) -> int:
     if isinstance(report, dict):
         out.write("\n" + render_report(Report.model_validate(report)) + "\n")
     outcome = body.get("outcome") or (report or {}).get("outcome")
-    if outcome in OUTCOME_EXIT:
+    code = audit_exit_code(report if isinstance(report, dict) else None, outcome, fail_on)
+    if code is not None:
         if outcome == "FAILED" or body.get("status") == "FAILED":
             print(f"secagent: audit {audit_id} failed: {_why(body, report)}", file=sys.stderr)
             return EXIT_FAILED
-        return OUTCOME_EXIT[outcome]
+        return code
     if body.get("status") == "FAILED":
         raise CliError(f"audit {audit_id} failed: {_why(body, report)}")
     raise CliError(f"audit {audit_id} ended {body.get('status')} without an outcome")

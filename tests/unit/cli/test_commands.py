@@ -18,6 +18,7 @@ from secagent.cli.resume import resume
 from secagent.cli.status import status
 from secagent.cli.watch import Style
 from secagent.client import ApiResponse
+from secagent.models.outcome import Outcome
 from tests.unit.cli.conftest import AUDIT_ID, FakeApi, audit_body, step
 
 PLAIN = Style(live=False, color=False, unicode=True)
@@ -68,7 +69,7 @@ def test_audit_wait_shows_each_step_once_then_the_report(remediated: dict[str, A
         ),
         audit_body(
             "SUCCEEDED",
-            outcome="REMEDIATED",
+            outcome="PARTIALLY_REMEDIATED",
             report=remediated,
             timeline=[
                 step("Discover Bucket", "succeeded", 2, started=t0, ended=t1),
@@ -85,7 +86,7 @@ def test_audit_wait_shows_each_step_once_then_the_report(remediated: dict[str, A
     assert "  ↻ Discover Bucket  retrying (attempt 2): TransientError: slow" in lines
     assert "  ✓ Discover Bucket  0.41s" in lines
     assert sum(line.startswith("  ✓ Analyze Configuration") for line in lines) == 1
-    assert "Outcome: REMEDIATED" in out
+    assert "Outcome: PARTIALLY_REMEDIATED" in out  # a MEDIUM finding still fails: below --fail-on high
     assert "\033[" not in out  # not a terminal: no ANSI codes
 
 
@@ -97,7 +98,7 @@ def test_audit_wait_asks_for_approval_once_and_keeps_waiting(remediated: dict[st
         pendingPlans=plans,
         approvalExpiresAt="2026-11-25T16:39:05Z",
     )
-    done = audit_body("SUCCEEDED", outcome="REMEDIATED", report=remediated)
+    done = audit_body("SUCCEEDED", outcome="PARTIALLY_REMEDIATED", report=remediated)
     api = FakeApi(
         start_audit=ApiResponse(202, {"auditId": AUDIT_ID}),
         get_audit=[ApiResponse(200, waiting)] * 3 + [ApiResponse(200, done)],
@@ -124,28 +125,55 @@ def test_audit_wait_falls_back_to_current_step_without_timeline(planned: dict[st
     assert out.count("· Discover Bucket") == 1 and "· Propose Fixes" in out
 
 
+def _report_with(outcome: Outcome, severities: list[str], base: dict[str, Any]) -> dict[str, Any]:
+    failing = [
+        {"checkId": f"check_{i}", "title": "t", "severity": sev, "status": "FAIL", "controls": []}
+        for i, sev in enumerate(severities)
+    ]
+    passing = [{"checkId": "ok", "title": "t", "severity": "CRITICAL", "status": "PASS", "controls": []}]
+    report_ = {**base, "outcome": outcome.value, "findings": failing + passing}
+    if outcome is Outcome.FAILED:
+        report_["failure"] = {"step": "Discover Bucket", "error": "AccessDenied", "cause": "no"}
+    return report_
+
+
+@pytest.mark.parametrize("outcome", list(Outcome))
 @pytest.mark.parametrize(
-    ("outcome", "status_", "code"),
+    ("severities", "fail_on", "code"),
     [
-        ("COMPLIANT", "SUCCEEDED", 0),
-        ("REMEDIATED", "SUCCEEDED", 0),
-        ("NON_COMPLIANT", "SUCCEEDED", 1),
-        ("REJECTED", "SUCCEEDED", 1),
-        ("APPROVAL_EXPIRED", "SUCCEEDED", 1),
-        ("FAILED", "FAILED", 3),
+        ([], "high", 0),
+        (["CRITICAL"], "high", 1),
+        (["HIGH"], "high", 1),
+        (["MEDIUM", "LOW"], "high", 0),  # below the threshold: a CI gate passes
+        (["MEDIUM"], "medium", 1),
+        (["HIGH"], "critical", 0),
+        (["INFO"], "info", 1),
     ],
 )
-def test_audit_wait_exit_code_is_the_outcome(
-    outcome: str, status_: str, code: int, planned: dict[str, Any]
+def test_every_outcome_exits_by_the_findings_left_and_fail_on(
+    outcome: Outcome, severities: list[str], fail_on: str, code: int, planned: dict[str, Any]
 ) -> None:
-    report_ = {**planned, "outcome": outcome}
-    if outcome == "FAILED":
-        report_["failure"] = {"step": "Discover Bucket", "error": "AccessDenied", "cause": "no"}
+    # Whatever the outcome's name, the exit status says whether findings at or above --fail-on
+    # still fail; a FAILED audit says nothing about the bucket: 3
+    report_ = _report_with(outcome, severities, planned)
+    status_ = "FAILED" if outcome is Outcome.FAILED else "SUCCEEDED"
     api = FakeApi(
         start_audit=ApiResponse(202, {"auditId": AUDIT_ID}),
-        get_audit=ApiResponse(200, audit_body(status_, outcome=outcome, report=report_)),
+        get_audit=ApiResponse(200, audit_body(status_, outcome=outcome.value, report=report_)),
     )
-    assert run_audit(api, wait=True)[0] == code
+    expected = 3 if outcome is Outcome.FAILED else code
+    assert run_audit(api, wait=True, fail_on=fail_on)[0] == expected
+    assert report(api, AUDIT_ID, fail_on=fail_on, out=io.StringIO()) == expected
+
+
+def test_exit_status_judges_verifys_findings_not_the_first_analysis(remediated: dict[str, Any]) -> None:
+    # Before the fixes CRITICAL findings failed; after Verify only a MEDIUM one does
+    assert any(f["severity"] == "CRITICAL" and f["status"] == "FAIL" for f in remediated["findings"])
+    api = FakeApi(
+        get_audit=ApiResponse(200, audit_body("SUCCEEDED", outcome=remediated["outcome"], report=remediated))
+    )
+    assert report(api, AUDIT_ID, out=io.StringIO()) == 0
+    assert report(api, AUDIT_ID, fail_on="medium", out=io.StringIO()) == 1
 
 
 def test_audit_failed_without_report_is_one_error() -> None:
@@ -272,7 +300,7 @@ def test_resume_says_where_it_restarts() -> None:
 @pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
 def test_report_formats_and_exit_code(fmt: str, remediated: dict[str, Any]) -> None:
     api = FakeApi(
-        get_audit=ApiResponse(200, audit_body("SUCCEEDED", outcome="REMEDIATED", report=remediated))
+        get_audit=ApiResponse(200, audit_body("SUCCEEDED", outcome="PARTIALLY_REMEDIATED", report=remediated))
     )
     out = io.StringIO()
     assert report(api, AUDIT_ID, fmt=fmt, out=out) == 0
@@ -282,7 +310,7 @@ def test_report_formats_and_exit_code(fmt: str, remediated: dict[str, Any]) -> N
     elif fmt == "markdown":
         assert text.startswith("# Security audit of AWS::S3::Bucket `cli-demo-public-1`")
     else:
-        assert "Outcome: REMEDIATED" in text
+        assert "Outcome: PARTIALLY_REMEDIATED" in text
 
 
 def test_report_of_a_running_audit_is_an_error() -> None:
