@@ -63,6 +63,7 @@ from secagent.mcp.inputs import (
     RemediationIds,
     SeverityFilter,
 )
+from secagent.models.outcome import Outcome
 from secagent.models.snapshot import S3BucketConfig
 from secagent.remediation import plan_remediations
 
@@ -292,9 +293,9 @@ def _descriptions(settings: ServerSettings) -> dict[str, str]:
         ),
         "get_audit": (
             "Status of an audit: RUNNING (currentStep), AWAITING_APPROVAL (with pendingPlans to show "
-            "the user and approvalExpiresAt), SUCCEEDED or FAILED (with outcome: COMPLIANT, "
-            "NON_COMPLIANT, REMEDIATED, REJECTED, APPROVAL_EXPIRED, FAILED). The full report is the "
-            "resource audit://{auditId}/report."
+            "the user and approvalExpiresAt), SUCCEEDED or FAILED (with outcome: "
+            + "; ".join(f"{o.value} = {o.wording}" for o in Outcome)
+            + "). The full report is the resource audit://{auditId}/report."
         ),
         "decide_approval": (
             "Decide on an audit that is AWAITING_APPROVAL. Call it only with the user's explicit "

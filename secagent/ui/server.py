@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from secagent.client import ApiUnreachable
 from secagent.discovery.names import bucket_name_problem
+from secagent.models.outcome import Outcome
 from secagent.ui.graph import layout, workflow_graph
 
 if TYPE_CHECKING:
@@ -205,6 +206,11 @@ class Backend:
         return {"available": True, "states": states, "transitions": transitions}
 
 
+def _outcomes_json() -> bytes:
+    """Each outcome's console style and wording, from the one Outcome definition."""
+    return json.dumps({o.value: {"style": o.style, "wording": o.wording} for o in Outcome}).encode()
+
+
 def _graph_json() -> bytes:
     return json.dumps(layout(workflow_graph()).to_json()).encode()
 
@@ -348,6 +354,8 @@ class ConsoleHandler(BaseHTTPRequestHandler):
                 if ConsoleHandler.graph_cache is None:
                     ConsoleHandler.graph_cache = _graph_json()
                 self._send(200, ConsoleHandler.graph_cache, "application/json")
+            elif path == "/ui/outcomes":
+                self._send(200, _outcomes_json(), "application/json")
             elif match := re.fullmatch(rf"/ui/audits/({_ID})/states", path):
                 self._states(match.group(1), parsed.query)
             elif match := re.fullmatch(rf"/ui/audits/({_ID})/report\.json", path):

@@ -147,7 +147,8 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(
     page.get_by_label("Comment (optional)").fill("e2e: approved from the console")
     page.get_by_role("button", name="Approve").click()
     expect(page.locator("#decision-note")).to_contain_text("You approved")  # the API took it
-    expect(page.locator(".outcome")).to_contain_text("REMEDIATED", timeout=FINISH_TIMEOUT)
+    expect(page.locator(".outcome")).to_contain_text("PARTIALLY REMEDIATED", timeout=FINISH_TIMEOUT)
+    expect(page.locator(".outcome")).to_have_class(re.compile(r"\boutcome-warn\b"))  # Outcome.style
 
     done = dict(step_statuses(page))
     assert done["Apply Fixes"] == "succeeded" and done["Verify Fixes"] == "succeeded"
@@ -158,7 +159,7 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(
     expect(row).to_contain_text("pass")
     expect(report.locator("h4").first).to_be_visible()  # findings grouped by severity
     expect(report).to_contain_text("FSBP")  # the controls they map to
-    expect(graph.locator('g.node[data-state="Mark Remediated"]')).to_have_attribute(
+    expect(graph.locator('g.node[data-state="Record Verified Outcome"]')).to_have_attribute(
         "data-status", "succeeded"
     )
     expect(graph.locator('g.node[data-state="Mark Rejected"]')).to_have_attribute("data-status", "idle")
@@ -167,7 +168,7 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(
     download = page.request.get(f"{approver_console}/ui/audits/{audit_id}/report.json")
     assert download.ok
     assert "attachment" in download.headers["content-disposition"]
-    assert json.loads(download.body())["outcome"] == "REMEDIATED"
+    assert json.loads(download.body())["outcome"] == "PARTIALLY_REMEDIATED"
     screenshot(page, "audit-report")
 
     # The fix is real.

@@ -101,6 +101,17 @@ function badge(text, kind) {
   return h("span", { class: `badge badge-${String(kind || text).toLowerCase().replace(/_/g, "-")}`, text });
 }
 
+/* Each outcome's style ("ok", "warn", "bad") and wording come from the one Outcome definition
+   (secagent/models/outcome.py), served at /ui/outcomes. */
+let outcomes = {};
+
+function outcomeBadge(outcome) {
+  const known = outcomes[outcome] || { style: "warn", wording: "" };
+  const el = badge(outcome.replace(/_/g, " ").toLowerCase(), `outcome-${known.style}`);
+  if (known.wording) el.title = known.wording;
+  return el;
+}
+
 /* ---------- talking to the local server ---------- */
 
 /* This launch's secret arrives once, in the fragment of the URL `secagent ui` printed
@@ -393,7 +404,7 @@ function listTable(audits, nextToken, more) {
       td("Bucket",
         h("a", { href: `#/audits/${encodeURIComponent(a.auditId)}`, text: (a.resource && a.resource.id) || a.auditId })),
       td("Status", badge(a.status.replace(/_/g, " ").toLowerCase(), a.status)),
-      td("Outcome", a.outcome ? badge(a.outcome.replace(/_/g, " ").toLowerCase(), a.outcome) : "—"),
+      td("Outcome", a.outcome ? outcomeBadge(a.outcome) : "—"),
       td("Mode", a.mode || ""),
       td("Started", timeEl(a.startedAt)),
       td("Audit id", h("code", { class: "audit-id", text: a.auditId }))));
@@ -500,7 +511,7 @@ function summaryView(audit) {
   const resource = audit.resource || {};
   const rows = [
     ["Status", badge(audit.status.replace(/_/g, " ").toLowerCase(), audit.status)],
-    ["Outcome", audit.outcome ? badge(audit.outcome.replace(/_/g, " ").toLowerCase(), audit.outcome) : "—"],
+    ["Outcome", audit.outcome ? outcomeBadge(audit.outcome) : "—"],
     ["Resource", h("span", {}, h("code", { text: resource.id || "" }), ` (${resource.type || "?"})`)],
     ["Mode", audit.mode || ""],
     ["Started", timeEl(audit.startedAt)],
@@ -701,8 +712,8 @@ function reportView(audit) {
     h("div", { class: "page-head" },
       h("h2", { id: "report-title", text: "Report" }),
       h("a", { class: "button", href: `/ui/audits/${encodeURIComponent(audit.auditId)}/report.json`, download: `audit-${audit.auditId}.json`, text: "Download JSON" })),
-    h("p", { class: `outcome outcome-${report.outcome.toLowerCase()}` }, h("span", { text: "Outcome: " }), h("strong", { text: report.outcome.replace(/_/g, " ") }),
-      ` — ${findings.length} checks, ${failing} failing before any fix.`),
+    h("p", { class: `outcome outcome-${(outcomes[report.outcome] || { style: "warn" }).style}` }, h("span", { text: "Outcome: " }), h("strong", { text: report.outcome.replace(/_/g, " ") }),
+      ` — ${(outcomes[report.outcome] || {}).wording || ""}; ${findings.length} checks, ${failing} failing before any fix.`),
     approval,
     report.failure ? h("p", { class: "error-text" }, `Failed at ${report.failure.step}: ${report.failure.error || ""} ${report.failure.cause || ""}`) : null,
     verification,
@@ -866,7 +877,9 @@ function shortLabel(text) {
 }
 
 window.addEventListener("hashchange", route);
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
   adoptLaunchToken();
+  const known = await call("GET", "/ui/outcomes");
+  if (known.status === 200) outcomes = known.body;
   route();
 });

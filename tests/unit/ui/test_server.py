@@ -496,3 +496,16 @@ def test_an_audit_id_with_a_trailing_newline_is_refused(console, fake, end):
     assert call(console, "GET", f"/ui/audits/{bad}/report.json")[0] == 404
     assert call(console, "GET", f"/ui/audits/abc/states?executions={bad}")[0] == 400
     assert fake.calls == []
+
+
+def test_every_outcome_has_its_style_and_wording_from_the_one_definition(console):
+    from pathlib import Path
+
+    from secagent.models.outcome import Outcome
+
+    status, _, body = call(console, "GET", "/ui/outcomes", headers={"X-Secagent-Token": console.token})
+    assert status == 200
+    assert body == {o.value: {"style": o.style, "wording": o.wording} for o in Outcome}
+    css = (Path(ui_server.__file__).parent / "static" / "style.css").read_text()
+    for style in {o.style for o in Outcome}:  # the console draws each style
+        assert f".badge-outcome-{style}" in css and f".outcome-{style}" in css
