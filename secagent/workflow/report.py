@@ -144,6 +144,9 @@ def _failure(state: WorkflowState, steps: list[ReportStep]) -> Failure | None:
     )
 
 
+REPORT_STEPS = ("Write Report", "Write Failure Report")
+
+
 def build_report(
     state: dict[str, Any],
     timeline: Iterable[StepRecord | ReportStep],
@@ -159,7 +162,13 @@ def build_report(
         raise InvalidInput(
             f"invalid workflow state: {err.errors(include_url=False, include_input=False)}"
         ) from err
-    steps = [ReportStep.model_validate(s.model_dump(exclude={"type"})) for s in timeline]
+    # The report is what the running report step writes: it lists the steps before it, never
+    # itself as "running" forever.
+    steps = [
+        ReportStep.model_validate(s.model_dump(exclude={"type"}))
+        for s in timeline
+        if not (s.name in REPORT_STEPS and s.status == "running")
+    ]
     findings = parsed.analysis.findings if parsed.analysis else []
     plans = sorted(parsed.remediation.plans, key=lambda p: p.order) if parsed.remediation else []
     outcome = parsed.outcome

@@ -524,3 +524,15 @@ def test_load_records_reads_apply_s_record(storage: Storage, clients: ClientFact
     storage.checkpoint(AUDIT, "applied", _progress(state).to_json_dict())
     records = load_records(AUDIT, f"{MACHINE}:{AUDIT}", REPORTS, storage.sealer, clients)
     assert records.progress == _progress(state)
+
+
+def test_the_report_never_lists_its_own_step_as_running() -> None:
+    # Given the history as Write Report reads it: its own step entered, not yet exited
+    state = _state()
+    timeline = build_timeline(_history("happy"))
+    writing = [*timeline[:-1], timeline[-1].model_copy(update={"status": "running", "ended": None})]
+    # When the report is built
+    report = build_report(state, writing, records=_records(state), now=NOW)
+    # Then it lists the steps before it, none of them running
+    assert [s.name for s in report.steps][-1] == "Verify Fixes"
+    assert all(s.status != "running" for s in report.steps)
