@@ -140,7 +140,7 @@ class AuditApiClient:
         return self.request("POST", f"/audits/{_segment(audit_id)}/resume")
 
     def rollback(self, audit_id: str) -> ApiResponse:
-        """Start a rollback audit of a REMEDIATED audit (through the same approval gate)."""
+        """Start a rollback audit of an ended audit's applied fixes (through the same approval gate)."""
         return self.request("POST", f"/audits/{_segment(audit_id)}/rollback")
 
     def _identity_proof(

@@ -67,6 +67,9 @@ class FakeApi:
     def resume(self, audit_id: str) -> ApiResponse:
         return self._answer("resume", audit_id)
 
+    def rollback(self, audit_id: str) -> ApiResponse:
+        return self._answer("rollback", audit_id)
+
 
 def step(name: str, status: str, attempts: int = 1, **extra: Any) -> dict[str, Any]:
     return {

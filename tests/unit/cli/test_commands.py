@@ -15,6 +15,7 @@ from secagent.cli.decide import decide
 from secagent.cli.list_audits import list_audits
 from secagent.cli.report import report
 from secagent.cli.resume import resume
+from secagent.cli.rollback import rollback
 from secagent.cli.status import status
 from secagent.cli.watch import Style
 from secagent.client import ApiResponse
@@ -331,3 +332,32 @@ def test_checks_lists_the_registry() -> None:
     table_out = io.StringIO()
     checks(out=table_out)
     assert "s3_bucket_policy_public" in table_out.getvalue() and "FSBP:S3.2" in table_out.getvalue()
+
+
+def test_rollback_starts_a_new_audit_that_waits_for_another_person() -> None:
+    api = FakeApi(rollback=ApiResponse(202, {"auditId": "undo-1", "status": "RUNNING"}))
+    out = io.StringIO()
+    assert rollback(api, AUDIT_ID, out=out) == 0
+    assert api.calls == [("rollback", (AUDIT_ID,), {})]
+    assert "started as audit undo-1" in out.getvalue() and "secagent approve undo-1" in out.getvalue()
+
+
+def test_rollback_wait_follows_the_rollback_audit_and_exits_by_its_outcome(
+    remediated: dict[str, Any],
+) -> None:
+    undone = {**remediated, "auditId": "undo-1", "outcome": "ROLLED_BACK", "mode": "rollback"}
+    api = FakeApi(
+        rollback=ApiResponse(202, {"auditId": "undo-1", "status": "RUNNING"}),
+        get_audit=ApiResponse(200, audit_body("SUCCEEDED", outcome="ROLLED_BACK", report=undone)),
+    )
+    out = io.StringIO()
+    assert rollback(api, AUDIT_ID, wait=True, out=out, fail_on="critical") == 0
+    assert api.calls[1][0] == "get_audit" and api.calls[1][1] == ("undo-1",)
+    assert "Outcome: ROLLED_BACK" in out.getvalue()
+
+
+def test_rollback_of_an_audit_that_applied_nothing_is_one_error() -> None:
+    refused = {"error": "Conflict", "message": 'Audit "a" applied no fix, so there is nothing to roll back.'}
+    with pytest.raises(CliError) as caught:
+        rollback(FakeApi(rollback=ApiResponse(409, refused)), AUDIT_ID, out=io.StringIO())
+    assert caught.value.code == 3 and "nothing to roll back" in caught.value.message
