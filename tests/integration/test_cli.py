@@ -165,6 +165,20 @@ def test_remediate_approve_then_status(aws: Any, outputs: dict[str, str]) -> Non
     assert secagent("report", audit_id).returncode == 1  # a HIGH finding is left: a CI gate fails
     assert secagent("--fail-on", "critical", "report", audit_id).returncode == 0  # no CRITICAL left
 
+    # The requester asks for a rollback: a new audit that another person approves like any other
+    undo = secagent("rollback", audit_id)
+    assert undo.returncode == 0, undo.stderr
+    rollback_id = undo.stdout.split("started as audit ")[1].split(":")[0]
+    pending = wait_status(rollback_id, {"AWAITING_APPROVAL", "SUCCEEDED", "FAILED"})
+    assert pending["status"] == "AWAITING_APPROVAL" and pending["mode"] == "rollback", pending
+    own = secagent("approve", rollback_id, "--yes", "--digest", pending["planDigest"])
+    assert own.returncode == 3 and "four-eyes" in one_clean_error_line(own)
+    approved_undo = secagent(
+        "approve", rollback_id, "--yes", "--digest", pending["planDigest"], "--wait", env=approver_env()
+    )
+    assert "Outcome: ROLLED_BACK" in approved_undo.stdout, approved_undo.stdout + approved_undo.stderr
+    assert wait_status(rollback_id, {"SUCCEEDED", "FAILED"})["outcome"] == "ROLLED_BACK"
+
 
 def test_remediate_reject(aws: Any, outputs: dict[str, str]) -> None:
     bucket = make_public_bucket(aws)
