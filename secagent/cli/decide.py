@@ -23,7 +23,7 @@ from secagent.cli.common import (
     connect,
     expect,
 )
-from secagent.cli.watch import conclude, follow, interrupted
+from secagent.cli.watch import follow_to_the_end
 
 if TYPE_CHECKING:
     pass
@@ -69,9 +69,7 @@ def decide(
     if not wait:
         out.write(f"Follow it: secagent status {audit_id}\n")
         return EXIT_OK
-    with interrupted(audit_id):
-        body = follow(api, audit_id, out, poll_interval=poll_interval)
-    return conclude(body, out, fail_on)
+    return follow_to_the_end(api, audit_id, out, poll_interval=poll_interval, fail_on=fail_on)
 
 
 def _confirm(

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from secagent.audit_api import AuditApi
 from secagent.cli.common import EXIT_OK, Globals, audit_id_arg, connect, expect
-from secagent.cli.watch import conclude, follow, interrupted
+from secagent.cli.watch import follow_to_the_end
 
 
 def resume(
@@ -31,9 +31,7 @@ def resume(
     if not wait:
         out.write(f"Follow it: secagent status {audit_id}\n")
         return EXIT_OK
-    with interrupted(audit_id):
-        final = follow(api, audit_id, out, poll_interval=poll_interval)
-    return conclude(final, out, fail_on)
+    return follow_to_the_end(api, audit_id, out, poll_interval=poll_interval, fail_on=fail_on)
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:

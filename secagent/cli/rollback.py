@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from secagent.audit_api import AuditApi
 from secagent.cli.common import EXIT_OK, Globals, audit_id_arg, connect, expect
-from secagent.cli.watch import conclude, follow, interrupted
+from secagent.cli.watch import follow_to_the_end
 
 
 def rollback(
@@ -33,9 +33,7 @@ def rollback(
     )
     if not wait:
         return EXIT_OK
-    with interrupted(rollback_id):
-        final = follow(api, rollback_id, out, poll_interval=poll_interval)
-    return conclude(final, out, fail_on)
+    return follow_to_the_end(api, rollback_id, out, poll_interval=poll_interval, fail_on=fail_on)
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:

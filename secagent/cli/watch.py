@@ -262,3 +262,13 @@ def interrupted(audit_id: str) -> Iterator[None]:
             f"interrupted; audit {audit_id} keeps running: follow it with 'secagent status {audit_id}'",
             EXIT_INTERRUPTED,
         ) from None
+
+
+def follow_to_the_end(
+    api: AuditApi, audit_id: str, out: TextIO, *, poll_interval: float, fail_on: str
+) -> int:
+    """`--wait`: follow the audit (Ctrl-C says how to follow it later), print its report, and
+    exit by its outcome and the findings left."""
+    with interrupted(audit_id):
+        body = follow(api, audit_id, out, poll_interval=poll_interval)
+    return conclude(body, out, fail_on)
