@@ -191,7 +191,18 @@ def render_status(audit: dict[str, Any]) -> str:
     report = audit.get("report")
     if isinstance(report, dict) and report.get("findings") is not None:
         failing = [f for f in report["findings"] if f.get("status") == "FAIL"]
-        lines += ["", f"Findings: {len(failing)} failing of {len(report['findings'])} checked"]
+        verification = report.get("verification")
+        if isinstance(verification, dict) and verification.get("findings") is not None:
+            # What is true now is what Verify saw; the first analysis is the "before"
+            after = verification["findings"]
+            still = [f for f in after if f.get("status") == "FAIL"]
+            lines += [
+                "",
+                f"Findings: {len(still)} failing of {len(after)} checked after Verify "
+                f"({len(failing)} before)",
+            ]
+        else:
+            lines += ["", f"Findings: {len(failing)} failing of {len(report['findings'])} checked"]
     if audit.get("status") == "FAILED" and (audit.get("error") or audit.get("cause")):
         lines += ["", f"Error: {audit.get('error') or ''}: {_first_line(audit.get('cause'))}"]
     return "\n".join(lines)

@@ -239,6 +239,19 @@ def test_status_shows_steps_and_exits_0_whatever_the_outcome(planned: dict[str, 
     assert "Plan Only?" not in text and "elapsed: 2.5s" in text
 
 
+def test_status_of_a_remediated_audit_counts_what_verify_saw(remediated: dict[str, Any]) -> None:
+    body = audit_body("SUCCEEDED", outcome=remediated["outcome"], report=remediated)
+    out = io.StringIO()
+    assert status(FakeApi(get_audit=ApiResponse(200, body)), AUDIT_ID, out=out) == 0
+    before = sum(f["status"] == "FAIL" for f in remediated["findings"])
+    after = remediated["verification"]["findings"]
+    still = sum(f["status"] == "FAIL" for f in after)
+    assert still < before  # the fixture fixed something: the two counts differ
+    assert (
+        f"Findings: {still} failing of {len(after)} checked after Verify ({before} before)" in out.getvalue()
+    )
+
+
 def test_status_json_is_the_api_answer() -> None:
     out = io.StringIO()
     status(FakeApi(get_audit=ApiResponse(200, audit_body())), AUDIT_ID, fmt="json", out=out)
