@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from secagent.checks.policy import PolicyReport, analyze_policy
 from secagent.models.findings import Severity, Status
 from secagent.models.plans import ApiCall
 from secagent.models.settings import AgentSettings
@@ -129,6 +130,21 @@ def public_grants(acl: Acl | None, permissions: tuple[str, ...]) -> list[Grant]:
     if acl is None:
         return []
     return [g for g in acl.grants if g.grantee_uri in PUBLIC_GROUPS and g.permission in permissions]
+
+
+def bucket_policy_report(
+    snapshot: Snapshot, policy: dict[str, Any] | None, trusted_accounts: frozenset[str] = frozenset()
+) -> PolicyReport:
+    """The policy engine on ``policy`` (as discovered, or as planned) for this snapshot's bucket,
+    owner account and owner canonical id (the ACL's owner): every policy check asks it this way."""
+    acl = snapshot.config.acl.value
+    return analyze_policy(
+        policy,
+        snapshot.bucket,
+        snapshot.account_id,
+        trusted_accounts,
+        owner_canonical_id=acl.owner_id if acl else None,
+    )
 
 
 def neutralised_by(snapshot: Snapshot, setting: str) -> bool | None:

@@ -30,8 +30,6 @@ from secagent.checks.s3_actions import ACCESS_LEVELS
 ALL_ACTIONS = tuple(ACCESS_LEVELS)
 READ_LEVELS = frozenset({"Read", "List"})
 WRITE_LEVELS = frozenset({"Write", "Permissions management", "Tagging"})
-READ_ACTIONS = tuple(a for a, level in ACCESS_LEVELS.items() if level in READ_LEVELS)
-WRITE_ACTIONS = tuple(a for a, level in ACCESS_LEVELS.items() if level in WRITE_LEVELS)
 
 # FSBP S3.6 (Config rule s3-bucket-blacklisted-actions-prohibited, as Security Hub sets it).
 BLOCKLISTED_ACTIONS = (
@@ -132,34 +130,29 @@ def account_of(principal: str) -> str | None:
 
 
 @cache
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
-
-
-@cache
-def _cover(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    # Read the other side as a pattern too: its "*" can only be covered by our "*", and our "?"
-    # matches one character that is not a "*" of the other side.
-    parts = (".*" if c == "*" else "[^*]" if c == "?" else re.escape(c) for c in pattern)
+def _compiled(pattern: str, ignore_case: bool, against_pattern: bool) -> re.Pattern[str]:
+    """``against_pattern``: the other side is a pattern too; its "*" is covered only by our "*",
+    and our "?" matches one character that is not a "*" of the other side."""
+    one = "[^*]" if against_pattern else "."
+    parts = (".*" if c == "*" else one if c == "?" else re.escape(c) for c in pattern)
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
 def action_matches(pattern: str, action: str) -> bool:
-    return _glob(pattern, True).fullmatch(action) is not None
+    return _compiled(pattern, True, False).fullmatch(action) is not None
 
 
 def resource_matches(pattern: str, arn: str) -> bool:
-    return _glob(pattern, False).fullmatch(arn) is not None
+    return _compiled(pattern, False, False).fullmatch(arn) is not None
 
 
 def resource_covers(outer: str, inner: str) -> bool:
     """Does every ARN that ``inner`` matches also match ``outer``? (sound, not complete)"""
-    return _cover(outer, False).fullmatch(inner) is not None
+    return _compiled(outer, False, True).fullmatch(inner) is not None
 
 
 def action_covers(outer: str, inner: str) -> bool:
-    return _cover(outer, True).fullmatch(inner) is not None
+    return _compiled(outer, True, True).fullmatch(inner) is not None
 
 
 def _expand(patterns: Iterable[str]) -> set[str]:
@@ -309,12 +302,6 @@ def deny_pins(condition: dict[str, Any] | None) -> list[Pin] | None:
     return pins
 
 
-def allow_condition_restricts(condition: dict[str, Any] | None) -> str | None:
-    """The first condition pinning an Allow to fixed callers, or None."""
-    pins = allow_pins(condition)
-    return str(pins[0]) if pins else None
-
-
 # ---- who an Allow reaches ----
 
 
@@ -455,7 +442,6 @@ def _is_write(action: str) -> bool:
 
 @dataclass
 class PolicyReport:
-    reach: list[StatementReach] = field(default_factory=list)
     public: list[PublicStatement] = field(default_factory=list)
     cross_account: list[CrossAccountGrant] = field(default_factory=list)
     blocklisted: list[BlocklistedGrant] = field(default_factory=list)
@@ -586,7 +572,6 @@ def analyze_policy(
     report = PolicyReport()
     for i, stmt in enumerate(stmts):
         reaches = _reach(i, stmt, denies, owner_canonical_id, bucket)
-        report.reach.extend(reaches)
         public = sorted({a for r in reaches if r.audience.public for a in r.actions})
         if public:
             read = any(_is_read(a) for a in public)

@@ -7,8 +7,8 @@ s3:PutObjectAcl. Other accounts include everyone when an Allow is not pinned to 
 account. Other cross-account grants are s3_bucket_policy_cross_account's business.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed, unknown
-from secagent.checks.policy import BLOCKLISTED_ACTIONS, analyze_policy
+from secagent.checks.base import Draft, PlanningState, Result, bucket_policy_report, failed, passed, unknown
+from secagent.checks.policy import BLOCKLISTED_ACTIONS
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
@@ -32,13 +32,7 @@ PHASE = 42  # before s3_bucket_policy_cross_account (43), which may remove the s
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     if snapshot.account_id is None:
         return unknown("owner account id unknown: cannot tell which principals are another account's")
-    acl = snapshot.config.acl.value
-    report = analyze_policy(
-        snapshot.config.policy.value,
-        snapshot.bucket,
-        snapshot.account_id,
-        owner_canonical_id=acl.owner_id if acl else None,
-    )
+    report = bucket_policy_report(snapshot, snapshot.config.policy.value)
     if not report.blocklisted:
         return passed(blocklistedGrants=[])
     return failed(
@@ -58,7 +52,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:
     owner = state.snapshot.account_id
-    if owner is None or not analyze_policy(state.policy, state.bucket, owner).blocklisted:
+    if owner is None or not bucket_policy_report(state.snapshot, state.policy).blocklisted:
         return None
     return put_policy(
         state,

@@ -6,8 +6,7 @@ condition pins an Allow to everyone to them (aws:PrincipalAccount, aws:Principal
 lets only them through, or a canonical-user principal is not the bucket owner.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed, unknown
-from secagent.checks.policy import analyze_policy
+from secagent.checks.base import Draft, PlanningState, Result, bucket_policy_report, failed, passed, unknown
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
@@ -31,13 +30,7 @@ PHASE = 43
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     if snapshot.account_id is None:
         return unknown("owner account id unknown: cannot tell which principals are foreign")
-    report = analyze_policy(
-        snapshot.config.policy.value,
-        snapshot.bucket,
-        snapshot.account_id,
-        settings.trusted_accounts,
-        owner_canonical_id=snapshot.config.acl.value.owner_id if snapshot.config.acl.value else None,
-    )
+    report = bucket_policy_report(snapshot, snapshot.config.policy.value, settings.trusted_accounts)
     if not report.cross_account:
         return passed(untrustedAccounts=[], trustedAccounts=sorted(settings.trusted_accounts))
     return failed(
@@ -48,9 +41,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:
-    report = analyze_policy(
-        state.policy, state.bucket, state.snapshot.account_id, state.settings.trusted_accounts
-    )
+    report = bucket_policy_report(state.snapshot, state.policy, state.settings.trusted_accounts)
     # Principals that name an untrusted account are removed; access granted through conditions
     # is left for a person to edit (finding evidence: grantedThrough).
     removals = {g.index: set(g.principals) for g in report.cross_account if g.principals}

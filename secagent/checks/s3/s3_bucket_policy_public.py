@@ -6,12 +6,12 @@ from secagent.checks.base import (
     Draft,
     PlanningState,
     Result,
+    bucket_policy_report,
     failed,
     passed,
     restricts_public_buckets,
     unknown,
 )
-from secagent.checks.policy import analyze_policy
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
@@ -36,7 +36,7 @@ READ, WRITE = "FSBP:S3.2", "FSBP:S3.3"
 
 
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
-    report = analyze_policy(snapshot.config.policy.value, snapshot.bucket, snapshot.account_id)
+    report = bucket_policy_report(snapshot, snapshot.config.policy.value)
     # On AWS, GetBucketPolicyStatus is S3's own verdict: when it says public, so do we.
     status_public = snapshot.config.policy_status_is_public.value is True
     if not report.is_public and not status_public:
@@ -67,7 +67,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:
-    report = analyze_policy(state.policy, state.bucket, state.snapshot.account_id)
+    report = bucket_policy_report(state.snapshot, state.policy)
     if not report.is_public or state.policy is None:
         return None
     sids = ", ".join(p.sid or f"#{p.index}" for p in report.public)

@@ -1,7 +1,7 @@
 """Bucket policy lacks a Deny for requests without TLS."""
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
-from secagent.checks.policy import analyze_policy, statements
+from secagent.checks.base import Draft, PlanningState, Result, bucket_policy_report, failed, passed
+from secagent.checks.policy import statements
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
@@ -23,7 +23,7 @@ PHASE = 41
 
 def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     policy = snapshot.config.policy.value
-    report = analyze_policy(policy, snapshot.bucket)
+    report = bucket_policy_report(snapshot, policy)
     if report.tls_enforced:
         stmts = statements(policy)
         return passed(tlsDenyStatements=[stmts[i] for i in report.tls_deny_indices])
@@ -31,7 +31,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
 
 
 def remediate(state: PlanningState, finding: Finding) -> Draft | None:
-    if analyze_policy(state.policy, state.bucket).tls_enforced:
+    if bucket_policy_report(state.snapshot, state.policy).tls_enforced:
         return None
     return put_policy(
         state,
