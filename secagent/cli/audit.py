@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from secagent.audit_api import AuditApi
-from secagent.cli.common import EXIT_OK, Globals, bucket_name_arg, connect, expect
+from secagent.cli.common import EXIT_OK, FAIL_ON_DEFAULT, Globals, bucket_name_arg, connect, expect
 from secagent.cli.watch import Style, conclude, follow, interrupted
 
 
@@ -25,7 +25,7 @@ def audit(
     style: Style | None = None,
     poll_interval: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
-    fail_on: str = "high",
+    fail_on: str = FAIL_ON_DEFAULT,
 ) -> int:
     """Without `wait`: prints the audit id alone on stdout (for scripts), exit 0.
 

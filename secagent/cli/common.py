@@ -24,6 +24,7 @@ from secagent.models.outcome import EXIT_FAILED as EXIT_FAILED  # the CLI's code
 from secagent.models.outcome import EXIT_FINDINGS as EXIT_FINDINGS
 from secagent.models.outcome import EXIT_OK as EXIT_OK
 
+FAIL_ON_DEFAULT = DEFAULT_FAIL_ON.lower()  # --fail-on's default, as the option spells it
 EXIT_USAGE = 2  # usage error: bad arguments, or input the API refused (400)
 EXIT_INTERRUPTED = 130  # Ctrl-C
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -37,7 +38,7 @@ _OUTCOMES_WRAPPED = textwrap.fill(
 EXIT_CODES_HELP = f"""\
 exit codes:
   0    an audit (audit/approve/reject/resume --wait, report): no finding at or above
-       --fail-on (default {DEFAULT_FAIL_ON.lower()}) still fails; other commands: done
+       --fail-on (default {FAIL_ON_DEFAULT}) still fails; other commands: done
   1    an audit: findings at or above --fail-on still fail, whatever the outcome
 {_OUTCOMES_WRAPPED}
   2    usage error (bad arguments, or a request the API refused as invalid)
@@ -144,7 +145,7 @@ class Globals:
     profile: str | None = None
     stack_name: str = DEFAULT_STACK_NAME
     api_url: str | None = None
-    fail_on: str = DEFAULT_FAIL_ON.lower()
+    fail_on: str = FAIL_ON_DEFAULT
 
     @classmethod
     def from_namespace(cls, args: Any) -> Globals:
@@ -158,7 +159,7 @@ class Globals:
             api_url=getattr(args, "api_url", None) or os.environ.get("SECAGENT_API_URL") or None,
             fail_on=getattr(args, "fail_on", None)
             or os.environ.get("SECAGENT_FAIL_ON", "").lower()
-            or DEFAULT_FAIL_ON.lower(),
+            or FAIL_ON_DEFAULT,
         )
 
     def export(self, environ: dict[str, str] | os._Environ[str] = os.environ) -> None:

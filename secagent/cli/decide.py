@@ -17,6 +17,7 @@ from secagent.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
+    FAIL_ON_DEFAULT,
     CliError,
     Globals,
     audit_id_arg,
@@ -45,7 +46,7 @@ def decide(
     out: TextIO = sys.stdout,
     stdin: TextIO | None = None,
     poll_interval: float = 0.5,
-    fail_on: str = "high",
+    fail_on: str = FAIL_ON_DEFAULT,
 ) -> int:
     """Reject at once; approve only what was shown and confirmed (`yes`: with the reviewed `plan_digest`)."""
     if decision == "approve":

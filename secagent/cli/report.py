@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from secagent.audit_api import AuditApi
 from secagent.cli.common import (
     EXIT_FAILED,
+    FAIL_ON_DEFAULT,
     CliError,
     Globals,
     audit_exit_code,
@@ -22,7 +23,12 @@ FORMATS = ("table", "json", "markdown")
 
 
 def report(
-    api: AuditApi, audit_id: str, *, fmt: str = "table", fail_on: str = "high", out: TextIO = sys.stdout
+    api: AuditApi,
+    audit_id: str,
+    *,
+    fmt: str = "table",
+    fail_on: str = FAIL_ON_DEFAULT,
+    out: TextIO = sys.stdout,
 ) -> int:
     """Prints the report; exits 3 when the audit failed, 1 when findings at or above ``fail_on``
     still fail, else 0."""

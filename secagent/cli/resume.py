@@ -7,7 +7,7 @@ import sys
 from typing import Any, TextIO
 
 from secagent.audit_api import AuditApi
-from secagent.cli.common import EXIT_OK, Globals, audit_id_arg, connect, expect
+from secagent.cli.common import EXIT_OK, FAIL_ON_DEFAULT, Globals, audit_id_arg, connect, expect
 from secagent.cli.watch import follow_to_the_end
 
 
@@ -18,7 +18,7 @@ def resume(
     wait: bool = False,
     out: TextIO = sys.stdout,
     poll_interval: float = 0.5,
-    fail_on: str = "high",
+    fail_on: str = FAIL_ON_DEFAULT,
 ) -> int:
     body = expect(api.resume(audit_id), 202, what=f"resume audit {audit_id}", audit_id=audit_id)
     reused = body.get("reusedSteps") or []

@@ -12,7 +12,7 @@ import sys
 from typing import Any, TextIO
 
 from secagent.audit_api import AuditApi
-from secagent.cli.common import EXIT_OK, Globals, audit_id_arg, connect, expect
+from secagent.cli.common import EXIT_OK, FAIL_ON_DEFAULT, Globals, audit_id_arg, connect, expect
 from secagent.cli.watch import follow_to_the_end
 
 
@@ -23,7 +23,7 @@ def rollback(
     wait: bool = False,
     out: TextIO = sys.stdout,
     poll_interval: float = 0.5,
-    fail_on: str = "high",
+    fail_on: str = FAIL_ON_DEFAULT,
 ) -> int:
     body = expect(api.rollback(audit_id), 202, what=f"rollback of audit {audit_id}", audit_id=audit_id)
     rollback_id = str(body["auditId"])

@@ -20,12 +20,12 @@ from secagent.audit_api import AuditApi
 from secagent.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    FAIL_ON_DEFAULT,
     FINISHED,
     CliError,
     audit_exit_code,
     expect,
 )
-from secagent.models.outcome import DEFAULT_FAIL_ON
 
 AWAIT_APPROVAL = "Await Approval"
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -221,7 +221,7 @@ class _LiveLine:
             self._drawn = False
 
 
-def conclude(body: dict[str, Any], out: TextIO, fail_on: str = DEFAULT_FAIL_ON.lower()) -> int:
+def conclude(body: dict[str, Any], out: TextIO, fail_on: str = FAIL_ON_DEFAULT) -> int:
     """Print the report of a finished audit; the exit code of its outcome and remaining findings."""
     from secagent.models.report import Report
     from secagent.render import render_report
