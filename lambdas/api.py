@@ -1,4 +1,5 @@
-"""REST API Lambda (proxy): POST/GET /audits, GET /audits/{auditId}, approval, resume, rollback."""
+"""REST API Lambda (proxy): POST/GET /audits, GET /audits/{auditId}, approval, resume, rollback,
+and the exemptions a person grants (POST/GET /exemptions, POST /exemptions/{id}/revoke)."""
 
 import json
 import os
@@ -15,6 +16,7 @@ from secagent import api
 from secagent.api.identity import Caller
 from secagent.api.records import RecordStore
 from secagent.aws import client_factory
+from secagent.checks.registry import list_checks
 
 app = APIGatewayRestResolver()
 
@@ -130,6 +132,39 @@ def decide(auditId: str) -> dict[str, Any]:
     logger.info("approval decided", extra={"auditId": auditId, "decision": result.decision})
     metrics.add_metric(name="ApprovalsDecided", unit=MetricUnit.Count, value=1)
     return result.to_json_dict()
+
+
+@app.post("/exemptions")
+def grant_exemption() -> tuple[dict[str, Any], int]:
+    d = deps()
+    granted = api.grant_exemption(
+        _body(api.GrantExemptionRequest), _caller(), list_checks(), d.settings, d.records
+    )
+    logger.info(
+        "exemption granted",
+        extra={
+            "exemptionId": granted.exemption_id,
+            "checkIds": granted.check_ids,
+            "until": str(granted.until),
+            "grantedBy": granted.granted_by,
+        },
+    )
+    metrics.add_metric(name="ExemptionsGranted", unit=MetricUnit.Count, value=1)
+    return granted.to_json_dict(), 201
+
+
+@app.get("/exemptions")
+def list_exemptions() -> dict[str, Any]:
+    d = deps()
+    query = api.parse_query(api.ExemptionsQuery, app.current_event.query_string_parameters, d.settings)
+    return api.list_exemptions(query.bucket, d.records).to_json_dict()
+
+
+@app.post("/exemptions/<exemptionId>/revoke")
+def revoke_exemption(exemptionId: str) -> dict[str, Any]:
+    revoked = api.revoke_exemption(exemptionId, _caller(), deps().records)
+    logger.info("exemption revoked", extra={"exemptionId": exemptionId, "revokedBy": revoked.revoked_by})
+    return revoked.to_json_dict()
 
 
 @app.exception_handler(Exception)

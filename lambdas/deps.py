@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 
+from lambdas.observability import logger
 from secagent.aws import ClientFactory, client_factory
 from secagent.models import AgentSettings
+from secagent.models.errors import AccessDenied
+from secagent.models.exemption import ExemptionRecord
 from secagent.models.settings import TargetScope
 from secagent.workflow.invocation import confirm_invocation
 from secagent.workflow.settings import WorkflowSettings
-from secagent.workflow.store import KmsSealer, Sealer
+from secagent.workflow.store import KmsSealer, Sealer, load_exemptions
 
 
 @functools.cache
@@ -38,6 +41,16 @@ def scope() -> TargetScope:
 @functools.cache
 def sealer() -> Sealer:
     return KmsSealer(settings().seal_key_id, clients())
+
+
+def exemptions_of(bucket: str) -> list[ExemptionRecord]:
+    """The bucket's exemptions sealed by the API (Discover and Verify read them alike); none when
+    they cannot be read, so its findings stay FAIL."""
+    try:
+        return load_exemptions(settings().report_bucket, bucket, sealer(), clients())
+    except AccessDenied:
+        logger.warning("exemption records unreadable: none applied", extra={"bucket": bucket})
+        return []
 
 
 def confirm(execution_arn: str, audit_id: str, *states: str) -> None:

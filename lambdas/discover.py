@@ -48,7 +48,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @checkpointed("discovery", "Discover Bucket", check=_requested)
 def _discover(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults.inject("discover", event)
-    snapshot = discover_bucket(parse(DiscoverEvent, event).request.resource.id, clients=deps.clients())
+    bucket = parse(DiscoverEvent, event).request.resource.id
+    snapshot = discover_bucket(bucket, clients=deps.clients())
+    snapshot.exemptions = deps.exemptions_of(bucket)
     unknown = [f for f, p in snapshot.config if not p.known]
     metrics.add_metric(name="UnknownFields", unit=MetricUnit.Count, value=len(unknown))
     logger.info("discovered", extra={"unknownFields": unknown, "durationMs": snapshot.read_by.duration_ms})

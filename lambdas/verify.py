@@ -28,6 +28,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         deps.analysis(),  # the same settings as Analyze, or before/after would disagree
         expected=request.expected or None,
         clients=deps.clients(),
+        exemptions=deps.exemptions_of(request.resource.id),
     )
     metrics.add_metric(name="ChecksStillFailing", unit=MetricUnit.Count, value=len(result.still_failing))
     logger.info("verified", extra={"allFixed": result.all_fixed, "stillFailing": result.still_failing})

@@ -202,6 +202,7 @@ class AuditStack(Stack):
             store.APPROVALS_PREFIX + "*": [await_approval, api],
             store.LOCKS_PREFIX + "*": [api, on_bucket_created],
             store.IDEMPOTENCY_PREFIX + "*": [api],
+            store.EXEMPTIONS_PREFIX + "*": [api],
             store.REPORTS_PREFIX + "*": [report],
             checkpoint("discovery"): [discover],
             checkpoint("analysis"): [analyze],
@@ -216,6 +217,8 @@ class AuditStack(Stack):
             store.APPROVALS_PREFIX + "*": [api],
             store.LOCKS_PREFIX + "*": [api, on_bucket_created],
             store.IDEMPOTENCY_PREFIX + "*": [api],
+            # Discover and Verify apply a bucket's exemptions alike (before and after the fixes).
+            store.EXEMPTIONS_PREFIX + "*": [api, discover, verify],
             store.REPORTS_PREFIX + "*": [api],
             store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, report],
             checkpoint("discovery"): [discover],
@@ -243,7 +246,7 @@ class AuditStack(Stack):
             allow(fn, ["kms:GenerateDataKey"], [store.key.key_arn])  # S3 encrypts each new object
         allow(api, ["kms:GenerateMac", "kms:VerifyMac"], [seal_key.key_arn])
         allow(on_bucket_created, ["kms:GenerateMac"], [seal_key.key_arn])
-        for verifier in (discover, remediate, await_approval, recheck, apply, report):
+        for verifier in (discover, remediate, await_approval, recheck, apply, verify, report):
             allow(verifier, ["kms:VerifyMac"], [seal_key.key_arn])
         # The key policy too: no other principal of the account may make a seal, whatever IAM grants it.
         seal_key.add_to_resource_policy(

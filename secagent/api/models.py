@@ -1,7 +1,8 @@
 """Request and response bodies of the REST API (camelCase on the wire)."""
 
+import base64
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -17,7 +18,8 @@ from secagent.api.settings import (
 )
 from secagent.discovery.names import bucket_name_problem
 from secagent.models.base import CamelModel
-from secagent.models.report import ProgressStep
+from secagent.models.exemption import MAX_REASON_CHARS, ExemptionRecord, ExemptionStatus
+from secagent.models.report import Failure, ProgressStep
 
 Mode = Literal["plan", "remediate"]
 Decision = Literal["approve", "reject"]
@@ -30,22 +32,24 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, validate_by_name=False, extra="forbid", strict=True)
 
 
+def valid_bucket_name(value: str) -> str:
+    """A pydantic field validator: the name as given, or an error naming what is wrong with it."""
+    problem = bucket_name_problem(value)
+    if problem:
+        shown = value if len(value) <= 70 else value[:67] + "..."
+        raise PydanticCustomError(
+            "bucket_name",
+            "{name} is not a valid S3 bucket name: {problem}",
+            {"name": json.dumps(shown, ensure_ascii=False), "problem": problem},
+        )
+    return value
+
+
 class ResourceInput(RequestModel):
     type: Literal["AWS::S3::Bucket"]
     id: str
 
-    @field_validator("id")
-    @classmethod
-    def _bucket_name(cls, value: str) -> str:
-        problem = bucket_name_problem(value)
-        if problem:
-            shown = value if len(value) <= 70 else value[:67] + "..."
-            raise PydanticCustomError(
-                "bucket_name",
-                "{name} is not a valid S3 bucket name: {problem}",
-                {"name": json.dumps(shown, ensure_ascii=False), "problem": problem},
-            )
-        return value
+    _bucket_name = field_validator("id")(valid_bucket_name)
 
 
 class StartAuditRequest(RequestModel):
@@ -226,3 +230,62 @@ class ApprovalPreview(CamelModel):
     plan_digest: str
     # Plans the selection leaves out, each with why (not chosen; or irreversible / account-wide).
     left_out: list[dict[str, str]] = PydanticField(default_factory=list)
+
+
+class GrantExemptionRequest(RequestModel):
+    """``POST /exemptions``: accept named checks' failures on one bucket, for a reason, until a day."""
+
+    bucket: str
+    check_ids: list[str] = PydanticField(min_length=1, max_length=50)
+    reason: str = PydanticField(min_length=1, max_length=MAX_REASON_CHARS)
+    until: str = PydanticField(pattern=r"^\d{4}-\d{2}-\d{2}$")  # YYYY-MM-DD, a UTC day
+
+    _bucket_name = field_validator("bucket")(valid_bucket_name)
+
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("blank", "must say why the failure is accepted")
+        return value.strip()
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "GrantExemptionRequest":
+        return cls.model_validate(data)
+
+
+class Exemption(CamelModel):
+    """An exemption as the API shows it: the record plus its status on the day asked."""
+
+    exemption_id: str
+    bucket: str
+    check_ids: list[str]
+    reason: str
+    until: date
+    granted_by: str
+    granted_at: datetime
+    status: ExemptionStatus
+    revoked_by: str | None = None
+    revoked_at: datetime | None = None
+
+    @classmethod
+    def of(cls, record: ExemptionRecord, today: date) -> "Exemption":
+        return cls(**record.model_dump(), status=record.status(today))
+
+
+class ExemptionList(CamelModel):
+    exemptions: list[Exemption]
+
+
+class ExemptionsQuery(BaseModel):
+    """``GET /exemptions?bucket=name``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str
+
+    _bucket_name = field_validator("bucket")(valid_bucket_name)
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "ExemptionsQuery":
+        return cls.model_validate(data)

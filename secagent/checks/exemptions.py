@@ -21,6 +21,11 @@ finding FAIL with ``exemptionExpired: {until, source}``.
 
 The deploy-time allow-list (``AgentSettings.exemptions``, set by whoever deploys the stack) may
 exempt any finding, CRITICAL included, and its ``until`` is optional.
+
+A person may also grant one through the audit API (``POST /exemptions``; secagent.models.exemption):
+governed like a tag (a reason, an expiry at most 90 days after the grant, never a CRITICAL
+finding) and sealed by the API, so only a record the API wrote counts; ``grantedBy`` is then the
+person's ARN and ``exemptionId`` the record's id.
 """
 
 from collections.abc import Collection, Iterable
@@ -28,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from secagent.models.exemption import MAX_DAYS, ExemptionRecord
 from secagent.models.findings import Finding, Severity, Status
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
@@ -38,11 +44,16 @@ TAG_UNTIL = "secagent:exempt-until"
 ALL = "all"
 TAG_MAX_DAYS = 90  # a tag exemption must expire at most this many days after the evaluation day
 
-Source = Literal["tag", "deployment"]
+Source = Literal["tag", "deployment", "api"]
 GRANTED_BY: dict[Source, str] = {
     "tag": f"bucket tags {TAG_CHECKS}, {TAG_REASON}, {TAG_UNTIL}",
     "deployment": "deploy-time exemptions setting (SECAGENT_EXEMPTIONS)",
+    "api": "a person, through the audit API (POST /exemptions)",
 }
+CRITICAL_BY_API = (
+    f"an exemption granted through the API never covers a {Severity.CRITICAL} finding; "
+    "only the deploy-time exemptions setting (SECAGENT_EXEMPTIONS) can"
+)
 CRITICAL_BY_TAG = (
     f"a bucket tag cannot exempt a {Severity.CRITICAL} finding; "
     f"only the deploy-time exemptions setting (SECAGENT_EXEMPTIONS) can"
@@ -57,6 +68,8 @@ class Grant:
     checks: frozenset[str] | None  # None: every check
     reason: str
     until: date | None = None
+    granted_by: str | None = None  # source "api": the person's ARN, as STS proved it
+    exemption_id: str | None = None  # source "api": the record's id (revoke it by this id)
 
     def covers(self, check_id: str) -> bool:
         return self.checks is None or check_id in self.checks
@@ -65,18 +78,22 @@ class Grant:
         return self.until is None or today <= self.until
 
     def applies_to(self, finding: Finding) -> bool:
-        """Covers the finding's check and may exempt its severity (a tag never a CRITICAL one)."""
-        if self.source == "tag" and finding.severity is Severity.CRITICAL:
+        """Covers the finding's check and may exempt its severity (only the deploy-time list may
+        exempt a CRITICAL one: a tag or an API record never does, whatever it names)."""
+        if self.source != "deployment" and finding.severity is Severity.CRITICAL:
             return False
         return self.covers(finding.check_id)
 
     def evidence(self) -> dict[str, Any]:
-        return {
+        evidence = {
             "source": self.source,
             "reason": self.reason,
             "until": self.until.isoformat() if self.until else None,
-            "grantedBy": GRANTED_BY[self.source],
+            "grantedBy": self.granted_by or GRANTED_BY[self.source],
         }
+        if self.exemption_id:
+            evidence["exemptionId"] = self.exemption_id
+        return evidence
 
 
 @dataclass
@@ -104,6 +121,10 @@ class BucketExemptions:
         if finding.severity is Severity.CRITICAL and self._tag_names(finding.check_id):
             # Whatever else is wrong with the tag, fixing it would not help: say the real reason.
             evidence["exemptionNotApplied"] = {"source": "tag", "why": CRITICAL_BY_TAG}
+        elif finding.severity is Severity.CRITICAL and any(
+            g.source == "api" and g.covers(finding.check_id) for g in self.grants
+        ):
+            evidence["exemptionNotApplied"] = {"source": "api", "why": CRITICAL_BY_API}
         else:
             for checks, why in self.not_applied:
                 if checks is None or finding.check_id in checks:
@@ -172,10 +193,35 @@ def exemptions_for(
         if e.bucket == snapshot.bucket:
             checks = None if e.checks == ALL else frozenset(e.checks)
             out.grants.append(Grant(source="deployment", checks=checks, reason=e.reason, until=e.until))
+    for record in snapshot.exemptions:
+        grant = _from_record(record, snapshot.bucket, known, today)
+        if grant is not None:
+            out.grants.append(grant)
     tags = snapshot.config.tags
     if tags.known and tags.value:
         _from_tags(tags.value, known, today, out)
     return out
+
+
+def _from_record(record: ExemptionRecord, bucket: str, known: Collection[str], today: date) -> Grant | None:
+    """A sealed API record, re-checked here as the API checked it when granting: for this bucket,
+    not revoked, registered checks, an expiry at most MAX_DAYS after the day it was granted."""
+    if record.bucket != bucket or record.revoked_at is not None:
+        return None
+    granted_on = record.granted_at.astimezone(UTC).date()
+    if record.until > granted_on + timedelta(days=MAX_DAYS) or granted_on > today:
+        return None
+    checks = frozenset(record.check_ids) & frozenset(known)
+    if not checks:
+        return None
+    return Grant(
+        source="api",
+        checks=checks,
+        reason=record.reason,
+        until=record.until,
+        granted_by=record.granted_by,
+        exemption_id=record.exemption_id,
+    )
 
 
 def validate_exemptions(settings: AgentSettings, known: Collection[str]) -> None:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from secagent.cli import audit, checks, decide, list_audits, report, resume, rollback, status
+from secagent.cli import audit, checks, decide, exempt, list_audits, report, resume, rollback, status
 from secagent.cli.common import (
     DEFAULT_STACK_NAME,
     EXIT_CODES_HELP,
@@ -95,6 +95,7 @@ def build_parser() -> Parser:
     decide.add_parsers(commands, parents)
     resume.add_parser(commands, parents)
     rollback.add_parser(commands, parents)
+    exempt.add_parser(commands, parents)
     report.add_parser(commands, parents)
     checks.add_parser(commands, parents)
     for forwarded in FORWARDED_COMMANDS:

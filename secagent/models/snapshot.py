@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import Field as PydanticField
 
 from secagent.models.base import CamelModel
+from secagent.models.exemption import ExemptionRecord
 
 SNAPSHOT_SCHEMA_VERSION = "1.0"
 
@@ -141,6 +142,9 @@ class Snapshot(CamelModel):
     read_at: datetime
     read_by: ReadBy
     config: S3BucketConfig
+    # The exemptions granted through the audit API whose seals Discover verified (not config: a
+    # plan never reads them, and the plan digest covers the configuration only).
+    exemptions: list[ExemptionRecord] = PydanticField(default_factory=list)
 
     @property
     def bucket(self) -> str:

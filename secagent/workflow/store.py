@@ -10,6 +10,7 @@ docs/security.md):
 | tokens/         | Await Approval        | each execution's token, written once; API reads it |
 | approvals/      | Await Approval        | the pending plans as shown to a person (no token)  |
 | checkpoints/    | each tool, its step   | step outputs; Apply's ``ApplyProgress``            |
+| exemptions/     | API                   | ``ExemptionRecord`` per bucket (sealed)            |
 
 A seal is a KMS HMAC (HMAC_SHA_256) over the SHA-256 of the record's canonical JSON. Only the
 API's role may generate one (key policy); the tools may only verify. A record without a valid
@@ -27,6 +28,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 from secagent.aws import ClientFactory
+from secagent.models.exemption import ExemptionRecord, exemption_key, exemptions_prefix
 from secagent.models.plans import ApiCall
 from secagent.remediation.apply import execute_api_call
 
@@ -156,3 +158,56 @@ def read_sealed[M: BaseModel](
         return model.model_validate(content)
     except ValidationError as err:
         raise SealBroken(f"{key} does not hold a {model.__name__}") from err
+
+
+def write_exemption(
+    report_bucket: str, record: ExemptionRecord, sealer: Sealer, clients: ClientFactory
+) -> None:
+    """The API's side: a grant is written once; a revocation rewrites the same record, sealed."""
+    key = exemption_key(record.bucket, record.exemption_id)
+    write_sealed(report_bucket, key, record, sealer, clients, once=record.revoked_at is None)
+
+
+def read_exemption(
+    report_bucket: str, bucket: str, exemption_id: str, sealer: Sealer, clients: ClientFactory
+) -> ExemptionRecord | None:
+    try:
+        record = read_sealed(
+            report_bucket, exemption_key(bucket, exemption_id), ExemptionRecord, sealer, clients
+        )
+    except SealBroken:
+        return None
+    ok = record is not None and record.bucket == bucket and record.exemption_id == exemption_id
+    return record if ok else None
+
+
+def load_exemptions(
+    report_bucket: str, bucket: str, sealer: Sealer, clients: ClientFactory, *, limit: int = 200
+) -> list[ExemptionRecord]:
+    """Every exemption record of ``bucket`` whose seal the API made, revoked ones included.
+
+    A record without a valid seal, or filed under another bucket's prefix, is skipped: it exempts
+    nothing. At most ``limit`` records are read (a bucket needs a handful).
+    """
+    keys: list[str] = []
+    token: str | None = None
+    while len(keys) < limit:
+        params: dict[str, Any] = {"Bucket": report_bucket, "Prefix": exemptions_prefix(bucket)}
+        if token:
+            params["ContinuationToken"] = token
+        page = execute_api_call(
+            ApiCall(service="s3", operation="ListObjectsV2", parameters=params), clients=clients
+        )
+        keys += [o["Key"] for o in page.get("Contents", [])]
+        token = page.get("NextContinuationToken")
+        if not token:
+            break
+    records = []
+    for key in keys[:limit]:
+        exemption_id = key.removeprefix(exemptions_prefix(bucket)).removesuffix(".json")
+        if "/" in exemption_id:
+            continue  # another bucket whose name extends this one's with "/..." cannot exist; skip
+        record = read_exemption(report_bucket, bucket, exemption_id, sealer, clients)
+        if record is not None:
+            records.append(record)
+    return records

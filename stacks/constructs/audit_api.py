@@ -58,6 +58,10 @@ class AuditApi(Construct):
         approval.add_method("GET", integration)  # what approving a selection would apply
         audit.add_resource("resume").add_method("POST", integration)
         audit.add_resource("rollback").add_method("POST", integration)
+        exemptions = self.api.root.add_resource("exemptions")
+        exemptions.add_method("POST", integration)
+        exemptions.add_method("GET", integration)
+        exemptions.add_resource("{exemptionId}").add_resource("revoke").add_method("POST", integration)
 
         push_logs_policy = (
             "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"

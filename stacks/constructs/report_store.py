@@ -26,6 +26,7 @@ class ReportStore(Construct):
     REQUESTS_PREFIX = "requests/"  # sealed audit requests
     DECISIONS_PREFIX = "decisions/"  # sealed decisions, written once
     TOKENS_PREFIX = "tokens/"  # task tokens: the API's role alone reads them
+    EXEMPTIONS_PREFIX = "exemptions/"  # sealed exemptions a person granted through the API
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

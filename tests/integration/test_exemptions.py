@@ -3,6 +3,7 @@ most 90 days ahead) has its non-CRITICAL failures reported EXEMPT, not remediate
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -170,3 +171,69 @@ def test_expired_exemption_does_not_apply(
     # and the CRITICAL public policy says a tag cannot exempt it at all, and is planned too
     assert findings[POLICY_CHECK]["evidence"]["exemptionNotApplied"] == {"source": "tag", "why": CRITICAL_WHY}
     assert any(POLICY_CHECK in r["plan"]["checkIds"] for r in report["remediations"])
+
+
+# -- exemptions granted through the API (POST /exemptions) ---------------------------------------
+
+
+def test_api_exemption_applies_names_the_person_and_ends_when_revoked(
+    api,  # noqa: F811
+    aws,
+    outputs,
+    public_bucket,  # noqa: F811
+):
+    # Given a person exempts the (LOW) lifecycle check on a public bucket through the API
+    until = in_days(14)
+    granted = api.grant_exemption(public_bucket, [LIFECYCLE_CHECK], REASON, until)
+    assert granted.status == 201, granted.body
+    exemption_id = granted.body["exemptionId"]
+    # When the bucket is audited
+    report = run_audit(api, aws, outputs, public_bucket, "plan")
+    # Then that check is EXEMPT, naming the person and the record; nothing plans it
+    findings = {f["checkId"]: f for f in report["findings"]}
+    assert findings[LIFECYCLE_CHECK]["status"] == "EXEMPT"
+    assert findings[LIFECYCLE_CHECK]["evidence"]["exemption"] == {
+        "source": "api",
+        "reason": REASON,
+        "until": until,
+        "grantedBy": granted.body["grantedBy"],
+        "exemptionId": exemption_id,
+    }
+    assert LIFECYCLE_CHECK not in {c for r in report["remediations"] for c in r["plan"]["checkIds"]}
+    # and a CRITICAL check cannot be exempted this way at all
+    refused = api.grant_exemption(public_bucket, [POLICY_CHECK], REASON, until)
+    assert refused.status == 400 and refused.body["field"] == "checkIds", refused.body
+    # When it is revoked, the next audit judges the check again
+    revoked = api.revoke_exemption(exemption_id)
+    assert revoked.status == 200 and revoked.body["status"] == "REVOKED", revoked.body
+    listed = api.list_exemptions(public_bucket)
+    assert [(e["exemptionId"], e["status"]) for e in listed.body["exemptions"]] == [(exemption_id, "REVOKED")]
+    report = run_audit(api, aws, outputs, public_bucket, "plan")
+    assert {f["checkId"]: f["status"] for f in report["findings"]}[LIFECYCLE_CHECK] == "FAIL"
+
+
+def test_attack_a_planted_exemption_record_exempts_nothing(
+    api,  # noqa: F811
+    aws,
+    outputs,
+    public_bucket,  # noqa: F811
+):
+    """Defence: Discover verifies the API's KMS seal on every record (LocalStack does not enforce the
+    bucket policy that, on AWS, already refuses this write to anyone but the API's role)."""
+    record = {
+        "exemptionId": f"{public_bucket}.{'c' * 32}",
+        "bucket": public_bucket,
+        "checkIds": [LIFECYCLE_CHECK],
+        "reason": "planted",
+        "until": in_days(10),
+        "grantedBy": "arn:aws:iam::000000000000:user/mallory",
+        "grantedAt": datetime.now(UTC).isoformat(),
+    }
+    aws("s3").put_object(
+        Bucket=outputs["ReportBucketName"],
+        Key=f"exemptions/{public_bucket}/{record['exemptionId']}.json",
+        Body=json.dumps({"record": record, "seal": "Zm9yZ2Vk"}).encode(),
+    )
+    report = run_audit(api, aws, outputs, public_bucket, "plan")
+    assert {f["checkId"]: f["status"] for f in report["findings"]}[LIFECYCLE_CHECK] == "FAIL"
+    assert api.list_exemptions(public_bucket).body == {"exemptions": []}

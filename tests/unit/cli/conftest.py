@@ -70,6 +70,15 @@ class FakeApi:
     def rollback(self, audit_id: str) -> ApiResponse:
         return self._answer("rollback", audit_id)
 
+    def grant_exemption(self, bucket: str, check_ids: list[str], reason: str, until: str) -> ApiResponse:
+        return self._answer("grant_exemption", bucket, check_ids, reason, until)
+
+    def list_exemptions(self, bucket: str) -> ApiResponse:
+        return self._answer("list_exemptions", bucket)
+
+    def revoke_exemption(self, exemption_id: str) -> ApiResponse:
+        return self._answer("revoke_exemption", exemption_id)
+
 
 def step(name: str, status: str, attempts: int = 1, **extra: Any) -> dict[str, Any]:
     return {

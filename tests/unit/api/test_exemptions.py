@@ -1,0 +1,199 @@
+"""Exemptions granted through the API: governed at the door, sealed, and re-checked where they act.
+
+Each attack test names the defence it proves: without it, the planted or crafted record would turn
+a FAIL into EXEMPT (and so take the finding out of every remediation and every exit status).
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from secagent.api import BadRequest, Conflict, Forbidden, NotFound
+from secagent.api.exemptions import grant_exemption, list_exemptions, revoke_exemption
+from secagent.api.models import GrantExemptionRequest
+from secagent.api.records import RecordStore
+from secagent.api.settings import ApiSettings
+from secagent.aws import ClientFactory
+from secagent.checks import analyze
+from secagent.checks.registry import list_checks
+from secagent.models import AgentSettings, Snapshot, Status
+from secagent.models.exemption import ExemptionRecord, exemption_key
+from secagent.models.settings import TargetScope
+from secagent.workflow.store import load_exemptions, write_sealed
+from tests.unit.api.conftest import APPROVER, AUDITED_BUCKET, REPORT_BUCKET, REQUESTER, caller
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+TLS = "s3_bucket_tls_not_enforced"  # MEDIUM: a tag or an API record may exempt it
+PUBLIC = "s3_bucket_policy_public"  # CRITICAL: only the deploy-time list may
+
+
+def grant(records: RecordStore, settings: ApiSettings, **body: Any) -> Any:
+    data = {"bucket": AUDITED_BUCKET, "checkIds": [TLS], "reason": "served over TLS by CloudFront only"}
+    data |= {"until": (NOW + timedelta(days=30)).date().isoformat()} | body
+    request = GrantExemptionRequest.model_validate(data)
+    return grant_exemption(request, REQUESTER, list_checks(), settings, records, now=lambda: NOW)
+
+
+def statuses(snapshot: Snapshot, records: RecordStore) -> dict[str, Status]:
+    snapshot.exemptions = load_exemptions(REPORT_BUCKET, AUDITED_BUCKET, records.sealer, records.clients)
+    findings = analyze(snapshot, AgentSettings(), now=NOW).findings
+    return {f.check_id: f.status for f in findings}
+
+
+def evidence(snapshot: Snapshot, records: RecordStore, check_id: str) -> dict[str, Any]:
+    snapshot.exemptions = load_exemptions(REPORT_BUCKET, AUDITED_BUCKET, records.sealer, records.clients)
+    return next(
+        f.evidence for f in analyze(snapshot, AgentSettings(), now=NOW).findings if f.check_id == check_id
+    )
+
+
+def test_a_grant_exempts_the_named_check_and_names_the_person(
+    records: RecordStore, settings: ApiSettings, public_snapshot: Snapshot
+) -> None:
+    assert statuses(public_snapshot, records)[TLS] is Status.FAIL
+    granted = grant(records, settings)
+    assert granted.status == "ACTIVE" and granted.granted_by == REQUESTER.arn
+    assert granted.exemption_id.startswith(f"{AUDITED_BUCKET}.")
+    after = statuses(public_snapshot, records)
+    assert after[TLS] is Status.EXEMPT
+    assert after[PUBLIC] is Status.FAIL  # only what was named
+    exemption = evidence(public_snapshot, records, TLS)["exemption"]
+    assert exemption == {
+        "source": "api",
+        "reason": "served over TLS by CloudFront only",
+        "until": granted.until.isoformat(),
+        "grantedBy": REQUESTER.arn,
+        "exemptionId": granted.exemption_id,
+    }
+
+
+def test_revoked_exemption_exempts_nothing_and_cannot_be_revoked_twice(
+    records: RecordStore, settings: ApiSettings, public_snapshot: Snapshot
+) -> None:
+    granted = grant(records, settings)
+    revoked = revoke_exemption(granted.exemption_id, APPROVER, records, now=lambda: NOW)
+    assert revoked.status == "REVOKED" and revoked.revoked_by == APPROVER.arn
+    assert statuses(public_snapshot, records)[TLS] is Status.FAIL
+    with pytest.raises(Conflict):
+        revoke_exemption(granted.exemption_id, APPROVER, records, now=lambda: NOW)
+    listed = list_exemptions(AUDITED_BUCKET, records, now=lambda: NOW).exemptions
+    assert [(e.exemption_id, e.status) for e in listed] == [(granted.exemption_id, "REVOKED")]
+
+
+def test_an_exemption_expires_after_its_day(
+    records: RecordStore, settings: ApiSettings, public_snapshot: Snapshot
+) -> None:
+    granted = grant(records, settings, until=NOW.date().isoformat())
+    snapshot = public_snapshot
+    snapshot.exemptions = load_exemptions(REPORT_BUCKET, AUDITED_BUCKET, records.sealer, records.clients)
+    next_day = NOW + timedelta(days=1)
+    finding = next(f for f in analyze(snapshot, AgentSettings(), now=next_day).findings if f.check_id == TLS)
+    assert finding.status is Status.FAIL
+    assert finding.evidence["exemptionExpired"] == {"until": str(granted.until), "source": "api"}
+    listed = list_exemptions(AUDITED_BUCKET, records, now=lambda: next_day).exemptions
+    assert listed[0].status == "EXPIRED"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        ({"checkIds": [PUBLIC]}, "checkIds", "only the deploy-time exemptions setting"),
+        ({"checkIds": ["s3_no_such_check"]}, "checkIds", "Unknown check ids: s3_no_such_check"),
+        ({"until": (NOW + timedelta(days=91)).date().isoformat()}, "until", "more than 90 days ahead"),
+        ({"until": (NOW - timedelta(days=1)).date().isoformat()}, "until", "in the past"),
+        ({"until": "2026-02-30"}, "until", "not a YYYY-MM-DD date"),
+    ],
+)
+def test_ungoverned_grants_are_400_and_write_nothing(
+    records: RecordStore, settings: ApiSettings, s3: Any, body: dict[str, Any], field: str, says: str
+) -> None:
+    with pytest.raises(BadRequest) as refused:
+        grant(records, settings, **body)
+    assert refused.value.field == field and says in refused.value.message
+    assert not s3.list_objects_v2(Bucket=REPORT_BUCKET, Prefix="exemptions/").get("KeyCount")
+
+
+def test_unsigned_callers_and_protected_buckets_are_403(records: RecordStore, settings: ApiSettings) -> None:
+    request = GrantExemptionRequest.model_validate(
+        {"bucket": AUDITED_BUCKET, "checkIds": [TLS], "reason": "r", "until": NOW.date().isoformat()}
+    )
+    with pytest.raises(Forbidden):
+        grant_exemption(request, caller(None), list_checks(), settings, records, now=lambda: NOW)
+    protected = settings.model_copy(
+        update={"scope": TargetScope(protected_buckets=frozenset({AUDITED_BUCKET}))}
+    )
+    with pytest.raises(Forbidden):
+        grant_exemption(request, REQUESTER, list_checks(), protected, records, now=lambda: NOW)
+    with pytest.raises(NotFound):
+        revoke_exemption("not-an-id", REQUESTER, records)
+
+
+def test_blank_reason_and_unknown_fields_are_refused_by_the_model() -> None:
+    base = {"bucket": AUDITED_BUCKET, "checkIds": [TLS], "until": "2026-12-01"}
+    for body in ({**base, "reason": "   "}, {**base, "reason": "r", "grantedBy": "arn:aws:iam::1:root"}):
+        with pytest.raises(ValueError):
+            GrantExemptionRequest.model_validate(body)
+
+
+# -- attacks: records the API did not write, or did not write this way -------------------------------
+
+
+def _record(**changes: Any) -> ExemptionRecord:
+    fields: dict[str, Any] = {
+        "exemption_id": f"{AUDITED_BUCKET}.{'a' * 32}",
+        "bucket": AUDITED_BUCKET,
+        "check_ids": [TLS],
+        "reason": "planted",
+        "until": (NOW + timedelta(days=10)).date(),
+        "granted_by": "arn:aws:iam::123456789012:user/mallory",
+        "granted_at": NOW,
+    }
+    return ExemptionRecord(**(fields | changes))
+
+
+def test_attack_a_planted_unsealed_record_exempts_nothing(
+    records: RecordStore, s3: Any, public_snapshot: Snapshot
+) -> None:
+    """Defence: Discover verifies the API's seal (on AWS the bucket policy also refuses the write)."""
+    record = _record()
+    key = exemption_key(AUDITED_BUCKET, record.exemption_id)
+    body = {"record": record.model_dump(mode="json", by_alias=True), "seal": "Zm9yZ2Vk"}
+    s3.put_object(Bucket=REPORT_BUCKET, Key=key, Body=json.dumps(body).encode())
+    assert load_exemptions(REPORT_BUCKET, AUDITED_BUCKET, records.sealer, records.clients) == []
+    assert statuses(public_snapshot, records)[TLS] is Status.FAIL
+
+
+def test_attack_a_sealed_record_of_another_bucket_exempts_nothing(
+    records: RecordStore, clients: ClientFactory, public_snapshot: Snapshot
+) -> None:
+    """Defence: the record must name the bucket whose prefix holds it (a copied record is refused)."""
+    other = _record(exemption_id=f"other-bucket.{'b' * 32}", bucket="other-bucket")
+    key = exemption_key(AUDITED_BUCKET, other.exemption_id)
+    write_sealed(REPORT_BUCKET, key, other, records.sealer, clients)
+    assert statuses(public_snapshot, records)[TLS] is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        {"check_ids": [PUBLIC]},  # a CRITICAL check
+        {"until": (NOW + timedelta(days=91)).date()},  # beyond the 90-day review
+        {"revoked_at": NOW, "revoked_by": "arn:aws:iam::123456789012:user/bob"},
+    ],
+)
+def test_attack_a_sealed_record_outside_the_rules_exempts_nothing(
+    records: RecordStore, clients: ClientFactory, public_snapshot: Snapshot, crafted: dict[str, Any]
+) -> None:
+    """Defence: the registry re-checks every rule the API checked when granting (a record written
+    by an older or buggy API, or a key leaked to sign one, gains nothing beyond them)."""
+    record = _record(**crafted)
+    write_sealed(
+        REPORT_BUCKET, exemption_key(AUDITED_BUCKET, record.exemption_id), record, records.sealer, clients
+    )
+    result = statuses(public_snapshot, records)
+    assert result[TLS] is Status.FAIL and result[PUBLIC] is Status.FAIL
+    if crafted.get("check_ids") == [PUBLIC]:
+        why = evidence(public_snapshot, records, PUBLIC)["exemptionNotApplied"]
+        assert why["source"] == "api" and "never covers a CRITICAL finding" in why["why"]
