@@ -275,6 +275,9 @@ class AuditStack(Stack):
         allow(api, ["states:SendTaskSuccess"], [machine_arn])
         allow(api, ["states:GetExecutionHistory"], [executions_arn])
         allow(api, ["states:ListExecutions"], [machine_arn])
+        # POST /audits answers 404/403 for a missing or unreadable bucket before starting anything
+        # (secagent/api/preflight.py): the region is all this action reveals.
+        allow(api, ["s3:GetBucketLocation"], [any_bucket])
 
         # cdk-nag: each wildcard resource above is acknowledged once per role, with its reason.
         bucket_id = self.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
@@ -293,7 +296,7 @@ class AuditStack(Stack):
                 for pattern, fns in (*writes.items(), *reads.items())
                 if fn in fns
             }
-            if fn in (discover, recheck, verify, apply):
+            if fn in (discover, recheck, verify, apply, api):
                 findings["arn:<AWS::Partition>:s3:::*"] = why_any_bucket
             if fn is apply:
                 for prefix in (remediation_prefixes or "").split(","):

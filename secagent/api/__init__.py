@@ -29,6 +29,7 @@ from secagent.api.models import (
     StartAuditResponse,
 )
 from secagent.api.parsing import UNKNOWN_CALLER, Parsable, caller_identity, parse_body, parse_query
+from secagent.api.preflight import confirm_auditable
 from secagent.api.records import RecordStore
 from secagent.api.resume import resume_audit
 from secagent.api.rollback import rollback_audit

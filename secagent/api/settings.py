@@ -76,6 +76,13 @@ class ApiSettings(CamelModel):
                 values[key.lower()] = environ[key]
         return cls.model_validate(values)
 
+    @property
+    def account(self) -> str:
+        """The deployment's account (the state machine's): the owner every audited bucket must have."""
+        m = _STATE_MACHINE_ARN.match(self.state_machine_arn)
+        assert m is not None  # checked by the validator
+        return m["account"]
+
     def execution_arn(self, audit_id: str) -> str:
         """The audit id is the execution name, so its ARN follows from the state machine's."""
         m = _STATE_MACHINE_ARN.match(self.state_machine_arn)

@@ -88,6 +88,7 @@ def deps(sfn: FakeStepFunctions, monkeypatch: pytest.MonkeyPatch) -> Iterator[De
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=REPORT_BUCKET)
+        client.create_bucket(Bucket="customer-data")  # the audited bucket: POST /audits confirms it exists
         make = functools.cache(client_factory())
         records = RecordStore(REPORT_BUCKET, make, KmsSealer(seal_key(make), make), AgentSettings())
         settings = ApiSettings(
@@ -209,6 +210,20 @@ def test_post_audits_of_a_protected_bucket_is_403_and_starts_nothing(
     # Then 403 names the field; no execution, lock or request record
     assert (status, body["error"], body["field"]) == (403, "Forbidden", "resource.id")
     assert "is protected" in body["message"]
+    assert sfn.called("StartExecution") == []
+    assert s3.list_objects_v2(Bucket=REPORT_BUCKET).get("KeyCount") == 0
+
+
+def test_post_audits_of_a_missing_bucket_is_404_and_starts_nothing(sfn: FakeStepFunctions, s3: Any) -> None:
+    # Given a request to audit a bucket that does not exist
+    body = json.dumps({"resource": {"type": "AWS::S3::Bucket", "id": "no-such-bucket-here"}})
+    # When it is handled
+    status, answer = call(event("start_audit", body))
+    # Then 404 names the bucket and the field, in a sentence; no execution, lock or record
+    assert (status, answer["error"], answer["field"]) == (404, "NotFound", "resource.id")
+    assert answer["message"] == (
+        'Bucket "no-such-bucket-here" does not exist (S3 answered NoSuchBucket); no audit was started.'
+    )
     assert sfn.called("StartExecution") == []
     assert s3.list_objects_v2(Bucket=REPORT_BUCKET).get("KeyCount") == 0
 

@@ -1,0 +1,48 @@
+"""Before an audit starts: does the bucket exist, and may this deployment read it?
+
+A missing bucket is a 404 and a bucket the agent may not read (another account's, or one whose
+policy denies it) a 403, answered at the door instead of a workflow that fails in Discover.
+GetBucketLocation is the narrowest read that tells them apart (s3:GetBucketLocation reveals
+only the region; HeadBucket would need s3:ListBucket, which lists every object key). With
+ExpectedBucketOwner, a bucket of another account answers 403 as Discover's reads would.
+"""
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from secagent.api.audits import check_target
+from secagent.api.aws import error_code
+from secagent.api.errors import Forbidden, NotFound
+from secagent.api.settings import ApiSettings
+
+_MISSING = {"NoSuchBucket", "404", "NotFound"}
+_DENIED = {"AccessDenied", "403", "AllAccessDisabled", "InvalidAccessKeyId"}
+
+
+def confirm_auditable(bucket: str, mode: str, s3: Any, settings: ApiSettings) -> None:
+    """Forbidden for the stack's own buckets and outside the remediation scope; then NotFound or
+    Forbidden when S3 says so. Any other answer lets the audit start (Discover, with its retries,
+    then reports what it finds)."""
+    check_target(bucket, mode, settings)
+    shown = json.dumps(bucket)
+    try:
+        s3.get_bucket_location(Bucket=bucket, ExpectedBucketOwner=settings.account)
+    except ClientError as err:
+        code = error_code(err)
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in _MISSING or status == 404:
+            raise NotFound(
+                f"Bucket {shown} does not exist (S3 answered {code}); no audit was started.",
+                field="resource.id",
+            ) from None
+        if code in _DENIED or status == 403:
+            raise Forbidden(
+                f"This deployment may not read bucket {shown} (S3 answered {code}): it belongs to "
+                f"another account than {settings.account}, or its bucket policy denies the agent. "
+                "No audit was started.",
+                field="resource.id",
+            ) from None
+    except BotoCoreError:
+        pass  # a network hiccup here is no verdict on the bucket

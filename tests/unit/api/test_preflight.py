@@ -1,0 +1,73 @@
+"""POST /audits answers for the bucket before anything starts: 404 missing, 403 unreadable."""
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from secagent.api import Forbidden, NotFound, confirm_auditable
+from secagent.api.settings import ApiSettings
+
+
+class LocationS3:
+    """S3 answering GetBucketLocation with one error (or the region); records what was asked."""
+
+    def __init__(self, error: str | None = None, status: int = 403, exc: Exception | None = None) -> None:
+        self.error, self.status, self.exc = error, status, exc
+        self.asked: list[dict[str, Any]] = []
+
+    def get_bucket_location(self, **params: Any) -> dict[str, Any]:
+        self.asked.append(params)
+        if self.exc:
+            raise self.exc
+        if self.error:
+            answer = {"Error": {"Code": self.error}, "ResponseMetadata": {"HTTPStatusCode": self.status}}
+            raise ClientError(answer, "GetBucketLocation")  # type: ignore[arg-type]
+        return {"LocationConstraint": "eu-west-1"}
+
+
+def test_a_readable_bucket_of_this_account_passes_and_names_the_expected_owner(settings: ApiSettings) -> None:
+    s3 = LocationS3()
+    confirm_auditable("customer-data", "plan", s3, settings)
+    assert s3.asked == [{"Bucket": "customer-data", "ExpectedBucketOwner": "123456789012"}]
+
+
+@pytest.mark.parametrize(
+    ("code", "status"), [("AccessDenied", 403), ("AllAccessDisabled", 403), ("Other", 403)]
+)
+def test_an_unreadable_or_foreign_bucket_is_403(settings: ApiSettings, code: str, status: int) -> None:
+    with pytest.raises(Forbidden) as refused:
+        confirm_auditable("customer-data", "plan", LocationS3(code, status), settings)
+    assert refused.value.field == "resource.id"
+    assert (
+        "another account than 123456789012" in refused.value.message
+        and "No audit was started" in refused.value.message
+    )
+
+
+def test_a_missing_bucket_is_404(settings: ApiSettings) -> None:
+    with pytest.raises(NotFound) as refused:
+        confirm_auditable("customer-data", "plan", LocationS3("NoSuchBucket", 404), settings)
+    assert 'Bucket "customer-data" does not exist' in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "s3",
+    [LocationS3("SlowDown", 503), LocationS3(exc=EndpointConnectionError(endpoint_url="https://s3"))],
+)
+def test_a_transient_answer_lets_the_audit_start(settings: ApiSettings, s3: LocationS3) -> None:
+    confirm_auditable("customer-data", "plan", s3, settings)  # Discover retries and reports
+
+
+def test_the_stacks_own_buckets_are_refused_before_s3_is_asked() -> None:
+    settings = ApiSettings.model_validate(
+        {
+            "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:SecAgentAudit",
+            "reportBucket": "secagent-reports-test",
+            "scope": {"protectedBuckets": ["secagent-reports-test"]},
+        }
+    )
+    s3 = LocationS3()
+    with pytest.raises(Forbidden, match="is protected"):
+        confirm_auditable("secagent-reports-test", "plan", s3, settings)
+    assert s3.asked == []
