@@ -37,6 +37,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(
         name=f"Outcome{report.outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=1
     )
+    if report.failure is not None:
+        # The user sees the sentence and the correlation id; the raw error (its stack trace) is
+        # logged here, under that id, for whoever runs the stack.
+        logger.error(
+            "audit failed",
+            extra={
+                "auditId": report.audit_id,
+                "correlationId": report.failure.correlation_id,
+                "step": report.failure.step,
+                "caughtError": request.state.get("error"),
+            },
+        )
     logger.info(
         "report written", extra={"auditId": report.audit_id, "outcome": report.outcome, "reportKey": key}
     )

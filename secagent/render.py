@@ -97,7 +97,7 @@ def render_report(report: Report) -> str:
             ),
         ]
     if report.failure:
-        parts += ["", f"Failed at {report.failure.step}: {report.failure.error}: {report.failure.cause}"]
+        parts += ["", failure_text(report.failure.to_json_dict(), report.audit_id)]
     parts += [
         "",
         "Steps",
@@ -203,9 +203,28 @@ def render_status(audit: dict[str, Any]) -> str:
             ]
         else:
             lines += ["", f"Findings: {len(failing)} failing of {len(report['findings'])} checked"]
-    if audit.get("status") == "FAILED" and (audit.get("error") or audit.get("cause")):
-        lines += ["", f"Error: {audit.get('error') or ''}: {_first_line(audit.get('cause'))}"]
+    if audit.get("status") == "FAILED" and isinstance(audit.get("failure"), dict):
+        lines += ["", failure_text(audit["failure"], audit.get("auditId"))]
     return "\n".join(lines)
+
+
+def failure_text(failure: dict[str, Any], audit_id: str | None = None) -> str:
+    """A failed audit for a person: the step, the sentence, the correlation id, and a resume only
+    when one can help. Never a raw cause (it would hold a Lambda's stack trace)."""
+    step, said = failure.get("step") or "an unknown step", failure.get("message") or failure.get("error")
+    text = said if isinstance(said, str) and said.startswith(step) else f"Failed at {step}: {said}"
+    if failure.get("correlationId"):
+        text += f" (correlation id {failure['correlationId']}: the full error is logged under it)"
+    if failure.get("resumable") and audit_id:
+        text += f"\nResume from the failed step: secagent resume {audit_id}"
+    return text
+
+
+def audit_findings(audit: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings an answer of GET /audits/{id} carries (its report's), if any."""
+    report = audit.get("report")
+    findings = audit.get("findings") or (report.get("findings") if isinstance(report, dict) else None)
+    return findings if isinstance(findings, list) else []
 
 
 def _first_line(text: Any, limit: int = 160) -> str:
@@ -214,13 +233,13 @@ def _first_line(text: Any, limit: int = 160) -> str:
 
 
 def _one_line_error(error: Any) -> str:
-    if not isinstance(error, dict) or not (error.get("error") or error.get("cause")):
+    if not isinstance(error, dict) or not (error.get("error") or error.get("message")):
         return ""
-    return _first_line(": ".join(str(part) for part in (error.get("error"), error.get("cause")) if part), 80)
+    return _first_line(error.get("message") or error.get("error"), 160)
 
 
 def step_error(error: Any) -> str:
-    """A step's `{error, cause}` on one line (`TransientError: throttled`)."""
+    """A step's `{error, message}` on one line: the sentence (its error's name when it has none)."""
     return _one_line_error(error) if isinstance(error, dict) else ""
 
 
@@ -364,7 +383,7 @@ def render_markdown_report(report: Report) -> str:
         ]
     if report.failure:
         failure = report.failure
-        out += ["## Failure", "", f"`{failure.step}` failed: {_md(failure.error)}: {_md(failure.cause)}", ""]
+        out += ["## Failure", "", _md(failure_text(failure.to_json_dict())), ""]
     out += [
         "## Steps",
         "",

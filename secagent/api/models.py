@@ -183,8 +183,9 @@ class AuditStatus(CamelModel):
     approval_expires_at: str | None = None
     outcome: str | None = None
     report: dict[str, Any] | None = None
-    error: str | None = None
-    cause: str | None = None
+    # FAILED: the step, a sentence for a person, whether a resume can help, and the id under which
+    # the full error is logged (never the raw cause: a Lambda's holds its stack trace).
+    failure: Failure | None = None
 
     # Always present (null when not known); the rest appear only when they apply.
     _ALWAYS: ClassVar[frozenset[str]] = frozenset(

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from secagent.api import guard
-from secagent.api.aws import _MAX_RESUMES, audit_executions, execution_history
+from secagent.api.aws import _MAX_RESUMES, audit_executions, execution_history, read_json
 from secagent.api.errors import Conflict
 from secagent.api.models import ResumeResponse
 from secagent.api.settings import ApiSettings
@@ -25,6 +25,11 @@ def resume_audit(audit_id: str, sfn: Any, s3: Any, settings: ApiSettings) -> Res
     if latest["status"] not in _RESUMABLE:
         state = "RUNNING" if latest["status"] == "RUNNING" else latest["status"]
         raise Conflict(f'Audit "{audit_id}" is {state}; only a FAILED audit can be resumed.')
+    failure = (read_json(s3, settings.report_bucket, settings.report_key(audit_id)) or {}).get("failure")
+    if isinstance(failure, dict) and failure.get("resumable") is False:
+        # Resuming re-runs the step on the same request: it cannot help a missing bucket or a request
+        # the API never made. Say so instead of starting an execution that fails the same way.
+        raise Conflict(f'Audit "{audit_id}" cannot be resumed: {failure.get("message")}')
     if len(executions) > _MAX_RESUMES:
         raise Conflict(f'Audit "{audit_id}" was resumed {_MAX_RESUMES} times already; start a new audit.')
     original = json.loads(executions[0].get("input") or "{}")

@@ -243,13 +243,12 @@ def conclude(body: dict[str, Any], out: TextIO, fail_on: str = FAIL_ON_DEFAULT) 
 
 
 def _why(body: dict[str, Any], report: Any) -> str:
-    failure = report.get("failure") if isinstance(report, dict) else None
-    if isinstance(failure, dict):
-        text = f"{failure.get('step')}: {failure.get('error')}: {failure.get('cause')}"
-    else:
-        text = f"{body.get('error') or 'error'}: {body.get('cause') or 'no cause given'}"
-    text = " ".join(text.split())
-    return text if len(text) <= 300 else text[:297] + "..."
+    from secagent.render import failure_text
+
+    failure = body.get("failure") or (report.get("failure") if isinstance(report, dict) else None)
+    if not isinstance(failure, dict):
+        return "no reason was recorded"
+    return failure_text(failure, body.get("auditId"))
 
 
 @contextmanager

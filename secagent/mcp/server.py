@@ -64,6 +64,7 @@ from secagent.mcp.inputs import (
     SeverityFilter,
 )
 from secagent.models.outcome import Outcome
+from secagent.models.report import REPORT_SCHEMA_VERSION
 from secagent.models.snapshot import S3BucketConfig
 from secagent.remediation import plan_remediations
 
@@ -295,7 +296,9 @@ def _descriptions(settings: ServerSettings) -> dict[str, str]:
             "Status of an audit: RUNNING (currentStep), AWAITING_APPROVAL (with pendingPlans to show "
             "the user and approvalExpiresAt), SUCCEEDED or FAILED (with outcome: "
             + "; ".join(f"{o.value} = {o.wording}" for o in Outcome)
-            + "). The full report is the resource audit://{auditId}/report."
+            + "). A FAILED audit has failure: {step, message, correlationId, resumable}; tell the user "
+            "the message and the correlationId, and offer a resume only when resumable is true. "
+            "The full report is the resource audit://{auditId}/report."
         ),
         "decide_approval": (
             "Decide on an audit that is AWAITING_APPROVAL. Call it only with the user's explicit "
@@ -447,8 +450,9 @@ def build_server(
         name="audit-report",
         title="Audit report",
         description=(
-            "The report of a finished audit (JSON, schemaVersion 1): outcome, findings, remediations "
-            "with their approval and result, verification, steps. Read through GET /audits/{auditId}."
+            f"The report of a finished audit (JSON, schemaVersion {REPORT_SCHEMA_VERSION}): outcome, "
+            "findings, remediations with their approval and result, verification, steps. Read through "
+            "GET /audits/{auditId}."
         ),
         mime_type="application/json",
     )

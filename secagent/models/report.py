@@ -24,8 +24,11 @@ StepStatus = Literal["running", "retrying", "succeeded", "failed"]
 
 
 class StepError(CamelModel):
-    error: str | None = None
-    cause: str | None = None
+    """A failed attempt as a user sees it (secagent.workflow.failures): never the raw cause, which
+    holds a Lambda's stack trace; the logs keep that."""
+
+    error: str | None = None  # the error's name: ResourceNotFound, States.Timeout, ...
+    message: str | None = None  # what happened, in a sentence
 
 
 class ReportStep(CamelModel):
@@ -146,11 +149,14 @@ class Verification(CamelModel):
 
 
 class Failure(CamelModel):
-    """``$.failure``: which step failed and why."""
+    """``failure`` of a FAILED audit: which step failed and what a person can do about it
+    (secagent.workflow.failures). The full error is in the logs, under ``correlationId``."""
 
     step: str
-    error: str | None = None
-    cause: str | None = None
+    error: str | None = None  # the error's name (ResourceNotFound, AccessDenied, States.Timeout, ...)
+    message: str = ""
+    correlation_id: str | None = None  # the Lambda request id, or "<execution>/<step>"
+    resumable: bool = True  # whether POST /audits/{id}/resume can help (not for a missing bucket)
 
 
 class ConfigDifference(CamelModel):

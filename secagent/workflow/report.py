@@ -33,6 +33,7 @@ from secagent.models.report import (
 from secagent.models.snapshot import ResourceRef
 from secagent.workflow._aws import put_event, put_json
 from secagent.workflow.checkpoints import STEPS, load_checkpoint
+from secagent.workflow.failures import explain
 from secagent.workflow.gate import load_decision, load_request
 from secagent.workflow.store import Sealer
 from secagent.workflow.timeline import HistoryEvent, build_timeline
@@ -81,7 +82,6 @@ class WorkflowState(_StatePart):
     applied: AppliedSummary | None = None
     verification: Verification | None = None
     plan_check: PlanCheck | None = None
-    failure: Failure | None = None
     error: _CaughtError | None = None
 
 
@@ -129,18 +129,18 @@ def _remediation(plan: Plan, approval: ApprovalDecision | None, records: AuditRe
     return ReportRemediation(plan=plan, approved=approved, applied=applied, result=result)
 
 
-def _failure(state: WorkflowState, steps: list[ReportStep]) -> Failure | None:
+def _failure(state: WorkflowState, steps: list[ReportStep], execution: str | None) -> Failure | None:
+    """The failed step (the last one the history marks failed) and the error its Catch recorded,
+    explained for a person (secagent.workflow.failures); the raw cause is left to the logs."""
     if state.outcome != "FAILED":
         return None
-    if state.failure is not None:
-        return state.failure
-    # No "... Failed" Pass recorded it: fall back to the caught error and the last failed step.
     failed = next((s for s in reversed(steps) if s.status == "failed"), None)
     caught = state.error or _CaughtError.model_validate({})
-    return Failure(
-        step=failed.name if failed else "unknown",
-        error=caught.error or (failed.error.error if failed and failed.error else None),
-        cause=caught.cause or (failed.error.cause if failed and failed.error else None),
+    return explain(
+        failed.name if failed else "unknown",
+        caught.error or (failed.error.error if failed and failed.error else None),
+        caught.cause,
+        execution,
     )
 
 
@@ -179,29 +179,48 @@ def build_report(
     ):
         # The wait ended "rejected" without a person's sealed rejection: someone sent the task a
         # result with its token. Nothing was applied, but no person rejected either.
-        outcome = "APPROVAL_INVALID"
+        outcome = Outcome.APPROVAL_INVALID
     records = records or AuditRecords()
     request = records.request
     approval = records.approval()
+    resource = request.resource if request else parsed.request.resource
+    resource_arn = bucket_arn(location.partition, resource.id)
+    discovery = parsed.discovery or _Discovery()
+    finished_at = now or datetime.now(UTC)
+    # First seen: when the configuration Analyze judged was read. Last seen: when Verify judged it
+    # again (its step's end; the report's time when the history lacks it).
+    analyzed_at = (parsed.analysis.snapshot_read_at if parsed.analysis else None) or parsed.started_at
+    verified_at = next(
+        (s.ended for s in reversed(steps) if s.name == STEPS["verification"] and s.ended), finished_at
+    )
+    verification = parsed.verification
     return Report(
         audit_id=parsed.audit_id,
-        resource=request.resource if request else parsed.request.resource,
+        account=discovery.account_id or location.account,
+        region=discovery.region or location.region,
+        partition=location.partition,
+        resource=resource,
+        resource_arn=resource_arn,
+        product=Product(name="secagent", version=__version__),
+        check_registry=check_registry_version(),
         mode=request.mode if request else parsed.request.mode,
         requested_by=(request.requested_by_arn or request.requested_by) if request else None,
         rollback_of=request.rollback_of if request else None,
         started_at=parsed.started_at,
-        finished_at=now or datetime.now(UTC),
+        finished_at=finished_at,
         outcome=outcome,
-        findings=[
-            ReportFinding.model_validate(f.model_dump(include=set(ReportFinding.model_fields)))
-            for f in findings
-        ],
+        summary=ReportSummary(
+            outcome=outcome,
+            before=FindingCounts.of(findings),
+            after=FindingCounts.of(verification.findings) if verification else None,
+        ),
+        findings=_findings(findings, resource_arn, analyzed_at, verification, verified_at),
         remediations=[_remediation(p, approval, records) for p in plans],
         approval=approval,
-        verification=parsed.verification,
+        verification=verification,
         plan_check=parsed.plan_check,
         steps=steps,
-        failure=_failure(parsed, steps),
+        failure=_failure(parsed, steps, execution_name),
         # A resumed audit: every execution, and the steps taken from checkpoints instead of run.
         executions=[*records.previous_executions, *filter(None, [execution_name])],
         reused_steps=records.reused_steps,

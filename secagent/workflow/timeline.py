@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secagent.models.report import ProgressStep, StepError, StepRecord
+from secagent.workflow.failures import step_error
 
 HistoryEvent = Mapping[str, Any]
 
@@ -47,9 +48,10 @@ def _details(event: HistoryEvent) -> Mapping[str, Any]:
     return event.get(kind[0].lower() + kind[1:] + "EventDetails") or {}
 
 
-def _error(event: HistoryEvent) -> StepError:
+def _error(step: str, event: HistoryEvent) -> StepError:
+    """The attempt's error as a user may read it: its name and a sentence, never its raw cause."""
     details = _details(event)
-    return StepError(error=details.get("error"), cause=details.get("cause"))
+    return step_error(step, details.get("error"), details.get("cause"))
 
 
 def _walk(events: Iterable[HistoryEvent]) -> tuple[list[StepRecord], list[StepRecord], bool]:
@@ -82,7 +84,7 @@ def _walk(events: Iterable[HistoryEvent]) -> tuple[list[StepRecord], list[StepRe
                     step.status = "failed"
                     step.ended = at
                 if open_:
-                    open_[-1].error = _error(event)
+                    open_[-1].error = _error(open_[-1].name, event)
             open_.clear()
         elif open_:
             step = open_[-1]
@@ -92,7 +94,7 @@ def _walk(events: Iterable[HistoryEvent]) -> tuple[list[StepRecord], list[StepRe
                 last_attempt_failed[id(step)] = False
             elif kind in _ATTEMPT_FAILED:
                 last_attempt_failed[id(step)] = True
-                step.error = _error(event)
+                step.error = _error(step.name, event)
                 step.status = "retrying"  # until the state exits (caught) or the execution fails
     return steps, open_, ended
 

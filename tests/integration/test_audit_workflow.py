@@ -258,17 +258,48 @@ def test_audit_compliant_bucket_reports_compliant_without_asking(api, aws, outpu
     assert "Await Approval" not in {step["name"] for step in report["steps"]}
 
 
-def test_audit_missing_bucket_fails_at_discover_without_retry(api, aws, outputs):
+def test_audit_of_a_missing_bucket_is_404_and_starts_nothing(api, aws, outputs):
     missing = f"audit-missing-{uuid.uuid4().hex[:10]}"
-    audit_id = api.start_audit(missing).body["auditId"]
+    answer = api.start_audit(missing)
+    assert answer.status == 404, answer.body
+    assert answer.body == {
+        "error": "NotFound",
+        "message": f'Bucket "{missing}" does not exist (S3 answered NoSuchBucket); no audit was started.',
+        "field": "resource.id",
+    }
+    assert _audits_of_bucket(aws, outputs, missing) == []
+
+
+def test_a_bucket_gone_before_discover_fails_with_a_sentence_and_no_resume(api, aws, outputs):
+    """A bucket deleted right after its creation: the CreateBucket trigger starts the audit, Discover
+    finds nothing. The user sees which step, a sentence and a correlation id: no trace, no path, no
+    raw Lambda error, and no resume offered (a resume would fail the same way)."""
+    gone = f"audit-gone-{uuid.uuid4().hex[:10]}"
+    entry = {
+        "Source": "aws.s3",
+        "DetailType": "AWS API Call via CloudTrail",
+        "Detail": json.dumps(_create_bucket_event(gone)),
+    }
+    assert aws("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
+    (audit_id,) = wait_for(lambda: _audits_of_bucket(aws, outputs, gone), timeout=30, interval=0.5)
     done = wait_status(api, audit_id, {"FAILED", "SUCCEEDED"})
     assert done["status"] == "FAILED"
+    failure = done["failure"]
+    assert (failure["step"], failure["error"], failure["resumable"]) == (
+        "Discover Bucket",
+        "ResourceNotFound",
+        False,
+    )
+    assert failure["message"].startswith(f"Discover Bucket found no bucket: bucket {gone} does not exist.")
+    assert failure["correlationId"]
+    shown = json.dumps(done)
+    for leak in ("Traceback", 'File \\"', ".py", "stackTrace", "errorMessage"):
+        assert leak not in shown, leak
     report = finished_report(aws, outputs, audit_id)
-    assert report["outcome"] == "FAILED"
-    assert report["failure"]["step"] == "Discover Bucket"
-    assert report["failure"]["error"] == "ResourceNotFound"
-    assert missing in report["failure"]["cause"]
+    assert report["outcome"] == "FAILED" and report["failure"] == failure
     assert attempts_of(history(aws, outputs, audit_id), "Discover Bucket") == 1
+    resumed = api.resume(audit_id)
+    assert resumed.status == 409 and "cannot be resumed" in resumed.body["message"], resumed.body
 
 
 def test_audit_transient_fault_is_retried_then_succeeds(aws, outputs, fault_injection, public_bucket):

@@ -118,8 +118,13 @@ def test_get_audit_pending_approval_is_awaiting_approval_without_token(
     assert TOKEN not in json.dumps(body)
     # And each plan says whether a plain approval covers it, or why it must be named
     assert body["pendingPlans"] == [
-        {**PLANS[0], "approvedByDefault": True, "namedOnlyReason": None},
-        {**PLANS[1], "approvedByDefault": False, "namedOnlyReason": NAMED_ONLY["s3.enable_object_lock"]},
+        {**PLANS[0], "severity": None, "approvedByDefault": True, "namedOnlyReason": None},
+        {
+            **PLANS[1],
+            "severity": None,
+            "approvedByDefault": False,
+            "namedOnlyReason": NAMED_ONLY["s3.enable_object_lock"],
+        },
     ]
     # And what a plain approval approves, with the digest it quotes
     assert body["defaultRemediationIds"] == ["s3.put_bucket_public_access_block"]
@@ -199,30 +204,64 @@ def test_get_audit_succeeded_without_report_takes_outcome_from_output(
     assert body["outcome"] == "COMPLIANT" and "report" not in body
 
 
+def test_get_audit_pending_plans_carry_the_worst_severity_they_fix(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    # Given plans that fix a CRITICAL and a MEDIUM finding, and one whose finding now passes
+    running(sfn)
+    plans = [
+        {**PLANS[0], "checkIds": ["s3_bucket_policy_public", "s3_bucket_tls_not_enforced"]},
+        {**PLANS[1], "checkIds": ["s3_bucket_object_lock_disabled"]},
+    ]
+    put_json(s3, f"approvals/{AUDIT_ID}.json", pending_record(plans=plans))
+    findings = [
+        {"checkId": "s3_bucket_policy_public", "severity": "CRITICAL", "status": "FAIL"},
+        {"checkId": "s3_bucket_tls_not_enforced", "severity": "MEDIUM", "status": "FAIL"},
+        {"checkId": "s3_bucket_object_lock_disabled", "severity": "LOW", "status": "PASS"},
+    ]
+    put_json(s3, f"checkpoints/{AUDIT_ID}/analysis.json", {"findings": findings})
+    # When it is read, each plan shows the worst failing severity among the checks it fixes
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    assert [p["severity"] for p in body["pendingPlans"]] == ["CRITICAL", None]
+
+
 @pytest.mark.parametrize("sfn_status", ["FAILED", "TIMED_OUT", "ABORTED"])
-def test_get_audit_ended_badly_is_failed_with_error_and_cause(
+def test_get_audit_ended_badly_without_a_report_explains_the_error_without_its_cause(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, sfn_status: str
 ) -> None:
+    trace = 'Traceback (most recent call last):\n  File "/var/task/lambdas/report.py", line 9'
     sfn.add_execution(
         EXECUTION_ARN,
         input=json.dumps(INPUT),
         status=sfn_status,
         stop=STOPPED,
         error="States.TaskFailed",
-        cause="Lambda died",
+        cause=json.dumps({"errorType": "KeyError", "errorMessage": "'x'", "stackTrace": [trace]}),
     )
     body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
-    assert (body["status"], body["error"], body["cause"]) == ("FAILED", "States.TaskFailed", "Lambda died")
-    assert "report" not in body
+    assert body["status"] == "FAILED" and "report" not in body and "cause" not in body
+    failure = body["failure"]
+    assert failure["error"] == "States.TaskFailed" and failure["resumable"] is True
+    assert "failed unexpectedly" in failure["message"] and failure["correlationId"]
+    assert "Traceback" not in json.dumps(body) and ".py" not in json.dumps(body)
 
 
-def test_get_audit_failed_with_report_includes_it(
+def test_get_audit_failed_with_report_takes_its_failure(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
 ) -> None:
-    sfn.add_execution(EXECUTION_ARN, input=json.dumps(INPUT), status="ABORTED", stop=STOPPED)
-    put_json(s3, f"reports/{AUDIT_ID}.json", {"auditId": AUDIT_ID, "outcome": "FAILED"})
+    sfn.add_execution(
+        EXECUTION_ARN, input=json.dumps(INPUT), status="FAILED", stop=STOPPED, error="ResourceNotFound"
+    )
+    failure = {
+        "step": "Discover Bucket",
+        "error": "ResourceNotFound",
+        "message": "Discover Bucket found no bucket: bucket customer-data does not exist. ...",
+        "correlationId": "r-1",
+        "resumable": False,
+    }
+    put_json(s3, f"reports/{AUDIT_ID}.json", {"auditId": AUDIT_ID, "outcome": "FAILED", "failure": failure})
     body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
-    assert (body["status"], body["error"], body["outcome"]) == ("FAILED", "ABORTED", "FAILED")
+    assert (body["status"], body["outcome"], body["failure"]) == ("FAILED", "FAILED", failure)
     assert body["report"]["auditId"] == AUDIT_ID
 
 

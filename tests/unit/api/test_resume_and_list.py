@@ -58,6 +58,19 @@ def test_resume_failed_audit_starts_next_execution_with_its_request_only(sfn, s3
     assert resumed.execution == f"{AUDIT_ID}_r1"
 
 
+def test_resume_of_a_failure_a_resume_cannot_help_is_a_conflict_that_says_why(sfn, s3, settings):
+    # Given an audit that failed because its bucket is gone (its report says a resume cannot help)
+    failed(sfn)
+    message = "Discover Bucket found no bucket: bucket customer-data does not exist."
+    failure = {"step": "Discover Bucket", "error": "ResourceNotFound", "message": message, "resumable": False}
+    put_json(s3, f"reports/{AUDIT_ID}.json", {"auditId": AUDIT_ID, "outcome": "FAILED", "failure": failure})
+    # When it is resumed, the answer is 409 with the report's sentence, and nothing starts
+    with pytest.raises(Conflict) as refused:
+        resume_audit(AUDIT_ID, sfn, s3, settings)
+    assert refused.value.message == f'Audit "{AUDIT_ID}" cannot be resumed: {message}'
+    assert sfn.called("StartExecution") == []
+
+
 def test_resume_twice_numbers_executions(sfn, s3, settings):
     failed(sfn)
     failed(sfn, f"{EXECUTION_ARN}_r1")

@@ -54,7 +54,11 @@ def test_audit_wait_shows_each_step_once_then_the_report(remediated: dict[str, A
     answers = [
         audit_body(timeline=[step("Discover Bucket", "running")]),
         audit_body(
-            timeline=[step("Discover Bucket", "retrying", error={"error": "TransientError", "cause": "slow"})]
+            timeline=[
+                step(
+                    "Discover Bucket", "retrying", error={"error": "TransientError", "message": "S3 was slow"}
+                )
+            ]
         ),
         audit_body(
             timeline=[
@@ -134,7 +138,13 @@ def _report_with(outcome: Outcome, severities: list[str], base: dict[str, Any]) 
     passing = [{"checkId": "ok", "title": "t", "severity": "CRITICAL", "status": "PASS", "controls": []}]
     report_ = {**base, "outcome": outcome.value, "findings": failing + passing}
     if outcome is Outcome.FAILED:
-        report_["failure"] = {"step": "Discover Bucket", "error": "AccessDenied", "cause": "no"}
+        report_["failure"] = {
+            "step": "Discover Bucket",
+            "error": "AccessDenied",
+            "message": "Discover Bucket was refused access.",
+            "correlationId": "r-1",
+            "resumable": True,
+        }
     return report_
 
 
@@ -177,18 +187,30 @@ def test_exit_status_judges_verifys_findings_not_the_first_analysis(remediated: 
     assert report(api, AUDIT_ID, fail_on="medium", out=io.StringIO()) == 1
 
 
-def test_audit_failed_without_report_is_one_error() -> None:
+@pytest.mark.parametrize("resumable", [True, False])
+def test_audit_failed_without_report_says_the_sentence_the_id_and_resume_only_when_it_helps(
+    resumable: bool,
+) -> None:
+    failure = {
+        "step": "Write Failure Report",
+        "error": "States.Runtime",
+        "message": "Write Failure Report failed unexpectedly (States.Runtime).",
+        "correlationId": f"{AUDIT_ID}/Write Failure Report",
+        "resumable": resumable,
+    }
     api = FakeApi(
         start_audit=ApiResponse(202, {"auditId": AUDIT_ID}),
-        get_audit=ApiResponse(200, audit_body("FAILED", error="States.Runtime", cause="boom\nline 2")),
+        get_audit=ApiResponse(200, audit_body("FAILED", failure=failure)),
     )
     with pytest.raises(CliError) as caught:
         run_audit(api, wait=True)
-    assert (
-        caught.value.code == 3
-        and "\n" not in caught.value.message
-        and "States.Runtime" in caught.value.message
+    assert caught.value.code == 3
+    first, *rest = caught.value.message.split("\n")
+    assert first == (
+        f"audit {AUDIT_ID} failed: Write Failure Report failed unexpectedly (States.Runtime). "
+        f"(correlation id {AUDIT_ID}/Write Failure Report: the full error is logged under it)"
     )
+    assert rest == ([f"Resume from the failed step: secagent resume {AUDIT_ID}"] if resumable else [])
 
 
 def test_wait_tolerates_a_few_5xx_and_unreachable_polls(planned: dict[str, Any]) -> None:

@@ -61,12 +61,12 @@ def test_empty_list() -> None:
 
 def test_progress_marks_without_unicode_or_with_colour() -> None:
     body = audit_body(
-        timeline=[step("Discover Bucket", "failed", error={"error": "AccessDenied", "cause": "no"})]
+        timeline=[step("Discover Bucket", "failed", error={"error": "AccessDenied", "message": "refused"})]
     )
     ascii_lines = Progress(AUDIT_ID, Style(unicode=False)).update(body)
-    assert ascii_lines == ["  !! Discover Bucket  failed: AccessDenied: no"]
+    assert ascii_lines == ["  !! Discover Bucket  failed: refused"]
     colour = Progress(AUDIT_ID, Style(color=True)).update(body)
-    assert colour == ["  \033[31m✗\033[0m Discover Bucket  failed: AccessDenied: no"]
+    assert colour == ["  \033[31m✗\033[0m Discover Bucket  failed: refused"]
 
 
 def test_progress_of_a_resumed_audit() -> None:

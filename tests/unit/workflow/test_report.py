@@ -300,47 +300,47 @@ def test_build_report_approval_invalid_is_an_outcome() -> None:
         "outcome": "APPROVAL_INVALID",
         "error": {"Error": "ApprovalInvalid", "Cause": "no person has decided"},
     }
-    document = _valid(build_report(state, [], records=AuditRecords(request=_request()), now=NOW))
+    document = _valid(
+        build_report(state, [], records=AuditRecords(request=_request()), location=LOCATION, now=NOW)
+    )
     assert document["outcome"] == "APPROVAL_INVALID" and document["failure"] is None
     assert {r["result"] for r in document["remediations"]} == {"PROPOSED"}
 
 
-def test_build_report_failed_includes_failure_from_state() -> None:
-    state = _state()
-    for key in ("approval", "applied", "verification", "remediation", "planCheck"):
-        del state[key]
-    state |= {
-        "outcome": "FAILED",
-        "error": {"Error": "AccessDenied", "Cause": "{...}"},
-        "failure": {"step": "Analyze Configuration", "error": "AccessDenied", "cause": "denied"},
-    }
-    document = _valid(build_report(state, [], now=NOW))
-    assert document["failure"] == {
-        "step": "Analyze Configuration",
-        "error": "AccessDenied",
-        "cause": "denied",
-    }
-    assert document["remediations"] == []
-
-
-def test_build_report_failed_names_the_failed_step_from_the_history() -> None:
-    # Given Apply Fixes failed; its Catch went to "Mark Failed" with the error in $.error
+def test_build_report_failed_explains_the_caught_error_without_its_trace() -> None:
+    # Given Apply Fixes failed; its Catch went to "Mark Failed" with the Lambda's error payload in
+    # $.error (a message the agent wrote, the request id, and a stack trace with file paths)
     state = _state()
     for key in ("applied", "verification"):
         del state[key]
-    state |= {"outcome": "FAILED", "error": {"Error": "AccessDenied", "Cause": "denied"}}
+    payload = {
+        "errorType": "AccessDenied",
+        "errorMessage": "s3:PutBucketPolicy failed: AccessDenied",
+        "requestId": "5c1d2e3f-0000-4000-8000-000000000001",
+        "stackTrace": ['  File "/var/task/secagent/remediation/apply.py", line 42, in execute_api_call\n'],
+    }
+    state |= {"outcome": "FAILED", "error": {"Error": "AccessDenied", "Cause": json.dumps(payload)}}
     records = AuditRecords(request=_request(), decision=_decision())
     # When
-    report = build_report(state, build_timeline(_history("caught")), records=records, now=NOW)
-    # Then
-    assert report.failure is not None
-    assert (report.failure.step, report.failure.error, report.failure.cause) == (
-        "Apply Fixes",
-        "AccessDenied",
-        "denied",
+    report = build_report(
+        state, build_timeline(_history("caught")), records=records, location=LOCATION, now=NOW
     )
+    # Then the failure names the step, says what to do, and carries the id the logs know it by
+    document = _valid(report)
+    assert document["failure"] == {
+        "step": "Apply Fixes",
+        "error": "AccessDenied",
+        "message": "Apply Fixes was refused access: s3:PutBucketPolicy failed: AccessDenied. Give the "
+        "stack's role that access (docs/iam.md) or lift the bucket policy's deny, then resume the audit.",
+        "correlationId": "5c1d2e3f-0000-4000-8000-000000000001",
+        "resumable": True,
+    }
     assert {r.result for r in report.remediations} == {"NOT_RUN"}
-    _valid(report)
+    # and nothing of the trace is anywhere in the report
+    text = json.dumps(document)
+    assert (
+        'File \\"' not in text and ".py" not in text and "stackTrace" not in text and "/var/task" not in text
+    )
 
 
 def test_build_report_failed_without_caught_error_takes_it_from_the_history() -> None:
@@ -348,12 +348,16 @@ def test_build_report_failed_without_caught_error_takes_it_from_the_history() ->
     for key in ("applied", "verification"):
         del state[key]
     state["outcome"] = "FAILED"
-    report = build_report(state, build_timeline(_history("caught")), now=NOW)
+    report = build_report(
+        state, build_timeline(_history("caught")), location=LOCATION, now=NOW, execution_name="audit-1"
+    )
     assert report.failure is not None and (report.failure.step, report.failure.error) == (
         "Apply Fixes",
         "AccessDenied",
     )
-    assert "AccessDenied" in (report.failure.cause or "")
+    assert report.failure.message.startswith("Apply Fixes was refused access")
+    # no Lambda request id in the history's cause: the execution and step name it in the logs
+    assert report.failure.correlation_id == "audit-1/Apply Fixes"
 
 
 @pytest.mark.parametrize("drop", ["auditId", "request", "outcome", "startedAt"])

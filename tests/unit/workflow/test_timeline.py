@@ -61,7 +61,8 @@ def test_build_timeline_retried_task_counts_attempts_and_keeps_last_error() -> N
     # Then
     assert (discover.status, discover.attempts) == ("succeeded", 3)
     assert discover.error is not None and discover.error.error == "TransientError"
-    assert "attempt 1" in (discover.error.cause or "")
+    # a sentence for a person, never the raw cause
+    assert discover.error.message and "temporary AWS error" in discover.error.message
     assert (analyze.status, analyze.attempts, analyze.ended) == ("running", 1, None)
     assert current_step(events) == "Analyze Configuration"
 
@@ -86,7 +87,10 @@ def test_build_timeline_caught_failure_is_failed_and_execution_continues() -> No
     apply = steps["Apply Fixes"]
     assert (apply.status, apply.attempts) == ("failed", 1)
     assert apply.error is not None and apply.error.error == "AccessDenied"
-    assert json.loads(apply.error.cause or "")["errorType"] == "AccessDenied"
+    assert apply.error.message is not None and apply.error.message.startswith(
+        "Apply Fixes was refused access"
+    )
+    assert "stackTrace" not in apply.error.model_dump_json()
     assert apply.ended is not None
     assert "Write Report" not in steps and steps["Write Failure Report"].status == "running"
     assert current_step(events) == "Write Failure Report"
@@ -124,9 +128,9 @@ def test_build_timeline_task_timed_out_then_caught_is_failed() -> None:
     ]  # fmt: skip
     (approval,) = build_timeline(events)
     assert approval.status == "failed"
-    assert approval.error is not None and (approval.error.error, approval.error.cause) == (
+    assert approval.error is not None and (approval.error.error, approval.error.message) == (
         "States.Timeout",
-        None,
+        "Await Approval did not finish within its time limit. Resume the audit to try the step again.",
     )
 
 
