@@ -72,7 +72,7 @@ def render_report(report: Report) -> str:
             f.check_id,
             STATUS_MARK.get(f.status, f.status),
             STATUS_MARK.get(str(after[f.check_id]), str(after[f.check_id])) if after.get(f.check_id) else "",
-            ", ".join(f.controls),
+            ", ".join(c.label for c in f.controls),
         )
         for f in findings
     ]
@@ -326,7 +326,7 @@ def render_markdown_report(report: Report) -> str:
             verdict = f"**{f.status}**" if f.status == "FAIL" else f.status
             if f.status == "FAIL" and after.get(f.check_id):
                 verdict += " -> fixed" if after[f.check_id] == "PASS" else f" -> still {after[f.check_id]}"
-            controls = f" ({', '.join(f.controls)})" if f.controls else ""
+            controls = f" ({', '.join(c.label for c in f.controls)})" if f.controls else ""
             out.append(f"- {verdict}: {_md(f.title)} `{f.check_id}`{controls}")
     passed = sorted(f.check_id for f in report.findings if f.status == "PASS")
     if passed:

@@ -8,9 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 from pydantic import Field as PydanticField
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from secagent.models.base import CamelModel
 from secagent.models.findings import Finding, Severity, Status, Summary
@@ -18,7 +19,17 @@ from secagent.models.outcome import Outcome
 from secagent.models.plans import Plan
 from secagent.models.snapshot import ResourceRef
 
-REPORT_SCHEMA_VERSION: Literal["1"] = "1"
+# 2: account, region, partition, resourceArn, product, checkRegistry, summary; per finding
+# findingId, firstObservedAt, lastObservedAt and the controls as {standard, control}.
+REPORT_SCHEMA_VERSION: Literal["2"] = "2"
+JSON_SCHEMA_ID = f"urn:secagent:report:{REPORT_SCHEMA_VERSION}"
+
+# The checks' short control ids (CheckMeta.controls: "FSBP:S3.2", "CIS-3.0:2.1.4") -> the standard
+# as AWS Security Hub names it (its standards ARN without the prefix). docs/controls.md.
+STANDARDS: dict[str, str] = {
+    "FSBP": "aws-foundational-security-best-practices/v/1.0.0",
+    "CIS-3.0": "cis-aws-foundations-benchmark/v/3.0.0",
+}
 
 StepStatus = Literal["running", "retrying", "succeeded", "failed"]
 
@@ -173,14 +184,93 @@ class PlanCheck(CamelModel):
     differences: list[ConfigDifference]
 
 
-class ReportFinding(CamelModel):
+class _Written(CamelModel):
+    # Every field is written, defaults too: the JSON Schema says so (`required`).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class ReportControl(_Written):
+    """A control as its standard names it: ``{standard: "aws-foundational-security-best-practices/v/1.0.0",
+    control: "S3.2"}``, ``{standard: "cis-aws-foundations-benchmark/v/3.0.0", control: "2.1.4"}``."""
+
+    standard: str = PydanticField(description="the standard's id as in Security Hub's standards ARN")
+    control: str = PydanticField(description="the control's id as the standard numbers it")
+
+    @classmethod
+    def parse(cls, short: str) -> "ReportControl":
+        """From a check's short form (``FSBP:S3.2``, ``CIS-3.0:2.1.4``); ValueError for another."""
+        prefix, _, control = short.partition(":")
+        if prefix not in STANDARDS or not control:
+            raise ValueError(f"not a control id of a known standard: {short!r}")
+        return cls(standard=STANDARDS[prefix], control=control)
+
+    @property
+    def label(self) -> str:
+        """The short form back (``FSBP:S3.2``), for tables."""
+        prefix = next((p for p, s in STANDARDS.items() if s == self.standard), self.standard)
+        return f"{prefix}:{self.control}"
+
+
+class ReportFinding(_Written):
+    # `| SkipJsonSchema[None]`: None only in a schemaVersion 1 report read by this model (it
+    # lacks the field); the schema describes what Write Report writes, where it is never null.
+    finding_id: str | SkipJsonSchema[None] = PydanticField(
+        description="stable per resource and check: the same finding has the same id in every audit"
+    )
     check_id: str
     title: str
     severity: Severity
     status: Status
-    controls: list[str]
+    controls: list[ReportControl]
+    first_observed_at: datetime | SkipJsonSchema[None] = PydanticField(
+        description="when the configuration the first analysis judged was read"
+    )
+    last_observed_at: datetime | SkipJsonSchema[None] = PydanticField(
+        description="when Verify judged the check again; firstObservedAt when Verify did not"
+    )
     evidence: dict[str, Any] = PydanticField(default_factory=dict)
     remediation_id: str | None = None
+
+
+class Product(_Written):
+    name: str
+    version: str
+
+
+class CheckRegistryVersion(_Written):
+    version: str = PydanticField(description="a digest of the check package's sources (docs/workflow.md)")
+    checks: int = PydanticField(description="checks registered (disabled ones included)")
+
+
+class SeverityCounts(_Written):
+    critical: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    info: int = 0
+
+
+class FindingCounts(_Written):
+    total: int
+    by_status: Summary
+    failing_by_severity: SeverityCounts  # FAIL only: EXEMPT is accepted, UNKNOWN undecided
+
+    @classmethod
+    def of(cls, findings: list[Finding]) -> "FindingCounts":
+        failing = [f for f in findings if f.status is Status.FAIL]
+        return cls(
+            total=len(findings),
+            by_status=Summary.of(findings),
+            failing_by_severity=SeverityCounts(
+                **{s.value.lower(): sum(f.severity is s for f in failing) for s in Severity}
+            ),
+        )
+
+
+class ReportSummary(_Written):
+    outcome: Outcome
+    before: FindingCounts = PydanticField(description="the first analysis (findings[])")
+    after: FindingCounts | None = PydanticField(description="Verify's analysis; null when Verify did not run")
 
 
 RemediationResult = Literal["PROPOSED", "NOT_APPROVED", "NOT_RUN", "APPLIED", "FAILED", "SKIPPED"]
@@ -195,18 +285,32 @@ class ReportRemediation(CamelModel):
     result: RemediationResult
 
 
-class Report(CamelModel):
-    """``reports/{auditId}.json``; ``failure`` is set only when the outcome is FAILED."""
+class Report(_Written):
+    """``reports/{auditId}.json``; ``failure`` is set only when the outcome is FAILED.
 
-    schema_version: Literal["1"] = REPORT_SCHEMA_VERSION
+    Also reads a schemaVersion 1 report (a stack deployed before 2 wrote it): its controls become
+    objects, the fields 1 did not have are None and it keeps ``schemaVersion: "1"``.
+    """
+
+    schema_version: Literal["2"] | SkipJsonSchema[Literal["1"]] = REPORT_SCHEMA_VERSION
     audit_id: str
+    # None only in a schemaVersion 1 report (see ReportFinding); never null in what is written.
+    account: str | SkipJsonSchema[None] = PydanticField(description="the bucket's account")
+    region: str | SkipJsonSchema[None] = PydanticField(
+        description="the bucket's region (the workflow's when Discover did not run)"
+    )
+    partition: str | SkipJsonSchema[None] = PydanticField(description="aws, aws-cn, aws-us-gov, ...")
     resource: ResourceRef
+    resource_arn: str | SkipJsonSchema[None] = PydanticField(description="arn:{partition}:s3:::{bucket}")
+    product: Product | SkipJsonSchema[None]
+    check_registry: CheckRegistryVersion | SkipJsonSchema[None]
     mode: Literal["plan", "remediate", "rollback"]
     requested_by: str | None = None
     rollback_of: str | None = None  # mode rollback: the audit whose applied fixes this undoes
     started_at: datetime
     finished_at: datetime
     outcome: Outcome
+    summary: ReportSummary | SkipJsonSchema[None]
     findings: list[ReportFinding]
     remediations: list[ReportRemediation]
     approval: ApprovalDecision | None = None
@@ -220,9 +324,43 @@ class Report(CamelModel):
     # Steps a resume took from their checkpoints instead of running them again.
     reused_steps: list[str] = PydanticField(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_schema_version_1(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("schemaVersion") != "1":
+            return data
+        findings = [
+            {
+                **dict.fromkeys(("findingId", "firstObservedAt", "lastObservedAt")),
+                **f,
+                "controls": [
+                    ReportControl.parse(c) if isinstance(c, str) else c for c in f.get("controls", [])
+                ],
+            }
+            if isinstance(f, dict)
+            else f
+            for f in data.get("findings") or []
+        ]
+        added = ("account", "region", "partition", "resourceArn", "product", "checkRegistry", "summary")
+        upgraded = {**dict.fromkeys(added), **data, "findings": findings}
+        # Schema 1 kept the raw cause (a Lambda's stack trace): it is dropped, never shown.
+        failure = data.get("failure")
+        if isinstance(failure, dict):
+            step, error = failure.get("step") or "unknown", failure.get("error")
+            upgraded["failure"] = {"step": step, "error": error, "message": f"{step} failed ({error})."}
+        upgraded["steps"] = [
+            {**s, "error": {"error": s["error"].get("error")}}
+            if isinstance((s or {}).get("error"), dict)
+            else s
+            for s in data.get("steps") or []
+        ]
+        return upgraded
+
 
 def report_json_schema() -> dict[str, Any]:
-    return Report.model_json_schema(by_alias=True, mode="serialization")
+    """The JSON Schema of what Write Report writes (docs/report.schema.json)."""
+    schema = Report.model_json_schema(by_alias=True, mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": JSON_SCHEMA_ID, **schema}
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
 """Write Report: the report from the final state and the execution history; store and announce it."""
 
+import hashlib
+import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 import boto3
@@ -10,7 +15,10 @@ from pydantic import ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 from pydantic.alias_generators import to_camel
 
+import secagent.checks
+from secagent import __version__
 from secagent.aws import ClientFactory, client_factory
+from secagent.checks.registry import registry
 from secagent.models.base import CamelModel
 from secagent.models.errors import InvalidInput
 from secagent.models.findings import Finding, Status
@@ -19,14 +27,19 @@ from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.report import (
     AppliedSummary,
     ApprovalDecision,
+    CheckRegistryVersion,
     Failure,
+    FindingCounts,
     Outcome,
     PlanCheck,
+    Product,
     RemediationResult,
     Report,
+    ReportControl,
     ReportFinding,
     ReportRemediation,
     ReportStep,
+    ReportSummary,
     StepRecord,
     Verification,
 )
@@ -55,8 +68,14 @@ class _Request(_StatePart):
     mode: Literal["plan", "remediate", "rollback"] = "plan"
 
 
+class _Discovery(_StatePart):
+    account_id: str | None = None
+    region: str | None = None
+
+
 class _Analysis(_StatePart):
     findings: list[Finding] = PydanticField(default_factory=list)
+    snapshot_read_at: datetime | None = None
 
 
 class _Remediation(_StatePart):
@@ -76,6 +95,7 @@ class WorkflowState(_StatePart):
     started_at: datetime
     request: _Request
     outcome: Outcome
+    discovery: _Discovery | None = None
     analysis: _Analysis | None = None
     remediation: _Remediation | None = None
     approval: ApprovalDecision | None = None
@@ -108,6 +128,83 @@ class AuditRecords:
             plan_digest=d.plan_digest,
             remediation_ids=d.remediation_ids if d.decision == "approve" else None,
         )
+
+
+@dataclass(frozen=True)
+class AwsLocation:
+    """Where the workflow runs: from its execution ARN, ``arn:{partition}:states:{region}:{account}:...``."""
+
+    partition: str
+    region: str
+    account: str
+
+    @classmethod
+    def of(cls, execution_arn: str) -> "AwsLocation":
+        parts = execution_arn.split(":")
+        if len(parts) < 8 or parts[0] != "arn" or not (parts[1] and parts[3] and parts[4]):
+            raise InvalidInput(f"not an execution ARN: {execution_arn[:200]!r}")
+        return cls(partition=parts[1], region=parts[3], account=parts[4])
+
+
+def bucket_arn(partition: str, bucket: str) -> str:
+    return f"arn:{partition}:s3:::{bucket}"
+
+
+def finding_id(resource_arn: str, check_id: str) -> str:
+    """Stable per resource and check: the same finding in two audits has the same id.
+    ``uuid5(NAMESPACE_URL, "{resourceArn}#{checkId}")``."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{resource_arn}#{check_id}"))
+
+
+CHECKS_DIR = Path(secagent.checks.__file__).parent
+
+
+def registry_version(root: Path = CHECKS_DIR) -> str:
+    """The check registry's version: sha256 over every source file under ``root`` (the checks and
+    what they share: policy engine, exemptions), each as its relative path, its size and its
+    bytes, in path order; the first 16 hex digits. Same sources, same version."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py"), key=lambda p: p.relative_to(root).as_posix()):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:16]
+
+
+@cache
+def check_registry_version() -> CheckRegistryVersion:
+    return CheckRegistryVersion(version=registry_version(), checks=len(registry()))
+
+
+def _findings(
+    findings: list[Finding],
+    resource_arn: str,
+    analyzed_at: datetime,
+    verification: Verification | None,
+    verified_at: datetime,
+) -> list[ReportFinding]:
+    """The first analysis' findings, each with its stable id and when it was first and last seen."""
+    verified = {f.check_id for f in verification.findings} if verification else set()
+    seen: Counter[str] = Counter()
+    out = []
+    for f in findings:
+        seen[f.check_id] += 1  # a check with several findings on one resource: #2, #3, ...
+        key = f.check_id if seen[f.check_id] == 1 else f"{f.check_id}#{seen[f.check_id]}"
+        out.append(
+            ReportFinding(
+                finding_id=finding_id(resource_arn, key),
+                check_id=f.check_id,
+                title=f.title,
+                severity=f.severity,
+                status=f.status,
+                controls=[ReportControl.parse(c) for c in f.controls],
+                first_observed_at=analyzed_at,
+                last_observed_at=verified_at if f.check_id in verified else analyzed_at,
+                evidence=f.evidence,
+                remediation_id=f.remediation_id,
+            )
+        )
+    return out
 
 
 def _remediation(plan: Plan, approval: ApprovalDecision | None, records: AuditRecords) -> ReportRemediation:
@@ -151,11 +248,16 @@ def build_report(
     state: dict[str, Any],
     timeline: Iterable[StepRecord | ReportStep],
     *,
+    location: AwsLocation,
     records: AuditRecords | None = None,
     now: datetime | None = None,
     execution_name: str | None = None,
 ) -> Report:
-    """The report of one execution; ``finishedAt`` is now. Raises InvalidInput on a malformed state."""
+    """The report of one execution; ``finishedAt`` is now. Raises InvalidInput on a malformed state.
+
+    ``location``: the execution's partition, region and account (the bucket's account and region
+    when Discover found them).
+    """
     try:
         parsed = WorkflowState.model_validate(state)
     except ValidationError as err:
@@ -307,6 +409,7 @@ def write_report(
     report = build_report(
         state,
         build_timeline(execution_history(execution_arn, clients)),
+        location=AwsLocation.of(execution_arn),
         records=load_records(audit_id, execution_arn, bucket, sealer, clients),
         execution_name=execution_arn.rsplit(":", 1)[-1],
     )

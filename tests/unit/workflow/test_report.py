@@ -6,6 +6,10 @@ Apply's own), never from the execution state, which anyone who can start an exec
 
 import copy
 import json
+import re
+import shutil
+import tomllib
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,21 @@ import pytest
 from botocore.stub import Stubber
 
 from secagent.aws import ClientFactory, client_factory
+from secagent.checks import list_checks, registry
 from secagent.models import InvalidInput, Plan, Report, ResourceRef
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
-from secagent.models.report import report_json_schema
-from secagent.workflow.report import AuditRecords, build_report, load_records, publish_report, write_report
+from secagent.models.report import REPORT_SCHEMA_VERSION, STANDARDS, ReportControl, report_json_schema
+from secagent.workflow.report import (
+    CHECKS_DIR,
+    AuditRecords,
+    AwsLocation,
+    build_report,
+    check_registry_version,
+    load_records,
+    publish_report,
+    registry_version,
+    write_report,
+)
 from secagent.workflow.store import KmsSealer, decision_key, write_object
 from secagent.workflow.timeline import build_timeline
 from tests.unit.workflow.conftest import APPROVER, AUDIT, REPORTS, REQUESTER, Storage, hmac_key
@@ -29,6 +44,7 @@ EVENTS = ROOT / "tests" / "events"
 SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text())
 NOW = datetime(2025, 3, 1, 12, 5, 0, tzinfo=UTC)
 MACHINE = "arn:aws:states:us-east-1:123456789012:execution:SecurityAgentAudit"
+LOCATION = AwsLocation(partition="aws", region="us-east-1", account="123456789012")
 
 
 def _state() -> dict[str, Any]:
@@ -103,19 +119,28 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
     state = _state()
     # When
     document = _valid(
-        build_report(state, build_timeline(_history("happy")), records=_records(state), now=NOW)
+        build_report(
+            state, build_timeline(_history("happy")), records=_records(state), location=LOCATION, now=NOW
+        )
     )
     # Then
     assert list(document) == [
         "schemaVersion",
         "auditId",
+        "account",
+        "region",
+        "partition",
         "resource",
+        "resourceArn",
+        "product",
+        "checkRegistry",
         "mode",
         "requestedBy",
         "rollbackOf",
         "startedAt",
         "finishedAt",
         "outcome",
+        "summary",
         "findings",
         "remediations",
         "approval",
@@ -127,20 +152,23 @@ def test_build_report_remediated_run_has_contract_fields_and_validates() -> None
         "reusedSteps",
     ]
     assert (
-        document["schemaVersion"] == "1" and document["outcome"] == "PARTIALLY_REMEDIATED"
+        document["schemaVersion"] == "2" and document["outcome"] == "PARTIALLY_REMEDIATED"
     )  # one check still fails after Verify
     assert document["executions"] == [] and document["reusedSteps"] == []  # no name given, no resume
     assert (document["startedAt"], document["finishedAt"]) == ("2025-03-01T12:00:00Z", "2025-03-01T12:05:00Z")
     assert document["failure"] is None and document["planCheck"]["stale"] is False
-    assert set(document["findings"][0]) == {
+    assert list(document["findings"][0]) == [
+        "findingId",
         "checkId",
         "title",
         "severity",
         "status",
         "controls",
+        "firstObservedAt",
+        "lastObservedAt",
         "evidence",
         "remediationId",
-    }
+    ]
     assert len(document["findings"]) == len(state["analysis"]["findings"])
     results = {r["plan"]["remediationId"]: r for r in document["remediations"]}
     assert results["s3.enable_versioning"]["result"] == "APPLIED"
@@ -162,7 +190,7 @@ def test_build_report_does_not_believe_the_state_about_approval_requester_or_app
     state = _state()
     state["request"]["requestedBy"] = "arn:aws:iam::123456789012:user/mallory"
     # When
-    document = _valid(build_report(state, [], records=AuditRecords(), now=NOW))
+    document = _valid(build_report(state, [], records=AuditRecords(), location=LOCATION, now=NOW))
     # Then nobody is said to have asked or approved, and nothing is said to have been applied
     assert document["approval"] is None and document["requestedBy"] is None
     assert {(r["approved"], r["applied"], r["result"]) for r in document["remediations"]} == {
@@ -179,7 +207,7 @@ def test_build_report_rejected_marks_plans_not_approved() -> None:
     state["outcome"] = "REJECTED"
     records = AuditRecords(request=_request(), decision=_decision("reject"))
     # When
-    document = _valid(build_report(state, [], records=records, now=NOW))
+    document = _valid(build_report(state, [], records=records, location=LOCATION, now=NOW))
     # Then
     assert {(r["approved"], r["applied"], r["result"]) for r in document["remediations"]} == {
         (False, None, "NOT_APPROVED")
@@ -210,7 +238,7 @@ def test_build_report_rejected_without_a_sealed_rejection_is_approval_invalid(
     # person's sealed rejection is on record
     records = AuditRecords(request=_request(), decision=decision)
     # When
-    document = _valid(build_report(_rejected_state(), [], records=records, now=NOW))
+    document = _valid(build_report(_rejected_state(), [], records=records, location=LOCATION, now=NOW))
     # Then the report does not say a person rejected: the approval was not valid
     assert document["outcome"] == "APPROVAL_INVALID"
     assert {r["applied"] for r in document["remediations"]} == {None}
@@ -248,7 +276,7 @@ def test_build_report_approval_of_a_selection_applies_only_it() -> None:
     progress.results = [r for r in progress.results if r.remediation_id in chosen]
     records = AuditRecords(request=_request(), decision=_decision(remediation_ids=chosen), progress=progress)
     # When
-    document = _valid(build_report(state, [], records=records, now=NOW))
+    document = _valid(build_report(state, [], records=records, location=LOCATION, now=NOW))
     # Then
     results = {r["plan"]["remediationId"]: (r["approved"], r["result"]) for r in document["remediations"]}
     assert {k for k, (approved, _) in results.items() if approved} == set(chosen)
@@ -266,7 +294,7 @@ def test_build_report_shows_a_plan_as_applied_from_apply_s_record() -> None:
     progress.plans[3] = as_applied
     records = AuditRecords(request=_request(), decision=_decision(), progress=progress)
     # When
-    document = _valid(build_report(state, [], records=records, now=NOW))
+    document = _valid(build_report(state, [], records=records, location=LOCATION, now=NOW))
     # Then the report shows what was applied, not what was first proposed
     shown = next(r for r in document["remediations"] if r["plan"]["planId"] == as_applied.plan_id)
     assert shown["plan"]["cliCommand"] == "aws s3api put-bucket-policy (re-planned)"
@@ -279,7 +307,9 @@ def test_build_report_plan_mode_without_decision_lists_proposed_plans() -> None:
     state["request"]["mode"] = "plan"
     state["outcome"] = "NON_COMPLIANT"
     request = _request().model_copy(update={"mode": "plan"})
-    document = _valid(build_report(state, [], records=AuditRecords(request=request), now=NOW))
+    document = _valid(
+        build_report(state, [], records=AuditRecords(request=request), location=LOCATION, now=NOW)
+    )
     assert {r["result"] for r in document["remediations"]} == {"PROPOSED"}
     assert document["approval"] is None and document["mode"] == "plan"
 
@@ -288,7 +318,7 @@ def test_build_report_mode_and_resource_come_from_the_request_record() -> None:
     # Given the state's input names another mode than the sealed request
     state = _state()
     state["request"]["mode"] = "plan"
-    document = _valid(build_report(state, [], records=_records(_state()), now=NOW))
+    document = _valid(build_report(state, [], records=_records(_state()), location=LOCATION, now=NOW))
     assert document["mode"] == "remediate"
 
 
@@ -365,7 +395,7 @@ def test_build_report_malformed_state_raises_invalid_input(drop: str) -> None:
     state = _state()
     del state[drop]
     with pytest.raises(InvalidInput):
-        build_report(state, [])
+        build_report(state, [], location=LOCATION)
 
 
 def test_publish_report_writes_json_and_announces_it(
@@ -374,7 +404,9 @@ def test_publish_report_writes_json_and_announces_it(
     # Given the product's own bus
     session.client("events").create_event_bus(Name="SecurityAgentEvents")
     state = _state()
-    report = build_report(state, build_timeline(_history("happy")), records=_records(state), now=NOW)
+    report = build_report(
+        state, build_timeline(_history("happy")), records=_records(state), location=LOCATION, now=NOW
+    )
     # When
     key = publish_report(report, bucket=REPORTS, session=session, event_bus="SecurityAgentEvents")
     # Then the stored object is the report
@@ -506,7 +538,9 @@ def test_load_records_of_a_resume_lists_earlier_executions_and_the_steps_they_fi
     assert records.reused_steps == ["Discover Bucket", "Analyze Configuration", "Propose Fixes"]
     # and the report of the resume names every execution and the reused steps
     state = _state()
-    document = _valid(build_report(state, [], records=records, now=NOW, execution_name=f"{AUDIT}_r2"))
+    document = _valid(
+        build_report(state, [], records=records, location=LOCATION, now=NOW, execution_name=f"{AUDIT}_r2")
+    )
     assert document["executions"] == [AUDIT, f"{AUDIT}_r1", f"{AUDIT}_r2"]
     assert document["reusedSteps"] == ["Discover Bucket", "Analyze Configuration", "Propose Fixes"]
 
@@ -536,7 +570,262 @@ def test_the_report_never_lists_its_own_step_as_running() -> None:
     timeline = build_timeline(_history("happy"))
     writing = [*timeline[:-1], timeline[-1].model_copy(update={"status": "running", "ended": None})]
     # When the report is built
-    report = build_report(state, writing, records=_records(state), now=NOW)
+    report = build_report(state, writing, records=_records(state), location=LOCATION, now=NOW)
     # Then it lists the steps before it, none of them running
     assert [s.name for s in report.steps][-1] == "Verify Fixes"
     assert all(s.status != "running" for s in report.steps)
+
+
+# --- What a SIEM and a ticket need: where, which finding, when, against which control -----------
+
+
+def _verified_state() -> dict[str, Any]:
+    """The remediated run's state, its snapshot read in the same minutes as its history."""
+    state = _state()
+    state["analysis"]["snapshotReadAt"] = "2025-03-01T12:00:00.900000+00:00"
+    return state
+
+
+def test_build_report_names_account_region_partition_and_the_bucket_arn() -> None:
+    # Given an execution in another partition, and Discover found the bucket in another region
+    state = _state()
+    state["discovery"] |= {"accountId": "210987654321", "region": "us-gov-east-1"}
+    location = AwsLocation(partition="aws-us-gov", region="us-gov-west-1", account="210987654321")
+    # When
+    document = _valid(build_report(state, [], records=_records(state), location=location, now=NOW))
+    # Then the bucket's account and region, the execution's partition, and the bucket's ARN in it
+    assert (document["account"], document["region"], document["partition"]) == (
+        "210987654321",
+        "us-gov-east-1",
+        "aws-us-gov",
+    )
+    assert document["resourceArn"] == "arn:aws-us-gov:s3:::audited-app-bucket"
+    assert document["resource"] == {"type": "AWS::S3::Bucket", "id": "audited-app-bucket"}
+
+
+def test_build_report_without_discovery_takes_account_and_region_from_the_execution() -> None:
+    # Given Discover failed: the state has no snapshot
+    state = _state()
+    for key in ("discovery", "analysis", "remediation", "approval", "applied", "verification", "planCheck"):
+        del state[key]
+    state |= {"outcome": "FAILED", "failure": {"step": "Discover Bucket", "error": "AccessDenied"}}
+    # When
+    document = _valid(build_report(state, [], location=LOCATION, now=NOW))
+    # Then
+    assert (document["account"], document["region"], document["partition"]) == (
+        "123456789012",
+        "us-east-1",
+        "aws",
+    )
+    assert document["findings"] == [] and document["summary"]["before"]["total"] == 0
+    assert document["summary"]["after"] is None
+
+
+def test_finding_ids_are_stable_per_resource_and_check() -> None:
+    # Given the same bucket audited twice, at other times, by other executions
+    first = build_report(_state(), [], location=LOCATION, now=NOW)
+    again_state = _state() | {"auditId": "audit-20250402-0007", "startedAt": "2025-04-02T08:00:00Z"}
+    again = build_report(again_state, [], location=LOCATION, now=datetime(2025, 4, 2, 8, 3, tzinfo=UTC))
+    # Then each check's finding has the same id in both, and no two checks share one
+    ids = {f.check_id: f.finding_id for f in first.findings}
+    assert ids == {f.check_id: f.finding_id for f in again.findings}
+    assert len(set(ids.values())) == len(ids) == len(first.findings)
+    # The id is uuid5(NAMESPACE_URL, "{resourceArn}#{checkId}"): anyone can recompute it
+    name = "arn:aws:s3:::audited-app-bucket#s3_bucket_versioning_disabled"
+    assert ids["s3_bucket_versioning_disabled"] == str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    # and another bucket (or partition) gives other ids
+    elsewhere = AwsLocation(partition="aws-cn", region="cn-north-1", account="123456789012")
+    other = build_report(_state(), [], location=elsewhere, now=NOW)
+    assert not set(ids.values()) & {f.finding_id for f in other.findings}
+
+
+def test_finding_ids_of_a_check_with_two_findings_on_one_resource_differ() -> None:
+    state = _state()
+    findings = state["analysis"]["findings"]
+    findings.insert(1, {**findings[0], "evidence": {"second": True}})
+    report = build_report(state, [], location=LOCATION, now=NOW)
+    twice = [f.finding_id for f in report.findings if f.check_id == findings[0]["checkId"]]
+    assert len(twice) == 2 and len(set(twice)) == 2
+    assert twice[0] == build_report(_state(), [], location=LOCATION, now=NOW).findings[0].finding_id
+
+
+def test_findings_are_first_observed_by_analyze_and_last_by_verify() -> None:
+    # Given a run whose Verify Fixes ended at 12:01:42.3 and judged every check again
+    state = _verified_state()
+    # When
+    document = _valid(
+        build_report(
+            state, build_timeline(_history("happy")), records=_records(state), location=LOCATION, now=NOW
+        )
+    )
+    # Then
+    assert {(f["firstObservedAt"], f["lastObservedAt"]) for f in document["findings"]} == {
+        ("2025-03-01T12:00:00.900000Z", "2025-03-01T12:01:42.300000Z")
+    }
+
+
+def test_a_check_verify_did_not_judge_was_last_observed_by_analyze() -> None:
+    state = _verified_state()
+    skipped = state["verification"]["findings"].pop()["checkId"]
+    report = build_report(
+        state, build_timeline(_history("happy")), records=_records(state), location=LOCATION, now=NOW
+    )
+    verify_ended = datetime(2025, 3, 1, 12, 1, 42, 300000, tzinfo=UTC)
+    assert {
+        f.check_id: f.last_observed_at for f in report.findings if f.last_observed_at != verify_ended
+    } == {skipped: datetime(2025, 3, 1, 12, 0, 0, 900000, tzinfo=UTC)}
+
+
+def test_findings_of_a_plan_are_last_observed_when_first() -> None:
+    state = _verified_state()
+    for key in ("approval", "applied", "verification", "planCheck"):
+        del state[key]
+    state["outcome"] = "NON_COMPLIANT"
+    report = build_report(state, build_timeline(_history("happy")), location=LOCATION, now=NOW)
+    assert {(f.first_observed_at, f.last_observed_at) for f in report.findings} == {
+        (datetime(2025, 3, 1, 12, 0, 0, 900000, tzinfo=UTC),) * 2
+    }
+
+
+def test_controls_are_named_as_their_standards_name_them() -> None:
+    document = _valid(build_report(_state(), [], location=LOCATION, now=NOW))
+    controls = {f["checkId"]: f["controls"] for f in document["findings"]}
+    assert controls["s3_bucket_tls_not_enforced"] == [
+        {"standard": "aws-foundational-security-best-practices/v/1.0.0", "control": "S3.5"},
+        {"standard": "cis-aws-foundations-benchmark/v/3.0.0", "control": "2.1.1"},
+    ]
+    assert controls["s3_bucket_website_enabled"] == []
+
+
+def test_every_registered_control_has_its_standard_and_its_short_form_back() -> None:
+    for meta in list_checks():
+        for short in meta.controls:
+            control = ReportControl.parse(short)
+            assert control.standard in STANDARDS.values() and control.label == short
+
+
+@pytest.mark.parametrize("short", ["S3.2", "FSBP:", "CIS:2.1.4", "NIST:AC-3"])
+def test_a_control_of_no_known_standard_is_refused(short: str) -> None:
+    with pytest.raises(ValueError, match="known standard"):
+        ReportControl.parse(short)
+
+
+def test_summary_counts_by_status_and_failing_severity_before_and_after_verify() -> None:
+    state = _state()
+    document = _valid(build_report(state, [], records=_records(state), location=LOCATION, now=NOW))
+    summary = document["summary"]
+    assert summary["outcome"] == document["outcome"] == "PARTIALLY_REMEDIATED"
+    assert summary["before"] == {
+        "total": 17,
+        "byStatus": {"pass": 7, "fail": 10, "unknown": 0, "exempt": 0},
+        "failingBySeverity": {"critical": 0, "high": 2, "medium": 5, "low": 3, "info": 0},
+    }
+    assert summary["after"] == {
+        "total": 17,
+        "byStatus": {"pass": 15, "fail": 2, "unknown": 0, "exempt": 0},
+        "failingBySeverity": {"critical": 0, "high": 0, "medium": 1, "low": 1, "info": 0},
+    }
+
+
+def test_product_and_check_registry_versions() -> None:
+    check_registry_version.cache_clear()  # computed once per process: sources edited since then
+    document = _valid(build_report(_state(), [], location=LOCATION, now=NOW))
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert document["product"] == {"name": "secagent", "version": pyproject["project"]["version"]}
+    assert document["checkRegistry"] == {"version": registry_version(), "checks": len(registry())}
+    assert re.fullmatch(r"[0-9a-f]{16}", document["checkRegistry"]["version"])
+
+
+def test_registry_version_is_the_same_for_the_same_sources_and_changes_with_them(tmp_path: Path) -> None:
+    # Given a copy of the check package
+    copy_of = tmp_path / "checks"
+    shutil.copytree(CHECKS_DIR, copy_of, ignore=shutil.ignore_patterns("__pycache__"))
+    assert registry_version(copy_of) == registry_version()
+    # When one check's source changes
+    (copy_of / "s3" / "s3_bucket_website_enabled.py").write_text("# changed\n", encoding="utf-8")
+    # Then so does the version
+    assert registry_version(copy_of) != registry_version()
+
+
+def test_write_report_takes_partition_region_and_account_from_the_execution_arn(
+    session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
+) -> None:
+    state = _state()
+    del state["discovery"]
+    report = write_report(
+        f"arn:aws-cn:states:cn-north-1:123456789012:execution:SecurityAgentAudit:{AUDIT}",
+        state,
+        bucket=REPORTS,
+        sealer=storage.sealer,
+        clients=_stubbed(session, _Histories({AUDIT: []})),
+    )
+    assert (report.partition, report.region, report.account) == ("aws-cn", "cn-north-1", "123456789012")
+    assert report.resource_arn == "arn:aws-cn:s3:::audited-app-bucket"
+
+
+@pytest.mark.parametrize(
+    "arn", ["", "audit-1", "arn:aws:states:us-east-1::execution:m:a", "x:aws:states:r:1:e:m:a"]
+)
+def test_aws_location_of_something_else_than_an_execution_arn_is_invalid_input(arn: str) -> None:
+    with pytest.raises(InvalidInput):
+        AwsLocation.of(arn)
+
+
+def test_the_json_schema_is_versioned_and_requires_what_a_siem_keys_on() -> None:
+    assert SCHEMA["$id"] == f"urn:secagent:report:{REPORT_SCHEMA_VERSION}" == "urn:secagent:report:2"
+    assert SCHEMA["properties"]["schemaVersion"]["const"] == "2"
+    top = {"schemaVersion", "account", "region", "partition", "resourceArn", "product", "checkRegistry"}
+    assert top | {"summary"} <= set(SCHEMA["required"])
+    finding = SCHEMA["$defs"]["ReportFinding"]
+    assert {"findingId", "firstObservedAt", "lastObservedAt", "controls"} <= set(finding["required"])
+    # Never null in what is written
+    assert SCHEMA["properties"]["account"] == {
+        "description": "the bucket's account",
+        "title": "Account",
+        "type": "string",
+    }
+    assert finding["properties"]["findingId"]["type"] == "string"
+
+
+def test_a_schema_version_1_report_is_still_read() -> None:
+    # Given a report a stack deployed before schemaVersion 2 wrote
+    stored = json.loads((ROOT / "tests" / "unit" / "cli" / "report_plan.json").read_text())
+    # When
+    report = Report.model_validate(stored)
+    # Then it is read as it is: its controls as objects, what it never had as None
+    assert report.schema_version == "1" and report.account is None and report.summary is None
+    short = {f["checkId"]: f["controls"] for f in stored["findings"]}
+    assert {f.check_id: [c.label for c in f.controls] for f in report.findings} == short
+    assert {f.finding_id for f in report.findings} == {None}
+    # and the JSON Schema, which is 2's, refuses it
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(stored, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def test_a_schema_version_1_failure_is_read_without_its_raw_cause() -> None:
+    # Given a failed report of schema 1, whose failure and step error kept the raw cause (a trace)
+    stored = json.loads((ROOT / "tests" / "unit" / "cli" / "report_plan.json").read_text())
+    trace = 'Traceback (most recent call last):\n  File "/var/task/lambdas/apply.py", line 3'
+    stored |= {
+        "outcome": "FAILED",
+        "failure": {"step": "Apply Fixes", "error": "KeyError", "cause": trace},
+        "steps": [
+            {"name": "Apply Fixes", "status": "failed", "error": {"error": "KeyError", "cause": trace}}
+        ],
+    }
+    # When it is read, the cause is gone: the step and the error's name remain
+    report = Report.model_validate(stored)
+    assert report.failure is not None and (report.failure.step, report.failure.error) == (
+        "Apply Fixes",
+        "KeyError",
+    )
+    assert report.failure.message == "Apply Fixes failed (KeyError)."
+    assert "Traceback" not in report.model_dump_json()
+
+
+def test_the_report_of_the_write_report_event_fixture_validates() -> None:
+    # The report of tests/events/report.json as the Write Report Lambda builds it from that event
+    event = json.loads((EVENTS / "report.json").read_text())
+    location = AwsLocation.of(event["executionArn"])
+    document = _valid(build_report(event["state"], build_timeline(_history("happy")), location=location))
+    assert document["resourceArn"] == "arn:aws:s3:::audited-app-bucket"
