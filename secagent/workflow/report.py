@@ -352,6 +352,9 @@ def publish_report(
     detail = {
         "auditId": report.audit_id,
         "resource": report.resource.to_json_dict(),
+        "resourceArn": report.resource_arn,
+        "account": report.account,
+        "region": report.region,
         "outcome": report.outcome,
         "reportBucket": bucket,
         "reportKey": key,

@@ -425,6 +425,9 @@ def test_publish_report_writes_json_and_announces_it(
     assert json.loads(entry["Detail"]) == {
         "auditId": report.audit_id,
         "resource": {"type": "AWS::S3::Bucket", "id": report.resource.id},
+        "resourceArn": f"arn:aws:s3:::{report.resource.id}",
+        "account": report.account,
+        "region": report.region,
         "outcome": "PARTIALLY_REMEDIATED",
         "reportBucket": REPORTS,
         "reportKey": key,
