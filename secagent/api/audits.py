@@ -2,12 +2,13 @@
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from secagent.api import guard
 from secagent.api.aws import audit_executions, error_code, execution_history, read_json
@@ -20,14 +21,19 @@ from secagent.api.models import (
     ExecutionSummary,
     Links,
     ListAuditsQuery,
+    ListCursor,
     StartAuditRequest,
     StartAuditResponse,
 )
 from secagent.api.parsing import UNKNOWN_CALLER
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
+from secagent.models.findings import Severity
 from secagent.models.records import AuditRequest
+from secagent.models.report import Failure, ProgressStep
 from secagent.models.snapshot import ResourceRef
+from secagent.workflow.checkpoints import checkpoint_key
+from secagent.workflow.failures import explain
 from secagent.workflow.timeline import audit_progress, current_step
 
 _FAILED = {"FAILED", "TIMED_OUT", "ABORTED"}
@@ -157,9 +163,11 @@ def get_audit(
             default_ids = list(record.get("defaultRemediationIds") or [])  # in plan order
             default = set(default_ids)
             named_only = record.get("namedOnly") or {}
+            severity = _plan_severities(s3, settings, audit_id)
             status.pending_plans = [
                 {
                     **plan,
+                    "severity": severity(plan.get("checkIds") or []),
                     "approvedByDefault": plan.get("remediationId") in default,
                     "namedOnlyReason": named_only.get(plan.get("remediationId")),
                 }
@@ -174,46 +182,184 @@ def get_audit(
     status.outcome = (report or {}).get("outcome") or _json_object(latest.get("output")).get("outcome")
     if sfn_status in _FAILED:
         status.status = "FAILED"
-        status.error = latest.get("error") or sfn_status
-        status.cause = latest.get("cause")
+        status.failure = _failure(report, status.timeline, latest, sfn_status)
     else:
         status.status = "SUCCEEDED"
     return status
 
 
+def _failure(
+    report: dict[str, Any] | None, timeline: list[ProgressStep], latest: dict[str, Any], sfn_status: str
+) -> Failure:
+    """The report's failure (the step, a sentence, the correlation id); without a report (the
+    failure report itself failed), the same explanation of the execution's own error. Never the
+    raw cause: it holds a Lambda's stack trace."""
+    stored = (report or {}).get("failure")
+    if isinstance(stored, dict):
+        try:
+            return Failure.model_validate(stored)
+        except ValidationError:
+            pass  # a report of an older schema (with the raw cause): explain it afresh
+    failed = next((s.name for s in reversed(timeline) if s.status == "failed"), "unknown")
+    return explain(failed, latest.get("error") or sfn_status, latest.get("cause"), latest.get("name"))
+
+
+def _plan_severities(s3: Any, settings: ApiSettings, audit_id: str) -> Callable[[list[str]], str | None]:
+    """checkIds -> the highest severity among the failing findings a plan fixes (from Analyze's
+    checkpoint); None when the analysis cannot be read."""
+    analysis = read_json(s3, settings.report_bucket, checkpoint_key(audit_id, "analysis")) or {}
+    worst: dict[str, Severity] = {}
+    for finding in analysis.get("findings") or []:
+        if finding.get("status") != "FAIL":
+            continue
+        try:
+            severity = Severity(finding.get("severity"))
+        except ValueError:
+            continue
+        check = str(finding.get("checkId"))
+        if check not in worst or severity.rank < worst[check].rank:
+            worst[check] = severity
+
+    def severity(check_ids: list[str]) -> str | None:
+        found = [worst[c] for c in check_ids if c in worst]
+        return min(found, key=lambda s: s.rank).value if found else None
+
+    return severity
+
+
+# ListExecutions is read in pages of this size (at least the largest `limit`), at most this many
+# pages per request: 200 executions, described at most twice each, within DescribeExecution's
+# burst quota; 4 ListExecutions calls, within its smaller one.
+_LIST_PAGE_SIZE = 50
+_LIST_MAX_PAGES = 4
+_LIST_BATCH = 8  # executions summarized at once, in parallel (at least, when a filter must describe them)
+
+
 def list_audits(query: ListAuditsQuery, sfn: Any, s3: Any, settings: ApiSettings) -> AuditList:
-    """Audits newest first (a resumed audit once, with its latest execution), filtered, paginated."""
-    kwargs: dict[str, Any] = {"stateMachineArn": settings.state_machine_arn, "maxResults": query.limit}
-    if query.status in ("RUNNING", "AWAITING_APPROVAL"):
-        kwargs["statusFilter"] = "RUNNING"
-    elif query.status == "SUCCEEDED":
-        kwargs["statusFilter"] = "SUCCEEDED"
-    if query.next_token:
-        kwargs["nextToken"] = query.next_token
+    """Audits newest first (a resumed audit once, with its latest execution) that match the filter.
+
+    The filter applies to the whole list: ListExecutions is read page after page until `limit`
+    audits match or the list ends, at most `_LIST_MAX_PAGES` pages per request. The nextToken
+    resumes right after the last execution read, with the same filter, so no audit is skipped or
+    listed twice; a page may hold fewer than `limit` audits (even none) and still have one.
+    """
+    cursor = query.cursor()
+    kwargs: dict[str, Any] = {"stateMachineArn": settings.state_machine_arn, "maxResults": _LIST_PAGE_SIZE}
+    if cursor.status is not None and _coarse(cursor.status) != "FAILED":  # 3 statuses: not one filter
+        kwargs["statusFilter"] = _coarse(cursor.status)
+    # Whether the list tells which executions match (else each needs describing): then read no more
+    listed_tells = cursor.resource is None and cursor.status != "AWAITING_APPROVAL"
+    audits: list[AuditSummary] = []
+    seen: set[str] = set()  # audits met in this request: their older executions are not listed
+    page = cursor.page
+    resume_from: ListCursor | None = cursor  # where the last request stopped
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(_LIST_MAX_PAGES):
+            executions, next_page = _list_page(sfn, kwargs, page)
+            read, found = _resume_at(executions, resume_from)
+            if found or read < len(executions):
+                resume_from = None  # else every execution of the page was read before: on to the next
+            while read < len(executions) and len(audits) < query.limit:
+                wanted = query.limit - len(audits)
+                batch = executions[read : read + (wanted if listed_tells else max(wanted, _LIST_BATCH))]
+                for summary in _matching(pool, batch, cursor, seen, sfn, s3, settings):
+                    read += 1
+                    if summary is not None:
+                        audits.append(summary)
+                        if len(audits) == query.limit:
+                            break
+            if read < len(executions):  # the limit was reached inside this page
+                last = executions[read - 1]
+                resume = {"page": page, "after": last["name"], "after_start": last["startDate"]}
+                return AuditList(audits=audits, next_token=cursor.model_copy(update=resume).token())
+            if next_page is None:
+                return AuditList(audits=audits)
+            page = next_page
+            if len(audits) == query.limit:
+                break
+    resume = {"page": page, "after": None, "after_start": None}
+    if resume_from is not None:  # the pages read were all read before: go on looking for the place
+        resume |= {"after": resume_from.after, "after_start": resume_from.after_start}
+    return AuditList(audits=audits, next_token=cursor.model_copy(update=resume).token())
+
+
+def _coarse(status: str) -> str:
+    """An audit state or a Step Functions execution status as one of RUNNING, SUCCEEDED, FAILED."""
+    if status in _FAILED or status == "FAILED":
+        return "FAILED"
+    return "SUCCEEDED" if status == "SUCCEEDED" else "RUNNING"
+
+
+def _list_page(sfn: Any, kwargs: dict[str, Any], page: str | None) -> tuple[list[dict[str, Any]], str | None]:
     try:
-        page = sfn.list_executions(**kwargs)
+        answer = sfn.list_executions(**kwargs, **({"nextToken": page} if page else {}))
     except ClientError as err:
         if error_code(err) == "InvalidToken":
             raise BadRequest(
                 "nextToken: is not a token this API gave out (or it has expired)", field="nextToken"
             ) from None
         raise
-    seen: set[str] = set()
-    newest = []
-    for execution in page.get("executions", []):  # newest first
-        audit_id = execution["name"].split("_", 1)[0]
-        if audit_id not in seen:
-            seen.add(audit_id)
-            newest.append(execution)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        items = list(pool.map(lambda e: _summary(e, sfn, s3, settings), newest))
-    audits = [
-        item
-        for item in items
-        if (query.status is None or item.status == query.status)
-        and (query.resource is None or (item.resource or {}).get("id") == query.resource)
-    ]
-    return AuditList(audits=audits, next_token=page.get("nextToken"))
+    return answer.get("executions", []), answer.get("nextToken")
+
+
+def _resume_at(executions: list[dict[str, Any]], cursor: ListCursor | None) -> tuple[int, bool]:
+    """Where the unread executions of a page (newest first) start, and whether the one read last
+    is on it. When it is not (the list moved, or it expired): after every execution that started
+    at or after it."""
+    if cursor is None or cursor.after is None or cursor.after_start is None:
+        return 0, True
+    names = [e["name"] for e in executions]
+    if cursor.after in names:
+        return names.index(cursor.after) + 1, True
+    older = (i for i, e in enumerate(executions) if e["startDate"] < cursor.after_start)
+    return next(older, len(executions)), False
+
+
+def _matching(
+    pool: ThreadPoolExecutor,
+    batch: list[dict[str, Any]],
+    cursor: ListCursor,
+    seen: set[str],
+    sfn: Any,
+    s3: Any,
+    settings: ApiSettings,
+) -> Iterator[AuditSummary | None]:
+    """Per execution of the batch, in order: its audit, when the execution is the audit's latest
+    and the audit matches the filter; else None."""
+    candidates = []
+    for execution in batch:  # in list order: an audit's newest execution comes first
+        audit_id = execution["name"].partition("_")[0]
+        wanted = cursor.status is None or _coarse(execution["status"]) == _coarse(cursor.status)
+        candidates.append(audit_id not in seen and wanted)
+        seen.add(audit_id)
+
+    def one(execution: dict[str, Any], candidate: bool) -> AuditSummary | None:
+        if not candidate or _resumed(execution, sfn, settings):
+            return None
+        summary = _summary(execution, sfn, s3, settings)
+        if cursor.status is not None and summary.status != cursor.status:
+            return None
+        if cursor.resource is not None and (summary.resource or {}).get("id") != cursor.resource:
+            return None
+        return summary
+
+    return pool.map(one, batch, candidates)
+
+
+def _resumed(execution: dict[str, Any], sfn: Any, settings: ApiSettings) -> bool:
+    """Whether a later execution of the audit exists (`<auditId>_r<n+1>`): then this one is not the
+    audit (it was listed with that one, before or since). Only a failed audit is resumed."""
+    if execution["status"] not in _FAILED:
+        return False
+    audit_id, _, suffix = execution["name"].partition("_")
+    number = int(suffix[1:]) if suffix[:1] == "r" and suffix[1:].isdigit() else 0
+    try:
+        sfn.describe_execution(executionArn=settings.execution_arn(f"{audit_id}_r{number + 1}"))
+    except ClientError as err:
+        if error_code(err) == "ExecutionDoesNotExist":
+            return False
+        raise
+    return True
 
 
 def _summary(execution: dict[str, Any], sfn: Any, s3: Any, settings: ApiSettings) -> AuditSummary:

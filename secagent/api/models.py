@@ -100,8 +100,42 @@ class StartAuditResponse(CamelModel):
     links: Links
 
 
+class ListCursor(BaseModel):
+    """Where a listing of audits stopped, with its filter: GET /audits' nextToken (opaque to clients).
+
+    `page` is ListExecutions' token of the page to read on (None: the first page) and `after` the
+    execution of that page read last, so the next request goes on right after it; the filter
+    travels with the listing, so no page of it is read with another.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    page: str | None = None
+    after: str | None = None  # the name of the execution read last...
+    after_start: datetime | None = None  # ...and its start: if the list moved, what started later was read
+    status: AuditState | None = None
+    resource: str | None = None
+
+    def token(self) -> str:
+        text = self.model_dump_json(exclude_defaults=True)
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def of(cls, token: str) -> "ListCursor":
+        """The cursor a token stands for; ValueError when this API did not give it out."""
+        return cls.model_validate_json(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+
+    def describe(self) -> str:
+        shown = [f"{name}={value}" for name, value in (("status", self.status), ("resource", self.resource))]
+        return ", ".join(s for s in shown if not s.endswith("=None")) or "no filter"
+
+
 class ListAuditsQuery(BaseModel):
-    """GET /audits query string: values arrive as strings, so numbers are coerced (unlike bodies)."""
+    """GET /audits query string: values arrive as strings, so numbers are coerced (unlike bodies).
+
+    A nextToken carries the filter of the listing it continues: `status` and `resource` may be left
+    out with it (or repeated); another filter is a 400.
+    """
 
     model_config = ConfigDict(alias_generator=to_camel, validate_by_name=False, extra="forbid")
 
@@ -120,6 +154,32 @@ class ListAuditsQuery(BaseModel):
                 {"name": json.dumps(value, ensure_ascii=False), "problem": problem},
             )
         return value
+
+    @field_validator("next_token")
+    @classmethod
+    def _continues_this_listing(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        try:
+            cursor = ListCursor.of(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "next_token", "is not a token this API gave out (or it has expired)"
+            ) from None
+        asked = ListCursor(status=info.data.get("status"), resource=info.data.get("resource"))
+        if asked.status not in (None, cursor.status) or asked.resource not in (None, cursor.resource):
+            raise PydanticCustomError(
+                "next_token",
+                "continues a listing with {theirs}, not {mine}: repeat that filter or leave it out",
+                {"theirs": cursor.describe(), "mine": asked.describe()},
+            )
+        return value
+
+    def cursor(self) -> ListCursor:
+        """Where to read from, and the filter: the token's, else the first page with this query's."""
+        if self.next_token is not None:
+            return ListCursor.of(self.next_token)
+        return ListCursor(status=self.status, resource=self.resource)
 
     @classmethod
     def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "ListAuditsQuery":
@@ -153,6 +213,9 @@ class AuditSummary(CamelModel):
 
 
 class AuditList(CamelModel):
+    """A page of audits that match the filter. It may hold fewer than `limit` (even none) and still
+    have a nextToken: the API reads a bounded part of the history per request."""
+
     audits: list[AuditSummary]
     next_token: str | None = None
 

@@ -1,4 +1,8 @@
-"""`secagent list`: recent audits, newest first (one page; --next-token for the next)."""
+"""`secagent list`: recent audits, newest first (one page; --next-token for the next).
+
+The filter applies to the whole history (the API reads on until it has `--limit` audits); its
+next-page hint repeats the filter, which the token also keeps.
+"""
 
 from __future__ import annotations
 
@@ -34,10 +38,23 @@ def list_audits(
         return EXIT_OK
     from secagent.render import render_audit_list
 
-    out.write(render_audit_list(body.get("audits") or []) + "\n")
-    if body.get("nextToken"):
-        err.write(f"More audits: secagent list --next-token {body['nextToken']}\n")
+    audits, token = body.get("audits") or [], body.get("nextToken")
+    if audits:
+        out.write(render_audit_list(audits) + "\n")
+    else:
+        out.write(_none(status, resource, more=bool(token)) + "\n")
+    if token:
+        # The API keeps the filter in its token; the hint shows it too, so what follows is clear.
+        shown = [("--status", status), ("--resource", resource), ("--limit", limit), ("--next-token", token)]
+        err.write("More audits: secagent list " + " ".join(f"{o} {v}" for o, v in shown if v) + "\n")
     return EXIT_OK
+
+
+def _none(status: str | None, resource: str | None, *, more: bool) -> str:
+    """What an empty page says: "No RUNNING audits for my-bucket." (the API found none in the part
+    of the history it read when there is more)."""
+    what = f"No {status + ' ' if status else ''}audits" + (f" for {resource}" if resource else "")
+    return f"{what} in the part of the history read so far." if more else f"{what}."
 
 
 def _positive(text: str) -> int:
@@ -57,7 +74,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "list",
         parents=parents,
         help="list audits",
-        description="List audits, newest first.",
+        description="List audits, newest first. --status and --resource filter the whole history: "
+        "each page has up to --limit matching audits, and its next-page hint keeps the filter.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -65,7 +83,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--resource", metavar="BUCKET", type=bucket_name_arg, help="only audits of this bucket"
     )
-    parser.add_argument("--limit", type=_positive, metavar="N", help="at most N audits")
+    parser.add_argument(
+        "--limit", type=_positive, metavar="N", help="at most N audits (default 20, up to 50)"
+    )
     parser.add_argument("--next-token", metavar="TOKEN", help="the next page of an earlier listing")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="default: table")
     parser.set_defaults(handler=_run)

@@ -18,6 +18,7 @@ from secagent.api import (
     start_audit,
 )
 from secagent.api.guard import lock_key
+from secagent.api.models import ListCursor
 from secagent.api.parsing import parse_query
 from secagent.workflow.timeline import audit_progress
 from tests.unit.api.conftest import (
@@ -191,8 +192,103 @@ def test_list_audits_bad_query_is_400_naming_the_parameter(settings, params, fie
 
 
 def test_list_audits_foreign_next_token_is_400(sfn, s3, settings):
-    with pytest.raises(BadRequest):
-        list_audits(ListAuditsQuery(nextToken="forged"), sfn, s3, settings)
+    with pytest.raises(BadRequest) as caught:
+        parse_query(ListAuditsQuery, {"nextToken": "forged"}, settings)
+    assert caught.value.field == "nextToken"
+    # A token of the right shape whose Step Functions page token is not one: 400 as well
+    forged = ListCursor(page="forged").token()
+    with pytest.raises(BadRequest) as caught:
+        list_audits(ListAuditsQuery(nextToken=forged), sfn, s3, settings)
+    assert caught.value.field == "nextToken"
+
+
+def _history(sfn, settings, count: int, bucket_of) -> list[str]:
+    """`count` finished audits, one a minute; newest first, the ids of those of "wanted"."""
+    for i in range(count):
+        _audit(sfn, settings, f"a{i:04d}", bucket_of(i), "SUCCEEDED", i)
+    return [f"a{i:04d}" for i in reversed(range(count)) if bucket_of(i) == "wanted"]
+
+
+def _every_page(sfn, s3, settings, **params: Any) -> list[list[str]]:
+    """The audit ids of each page, following nextToken (given alone: the token keeps the filter)."""
+    pages, query = [], ListAuditsQuery.model_validate(params)
+    while True:
+        listed = list_audits(query, sfn, s3, settings)
+        pages.append([a.audit_id for a in listed.audits])
+        if listed.next_token is None:
+            return pages
+        query = ListAuditsQuery(limit=query.limit, nextToken=listed.next_token)
+
+
+def test_list_audits_filter_spans_pages_of_the_history(sfn, s3, settings):
+    # Given 120 audits (more than two ListExecutions pages) of which three are of one bucket, far apart
+    wanted = _history(sfn, settings, 120, lambda i: "wanted" if i in (3, 60, 115) else "other")
+    # When listing that bucket's audits two at a time
+    pages = _every_page(sfn, s3, settings, resource="wanted", limit=2)
+    # Then the first answer has two, found pages apart, and the next one the third: none is missed
+    assert pages == [wanted[:2], wanted[2:]]
+    assert all(c["statusFilter"] is None for c in sfn.called("ListExecutions"))
+
+
+def test_list_audits_next_token_resumes_inside_a_page_without_skipping_or_repeating(sfn, s3, settings):
+    wanted = _history(sfn, settings, 70, lambda i: "wanted" if i % 3 == 0 else "other")
+    for limit in (1, 4, 7, 50):
+        pages = _every_page(sfn, s3, settings, resource="wanted", limit=limit)
+        assert [a for page in pages for a in page] == wanted, limit
+        assert all(len(page) == limit for page in pages[:-1])
+
+
+def test_list_audits_reads_a_bounded_part_of_the_history_per_request(sfn, s3, settings):
+    # Given 260 audits of which only the oldest is of the bucket asked for
+    _history(sfn, settings, 260, lambda i: "wanted" if i == 0 else "other")
+    # When listed: the first request reads 4 pages of 50 executions, finds none, and says where to go on
+    first = list_audits(ListAuditsQuery(resource="wanted"), sfn, s3, settings)
+    assert first.audits == [] and first.next_token
+    assert len(sfn.called("ListExecutions")) == 4
+    # Then the next request goes on from there, with the filter, and finds it
+    rest = list_audits(ListAuditsQuery(nextToken=first.next_token), sfn, s3, settings)
+    assert [a.audit_id for a in rest.audits] == ["a0000"] and rest.next_token is None
+
+
+def test_list_audits_next_token_keeps_its_filter_and_refuses_another(sfn, s3, settings):
+    _history(sfn, settings, 6, lambda i: "wanted" if i % 2 else "other")
+    first = list_audits(ListAuditsQuery(resource="wanted", limit=1), sfn, s3, settings)
+    assert first.next_token
+    # Given alone, or with the same filter, the token lists the same bucket's audits
+    for params in ({}, {"resource": "wanted"}):
+        query = parse_query(ListAuditsQuery, {**params, "nextToken": first.next_token}, settings)
+        assert [a.audit_id for a in list_audits(query, sfn, s3, settings).audits] == ["a0003", "a0001"]
+    # With another filter it is a 400 naming the token
+    for params in ({"resource": "other"}, {"status": "RUNNING"}):
+        with pytest.raises(BadRequest) as caught:
+            parse_query(ListAuditsQuery, {**params, "nextToken": first.next_token}, settings)
+        assert caught.value.field == "nextToken" and "resource=wanted" in caught.value.message
+
+
+def test_list_audits_next_token_is_unmoved_by_audits_started_since(sfn, s3, settings):
+    wanted = _history(sfn, settings, 10, lambda i: "wanted")
+    first = list_audits(ListAuditsQuery(limit=3), sfn, s3, settings)
+    assert [a.audit_id for a in first.audits] == wanted[:3]
+    # Given new audits started after the first page was listed (they go first in the history)
+    for i in range(10, 70):
+        _audit(sfn, settings, f"a{i:04d}", "wanted", "SUCCEEDED", i)
+    # Then the next page goes on where the first stopped: no audit listed twice, none skipped
+    rest = list_audits(ListAuditsQuery(limit=50, nextToken=first.next_token), sfn, s3, settings)
+    assert [a.audit_id for a in rest.audits] == wanted[3:]
+
+
+def test_list_audits_a_resumed_audit_once_even_across_requests(sfn, s3, settings):
+    # Given an old failed audit resumed last (its latest execution is the newest), and others between
+    _audit(sfn, settings, "aaaa-1", "bucket-one", "FAILED", 0)
+    for i in range(1, 4):
+        _audit(sfn, settings, f"bbbb-{i}", "bucket-one", "SUCCEEDED", i)
+    _audit(sfn, settings, "aaaa-1_r1", "bucket-one", "FAILED", 5)
+    _audit(sfn, settings, "aaaa-1_r2", "bucket-one", "RUNNING", 6)
+    # When listed one per request, FAILED ones too
+    pages = _every_page(sfn, s3, settings, limit=1)
+    assert [a for page in pages for a in page] == ["aaaa-1", "bbbb-3", "bbbb-2", "bbbb-1"]
+    failed_only = _every_page(sfn, s3, settings, status="FAILED", limit=1)
+    assert failed_only == [[]]  # its older executions failed, but the audit runs again
 
 
 def _entered(name: str, kind: str, second: int) -> list[dict[str, Any]]:
