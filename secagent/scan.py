@@ -21,6 +21,11 @@ Cost model (why it is built this way; figures in bench/README.md):
   exemptions). `--all-fields` reads everything. 14 S3 calls per bucket instead of 16, plus 3
   per account.
 
+Reporting: a check of the account rather than the bucket (the account's Block Public Access:
+`account_level_checks()`) gets the same verdict on every bucket; it is reported once, for the
+account (its own table row and JSON `account`), not in every bucket's row and counts. Check
+names are never cut: the table wraps them.
+
 Exit status: 0 no failing check, 1 failing checks found, 3 AWS could not be reached or a bucket
 could not be read (the scan is incomplete), 2 usage errors (argparse).
 """
@@ -30,13 +35,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import textwrap
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import boto3
@@ -47,7 +55,7 @@ from secagent.checks import analyze, registry
 from secagent.discovery import discover_bucket
 from secagent.models import AgentSettings
 from secagent.models.errors import ResourceNotFound, SecAgentError
-from secagent.models.findings import AnalysisResult, Severity, Status
+from secagent.models.findings import AnalysisResult, Finding, Severity, Status, Summary
 
 # LocalStack on a 2-core machine peaks at 8-16 in-flight calls (bench/README.md); AWS S3
 # takes far more, but 16 keeps a laptop's CPU (botocore signing/parsing) from being the limit.
@@ -228,6 +236,33 @@ class SharedClients:
 # ---- domain ----------------------------------------------------------------------------------
 
 
+@cache
+def account_level_checks() -> frozenset[str]:
+    """Checks of the account, not of the bucket: every field they require is the account's (the
+    snapshot's `account_*` fields, read once per account), so every bucket gets their verdict. A
+    scan reports them once, for the account."""
+    return frozenset(
+        check_id
+        for check_id, check in registry().items()
+        if check.meta.requires and all(f.startswith("account_") for f in check.meta.requires)
+    )
+
+
+# Which verdict of an account-level check stands for the account when buckets disagree (a read
+# failed for some; a bucket's exemption tag): the worst.
+_WORST_FIRST = (Status.FAIL, Status.UNKNOWN, Status.EXEMPT, Status.PASS)
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "checkId": f.check_id,
+        "severity": f.severity.value,
+        "status": f.status.value,
+        "controls": f.controls,
+        **({"error": f.error} if f.error else {}),
+    }
+
+
 @dataclass
 class BucketScan:
     bucket: str
@@ -236,28 +271,28 @@ class BucketScan:
     error: str | None = None
     duration_ms: float = 0.0
 
-    def failing(self) -> list[Any]:
+    def failing(self) -> list[Finding]:
+        """Every failing verdict on the bucket, the account-level checks' too."""
         return [f for f in self.analysis.findings if f.status is Status.FAIL] if self.analysis else []
 
+    def own_findings(self) -> list[Finding]:
+        """The verdicts of the checks of the bucket itself (not those of the account)."""
+        account = account_level_checks()
+        return [f for f in self.analysis.findings if f.check_id not in account] if self.analysis else []
+
+    def own_failing(self) -> list[Finding]:
+        return [f for f in self.own_findings() if f.status is Status.FAIL]
+
     def to_json(self, *, all_findings: bool = True) -> dict[str, Any]:
-        findings = self.analysis.findings if self.analysis else []
+        """The bucket's own verdicts (the account's are in the scan's `account`)."""
+        findings = self.own_findings()
         return {
             "bucket": self.bucket,
             "region": self.region,
             "error": self.error,
             "durationMs": round(self.duration_ms, 1),
-            "summary": self.analysis.summary.model_dump(by_alias=True) if self.analysis else None,
-            "findings": [
-                {
-                    "checkId": f.check_id,
-                    "severity": f.severity.value,
-                    "status": f.status.value,
-                    "controls": f.controls,
-                    **({"error": f.error} if f.error else {}),
-                }
-                for f in findings
-                if all_findings or f.status is not Status.PASS
-            ],
+            "summary": Summary.of(findings).model_dump(by_alias=True) if self.analysis else None,
+            "findings": [_finding_json(f) for f in findings if all_findings or f.status is not Status.PASS],
         }
 
 
@@ -273,17 +308,35 @@ class ScanResult:
     def errors(self) -> list[BucketScan]:
         return [b for b in self.buckets if b.error]
 
-    def totals(self) -> dict[str, Any]:
-        counts: Counter[str] = Counter()
-        severities: Counter[str] = Counter()
+    def account_findings(self) -> list[Finding]:
+        """Each account-level check once: the worst verdict a bucket got, with every control it
+        failed for some bucket (CIS 2.1.4 only where the bucket's own settings do not meet it)."""
+        verdicts: dict[str, list[Finding]] = {}
         for b in self.buckets:
             for f in b.analysis.findings if b.analysis else []:
-                counts[f.status.value] += 1
-                if f.status is Status.FAIL:
-                    severities[f.severity.value] += 1
+                if f.check_id in account_level_checks():
+                    verdicts.setdefault(f.check_id, []).append(f)
+        found = []
+        for check_id in sorted(verdicts):
+            worst = min(verdicts[check_id], key=lambda f: _WORST_FIRST.index(f.status))
+            same = [f for f in verdicts[check_id] if f.status is worst.status]
+            controls = list(dict.fromkeys(c for f in same for c in f.controls))
+            found.append(worst.model_copy(update={"controls": controls}))
+        return found
+
+    def totals(self) -> dict[str, Any]:
+        """Counts of verdicts: each bucket's own, and the account-level ones once."""
+        account = self.account_findings()
+        counts: Counter[str] = Counter()
+        severities: Counter[str] = Counter()
+        for f in [*account, *(f for b in self.buckets for f in b.own_findings())]:
+            counts[f.status.value] += 1
+            if f.status is Status.FAIL:
+                severities[f.severity.value] += 1
         return {
             "buckets": len(self.buckets),
-            "failingBuckets": sum(bool(b.failing()) for b in self.buckets),
+            "failingBuckets": sum(bool(b.own_failing()) for b in self.buckets),
+            "failingAccountChecks": sum(f.status is Status.FAIL for f in account),
             "errors": len(self.errors),
             "skipped": len(self.skipped),
             "pass": counts["PASS"],
@@ -303,6 +356,11 @@ class ScanResult:
 
     def to_json(self, *, all_findings: bool = True) -> dict[str, Any]:
         return {
+            "account": [
+                _finding_json(f)
+                for f in self.account_findings()
+                if all_findings or f.status is not Status.PASS
+            ],
             "buckets": [b.to_json(all_findings=all_findings) for b in self.buckets],
             "skipped": self.skipped,
             "totals": self.totals(),
@@ -416,29 +474,46 @@ def scan(
 _SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
 
 
-def render_table(result: ScanResult, *, width: int = 60) -> str:
-    name_width = max([len("bucket"), *(len(b.bucket) for b in result.buckets)])
+def render_table(result: ScanResult, *, width: int | None = None) -> str:
+    """One row for the account's own checks, then one per bucket. The failing checks' names (their
+    ids without the common `s3_` / `bucket_` prefix) are never cut: wrapped at `width` characters
+    (default: what the terminal leaves, at least 40; a longer name widens the column)."""
+    account = result.account_findings()
+    account_id = next((str(f.evidence["accountId"]) for f in account if f.evidence.get("accountId")), "")
+    account_label = f"account {account_id}".rstrip()
+    rows = [b.bucket for b in result.buckets] + ([account_label] if account else [])
+    name_width = max([len("bucket"), *(len(n) for n in rows)])
     header = (
         f"{'bucket':<{name_width}}  {'CRIT':>4} {'HIGH':>4} {'MED':>4} {'LOW':>4} {'UNK':>4}  failing checks"
     )
+    indent = " " * (len(header) - len("failing checks"))
+    width = width or max(40, shutil.get_terminal_size((100, 24)).columns - len(indent))
     lines = [header, "-" * len(header)]
+
+    def row(name: str, findings: list[Finding]) -> None:
+        failing = [f for f in findings if f.status is Status.FAIL]
+        by = Counter(f.severity for f in failing)
+        unknown = sum(f.status is Status.UNKNOWN for f in findings)
+        counts = " ".join(f"{by[s] or '.':>4}" for s in _SEVERITIES)
+        names = ", ".join(f.check_id.removeprefix("s3_").removeprefix("bucket_") for f in failing)
+        ids = textwrap.wrap(names, width, break_long_words=False, break_on_hyphens=False)
+        lines.append(f"{name:<{name_width}}  {counts} {unknown or '.':>4}  {ids[0] if ids else '-'}")
+        lines.extend(indent + more for more in ids[1:])
+
+    if account:
+        row(account_label, account)
     for b in result.buckets:
         if b.error:
             lines.append(f"{b.bucket:<{name_width}}  ERROR {b.error}")
-            continue
-        failing = b.failing()
-        by = Counter(f.severity for f in failing)
-        unknown = b.analysis.summary.unknown if b.analysis else 0
-        ids = ", ".join(f.check_id.removeprefix("s3_").removeprefix("bucket_") for f in failing) or "-"
-        if len(ids) > width:
-            ids = ids[: width - 3] + "..."
-        counts = " ".join(f"{by[s] or '.':>4}" for s in _SEVERITIES)
-        lines.append(f"{b.bucket:<{name_width}}  {counts} {unknown or '.':>4}  {ids}")
+        else:
+            row(b.bucket, b.own_findings())
     t, timing = result.totals(), result.timing()
     lines.append("")
     sev = ", ".join(f"{k.lower()} {v}" for k, v in t["failBySeverity"].items() if v)
+    on_account = t["failingAccountChecks"]
     lines.append(
-        f"{t['buckets']} buckets, {t['failingBuckets']} with failing checks; {t['fail']} FAIL"
+        f"{t['buckets']} buckets, {t['failingBuckets']} with failing checks"
+        f"{f', and the account fails {on_account} (counted once)' if on_account else ''}; {t['fail']} FAIL"
         f"{f' ({sev})' if sev else ''}, {t['unknown']} UNKNOWN, {t['errors']} not read"
         f"{f', {t["skipped"]} gone before read' if t['skipped'] else ''}"
     )
@@ -456,7 +531,8 @@ def build_parser(prog: str = "secagent scan") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Discover and analyze every S3 bucket of the account (or the named ones) in-process, "
-        "concurrently, and print the failing checks.",
+        "concurrently, and print the failing checks; those of the account itself (its Block Public "
+        "Access) once, for the account.",
     )
     parser.add_argument(
         "--bucket", action="append", default=None, metavar="NAME", help="only this bucket (repeatable)"

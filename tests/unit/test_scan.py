@@ -300,6 +300,58 @@ def test_json_output_and_exit_codes(session: boto3.Session, capsys: pytest.Captu
     assert out["timing"]["requests"] > 0
 
 
+ACCOUNT_CHECK = "s3_account_block_public_access_off"
+
+
+def test_account_level_checks_are_those_reading_only_the_account() -> None:
+    assert scan_module.account_level_checks() == {ACCOUNT_CHECK}
+
+
+def test_an_account_finding_is_counted_once_not_once_per_bucket(session: boto3.Session) -> None:
+    # Given three buckets of an account whose own Block Public Access is off (moto: not configured)
+    result = scan(session=session, concurrency=2)
+    assert all(ACCOUNT_CHECK in {f.check_id for f in b.failing()} for b in result.buckets)
+    # Then the account's finding is one, in the counts and in the JSON, beside each bucket's own
+    (account,) = result.account_findings()
+    assert (account.check_id, account.status) == (ACCOUNT_CHECK, Status.FAIL)
+    own = [f for b in result.buckets for f in b.own_failing()]
+    totals = result.totals()
+    assert totals["fail"] == len(own) + 1 and totals["failingAccountChecks"] == 1
+    assert totals["failBySeverity"]["HIGH"] == sum(f.severity == "HIGH" for f in own) + 1
+    out = result.to_json()
+    assert [f["checkId"] for f in out["account"]] == [ACCOUNT_CHECK]
+    assert all(f["checkId"] != ACCOUNT_CHECK for b in out["buckets"] for f in b["findings"])
+    for shown, scanned in zip(out["buckets"], result.buckets, strict=True):
+        assert shown["summary"]["fail"] == len(scanned.own_failing())
+
+
+def test_a_bucket_failing_only_the_account_check_is_not_a_failing_bucket(session: boto3.Session) -> None:
+    only_account = AgentSettings(disabled_checks=frozenset(registry()) - {ACCOUNT_CHECK})
+    result = scan(session=session, settings=only_account)
+    totals = result.totals()
+    assert (totals["buckets"], totals["failingBuckets"], totals["fail"]) == (3, 0, 1)
+    assert result.exit_code() == 1  # the account's Block Public Access still fails
+    text = scan_module.render_table(result)
+    assert text.count("account_block_public_access_off") == 1
+    assert "3 buckets, 0 with failing checks, and the account fails 1 (counted once); 1 FAIL (high 1)" in text
+
+
+@pytest.mark.parametrize("width", [10, 30, 60])
+def test_table_wraps_check_names_and_never_cuts_them(session: boto3.Session, width: int) -> None:
+    result = scan(session=session)
+    text = scan_module.render_table(result, width=width)
+    assert "..." not in text and "…" not in text
+    rows = text.split("\n\n")[0].splitlines()[2:]
+    assert rows[0].startswith("account 123456789012 ")
+    column = rows[0].index("account_block_public_access_off")
+    cells = [line[column:] for line in rows if not line[column:].startswith("ERROR")]
+    # Each line of the column fits the width, or holds one name longer than it (the column widens)
+    assert all(len(cell) <= width or ", " not in cell.rstrip(",") for cell in cells)
+    listed = set(" ".join(cells).replace(",", " ").split())
+    for b in result.buckets:
+        assert {f.check_id.removeprefix("s3_").removeprefix("bucket_") for f in b.own_failing()} <= listed
+
+
 def test_failing_only_leaves_out_passing_findings(
     session: boto3.Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
