@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pydantic models: imported where used, so `secagent status` starts faster
@@ -37,24 +38,71 @@ def render_plans(plans: Sequence[Plan]) -> str:
     return "\n".join(blocks)
 
 
-# What GET /audits/{id} adds to each pending plan (secagent.api.audits.get_audit).
-PENDING_PLAN_EXTRAS = ("approvedByDefault", "namedOnlyReason")
+def render_pending_plans(pending: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]] = ()) -> str:
+    """Plans to choose from (GET /audits/{id}'s pendingPlans, or a preview's plans) grouped by
+    severity, worst first, numbered in the order they apply. Each names its remediation id (what
+    `--only` takes), whether it is reversible, and whether a plain approval covers it: GET
+    /audits/{id} marks each with `approvedByDefault` (irreversible and account-wide plans are
+    applied only when named, for its `namedOnlyReason`)."""
+    groups: dict[str | None, list[tuple[int, dict[str, Any]]]] = {}
+    for number, plan in enumerate(sorted(pending, key=lambda p: p.get("order") or 0), start=1):
+        groups.setdefault(plan_severity(plan, findings), []).append((number, plan))
+    lines = []
+    for severity in sorted(groups, key=_severity_rank):
+        lines.append(severity or "SEVERITY UNKNOWN")
+        for number, plan in groups[severity]:
+            lines += _plan_lines(number, plan)
+    return "\n".join(lines)
 
 
-def render_pending_plans(pending: Sequence[dict[str, Any]]) -> str:
-    """Pending plans as GET /audits/{id} shows them: each with its id and whether a plain
-    approval covers it (irreversible and account-wide plans are applied only when named)."""
-    from secagent.models import Plan
+def _plan_lines(number: int, plan: dict[str, Any]) -> list[str]:
+    if plan.get("approvedByDefault", True):
+        choice = "in the default selection"
+    else:  # "account-wide: it changes every bucket in the account; approve it by naming its id"
+        why = str(plan.get("namedOnlyReason") or "").split(";")[0]
+        choice = "needs naming" + (f" ({why})" if why else "")
+    lines = [
+        f"  {number}. {plan.get('title')}",
+        f"     id: {plan.get('remediationId')}   reversible: {'yes' if plan.get('reversible') else 'no'}"
+        f"   {choice}",
+    ]
+    if plan.get("checkIds"):
+        lines.append(f"     fixes: {', '.join(plan['checkIds'])}")
+    lines += [f"     risk: {plan.get('risk')}", f"     $ {plan.get('cliCommand')}"]
+    if plan.get("manualInputs"):
+        lines.append(f"     needs a person: {', '.join(plan['manualInputs'])}")
+    return lines
 
-    blocks = []
-    for item in sorted(pending, key=lambda p: p.get("order", 0)):
-        plan = Plan.model_validate({k: v for k, v in item.items() if k not in PENDING_PLAN_EXTRAS})
-        if item.get("approvedByDefault", True):
-            covered = "approved by a plain approval"
-        else:
-            covered = f"only when named (--only {plan.remediation_id}): {item.get('namedOnlyReason') or ''}"
-        blocks.append(render_plans([plan]) + f"\n     id: {plan.remediation_id}  ({covered.rstrip(': ')})")
-    return "\n".join(blocks)
+
+def plan_severity(plan: dict[str, Any], findings: Sequence[dict[str, Any]] = ()) -> str | None:
+    """A plan's severity: the worst of the failing findings it fixes (its `checkIds`). The API's
+    when the plan carries one; else from `findings` (the audit's, when known); else as the check
+    registry rates those checks (a verdict may rate itself milder, never worse)."""
+    if plan.get("severity"):
+        return str(plan["severity"])
+    fixes = set(plan.get("checkIds") or [])
+    rated = [
+        str(f.get("severity")) for f in findings if f.get("checkId") in fixes and f.get("status") == "FAIL"
+    ]
+    if not rated:
+        registry = _check_severities()
+        rated = [registry[check] for check in fixes if check in registry]
+    return min(rated, key=_severity_rank) if rated else None
+
+
+@cache
+def _check_severities() -> dict[str, str]:
+    from secagent.checks.registry import list_checks
+
+    return {meta.id: meta.severity.value for meta in list_checks()}
+
+
+def _severity_rank(severity: str | None) -> int:
+    from secagent.models import Severity
+
+    if severity is None or severity not in Severity.__members__:
+        return len(Severity)  # unknown: after every known severity
+    return Severity(severity).rank
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> str:
@@ -186,8 +234,16 @@ def render_status(audit: dict[str, Any]) -> str:
     if audit.get("status") == "AWAITING_APPROVAL":
         pending = audit.get("pendingPlans") or []
         until = short_time(audit.get("approvalExpiresAt"))
-        lines += ["", f"Awaiting approval of {len(pending)} plan(s) until {until}:"]
-        lines += [render_pending_plans(pending)] if pending else []
+        lines += ["", f"Awaiting approval of {len(pending)} plan(s) until {until}, worst first:"]
+        if pending:
+            default = sum(bool(p.get("approvedByDefault", True)) for p in pending)
+            audit_id = audit.get("auditId")
+            lines += [
+                render_pending_plans(pending, audit_findings(audit)),
+                "",
+                f"Approve the {default} in the default selection: secagent approve {audit_id}",
+                f"Or exactly the ones you name, by id: secagent approve {audit_id} --only ID[,ID...]",
+            ]
     report = audit.get("report")
     if isinstance(report, dict) and report.get("findings") is not None:
         failing = [f for f in report["findings"] if f.get("status") == "FAIL"]

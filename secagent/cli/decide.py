@@ -94,8 +94,10 @@ def _confirm(
     digest, plans = preview.get("planDigest"), preview.get("plans") or []
     if not digest or not plans:
         raise CliError(f"audit {audit_id}: the API previewed nothing to approve; nothing was sent")
+    # Which plans a plain approval covers, and why the others need naming: the audit's status says
+    audit = expect(api.get_audit(audit_id), 200, what=f"status of audit {audit_id}", audit_id=audit_id)
     bucket = _bucket(plans)
-    _show(preview, plans, bucket, out)
+    _show(preview, audit, bucket, out)
     if reviewed and reviewed != digest:
         raise CliError(
             f"the plans this approval would apply now (planDigest {digest}) are not the ones reviewed "
@@ -142,27 +144,47 @@ def _bucket(plans: list[dict[str, Any]]) -> str:
     return ", ".join(buckets) or "?"
 
 
-def _show(preview: dict[str, Any], plans: list[dict[str, Any]], bucket: str, out: TextIO) -> None:
+def _show(preview: dict[str, Any], audit: dict[str, Any], bucket: str, out: TextIO) -> None:
+    """The plans the approval applies, grouped by severity (worst first) and numbered in the order
+    they apply, each with its remediation id and whether it is in the default selection; what is
+    left out, with why and its severity; the digest."""
+    from secagent.render import audit_findings, plan_severity, render_pending_plans
+
+    pending = {p.get("remediationId"): p for p in audit.get("pendingPlans") or []}
+    defaults = audit.get("defaultRemediationIds")
+    plans = [_as_pending(plan, pending, defaults) for plan in preview.get("plans") or []]
+    findings = audit_findings(audit)
     named = preview.get("selection") == "named"
     selection = "the ones named with --only" if named else "the default: reversible, scoped to the bucket"
     lines = [
         f"Approving audit {preview.get('auditId')} applies {len(plans)} change(s) to s3://{bucket} "
-        f"({selection}):"
+        f"({selection}), worst first:",
+        render_pending_plans(plans, findings),
     ]
-    for number, plan in enumerate(sorted(plans, key=lambda p: p.get("order") or 0), start=1):
-        lines += [
-            f"  {number}. {plan.get('title')}  [{plan.get('remediationId')}]",
-            f"     risk: {plan.get('risk')}  (reversible: {'yes' if plan.get('reversible') else 'no'})",
-            f"     $ {plan.get('cliCommand')}",
-        ]
-        if plan.get("manualInputs"):
-            lines.append(f"     needs a person: {', '.join(plan['manualInputs'])}")
     left_out = preview.get("leftOut") or []
     if left_out:
-        lines.append("Left out (not applied):")
-        lines += [f"  - {item.get('remediationId')}: {item.get('reason')}" for item in left_out]
+        lines.append("Left out (not applied; name a plan's id with --only to choose it):")
+        for item in left_out:
+            rid = item.get("remediationId")
+            severity = plan_severity(pending[rid], findings) if rid in pending else None
+            lines.append(f"  - {rid} ({severity or 'severity unknown'}): {item.get('reason')}")
     lines.append(f"planDigest: {preview.get('planDigest')}")
     out.write("\n".join(lines) + "\n")
+
+
+def _as_pending(
+    plan: dict[str, Any], pending: dict[Any, dict[str, Any]], defaults: list[str] | None
+) -> dict[str, Any]:
+    """A previewed plan with what the audit's status tells of it: its severity (the API rates the
+    pending plans by the audit's findings), in the default selection or not, and why."""
+    rid, shown = plan.get("remediationId"), pending.get(plan.get("remediationId")) or {}
+    in_default = rid in defaults if defaults is not None else shown.get("approvedByDefault", True)
+    return {
+        **plan,
+        "severity": plan.get("severity") or shown.get("severity"),
+        "approvedByDefault": in_default,
+        "namedOnlyReason": shown.get("namedOnlyReason"),
+    }
 
 
 def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -173,8 +195,9 @@ def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         ("reject", "reject the proposed fixes of an audit awaiting approval"),
     ):
         confirm = (
-            " Shows what approving would apply (each plan's remediation id, title, risk, whether it is "
-            "reversible, its AWS CLI command; what is left out and why; the planDigest), then asks "
+            " Shows what approving would apply, grouped by severity, worst first (each plan's title, "
+            "remediation id, whether it is reversible and in the default selection, the checks it "
+            "fixes, risk, AWS CLI command; what is left out and why; the planDigest), then asks "
             "[y/N] on the terminal. Without a terminal: --yes --digest D (exit 2 otherwise). Exits 1 "
             "when you answer no (nothing is sent)."
             if decision == "approve"
@@ -197,7 +220,8 @@ def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
                 action="append",
                 type=_remediation_ids,
                 metavar="ID[,ID...]",
-                help="approve exactly these remediations (comma-separated, repeatable), re-planned alone; "
+                help="approve exactly these remediations (their ids as `secagent status ID` shows them; "
+                "comma-separated, repeatable), re-planned alone; "
                 "needed for irreversible and account-wide plans (default: the reversible plans scoped "
                 "to the bucket)",
             )

@@ -31,7 +31,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="show where an audit is and its steps",
         description="Show an audit's status, current step, steps with attempts and timings, and the "
-        "plans awaiting approval. Exits 0 when the audit was found.",
+        "plans awaiting approval, grouped by severity, worst first: each with its remediation id (what "
+        "`approve --only` takes), whether it is reversible and whether it needs naming (not in the "
+        "default selection). Exits 0 when the audit was found.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

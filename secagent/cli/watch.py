@@ -69,8 +69,11 @@ class Progress:
     _last_current: str | None = None
 
     def update(self, body: dict[str, Any]) -> list[str]:
-        timeline = body.get("timeline")
-        lines = self._from_timeline(timeline) if timeline is not None else self._from_current_step(body)
+        timeline, ended = body.get("timeline"), body.get("status") in FINISHED
+        if timeline is not None:
+            lines = self._from_timeline(timeline, ended=ended)
+        else:
+            lines = self._from_current_step(body)
         if body.get("status") == "AWAITING_APPROVAL":
             if not self._approval_shown:
                 self._approval_shown = True
@@ -88,32 +91,41 @@ class Progress:
                 return str(step.get("name"))
         return body.get("currentStep")
 
-    def _from_timeline(self, timeline: list[dict[str, Any]]) -> list[str]:
-        from secagent.render import step_error, step_took
-
+    def _from_timeline(self, timeline: list[dict[str, Any]], *, ended: bool) -> list[str]:
+        """What is new, in workflow order (the timeline's): no step is printed before an earlier
+        one has ended. A plan-mode audit reaches Write Report while Await Approval and the steps
+        after it are still pending; they are skipped only once the audit ends."""
         lines = []
         for index, step in enumerate(timeline):
             if step.get("type") not in (None, "Task"):
                 continue  # Pass/Choice states: instant bookkeeping, not steps a person follows
-            name, status, attempts = str(step.get("name")), step.get("status"), int(step.get("attempts") or 0)
-            if status not in ("succeeded", "failed", "retrying", "skipped"):
-                continue  # pending, or running (the live line shows it)
-            # A resumed audit runs a step again in a new execution: that is news even if the status is not.
-            state = (str(status), attempts, str(step.get("execution") or ""))
-            if self._shown.get((index, name)) == state:
-                continue
-            self._shown[(index, name)] = state
-            error = step_error(step.get("error"))
-            if status == "succeeded":
-                detail = "reused from the earlier run" if step.get("reused") else step_took(step)
-            elif status == "failed":
-                detail = f"failed: {error}" if error else "failed"
-            elif status == "retrying":
-                detail = f"retrying (attempt {attempts + 1})" + (f": {error}" if error else "")
-            else:
-                detail = "skipped"
-            lines.append(f"  {self.style.mark(str(status))} {name}  {detail}".rstrip())
+            status = step.get("status")
+            if status in ("succeeded", "failed", "retrying", "skipped"):
+                lines += self._news(index, step)
+            if status not in ("succeeded", "failed", "skipped") and not ended:
+                break  # pending, running (the live line shows it) or retrying: the rest waits for it
         return lines
+
+    def _news(self, index: int, step: dict[str, Any]) -> list[str]:
+        """The step's line, unless it was printed already."""
+        from secagent.render import step_error, step_took
+
+        name, status, attempts = str(step.get("name")), step.get("status"), int(step.get("attempts") or 0)
+        # A resumed audit runs a step again in a new execution: that is news even if the status is not.
+        state = (str(status), attempts, str(step.get("execution") or ""))
+        if self._shown.get((index, name)) == state:
+            return []
+        self._shown[(index, name)] = state
+        error = step_error(step.get("error"))
+        if status == "succeeded":
+            detail = "reused from the earlier run" if step.get("reused") else step_took(step)
+        elif status == "failed":
+            detail = f"failed: {error}" if error else "failed"
+        elif status == "retrying":
+            detail = f"retrying (attempt {attempts + 1})" + (f": {error}" if error else "")
+        else:
+            detail = "skipped"
+        return [f"  {self.style.mark(str(status))} {name}  {detail}".rstrip()]
 
     def _from_current_step(self, body: dict[str, Any]) -> list[str]:
         current = body.get("currentStep")
@@ -125,19 +137,21 @@ class Progress:
         return [f"  {self.style.mark('step')} {current}"]
 
     def _approval_lines(self, body: dict[str, Any]) -> list[str]:
-        from secagent.render import render_pending_plans, short_time
+        from secagent.render import audit_findings, render_pending_plans, short_time
 
         plans = body.get("pendingPlans") or []
         expires = body.get("approvalExpiresAt")
         until = f" (until {short_time(expires)} UTC)" if expires else ""
         lines = [
             f"  {self.style.mark('waiting')} {AWAIT_APPROVAL}  waiting for approval{until}:",
-            f"       approve: secagent approve {self.audit_id}",
+            f"       approve: secagent approve {self.audit_id}  (the default selection)",
+            f"       choose:  secagent approve {self.audit_id} --only ID[,ID...]  (exactly those)",
             f"       reject:  secagent reject {self.audit_id} --comment '...'",
         ]
         if plans:
-            lines += ["", f"     {len(plans)} plan(s) proposed:"]
-            lines += ["     " + line for line in render_pending_plans(plans).splitlines()]
+            lines += ["", f"     {len(plans)} plan(s) proposed, worst first:"]
+            shown = render_pending_plans(plans, audit_findings(body))
+            lines += ["     " + line for line in shown.splitlines()]
             lines.append("")
         return lines
 

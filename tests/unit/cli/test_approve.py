@@ -12,7 +12,7 @@ from secagent.cli.common import CliError
 from secagent.cli.decide import decide
 from secagent.cli.main import main
 from secagent.client import ApiResponse, AuditApiClient
-from tests.unit.cli.conftest import AUDIT_ID, FakeApi
+from tests.unit.cli.conftest import AUDIT_ID, FakeApi, audit_body
 
 BUCKET = "cli-demo-public-1"
 DEFAULT_DIGEST = "cd" * 32
@@ -20,10 +20,13 @@ NAMED_DIGEST = "ef" * 32
 APPROVED = ApiResponse(200, {"auditId": AUDIT_ID, "decision": "approve"})
 
 
-def plan(order: int, remediation_id: str, title: str, *, reversible: bool = True) -> dict[str, Any]:
+def plan(
+    order: int, remediation_id: str, title: str, check_id: str, *, reversible: bool = True
+) -> dict[str, Any]:
     return {
         "order": order,
         "remediationId": remediation_id,
+        "checkIds": [check_id],
         "title": title,
         "resourceId": BUCKET,
         "risk": f"risk of {remediation_id}",
@@ -32,15 +35,38 @@ def plan(order: int, remediation_id: str, title: str, *, reversible: bool = True
     }
 
 
-VERSIONING = plan(1, "s3_bucket_versioning", "Enable versioning")
-SSE = plan(2, "s3_bucket_default_encryption", "Turn on default encryption")
-ACCOUNT_BPA = plan(3, "s3_account_block_public_access", "Block public access account-wide", reversible=False)
+# Severities as the check registry rates the checks they fix: MEDIUM, MEDIUM, HIGH
+VERSIONING = plan(1, "s3_bucket_versioning", "Enable versioning", "s3_bucket_versioning_disabled")
+SSE = plan(
+    2, "s3_bucket_default_encryption", "Turn on default encryption", "s3_bucket_default_encryption_missing"
+)
+ACCOUNT_BPA = plan(
+    3,
+    "s3_account_block_public_access",
+    "Block public access account-wide",
+    "s3_account_block_public_access_off",
+    reversible=False,
+)
+ACCOUNT_WIDE = "account-wide: it changes every bucket in the account; approve it by naming its id"
+# GET /audits/{id} while the audit awaits approval: what a plain approval covers, and why not the rest
+AWAITING = ApiResponse(
+    200,
+    audit_body(
+        "AWAITING_APPROVAL",
+        pendingPlans=[
+            {**VERSIONING, "approvedByDefault": True, "namedOnlyReason": None},
+            {**SSE, "approvedByDefault": True, "namedOnlyReason": None},
+            {**ACCOUNT_BPA, "approvedByDefault": False, "namedOnlyReason": ACCOUNT_WIDE},
+        ],
+        defaultRemediationIds=["s3_bucket_versioning", "s3_bucket_default_encryption"],
+    ),
+)
 
 
 def preview(*plans: dict[str, Any], digest: str = DEFAULT_DIGEST, named: bool = False) -> ApiResponse:
     chosen = {p["remediationId"] for p in plans}
     left_out = [
-        {"remediationId": p["remediationId"], "reason": "account-wide: approve it by naming its id"}
+        {"remediationId": p["remediationId"], "reason": ACCOUNT_WIDE}
         for p in (VERSIONING, SSE, ACCOUNT_BPA)
         if p["remediationId"] not in chosen
     ]
@@ -79,21 +105,25 @@ def sent(api: FakeApi) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
 
 @pytest.mark.parametrize("answer", ["y\n", "yes\n", "Y\n", " YES \n"])
 def test_answering_yes_approves_with_the_digest_of_what_was_shown(answer: str) -> None:
-    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    api = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
     code, out = approve(api, Terminal(answer))
     assert code == 0
     assert api.calls == [
         ("preview_approval", (AUDIT_ID,), {"remediation_ids": None}),
+        ("get_audit", (AUDIT_ID,), {}),
         ("decide", (AUDIT_ID, "approve"), {"comment": None, "plan_digest": DEFAULT_DIGEST}),
     ]
-    # What was shown: each plan's id, title, risk, reversibility and command, what is left out, the digest
+    # What was shown: by severity, each plan's title, id, reversibility, checks, risk and command;
+    # what is left out (with its severity) and why; the digest
     for shown in (
-        "1. Enable versioning  [s3_bucket_versioning]",
-        "2. Turn on default encryption  [s3_bucket_default_encryption]",
-        "risk: risk of s3_bucket_versioning  (reversible: yes)",
-        f"$ aws s3api s3_bucket_versioning --bucket {BUCKET}",
-        "Left out (not applied):",
-        "  - s3_account_block_public_access: account-wide: approve it by naming its id",
+        "MEDIUM\n  1. Enable versioning\n",
+        "     id: s3_bucket_versioning   reversible: yes   in the default selection\n",
+        "     fixes: s3_bucket_versioning_disabled\n",
+        "  2. Turn on default encryption\n",
+        "     risk: risk of s3_bucket_versioning\n",
+        f"     $ aws s3api s3_bucket_versioning --bucket {BUCKET}\n",
+        "Left out (not applied; name a plan's id with --only to choose it):\n",
+        f"  - s3_account_block_public_access (HIGH): {ACCOUNT_WIDE}\n",
         f"planDigest: {DEFAULT_DIGEST}",
         f"Apply these 2 change(s) to s3://{BUCKET}? [y/N] ",
         f"Approved audit {AUDIT_ID}",
@@ -104,7 +134,7 @@ def test_answering_yes_approves_with_the_digest_of_what_was_shown(answer: str) -
 
 @pytest.mark.parametrize("answer", ["n\n", "no\n", "\n", "", "yes please\n", "approve\n"])
 def test_anything_but_yes_sends_nothing_and_exits_1(answer: str) -> None:
-    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    api = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
     code, out = approve(api, Terminal(answer))
     assert code == 1
     assert sent(api) == []
@@ -113,11 +143,16 @@ def test_anything_but_yes_sends_nothing_and_exits_1(answer: str) -> None:
 
 def test_only_previews_and_approves_that_selection_with_its_own_digest() -> None:
     # The subset is re-planned: its digest is not the default selection's
-    api = FakeApi(preview_approval=preview(ACCOUNT_BPA, digest=NAMED_DIGEST, named=True), decide=APPROVED)
+    api = FakeApi(
+        get_audit=AWAITING,
+        preview_approval=preview(ACCOUNT_BPA, digest=NAMED_DIGEST, named=True),
+        decide=APPROVED,
+    )
     code, out = approve(api, Terminal("y\n"), only=["s3_account_block_public_access"], comment="ok")
     assert code == 0
     assert api.calls == [
         ("preview_approval", (AUDIT_ID,), {"remediation_ids": ["s3_account_block_public_access"]}),
+        ("get_audit", (AUDIT_ID,), {}),
         (
             "decide",
             (AUDIT_ID, "approve"),
@@ -128,12 +163,28 @@ def test_only_previews_and_approves_that_selection_with_its_own_digest() -> None
             },
         ),
     ]
-    assert "(reversible: no)" in out and "the ones named with --only" in out
+    assert "the ones named with --only" in out
+    assert (
+        "HIGH\n  1. Block public access account-wide\n     id: s3_account_block_public_access   "
+        "reversible: no   needs naming (account-wide: it changes every bucket in the account)\n" in out
+    )
     assert f"Apply these 1 change(s) to s3://{BUCKET}? [y/N]" in out
 
 
+def test_the_severity_the_api_gives_a_pending_plan_is_the_one_shown() -> None:
+    # The audit's findings rate its plans (a verdict may be milder than its check's rating)
+    rated = {
+        **AWAITING.body,
+        "pendingPlans": [{**p, "severity": "LOW"} for p in AWAITING.body["pendingPlans"]],
+    }
+    api = FakeApi(get_audit=ApiResponse(200, rated), preview_approval=preview(VERSIONING), decide=APPROVED)
+    _, out = approve(api, Terminal("n\n"))
+    assert "LOW\n  1. Enable versioning\n" in out and "MEDIUM" not in out
+    assert "  - s3_account_block_public_access (LOW): " in out
+
+
 def test_a_digest_given_at_the_terminal_must_still_be_what_the_selection_applies() -> None:
-    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    api = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
     with pytest.raises(CliError) as caught:
         approve(api, Terminal("y\n"), plan_digest="00" * 32)
     assert caught.value.code == 3
@@ -143,7 +194,7 @@ def test_a_digest_given_at_the_terminal_must_still_be_what_the_selection_applies
 
 def test_the_apis_refusal_of_the_preview_is_exit_3_and_nothing_is_sent() -> None:
     refused = ApiResponse(409, {"error": "Conflict", "message": "audit is not awaiting approval"})
-    api = FakeApi(preview_approval=refused, decide=APPROVED)
+    api = FakeApi(get_audit=AWAITING, preview_approval=refused, decide=APPROVED)
     with pytest.raises(CliError) as caught:
         approve(api, Terminal("y\n"))
     assert caught.value.code == 3 and "not awaiting approval" in caught.value.message
@@ -152,7 +203,7 @@ def test_the_apis_refusal_of_the_preview_is_exit_3_and_nothing_is_sent() -> None
 
 def test_the_apis_refusal_of_the_approval_is_exit_3() -> None:
     mismatch = ApiResponse(409, {"error": "Conflict", "message": "The planDigest does not match"})
-    api = FakeApi(preview_approval=preview(VERSIONING), decide=mismatch)
+    api = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING), decide=mismatch)
     with pytest.raises(CliError) as caught:
         approve(api, Terminal("y\n"))
     assert caught.value.code == 3 and "planDigest does not match" in caught.value.message
@@ -162,7 +213,7 @@ def test_the_apis_refusal_of_the_approval_is_exit_3() -> None:
 
 
 def test_yes_without_digest_is_a_usage_error_and_nothing_is_sent() -> None:
-    api = FakeApi(preview_approval=preview(VERSIONING), decide=APPROVED)
+    api = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING), decide=APPROVED)
     with pytest.raises(CliError) as caught:
         approve(api, io.StringIO(), yes=True)
     assert caught.value.code == 2 and "--yes needs --digest" in caught.value.message
@@ -170,7 +221,7 @@ def test_yes_without_digest_is_a_usage_error_and_nothing_is_sent() -> None:
 
 
 def test_yes_with_digest_sends_exactly_that_digest_without_asking() -> None:
-    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    api = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
     code, out = approve(api, io.StringIO(), yes=True, plan_digest=DEFAULT_DIGEST)
     assert code == 0
     assert sent(api) == [("decide", (AUDIT_ID, "approve"), {"comment": None, "plan_digest": DEFAULT_DIGEST})]
@@ -178,7 +229,7 @@ def test_yes_with_digest_sends_exactly_that_digest_without_asking() -> None:
 
 
 def test_yes_with_a_digest_that_is_no_longer_what_would_apply_sends_nothing() -> None:
-    api = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    api = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
     with pytest.raises(CliError) as caught:
         approve(api, io.StringIO(), yes=True, plan_digest="00" * 32)
     assert caught.value.code == 3 and "not the ones reviewed" in caught.value.message
@@ -186,7 +237,7 @@ def test_yes_with_a_digest_that_is_no_longer_what_would_apply_sends_nothing() ->
 
 
 def test_without_a_terminal_and_without_yes_it_is_a_usage_error_and_nothing_is_sent() -> None:
-    api = FakeApi(preview_approval=preview(VERSIONING), decide=APPROVED)
+    api = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING), decide=APPROVED)
     with pytest.raises(CliError) as caught:
         approve(api, io.StringIO("y\n"))  # piped "y": not a person at a terminal
     assert caught.value.code == 2
@@ -206,7 +257,7 @@ def test_reject_needs_no_confirmation_even_without_a_terminal() -> None:
 
 @pytest.fixture()
 def wired(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
-    fake = FakeApi(preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
+    fake = FakeApi(get_audit=AWAITING, preview_approval=preview(VERSIONING, SSE), decide=APPROVED)
     monkeypatch.setattr(decide_cmd, "connect", lambda options: fake)
     return fake
 
@@ -232,6 +283,7 @@ def test_main_yes_digest_and_only_lists(wired, monkeypatch, capsys) -> None:
     assert main(["approve", AUDIT_ID, *only, "--yes", "--digest", DEFAULT_DIGEST]) == 0
     assert wired.calls == [
         ("preview_approval", (AUDIT_ID,), {"remediation_ids": ["a", "b", "c"]}),
+        ("get_audit", (AUDIT_ID,), {}),
         (
             "decide",
             (AUDIT_ID, "approve"),
@@ -243,7 +295,7 @@ def test_main_yes_digest_and_only_lists(wired, monkeypatch, capsys) -> None:
 def test_main_at_a_terminal_answering_no_exits_1(wired, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", Terminal("n\n"))
     assert main(["approve", AUDIT_ID]) == 1
-    assert [call[0] for call in wired.calls] == ["preview_approval"]
+    assert [call[0] for call in wired.calls] == ["preview_approval", "get_audit"]
 
 
 @pytest.mark.parametrize("only", ["", "a,,b", ",a"])

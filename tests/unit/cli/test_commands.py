@@ -20,6 +20,7 @@ from secagent.cli.status import status
 from secagent.cli.watch import Style
 from secagent.client import ApiResponse
 from secagent.models.outcome import Outcome
+from secagent.workflow.timeline import PLAN
 from tests.unit.cli.conftest import AUDIT_ID, FakeApi, audit_body, step
 
 PLAIN = Style(live=False, color=False, unicode=True)
@@ -88,11 +89,46 @@ def test_audit_wait_shows_each_step_once_then_the_report(remediated: dict[str, A
     code, out, _ = run_audit(api, remediate=True, wait=True)
     assert code == 0
     lines = out.splitlines()
-    assert "  ↻ Discover Bucket  retrying (attempt 2): TransientError: slow" in lines
+    assert "  ↻ Discover Bucket  retrying (attempt 2): S3 was slow" in lines
     assert "  ✓ Discover Bucket  0.41s" in lines
     assert sum(line.startswith("  ✓ Analyze Configuration") for line in lines) == 1
     assert "Outcome: PARTIALLY_REMEDIATED" in out  # a MEDIUM finding still fails: below --fail-on high
     assert "\033[" not in out  # not a terminal: no ANSI codes
+
+
+def _timeline(idle: str, failed: bool) -> list[dict[str, Any]]:
+    """The API's timeline (every step of the plan, in workflow order) of a plan-mode audit whose
+    report step has ended, or of one that failed at Analyze; the steps it never entered are `idle`."""
+    if failed:
+        return [
+            step("Discover Bucket", "succeeded"),
+            step("Analyze Configuration", "failed", error={"error": "AccessDenied"}),
+            *(step(n, idle) for n in PLAN[2:-1]),
+            step("Write Failure Report", "succeeded"),
+        ]
+    return [
+        *(step(n, "succeeded") for n in PLAN[:3]),
+        *(step(n, idle) for n in PLAN[3:-1]),
+        step("Write Report", "succeeded"),
+    ]
+
+
+@pytest.mark.parametrize("failed", [False, True])
+def test_audit_wait_prints_steps_in_workflow_order(planned: dict[str, Any], failed: bool) -> None:
+    # Given a poll that sees the report step ended while the execution still runs (the steps it
+    # never entered are pending until the audit ends), then the end (they are skipped)
+    ended = audit_body(
+        "SUCCEEDED", outcome="NON_COMPLIANT", report=planned, timeline=_timeline("skipped", failed)
+    )
+    answers = [audit_body(timeline=_timeline("pending", failed)), ended]
+    api = FakeApi(
+        start_audit=ApiResponse(202, {"auditId": AUDIT_ID}), get_audit=[ApiResponse(200, a) for a in answers]
+    )
+    _, out, _ = run_audit(api, wait=True)
+    # Then each step is printed once, in the order of the workflow
+    marks = ("  ✓ ", "  ✗ ", "  - ")
+    printed = [line[4:].split("  ")[0] for line in out.splitlines() if line.startswith(marks)]
+    assert printed == [s["name"] for s in ended["timeline"]]
 
 
 def test_audit_wait_asks_for_approval_once_and_keeps_waiting(remediated: dict[str, Any]) -> None:
@@ -113,6 +149,10 @@ def test_audit_wait_asks_for_approval_once_and_keeps_waiting(remediated: dict[st
     assert out.count("waiting for approval") == 1
     assert f"secagent approve {AUDIT_ID}" in out and f"secagent reject {AUDIT_ID}" in out
     assert "8 plan(s) proposed" in out and "$ aws s3api put-public-access-block" in out
+    # Which to choose: by severity, worst first, each with the id --only takes
+    assert f"secagent approve {AUDIT_ID} --only ID[,ID...]" in out
+    assert out.index("     CRITICAL\n") < out.index("     HIGH\n") < out.index("     LOW\n")
+    assert "id: s3control.put_public_access_block   reversible: yes" in out
 
 
 def test_audit_wait_falls_back_to_current_step_without_timeline(planned: dict[str, Any]) -> None:
@@ -301,8 +341,30 @@ def test_list_prints_a_table_and_the_next_page_hint() -> None:
     out, err = io.StringIO(), io.StringIO()
     assert list_audits(api, status="SUCCEEDED", limit=5, out=out, err=err) == 0
     assert AUDIT_ID in out.getvalue() and "b1" in out.getvalue()
-    assert "--next-token abc" in err.getvalue()
+    assert err.getvalue() == "More audits: secagent list --status SUCCEEDED --limit 5 --next-token abc\n"
     assert api.calls[0][2] == {"status": "SUCCEEDED", "resource": None, "limit": 5, "next_token": None}
+
+
+@pytest.mark.parametrize(
+    ("query", "token", "said"),
+    [
+        ({"resource": "b1"}, None, "No audits for b1."),
+        ({"status": "RUNNING", "resource": "b1"}, None, "No RUNNING audits for b1."),
+        ({}, None, "No audits."),
+        ({"resource": "b1"}, "t2", "No audits for b1 in the part of the history read so far."),
+    ],
+)
+def test_list_with_nothing_found_says_for_what_and_keeps_the_filter_in_the_hint(
+    query: dict[str, str], token: str | None, said: str
+) -> None:
+    api = FakeApi(list_audits=ApiResponse(200, {"audits": [], "nextToken": token}))
+    out, err = io.StringIO(), io.StringIO()
+    assert list_audits(api, next_token="t1", out=out, err=err, **query) == 0
+    assert out.getvalue() == said + "\n"
+    if token:
+        assert err.getvalue() == f"More audits: secagent list --resource b1 --next-token {token}\n"
+    else:
+        assert err.getvalue() == ""
 
 
 def test_approve_and_reject() -> None:
