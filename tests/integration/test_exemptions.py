@@ -12,6 +12,7 @@ import pytest
 from tests.integration.test_audit_workflow import (  # noqa: F401  (fixtures)
     POLICY_CHECK,
     api,
+    approver,
     finished_report,
     public_bucket,
     wait_status,
@@ -210,6 +211,31 @@ def test_api_exemption_applies_names_the_person_and_ends_when_revoked(
     assert [(e["exemptionId"], e["status"]) for e in listed.body["exemptions"]] == [(exemption_id, "REVOKED")]
     report = run_audit(api, aws, outputs, public_bucket, "plan")
     assert {f["checkId"]: f["status"] for f in report["findings"]}[LIFECYCLE_CHECK] == "FAIL"
+
+
+def test_api_exemption_holds_through_verify_after_the_approved_fixes(
+    api,  # noqa: F811
+    approver,  # noqa: F811
+    aws,
+    outputs,
+    public_bucket,  # noqa: F811
+):
+    # Given the lifecycle check exempted through the API, and a remediate audit of the bucket
+    assert api.grant_exemption(public_bucket, [LIFECYCLE_CHECK], REASON, in_days(7)).status == 201
+    started = api.start_audit(public_bucket, mode="remediate")
+    assert started.status == 202, started.body
+    audit_id = started.body["auditId"]
+    waiting = wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    # When another person approves the default selection
+    decided = approver.decide(audit_id, "approve", plan_digest=waiting["planDigest"])
+    assert decided.status == 200, decided.body
+    wait_status(api, audit_id, {"SUCCEEDED", "FAILED"}, timeout=180)
+    # Then Verify judged the check as Analyze did (it read the same sealed record): EXEMPT, not failing
+    report = finished_report(aws, outputs, audit_id)
+    after = {f["checkId"]: f for f in report["verification"]["findings"]}
+    assert after[LIFECYCLE_CHECK]["status"] == "EXEMPT"
+    assert after[LIFECYCLE_CHECK]["evidence"]["exemption"]["source"] == "api"
+    assert LIFECYCLE_CHECK not in report["verification"]["stillFailing"]
 
 
 def test_attack_a_planted_exemption_record_exempts_nothing(
