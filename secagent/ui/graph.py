@@ -2,14 +2,21 @@
 
 `workflow_graph()` reads the state machine definition and returns its states as nodes and every
 transition as an edge: `Next`, each Choice rule and its `Default`, and each `Catch` (dashed when
-drawn). `layout()` places them in layers, top to bottom, as the Step Functions console's graph
-view does (a small Sugiyama-style layout: longest-path layers, dummy points for long edges,
-barycentre ordering); the console draws the result as SVG and colours each state from the
-audit's execution. `to_mermaid()` gives the same graph as a Mermaid flowchart (README,
+drawn). `fold()` keeps the steps a person cares about: Pass states that only move data become
+words on the arrow through them ("otherwise → outcome REJECTED"), and the failure bookkeeping
+(every state from which each path ends in a Fail state) becomes that Fail state. `layout()`
+places the nodes in layers, top to bottom, as the Step Functions console's graph view does (a
+small Sugiyama-style layout: longest-path layers, dummy points for long edges, barycentre
+ordering); a labelled edge gets a layer of its own for its label, so labels are never cut and
+never overlap. The console draws the result as SVG and colours each state from the audit's
+execution. `to_mermaid()` gives the unfolded graph as a Mermaid flowchart (README,
 docs/workflow-graph.md):
 
-    python -m secagent.ui.graph --mermaid     # Mermaid flowchart
-    python -m secagent.ui.graph --json        # nodes, edges and layout as the console uses them
+    python -m secagent.ui.graph --mermaid     # Mermaid flowchart (every state)
+    python -m secagent.ui.graph --json        # the folded graph and its layout, as the console uses it
+
+The ASL is read from the copy packaged with the console (`static/audit.asl.json`), so an installed
+wheel can draw it; a unit test proves the copy is the file the stack deploys.
 """
 
 from __future__ import annotations
@@ -19,19 +26,26 @@ import itertools
 import json
 import re
 import sys
+import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ASL_PATH = Path(__file__).resolve().parents[2] / "statemachine" / "audit.asl.json"
+ASL_PATH = Path(__file__).resolve().parent / "static" / "audit.asl.json"
 
 # Layout metrics (SVG user units).
 NODE_HEIGHT = 34
-RANK_GAP = 30
-NODE_GAP = 16
+RANK_GAP = 26
+NODE_GAP = 18
 DUMMY_WIDTH = 12
+EXIT_ROOM = 30  # right of a state with an exit (a Catch of any error into the failure)
 MARGIN = 16
-CHAR_WIDTH = 6.7  # ~12.5px sans-serif
+CHAR_WIDTH = 7.4  # 12.5px sans-serif, generous (DejaVu Sans is wide; bold when running)
+LABEL_CHAR_WIDTH = 6.3  # 11px edge labels
+LABEL_LINE_HEIGHT = 13
+LABEL_WRAP = 30  # characters per line of an edge label
+# Parameters every tool receives that say nothing about the step (docs/workflow.md).
+PLUMBING = frozenset({"executionArn.$", "faults.$", "attempt.$"})
 
 
 @dataclass
@@ -43,6 +57,12 @@ class Node:
     retry: bool = False  # has a Retry policy
     max_attempts: int = 0  # 1 + the largest MaxAttempts of its Retry rules
     comment: str | None = None
+    # What the definition hands the state (its Parameters without the plumbing) and where its
+    # result goes: the console shows them, since it never reads an execution's data.
+    input: Any = None
+    plumbing: list[str] = field(default_factory=list)
+    result_path: str | None = None
+    members: list[str] = field(default_factory=list)  # states folded into this one (fold())
     x: float = 0.0
     y: float = 0.0
     width: float = 0.0
@@ -56,7 +76,14 @@ class Edge:
     target: str
     kind: str  # next | choice | default | catch
     label: str = ""
+    title: str = ""  # the full description (tooltip), also when no label is drawn
+    via: list[str] = field(default_factory=list)  # Pass states folded into this edge
+    # A Catch of any error into the failure (fold()): drawn as a short dashed exit beside its
+    # source, not routed across the graph (every Task has one).
+    exit: bool = False
     points: list[tuple[float, float]] = field(default_factory=list)
+    label_at: tuple[float, float] | None = None  # centre of the label's box
+    label_lines: list[str] = field(default_factory=list)
 
     @property
     def dashed(self) -> bool:
@@ -69,6 +96,8 @@ class Graph:
     edges: list[Edge]
     width: float = 0.0
     height: float = 0.0
+    # Every state of the ASL -> the node it is drawn as (None: folded into the edges through it).
+    aliases: dict[str, str | None] = field(default_factory=dict)
 
     def node(self, name: str) -> Node:
         return next(n for n in self.nodes if n.id == name)
@@ -79,6 +108,7 @@ class Graph:
             "edges": [{**asdict(e), "dashed": e.dashed} for e in self.edges],
             "width": self.width,
             "height": self.height,
+            "aliases": self.aliases,
         }
 
 
@@ -136,6 +166,19 @@ def _describe_errors(errors: list[str]) -> str:
     return ", ".join(names.get(e, e) for e in errors)
 
 
+def _state_input(state: dict[str, Any]) -> tuple[Any, list[str]]:
+    """A state's Parameters as a person reads them (the Lambda payload), and the plumbing left out."""
+    parameters = state.get("Parameters")
+    if isinstance(parameters, dict) and isinstance(parameters.get("Payload"), dict):
+        parameters = parameters["Payload"]  # lambda:invoke: the payload is what the tool receives
+    if isinstance(parameters, dict):
+        plumbing = sorted(k for k in parameters if k in PLUMBING or k == "taskToken.$")
+        return {k: v for k, v in parameters.items() if k not in plumbing}, plumbing
+    if "InputPath" in state:
+        return {"InputPath": state["InputPath"]}, []
+    return None, []
+
+
 def workflow_graph(definition: dict[str, Any] | None = None) -> Graph:
     """Every top-level state a node; every Next, Choice rule, Default and Catch an edge."""
     definition = definition if definition is not None else load_definition()
@@ -147,11 +190,13 @@ def workflow_graph(definition: dict[str, Any] | None = None) -> Graph:
         for edge in edges:  # two rules to the same state: one arrow, both conditions
             if edge.source == source and edge.target == target and edge.kind == kind:
                 edge.label = f"{edge.label} or {label}" if label and label not in edge.label else edge.label
+                edge.title = edge.label
                 return
-        edges.append(Edge(source, target, kind, label))
+        edges.append(Edge(source, target, kind, label, title=label))
 
     for name, state in states.items():
         retries = state.get("Retry") or []
+        shown_input, plumbing = _state_input(state)
         nodes.append(
             Node(
                 id=name,
@@ -163,6 +208,10 @@ def workflow_graph(definition: dict[str, Any] | None = None) -> Graph:
                 if retries
                 else 0,
                 comment=state.get("Comment"),
+                input=shown_input,
+                plumbing=plumbing,
+                result_path=state.get("ResultPath"),
+                members=[name],
             )
         )
         if "Next" in state:
@@ -176,28 +225,173 @@ def workflow_graph(definition: dict[str, Any] | None = None) -> Graph:
     unknown = {e.target for e in edges} - set(states)
     if unknown:
         raise ValueError(f"transitions to states that do not exist: {sorted(unknown)}")
-    return Graph(nodes, edges)
+    return Graph(nodes, edges, aliases={n.id: n.id for n in nodes})
+
+
+# --- folding the plumbing ------------------------------------------------------------------------
+
+
+def _pass_effect(state: dict[str, Any]) -> str:
+    """What a Pass state does, in a few words for the arrow through it ("outcome REJECTED")."""
+    target = _short_path(str(state.get("ResultPath", ""))) if state.get("ResultPath") else ""
+    if "Result" in state and not isinstance(state["Result"], dict | list) and target:
+        return f"{target} {state['Result']}"
+    if "InputPath" in state and target:
+        return f"{target} from {_short_path(str(state['InputPath']))}"
+    return ""  # it only reshapes the data
+
+
+def fold(graph: Graph, definition: dict[str, Any] | None = None) -> Graph:
+    """The graph a person reads: data-moving Pass states and failure bookkeeping folded away.
+
+    - A state from which every transition leads (in the end) to a Fail state is failure
+      bookkeeping (marking, writing the failure report, summarising): it is drawn as that Fail
+      state, listed in its `members`.
+    - A Pass state with a `Next` becomes words on the arrows through it: "default" into
+      "Mark Rejected" (which sets outcome REJECTED) then "Write Report" is one arrow "otherwise →
+      outcome REJECTED" into "Write Report". The start state, when a Pass, hands `start` on.
+    - "default" reads "otherwise"; a Catch of any error into the failure is an `exit`: drawn as a
+      short dashed mark beside its state (dashed says it), not as an arrow across the graph.
+    `aliases` maps every state to the node that shows it (None: folded into an arrow), so an
+    execution's history colours the folded graph (`fold_history`).
+    """
+    definition = definition if definition is not None else load_definition()
+    states: dict[str, dict[str, Any]] = definition["States"]
+    successors: dict[str, set[str]] = {n.id: set() for n in graph.nodes}
+    for edge in graph.edges:
+        successors[edge.source].add(edge.target)
+    start = next((n.id for n in graph.nodes if n.start), graph.nodes[0].id)
+
+    fails = [n.id for n in graph.nodes if n.type == "Fail"]
+    doomed: dict[str, int] = {name: 0 for name in fails}  # state -> order it was found in
+    found = True
+    while found:
+        found = False
+        for node in graph.nodes:
+            nexts = successors[node.id]
+            if node.id not in doomed and node.id != start and nexts and nexts <= doomed.keys():
+                doomed[node.id] = len(doomed)
+                found = True
+    into: dict[str, str] = {}
+    for name in doomed:
+        target = name
+        while target not in fails:  # toward the Fail state it ends in, through earlier finds
+            target = min(successors[target], key=doomed.__getitem__)
+        into[name] = target
+
+    folded_pass = {
+        n.id for n in graph.nodes if n.type == "Pass" and n.id not in into and "Next" in states.get(n.id, {})
+    }
+    aliases: dict[str, str | None] = {}
+    for node in graph.nodes:
+        aliases[node.id] = into.get(node.id, None if node.id in folded_pass else node.id)
+
+    new_start = start
+    while new_start in folded_pass:
+        new_start = states[new_start]["Next"]
+    new_start = into.get(new_start, new_start)
+
+    def words(edge: Edge) -> str:
+        if edge.kind == "default":
+            return "otherwise"
+        if edge.kind == "catch" and edge.label == "any error":
+            return ""
+        return edge.label
+
+    edges: list[Edge] = []
+    for edge in graph.edges:
+        if aliases[edge.source] != edge.source:  # inside a folded node, or a folded Pass's own exit
+            continue
+        target, via, effects = edge.target, [], []
+        while target in folded_pass:
+            via.append(target)
+            if effect := _pass_effect(states[target]):
+                effects.append(effect)
+            target = states[target]["Next"]
+        target = into.get(target, target)
+        if target == edge.source:
+            continue
+        label = " → ".join(part for part in [words(edge), *effects] if part)
+        title = " → ".join(part for part in [edge.label, *effects] if part)
+        merged = next(
+            (e for e in edges if (e.source, e.target, e.kind) == (edge.source, target, edge.kind)), None
+        )
+        if merged is None:
+            is_exit = edge.kind == "catch" and edge.label == "any error" and target in fails
+            edges.append(Edge(edge.source, target, edge.kind, label, title=title, via=via, exit=is_exit))
+        else:
+            merged.label = " or ".join(p for p in (merged.label, label) if p)
+            merged.title = " or ".join(p for p in (merged.title, title) if p)
+            merged.via += via
+
+    nodes: list[Node] = []
+    for node in graph.nodes:
+        if aliases[node.id] != node.id:
+            continue
+        members = [name for name, alias in aliases.items() if alias == node.id]
+        nodes.append(
+            Node(
+                **{
+                    **asdict(node),
+                    "start": node.id == new_start,
+                    "members": members,
+                }
+            )
+        )
+    return Graph(nodes, edges, aliases=aliases)
+
+
+def fold_history(
+    graph: Graph, executions: list[list[tuple[str, dict[str, Any]]]]
+) -> tuple[dict[str, dict[str, Any]], list[list[str]]]:
+    """States entered (per execution, in order: (state name, record)) as the folded graph shows them.
+
+    A node shows the record of the last of its members entered; transitions are drawn between
+    nodes, through the Pass states folded into arrows.
+    """
+    states: dict[str, dict[str, Any]] = {}
+    transitions: list[list[str]] = []
+    for entries in executions:
+        previous: str | None = None
+        for name, record in entries:
+            node = graph.aliases.get(name, name)
+            if node is None:
+                continue
+            states[node] = record
+            if previous is not None and previous != node and [previous, node] not in transitions:
+                transitions.append([previous, node])
+            previous = node
+    return states, transitions
 
 
 # --- layout ------------------------------------------------------------------------------------
 
 
 def _node_width(label: str) -> float:
-    return max(96.0, min(240.0, round(len(label) * CHAR_WIDTH + 28)))
+    return max(96.0, round(len(label) * CHAR_WIDTH + 34))
 
 
-def _ranks(graph: Graph, start: str) -> dict[str, int]:
-    """Longest path from the start (back edges of a loop ignored)."""
-    successors: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
-    for edge in graph.edges:
-        successors[edge.source].append(edge.target)
+def _wrap(label: str) -> list[str]:
+    return textwrap.wrap(label, LABEL_WRAP, break_long_words=False, break_on_hyphens=False) or [label]
+
+
+def _ranks(graph: Graph, start: str, length: dict[int, int]) -> dict[str, int]:
+    """Longest path from the start, each edge at least its length (back edges of a loop ignored).
+
+    `length` names the edges laid out (exits are not); a Fail state reached by exits only goes to
+    the last layer, beside the other ends.
+    """
+    successors: dict[str, list[tuple[str, int]]] = {n.id: [] for n in graph.nodes}
+    for index, edge in enumerate(graph.edges):
+        if index in length:
+            successors[edge.source].append((edge.target, length[index]))
     order: list[str] = []
     state: dict[str, int] = {}  # 1 visiting, 2 done
     back: set[tuple[str, str]] = set()
 
     def visit(name: str) -> None:
         state[name] = 1
-        for nxt in successors[name]:
+        for nxt, _ in successors[name]:
             if state.get(nxt) == 1:
                 back.add((name, nxt))
             elif nxt not in state:
@@ -212,22 +406,38 @@ def _ranks(graph: Graph, start: str) -> dict[str, int]:
             visit(node.id)
     rank = {name: 0 for name in successors}
     for name in reversed(order):
-        for nxt in successors[name]:
+        for nxt, span in successors[name]:
             if (name, nxt) not in back:
-                rank[nxt] = max(rank[nxt], rank[name] + 1)
+                rank[nxt] = max(rank[nxt], rank[name] + span)
+    reached = {target for nexts in successors.values() for target, _ in nexts}
+    last = max(rank.values())
+    for node in graph.nodes:
+        if node.type == "Fail" and node.id not in reached and node.id != start:
+            rank[node.id] = last
     return rank
 
 
 def layout(graph: Graph) -> Graph:
-    """Give every node x/y/width and every edge its polyline (top-to-bottom layers)."""
+    """Give every node x/y/width and every edge its polyline and label box (top-to-bottom layers).
+
+    A labelled edge spans at least two layers: its label sits in the layer between, as a box of its
+    own that the ordering keeps apart from every other box (so no label is cut or overlaps).
+    """
     start = next((n.id for n in graph.nodes if n.start), graph.nodes[0].id)
-    rank = _ranks(graph, start)
+    for edge in graph.edges:
+        edge.label_lines = _wrap(edge.label) if edge.label else []
+    length = {i: 2 if edge.label else 1 for i, edge in enumerate(graph.edges) if not edge.exit}
+    rank = _ranks(graph, start, length)
     for node in graph.nodes:
         node.rank = rank[node.id]
         node.width = _node_width(node.id)
-    widths: dict[str, float] = {n.id: n.width for n in graph.nodes}
+    # A state with an exit keeps room for it on its right.
+    room = {e.source: EXIT_ROOM for e in graph.edges if e.exit}
+    widths: dict[str, float] = {n.id: n.width + room.get(n.id, 0) for n in graph.nodes}
+    label_of: dict[str, int] = {}  # label dummy -> its edge's index
+    heights: dict[str, float] = {n.id: NODE_HEIGHT for n in graph.nodes}
 
-    # Long edges go through one dummy point per layer they cross.
+    # Long edges go through one dummy point per layer they cross; a label is the first of them.
     chains: list[list[str]] = []
     neighbours_up: dict[str, list[str]] = {n: [] for n in widths}
     neighbours_down: dict[str, list[str]] = {n: [] for n in widths}
@@ -235,11 +445,19 @@ def layout(graph: Graph) -> Graph:
     for index, edge in enumerate(graph.edges):
         lo, hi = rank[edge.source], rank[edge.target]
         chain = [edge.source]
+        if edge.exit:
+            chains.append([edge.source, edge.target])
+            continue
         if hi > lo:
             for r in range(lo + 1, hi):
                 dummy = f"\0{index}:{r}"
                 layer_of[dummy] = r
                 widths[dummy] = DUMMY_WIDTH
+                heights[dummy] = 0.0
+                if r == lo + 1 and edge.label_lines:
+                    label_of[dummy] = index
+                    widths[dummy] = round(max(len(line) for line in edge.label_lines) * LABEL_CHAR_WIDTH + 12)
+                    heights[dummy] = len(edge.label_lines) * LABEL_LINE_HEIGHT + 6
                 neighbours_up[dummy], neighbours_down[dummy] = [], []
                 chain.append(dummy)
         chain.append(edge.target)
@@ -265,7 +483,7 @@ def layout(graph: Graph) -> Graph:
 
     best = [list(layer) for layer in layers]
     best_crossings = crossings(best)
-    for sweep in range(12):
+    for sweep in range(16):
         downward = sweep % 2 == 0
         indices = range(1, depth) if downward else range(depth - 2, -1, -1)
         for r in indices:
@@ -273,13 +491,19 @@ def layout(graph: Graph) -> Graph:
             neighbours = neighbours_up if downward else neighbours_down
             keys: dict[str, float] = {}
             for i, name in enumerate(layers[r]):
-                around = [fixed[n] for n in neighbours[name] if n in fixed]
-                keys[name] = sum(around) / len(around) if around else float(i)
+                above = [fixed[n] for n in neighbours[name] if n in fixed]
+                keys[name] = sum(above) / len(above) if above else float(i)
             layers[r].sort(key=keys.__getitem__)
         now = crossings(layers)
         if now < best_crossings:
             best, best_crossings = [list(layer) for layer in layers], now
     layers = best
+
+    def is_dummy(name: str) -> bool:
+        return name.startswith("\0")
+
+    def is_bare(name: str) -> bool:  # a bend of a long edge, no label
+        return is_dummy(name) and name not in label_of
 
     # x: start packed, then pull each item toward its neighbours' mean, keeping order and gaps.
     x: dict[str, float] = {}
@@ -290,13 +514,10 @@ def layout(graph: Graph) -> Graph:
             cursor += widths[name] + NODE_GAP
 
     def gap(a: str, b: str) -> float:
-        return (widths[a] + widths[b]) / 2 + (NODE_GAP if not (a[0] == "\0" and b[0] == "\0") else 4)
-
-    def is_dummy(name: str) -> bool:
-        return name.startswith("\0")
+        return (widths[a] + widths[b]) / 2 + (6 if is_bare(a) and is_bare(b) else NODE_GAP)
 
     # Priority method: dummies (long edges) first so they run straight, then the best connected.
-    for sweep in range(10):
+    for sweep in range(12):
         downward = sweep % 2 == 0
         neighbours = neighbours_up if downward else neighbours_down
         for layer in layers if downward else list(reversed(layers)):
@@ -343,20 +564,55 @@ def layout(graph: Graph) -> Graph:
     for name in x:
         x[name] += MARGIN - left
 
-    def y(r: int) -> float:
-        return MARGIN + r * (NODE_HEIGHT + RANK_GAP)
+    # y: a layer is as tall as its tallest box (a layer of labels only is shorter than one of states).
+    tall = [max([heights[n] for n in layer] + [8.0]) for layer in layers]
+    top: list[float] = []
+    cursor = float(MARGIN)
+    for r in range(depth):
+        top.append(cursor)
+        cursor += tall[r] + RANK_GAP
+
+    def middle(r: int) -> float:
+        return top[r] + tall[r] / 2
 
     for node in graph.nodes:
+        x[node.id] -= room.get(node.id, 0) / 2  # the state's own centre, its exit to the right
         node.x = round(x[node.id] - node.width / 2, 1)
-        node.y = y(node.rank)
-    for edge, chain in zip(graph.edges, chains, strict=True):
-        points = [(round(x[edge.source], 1), y(rank[edge.source]) + NODE_HEIGHT)]
-        points += [(round(x[d], 1), y(layer_of[d]) + NODE_HEIGHT / 2) for d in chain[1:-1]]
-        points.append((round(x[edge.target], 1), y(rank[edge.target])))
+        node.y = round(middle(node.rank) - NODE_HEIGHT / 2, 1)
+    for index, (edge, chain) in enumerate(zip(graph.edges, chains, strict=True)):
+        if edge.exit:
+            source = graph.node(edge.source)
+            right, level = source.x + source.width, source.y + NODE_HEIGHT / 2
+            edge.points = [(round(right, 1), level), (round(right + EXIT_ROOM - 8, 1), level)]
+            continue
+        points = [(round(x[edge.source], 1), round(middle(rank[edge.source]) + NODE_HEIGHT / 2, 1))]
+        points += [(round(x[d], 1), round(middle(layer_of[d]), 1)) for d in chain[1:-1]]
+        points.append((round(x[edge.target], 1), round(middle(rank[edge.target]) - NODE_HEIGHT / 2, 1)))
         edge.points = points
+        label_dummy = next((d for d in chain[1:-1] if label_of.get(d) == index), None)
+        if label_dummy is not None:
+            edge.label_at = (round(x[label_dummy], 1), round(middle(layer_of[label_dummy]), 1))
+        elif edge.label_lines:  # a back edge: its label where it leaves
+            edge.label_at = (points[0][0], points[0][1] + RANK_GAP / 2)
     graph.width = round(max(x[n] + widths[n] / 2 for n in x) + MARGIN, 1)
-    graph.height = y(depth - 1) + NODE_HEIGHT + MARGIN
+    graph.height = round(cursor - RANK_GAP + MARGIN, 1)
     return graph
+
+
+def label_box(edge: Edge) -> tuple[float, float, float, float] | None:
+    """(left, top, right, bottom) of an edge's label as layout() sized it; None without a label."""
+    if not edge.label_at or not edge.label_lines:
+        return None
+    width = max(len(line) for line in edge.label_lines) * LABEL_CHAR_WIDTH + 12
+    height = len(edge.label_lines) * LABEL_LINE_HEIGHT + 6
+    cx, cy = edge.label_at
+    return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+
+
+def console_graph(definition: dict[str, Any] | None = None) -> Graph:
+    """What the console draws: the folded graph, laid out."""
+    definition = definition if definition is not None else load_definition()
+    return layout(fold(workflow_graph(definition), definition))
 
 
 # --- Mermaid -----------------------------------------------------------------------------------
@@ -403,13 +659,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asl", type=Path, default=ASL_PATH, help="the ASL file (default: %(default)s)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--mermaid", action="store_true", help="print a Mermaid flowchart (default)")
-    output.add_argument("--json", action="store_true", help="print nodes, edges and their layout as JSON")
+    output.add_argument("--json", action="store_true", help="print the folded graph and its layout as JSON")
     args = parser.parse_args(argv)
-    graph = workflow_graph(load_definition(args.asl))
+    definition = load_definition(args.asl)
     if args.json:
-        print(json.dumps(layout(graph).to_json(), indent=2))
+        print(json.dumps(console_graph(definition).to_json(), indent=2))
     else:
-        sys.stdout.write(to_mermaid(graph))
+        sys.stdout.write(to_mermaid(workflow_graph(definition)))
     return 0
 
 

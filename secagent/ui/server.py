@@ -3,9 +3,11 @@
 The browser talks only to this server. It serves the page's assets from `static/` (no CDN) and
 forwards the audit API's own routes under `/api/...` to the deployed API, signing each call with
 SigV4 from the usual AWS credential chain, so no AWS credential ever reaches the browser. It
-also answers the graph of the workflow (`/ui/graph`, from statemachine/audit.asl.json) and, when
-it knows the stack, the states each execution entered (`/ui/audits/{id}/states`, from the
-execution history) to colour that graph.
+also answers the graph of the workflow (`/ui/graph`, from the ASL packaged with it, folded to the
+steps a person reads), the checks' metadata (`/ui/checks`, from the local registry), the findings
+of each audited resource's latest finished audit (`/ui/findings`, from the API's reports) and,
+when it knows the stack, the states each execution entered (`/ui/audits/{id}/states`, from the
+execution history, read without execution data) to colour that graph.
 
 Who may change anything: every request other than GET/HEAD must carry the per-launch secret
 (`X-Secagent-Token`), a random value made when the server starts. The server never serves it:
@@ -23,6 +25,7 @@ stops short cannot hold a thread: each connection has a socket timeout.
 from __future__ import annotations
 
 import argparse
+import collections
 import hmac
 import json
 import mimetypes
@@ -31,6 +34,7 @@ import secrets
 import sys
 import threading
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from secagent.client import ApiUnreachable
 from secagent.discovery.names import bucket_name_problem
 from secagent.models.outcome import Outcome
-from secagent.ui.graph import layout, workflow_graph
+from secagent.ui.graph import console_graph, fold_history
 
 if TYPE_CHECKING:
     from secagent.client import AuditApiClient
@@ -62,8 +66,19 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("GET", re.compile(rf"/audits/(?P<id>{_ID})/approval")),  # what approving a selection applies
     ("POST", re.compile(rf"/audits/(?P<id>{_ID})/approval")),
     ("POST", re.compile(rf"/audits/(?P<id>{_ID})/resume")),
+    ("POST", re.compile(rf"/audits/(?P<id>{_ID})/rollback")),  # a new audit that undoes the fixes
+    ("GET", re.compile(r"/exemptions")),  # ?bucket=name
+    ("POST", re.compile(r"/exemptions")),
+    ("POST", re.compile(rf"/exemptions/(?P<id>{_ID})/revoke")),
 ]
 LIST_QUERY = ("status", "resource", "limit", "nextToken")
+# /ui/findings: bounded work. Audits listed (pages of 50, newest first), resources shown, reports
+# read per resource before giving up on finding one with findings, and finished reports cached.
+FINDINGS_PAGES = 6
+FINDINGS_RESOURCES = 100
+REPORTS_PER_RESOURCE = 3
+REPORT_CACHE = 512
+_FINISHED = ("SUCCEEDED", "FAILED")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -122,6 +137,7 @@ class Backend:
         self._sfn = sfn
         self._state_machine_arn = state_machine_arn
         self._lock = threading.Lock()
+        self._reports: collections.OrderedDict[str, dict[str, Any] | None] = collections.OrderedDict()
 
     def client(self) -> AuditApiClient:
         with self._lock:
@@ -168,18 +184,21 @@ class Backend:
             self._sfn = session.client("stepfunctions", endpoint_url=options.endpoint_url)
 
     def state_history(self, executions: list[str]) -> dict[str, Any]:
-        """Per state of the graph: status and attempts over the audit's executions; taken edges."""
+        """Per node of the (folded) graph: status and attempts over the audit's executions; taken edges.
+
+        Read without execution data: Await Approval's scheduled parameters hold the task token, and
+        a state's input or output may hold a bucket's policy. An error shows its name and message,
+        never its cause (a Lambda's cause carries its stack trace).
+        """
         self.client()  # connects, finds the state machine
         if self._sfn is None or self._state_machine_arn is None:
             return {"available": False, "states": {}, "transitions": []}
         from secagent.workflow.timeline import build_timeline
 
         base = self._state_machine_arn.replace(":stateMachine:", ":execution:")
-        states: dict[str, dict[str, Any]] = {}
-        transitions: list[list[str]] = []
+        entered: list[list[tuple[str, dict[str, Any]]]] = []
         for name in executions:
             events: list[dict[str, Any]] = []
-            # Without execution data: Await Approval's scheduled parameters hold the task token.
             kwargs: dict[str, Any] = {
                 "executionArn": f"{base}:{name}",
                 "maxResults": 1000,
@@ -191,19 +210,171 @@ class Backend:
                 if not page.get("nextToken"):
                     break
                 kwargs["nextToken"] = page["nextToken"]
-            previous: str | None = None
-            for record in build_timeline(events, include_all=True):
-                states[record.name] = {
-                    "status": record.status,
-                    "attempts": record.attempts,
-                    "type": record.type,
-                    "execution": name,
-                    "error": record.error.model_dump(by_alias=True) if record.error else None,
-                }
-                if previous is not None:
-                    transitions.append([previous, record.name])
-                previous = record.name
+            entered.append(
+                [
+                    (
+                        record.name,
+                        {
+                            "state": record.name,
+                            "status": record.status,
+                            "attempts": record.attempts,
+                            "type": record.type,
+                            "execution": name,
+                            "started": record.started.isoformat() if record.started else None,
+                            "ended": record.ended.isoformat() if record.ended else None,
+                            "error": clean_error(record.error.model_dump(by_alias=True))
+                            if record.error
+                            else None,
+                        },
+                    )
+                    for record in build_timeline(events, include_all=True)
+                ]
+            )
+        states, transitions = fold_history(console_graph_cached(), entered)
         return {"available": True, "states": states, "transitions": transitions}
+
+    # --- findings across resources --------------------------------------------------------------
+
+    def latest_findings(self) -> dict[str, Any]:
+        """Each audited resource with the findings of its latest finished audit that has findings.
+
+        Lists audits through the API (newest first, at most FINDINGS_PAGES pages of 50) and reads
+        reports through `GET /audits/{id}` as the report download does, at most
+        REPORTS_PER_RESOURCE per resource, for at most FINDINGS_RESOURCES resources; a finished
+        audit's report never changes, so each is read once (REPORT_CACHE of them kept).
+        """
+        client = self.client()
+        audits: list[dict[str, Any]] = []
+        token: str | None = None
+        for _ in range(FINDINGS_PAGES):
+            response = client.list_audits(limit=50, next_token=token)
+            if response.status != 200 or not isinstance(response.body, dict):
+                raise UpstreamAnswer(response.status, response.body)
+            audits += response.body.get("audits") or []
+            token = response.body.get("nextToken")
+            if not token:
+                break
+        candidates: dict[str, list[dict[str, Any]]] = {}
+        for audit in audits:  # newest first
+            resource = (audit.get("resource") or {}).get("id")
+            if isinstance(resource, str) and audit.get("status") in _FINISHED:
+                candidates.setdefault(resource, []).append(audit)
+        names = sorted(candidates)[:FINDINGS_RESOURCES]
+
+        def latest(resource: str) -> dict[str, Any] | None:
+            for audit in candidates[resource][:REPORTS_PER_RESOURCE]:
+                entry = self._findings_of(client, audit)
+                if entry is not None and entry["findings"]:
+                    return entry
+            return None
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            entries = list(pool.map(latest, names))
+        return {
+            "resources": [e for e in entries if e is not None],
+            "withoutFindings": [n for n, e in zip(names, entries, strict=True) if e is None],
+            "auditsListed": len(audits),
+            "truncated": bool(token) or len(candidates) > FINDINGS_RESOURCES,
+        }
+
+    def _findings_of(self, client: AuditApiClient, audit: dict[str, Any]) -> dict[str, Any] | None:
+        audit_id = str(audit.get("auditId"))
+        with self._lock:
+            if audit_id in self._reports:
+                self._reports.move_to_end(audit_id)
+                return self._reports[audit_id]
+        response = client.get_audit(audit_id)
+        body = response.body if isinstance(response.body, dict) else {}
+        if response.status != 200:
+            return None  # e.g. gone: the next older audit of the resource is tried
+        report = body.get("report")
+        entry = findings_entry(audit, report) if isinstance(report, dict) else None
+        if body.get("status") in _FINISHED and report:
+            with self._lock:
+                self._reports[audit_id] = entry
+                while len(self._reports) > REPORT_CACHE:
+                    self._reports.popitem(last=False)
+        return entry
+
+
+class UpstreamAnswer(Exception):
+    """The API answered a call the console made for itself with an error: passed on as it is."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"the API answered {status}")
+        self.status, self.body = status, body
+
+
+_IDENTITY = ("findingId", "firstObservedAt", "lastObservedAt")
+
+
+def findings_entry(audit: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+    """A report's findings as the findings view shows them: after Verify when the audit applied fixes.
+
+    Verify's findings are the bucket as it was left; identity fields missing there are taken from
+    the first analysis of the same check, and `before` keeps the first analysis's verdict.
+    """
+    first = [f for f in report.get("findings") or [] if isinstance(f, dict)]
+    verification = report.get("verification") if isinstance(report.get("verification"), dict) else None
+    after = [f for f in (verification or {}).get("findings") or [] if isinstance(f, dict)]
+    findings: list[dict[str, Any]] = []
+    if after:
+        before = {f.get("checkId"): f for f in first}
+        for finding in after:
+            earlier = before.get(finding.get("checkId")) or {}
+            shown = {k: v for k, v in finding.items() if k not in ("resourceId", "rationale", "error")}
+            for key in _IDENTITY:
+                if key not in shown and key in earlier:
+                    shown[key] = earlier[key]
+            shown["before"] = earlier.get("status")
+            findings.append(shown)
+    else:
+        findings = first
+    resource = report.get("resource") or audit.get("resource") or {}
+    return {
+        "resource": resource,
+        "auditId": report.get("auditId") or audit.get("auditId"),
+        "mode": report.get("mode") or audit.get("mode"),
+        "outcome": report.get("outcome") or audit.get("outcome"),
+        "finishedAt": report.get("finishedAt") or audit.get("stoppedAt"),
+        "source": "verification" if after else "analysis",
+        "findings": findings,
+    }
+
+
+def clean_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A step's error as the console may show it: its name and message; never a cause or a trace."""
+    if not error:
+        return None
+    kept = {k: error[k] for k in ("error", "message") if isinstance(error.get(k), str)}
+    return kept or None
+
+
+_GRAPH: Any = None
+
+
+def console_graph_cached() -> Any:
+    global _GRAPH
+    if _GRAPH is None:
+        _GRAPH = console_graph()
+    return _GRAPH
+
+
+def _checks_json() -> bytes:
+    """Each check's title, severity, controls and fix, from the local registry (the console ranks
+    proposed fixes by the worst finding they fix before any report exists)."""
+    from secagent.checks import list_checks
+
+    checks = {
+        meta.id: {
+            "title": meta.title,
+            "severity": meta.severity.value,
+            "controls": meta.controls,
+            "remediationId": meta.remediation_id,
+        }
+        for meta in list_checks()
+    }
+    return json.dumps({"checks": checks}).encode()
 
 
 def _outcomes_json() -> bytes:
@@ -212,7 +383,7 @@ def _outcomes_json() -> bytes:
 
 
 def _graph_json() -> bytes:
-    return json.dumps(layout(workflow_graph()).to_json()).encode()
+    return json.dumps(console_graph_cached().to_json()).encode()
 
 
 class ConsoleHandler(BaseHTTPRequestHandler):
@@ -356,6 +527,10 @@ class ConsoleHandler(BaseHTTPRequestHandler):
                 self._send(200, ConsoleHandler.graph_cache, "application/json")
             elif path == "/ui/outcomes":
                 self._send(200, _outcomes_json(), "application/json")
+            elif path == "/ui/checks":
+                self._send(200, _checks_json(), "application/json")
+            elif path == "/ui/findings":
+                self._json(200, self.backend.latest_findings())
             elif match := re.fullmatch(rf"/ui/audits/({_ID})/states", path):
                 self._states(match.group(1), parsed.query)
             elif match := re.fullmatch(rf"/ui/audits/({_ID})/report\.json", path):
@@ -366,6 +541,9 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             self._error(exc.status, exc.error, exc.message)
         except ApiUnreachable as exc:
             self._error(502, "ApiUnreachable", str(exc), url=exc.url)
+        except UpstreamAnswer as exc:
+            fallback = {"error": "UpstreamError", "message": str(exc)}
+            self._json(exc.status, exc.body if isinstance(exc.body, dict) else fallback)
 
     def _page(self) -> None:
         """index.html (it holds no secret: the token arrives in the URL fragment); never cached."""
@@ -431,6 +609,16 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             name = resource.get("id") if isinstance(resource, dict) else None
             if isinstance(name, str) and self._bad_bucket("resource.id", name):
                 return
+        if path == "/exemptions" and method == "POST" and isinstance(body, dict):
+            bucket = body.get("bucket")
+            if isinstance(bucket, str) and self._bad_bucket("bucket", bucket):
+                return
+        if path == "/exemptions" and method == "GET":
+            found = urllib.parse.parse_qs(query).get("bucket") if query else None
+            if found:
+                if self._bad_bucket("bucket", found[0]):
+                    return
+                path += "?" + urllib.parse.urlencode({"bucket": found[0]})
         if path == "/audits" and method == "GET" and query:
             params = urllib.parse.parse_qs(query)
             kept = {k: params[k][0] for k in LIST_QUERY if params.get(k)}

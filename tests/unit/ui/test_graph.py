@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import pytest
 
-from secagent.ui.graph import describe_rule, layout, load_definition, main, to_mermaid, workflow_graph
+from secagent.ui.graph import (
+    console_graph,
+    describe_rule,
+    fold,
+    fold_history,
+    label_box,
+    layout,
+    load_definition,
+    main,
+    to_mermaid,
+    workflow_graph,
+)
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +135,135 @@ def test_main_prints_mermaid_and_json(capsys):
     assert capsys.readouterr().out.startswith("flowchart TD")
     assert main(["--json"]) == 0
     assert '"nodes"' in capsys.readouterr().out
+
+
+# --- the graph the console draws: plumbing folded, labels whole and apart ------------------------
+
+
+def _resolve(definition: dict[str, Any], folded, name: str) -> str | None:
+    """Where an arrow into `name` ends in the folded graph (through folded Pass states)."""
+    states = definition["States"]
+    while folded.aliases[name] is None:
+        name = states[name]["Next"]
+    return folded.aliases[name]
+
+
+def test_fold_keeps_tasks_and_decisions_and_folds_the_plumbing(definition):
+    folded = fold(workflow_graph(definition), definition)
+    states = definition["States"]
+    kept = {n.id for n in folded.nodes}
+    assert {name for name, s in states.items() if s["Type"] in ("Task", "Choice")} - kept == {
+        "Write Failure Report"  # failure bookkeeping: drawn as Audit Failed
+    }
+    assert not [n for n in folded.nodes if n.type == "Pass"]  # every Pass only moves data here
+    assert set(folded.aliases) == set(states)  # every state is shown somewhere
+    failed = folded.node("Audit Failed")
+    assert set(failed.members) == {"Mark Failed", "Write Failure Report", "Summarize Failure", "Audit Failed"}
+    assert [n.id for n in folded.nodes if n.start] == ["Discover Bucket"]  # Start Audit only moves data
+
+
+def test_fold_keeps_every_transition_between_the_states_it_shows(definition):
+    graph = workflow_graph(definition)
+    folded = fold(graph, definition)
+    drawn = {(e.source, e.target) for e in folded.edges}
+    for edge in graph.edges:
+        if folded.aliases[edge.source] != edge.source:
+            continue  # leaves a folded state: drawn from the state before it
+        target = _resolve(definition, folded, edge.target)
+        if target != edge.source:
+            assert (edge.source, target) in drawn, edge
+
+
+def test_folded_arrows_say_what_the_pass_states_did(definition):
+    folded = fold(workflow_graph(definition), definition)
+    labels = {(e.source, e.target, e.kind): e for e in folded.edges}
+    rejected = labels[("Approved?", "Write Report", "default")]
+    assert rejected.label == "otherwise → outcome REJECTED" and rejected.via == ["Mark Rejected"]
+    expired = labels[("Await Approval", "Write Report", "catch")]
+    assert expired.label == "timeout → outcome APPROVAL_EXPIRED"
+    # A Catch of any error into the failure is an exit beside its state, not an arrow across
+    exits = {e.source for e in folded.edges if e.exit}
+    assert exits == {name for name, s in definition["States"].items() if s["Type"] == "Task"} - {
+        "Write Failure Report"
+    }
+    assert all(e.target == "Audit Failed" and not e.label for e in folded.edges if e.exit)
+
+
+def _boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_console_layout_labels_are_whole_and_never_overlap(definition):
+    graph = console_graph(definition)
+    nodes = {n.id: (n.x, n.y, n.x + n.width, n.y + n.height) for n in graph.nodes}
+    labels = [(e, label_box(e)) for e in graph.edges if e.label]
+    assert labels and all(box is not None for _, box in labels)
+    for edge, box in labels:
+        assert " ".join(edge.label_lines) == edge.label  # wrapped, never cut
+        assert box[0] >= 0 and box[2] <= graph.width and box[3] <= graph.height
+        for name, node_box in nodes.items():
+            assert not _boxes_overlap(box, node_box), (edge.label, name)
+    for (a, box_a), (b, box_b) in itertools.combinations(labels, 2):
+        assert not _boxes_overlap(box_a, box_b), (a.label, b.label)
+    for node in graph.nodes:  # room for the whole name
+        assert node.width >= len(node.id) * 7
+    for left, right in itertools.combinations(graph.nodes, 2):
+        assert not _boxes_overlap(nodes[left.id], nodes[right.id]), (left.id, right.id)
+    for edge in graph.edges:
+        if edge.exit:  # a short mark to the right of its state
+            source = nodes[edge.source]
+            assert edge.points[0][0] == round(source[2], 1) and edge.points[1][0] > source[2]
+
+
+def test_console_graph_nodes_carry_what_the_panel_shows(definition):
+    graph = console_graph(definition)
+    discover = graph.node("Discover Bucket")
+    assert discover.input == {"auditId.$": "$.auditId", "request.$": "$.request"}
+    assert discover.plumbing == ["attempt.$", "executionArn.$", "faults.$"]
+    assert discover.result_path == "$.discovery"
+    approval = graph.node("Await Approval")
+    assert "taskToken.$" not in approval.input and "taskToken.$" in approval.plumbing
+
+
+def test_history_is_folded_onto_the_drawn_graph(definition):
+    graph = console_graph(definition)
+    sequence = [
+        "Start Audit",
+        "Discover Bucket",
+        "Analyze Configuration",
+        "Any Failing Checks?",
+        "Propose Fixes",
+        "Plan Only?",
+        "Await Approval",
+        "Approved?",
+        "Mark Rejected",
+        "Write Report",
+        "Audit Complete",
+    ]
+    states, transitions = fold_history(graph, [[(name, {"state": name}) for name in sequence]])
+    assert "Start Audit" not in states and "Mark Rejected" not in states
+    assert ["Approved?", "Write Report"] in transitions
+    drawn = {(e.source, e.target) for e in graph.edges}
+    assert all(tuple(t) in drawn for t in transitions)
+
+
+def test_the_packaged_asl_is_the_deployed_one():
+    """An installed wheel draws the graph from its own copy: it must be the file the stack deploys."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    from secagent.ui.graph import ASL_PATH
+
+    root = Path(__file__).resolve().parents[3]
+    deployed = root / "statemachine" / "audit.asl.json"
+    assert ASL_PATH.read_bytes() == deployed.read_bytes(), (
+        "copy statemachine/audit.asl.json to secagent/ui/static/audit.asl.json"
+    )
+    package = root / "secagent" / "ui"
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "secagent.ui"
+    ]
+    relative = ASL_PATH.relative_to(package).as_posix()
+    assert any(fnmatch.fnmatch(relative, glob) for glob in globs), "the ASL is not package data"
+    assert load_definition() == json.loads(deployed.read_text())

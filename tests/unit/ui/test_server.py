@@ -24,6 +24,18 @@ class FakeClient:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, Any]] = []
         self.unreachable = False
+        self.pages: list[dict[str, Any]] = []  # what GET /audits answers, page after page
+        self.audits: dict[str, dict[str, Any]] = {}  # what GET /audits/{id} answers
+        self.reads: list[str] = []
+
+    def list_audits(
+        self, *, limit: int | None = None, next_token: str | None = None, **_: Any
+    ) -> ApiResponse:
+        self.calls.append(("GET", f"/audits?limit={limit}&nextToken={next_token}", None))
+        index = int(next_token or 0)
+        if index >= len(self.pages):
+            return ApiResponse(200, {"audits": []})
+        return ApiResponse(200, self.pages[index])
 
     def request(self, method: str, path: str, body: Any = None) -> ApiResponse:
         if self.unreachable:
@@ -34,6 +46,9 @@ class FakeClient:
         return ApiResponse(200, {"audits": [], "path": path})
 
     def get_audit(self, audit_id: str) -> ApiResponse:
+        self.reads.append(audit_id)
+        if audit_id in self.audits:
+            return ApiResponse(200, self.audits[audit_id])
         if audit_id == "done":
             return ApiResponse(200, {"auditId": "done", "report": {"outcome": "COMPLIANT"}})
         return ApiResponse(200, {"auditId": audit_id})
@@ -106,6 +121,17 @@ def same_origin(console: Console) -> dict[str, str]:
         ("GET", "//evil.example/audits", False),
         ("GET", "/http://evil.example/", False),
         ("GET", "/checks", False),
+        ("POST", "/audits/abc/rollback", True),  # starts a rollback audit (four-eyes in the API)
+        ("GET", "/audits/abc/rollback", False),
+        ("GET", "/exemptions", True),
+        ("POST", "/exemptions", True),
+        ("POST", "/exemptions/ex-1/revoke", True),
+        ("GET", "/exemptions/ex-1", False),
+        ("POST", "/exemptions/ex-1", False),
+        ("DELETE", "/exemptions/ex-1", False),
+        ("GET", "/exemptions/ex-1/revoke", False),
+        ("POST", "/exemptions/../audits/revoke", False),
+        ("POST", "/exemptions/a/b/revoke", False),
     ],
 )
 def test_allow_list(method, path, allowed):
@@ -230,19 +256,35 @@ def test_states_without_a_known_stack_are_not_available(console):
     assert call(console, "GET", "/ui/audits/a1/states?executions=../x")[0] == 400
 
 
-def test_states_from_the_execution_history():
+def test_states_from_the_execution_history_are_folded_and_never_carry_a_cause():
+    trace = 'Traceback (most recent call last):\n  File "/var/task/lambdas/analyze.py", line 9'
+
+    def entered(kind: str, name: str) -> list[dict[str, Any]]:
+        return [
+            {"type": f"{kind}StateEntered", "stateEnteredEventDetails": {"name": name}},
+            {"type": f"{kind}StateExited", "stateExitedEventDetails": {"name": name}},
+        ]
+
     class FakeSfn:
         def get_execution_history(self, **kwargs: Any) -> dict[str, Any]:
             assert kwargs["executionArn"] == "arn:aws:states:us-east-1:1:execution:m:a1"
             assert kwargs["includeExecutionData"] is False  # the task token is in the history's data
+            failed = {"error": "AccessDenied", "cause": trace}
             return {
                 "events": [
-                    {"type": "PassStateEntered", "stateEnteredEventDetails": {"name": "Start Audit"}},
-                    {"type": "PassStateExited", "stateExitedEventDetails": {"name": "Start Audit"}},
-                    {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Discover Bucket"}},
+                    *entered("Pass", "Start Audit"),
+                    *entered("Task", "Discover Bucket")[:1],
                     {"type": "LambdaFunctionScheduled"},
                     {"type": "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails": {"error": "E"}},
                     {"type": "LambdaFunctionScheduled"},
+                    {"type": "LambdaFunctionSucceeded"},
+                    *entered("Task", "Discover Bucket")[1:],
+                    *entered("Task", "Analyze Configuration")[:1],
+                    {"type": "LambdaFunctionScheduled"},
+                    {"type": "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails": failed},
+                    *entered("Task", "Analyze Configuration")[1:],
+                    *entered("Pass", "Mark Failed"),
+                    *entered("Task", "Write Failure Report")[:1],
                 ]
             }
 
@@ -254,15 +296,21 @@ def test_states_from_the_execution_history():
     )  # type: ignore[arg-type]
     result = backend.state_history(["a1"])
     assert result["available"] is True
-    assert result["states"]["Start Audit"]["status"] == "succeeded"
-    assert result["states"]["Discover Bucket"] | {"error": None} == {
-        "status": "retrying",
-        "attempts": 2,
-        "type": "Task",
-        "execution": "a1",
-        "error": None,
-    }
-    assert result["transitions"] == [["Start Audit", "Discover Bucket"]]
+    assert "Start Audit" not in result["states"]  # a data-moving Pass: folded into the arrows
+    discover = result["states"]["Discover Bucket"]
+    assert (discover["status"], discover["attempts"], discover["type"]) == ("succeeded", 2, "Task")
+    analyze = result["states"]["Analyze Configuration"]
+    assert analyze["status"] == "failed"
+    assert analyze["error"]["error"] == "AccessDenied"
+    assert set(analyze["error"]) <= {"error", "message"}  # a name and a sentence; never the cause
+    # The failure bookkeeping is drawn as Audit Failed: it shows its latest member
+    assert result["states"]["Audit Failed"]["state"] == "Write Failure Report"
+    assert "Mark Failed" not in result["states"]
+    assert result["transitions"] == [
+        ["Discover Bucket", "Analyze Configuration"],
+        ["Analyze Configuration", "Audit Failed"],
+    ]
+    assert "Traceback" not in json.dumps(result) and ".py" not in json.dumps(result)
 
 
 def test_main_refuses_a_busy_port(capsys):
@@ -509,3 +557,174 @@ def test_every_outcome_has_its_style_and_wording_from_the_one_definition(console
     css = (Path(ui_server.__file__).parent / "static" / "style.css").read_text()
     for style in {o.style for o in Outcome}:  # the console draws each style
         assert f".badge-outcome-{style}" in css and f".outcome-{style}" in css
+
+
+# --- rollback and exemptions: forwarded like the audit routes, and checked the same way ---------
+
+
+def test_rollback_and_exemption_routes_are_forwarded(console, fake):
+    headers = same_origin(console)
+    assert call(console, "POST", "/api/audits/a1/rollback", {}, headers)[0] == 200
+    assert fake.calls[-1] == ("POST", "/audits/a1/rollback", {})
+    exemption = {
+        "bucket": "my-bucket",
+        "checkIds": ["s3_bucket_versioning_disabled"],
+        "reason": "r",
+        "until": "2026-12-01",
+    }
+    assert call(console, "POST", "/api/exemptions", exemption, headers)[0] == 200
+    assert fake.calls[-1] == ("POST", "/exemptions", exemption)
+    assert call(console, "POST", "/api/exemptions/ex-1/revoke", {}, headers)[0] == 200
+    assert fake.calls[-1] == ("POST", "/exemptions/ex-1/revoke", {})
+    assert call(console, "GET", "/api/exemptions?bucket=my-bucket&status=ALL&evil=1")[0] == 200
+    assert fake.calls[-1] == ("GET", "/exemptions?bucket=my-bucket", None)  # other parameters dropped
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/audits/a1/rollback", "/api/exemptions", "/api/exemptions/ex-1/revoke"]
+)
+def test_rollback_and_exemptions_need_the_token_and_the_console_header(console, fake, path):
+    assert call(console, "POST", path, {}, {"X-Secagent-Console": "1"})[0] == 403  # no token
+    assert call(console, "POST", path, {}, {"X-Secagent-Token": console.token})[0] == 403  # no header
+    origin = {**same_origin(console), "Origin": "http://evil.example"}
+    assert call(console, "POST", path, {}, origin)[0] == 403
+    assert fake.calls == []
+
+
+def test_an_exemption_for_a_name_that_is_not_a_bucket_is_refused_before_anything_is_signed(console, fake):
+    body = {
+        "bucket": "Not_A_Bucket",
+        "checkIds": ["s3_bucket_versioning_disabled"],
+        "reason": "r",
+        "until": "2026-12-01",
+    }
+    status, _, answer = call(console, "POST", "/api/exemptions", body, same_origin(console))
+    assert status == 400 and answer["field"] == "bucket"
+    status, _, answer = call(console, "GET", "/api/exemptions?bucket=..%2Faudits")
+    assert status == 400 and answer["field"] == "bucket"
+    assert fake.calls == []
+
+
+def test_checks_metadata_comes_from_the_registry(console):
+    from secagent.checks import list_checks
+
+    status, _, body = call(console, "GET", "/ui/checks")
+    assert status == 200
+    assert set(body["checks"]) == {meta.id for meta in list_checks()}
+    policy = body["checks"]["s3_bucket_policy_public"]
+    assert policy["severity"] == "CRITICAL" and policy["remediationId"] and policy["controls"]
+
+
+# --- /ui/findings: each resource's latest finished audit with findings, bounded and cached ------
+
+
+def _summary(audit_id: str, bucket: str, status: str = "SUCCEEDED", outcome: str = "NON_COMPLIANT") -> dict:
+    return {
+        "auditId": audit_id,
+        "status": status,
+        "resource": {"type": "AWS::S3::Bucket", "id": bucket},
+        "outcome": outcome,
+    }
+
+
+def _finding(check: str, status: str, **more: Any) -> dict[str, Any]:
+    return {
+        "checkId": check,
+        "title": check,
+        "severity": "HIGH",
+        "status": status,
+        "controls": ["FSBP:S3.1"],
+        "evidence": {},
+        **more,
+    }
+
+
+def _report(audit_id: str, bucket: str, findings: list, **more: Any) -> dict[str, Any]:
+    report = {
+        "auditId": audit_id,
+        "resource": {"type": "AWS::S3::Bucket", "id": bucket},
+        "mode": "plan",
+        "outcome": "NON_COMPLIANT",
+        "finishedAt": "2026-11-30T10:00:00Z",
+        "findings": findings,
+        **more,
+    }
+    return {"auditId": audit_id, "status": "SUCCEEDED", "report": report}
+
+
+def test_findings_of_each_resources_latest_finished_audit(console, fake):
+    fake.pages = [
+        {
+            "audits": [
+                _summary("run", "a", status="RUNNING"),
+                _summary("a2", "a"),
+                _summary("b2", "b", status="FAILED"),
+            ],
+            "nextToken": "1",
+        },
+        {"audits": [_summary("a1", "a"), _summary("b1", "b")]},
+    ]
+    fake.audits = {
+        "a2": _report(
+            "a2",
+            "a",
+            [_finding("c1", "FAIL", findingId="f-1", firstObservedAt="2026-11-01")],
+            verification={"findings": [_finding("c1", "PASS", resourceId="a", rationale="r")]},
+            mode="remediate",
+        ),
+        "b2": {
+            "auditId": "b2",
+            "status": "FAILED",
+            "report": {"auditId": "b2", "outcome": "FAILED", "findings": []},
+        },
+        "b1": _report(
+            "b1", "b", [_finding("c2", "FAIL", controls=[{"standard": "FSBP", "control": "S3.2"}])]
+        ),
+    }
+    status, _, body = call(console, "GET", "/ui/findings")
+    assert status == 200
+    assert [r["resource"]["id"] for r in body["resources"]] == ["a", "b"]
+    a, b = body["resources"]
+    # After Verify when the audit applied fixes; identity fields from the first analysis
+    assert a["auditId"] == "a2" and a["source"] == "verification"
+    assert a["findings"] == [
+        {**_finding("c1", "PASS"), "findingId": "f-1", "firstObservedAt": "2026-11-01", "before": "FAIL"}
+    ]
+    # A failed audit without findings: the resource's previous one is shown; controls as they come
+    assert b["auditId"] == "b1" and b["source"] == "analysis"
+    assert b["findings"][0]["controls"] == [{"standard": "FSBP", "control": "S3.2"}]
+    assert "run" not in fake.reads and "a1" not in fake.reads  # running, and older than a shown one
+    # Finished reports are read once
+    reads = len(fake.reads)
+    assert call(console, "GET", "/ui/findings")[0] == 200
+    assert len(fake.reads) == reads
+
+
+def test_findings_work_is_bounded(console, fake, monkeypatch):
+    monkeypatch.setattr(ui_server, "FINDINGS_PAGES", 2)
+    monkeypatch.setattr(ui_server, "REPORTS_PER_RESOURCE", 2)
+    fake.pages = [{"audits": [_summary(f"x{i}", "x")], "nextToken": str(i + 1)} for i in range(5)]
+    fake.audits = {
+        f"x{i}": {"auditId": f"x{i}", "status": "SUCCEEDED", "report": {"findings": []}} for i in range(5)
+    }
+    status, _, body = call(console, "GET", "/ui/findings")
+    assert status == 200
+    assert body["resources"] == [] and body["withoutFindings"] == ["x"] and body["truncated"] is True
+    assert len([c for c in fake.calls if c[1].startswith("/audits?")]) == 2  # pages listed
+    assert fake.reads == ["x0", "x1"]  # reports read for the resource
+
+
+def test_findings_pass_the_apis_error_on(console, fake):
+    class Refusing(FakeClient):
+        def list_audits(self, **_: Any) -> ApiResponse:
+            return ApiResponse(403, {"error": "Forbidden", "message": "not for you"})
+
+    server = make_server(Backend(Options(), client=Refusing()), 0)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, _, body = call(("127.0.0.1", server.server_address[1]), "GET", "/ui/findings")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 403 and body["message"] == "not for you"
