@@ -154,10 +154,14 @@ def page(browser: Any, console: Console, approver_console: Console) -> Iterator[
     assert not unexpected, unexpected
 
 
-def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
+def screenshot(page: Any, name: str, *, full_page: bool = True, element: Any = None) -> Path:
+    """The page (or one element of it) as docs/screenshots/<name>.png when refreshing them."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    if element is not None:
+        element.screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

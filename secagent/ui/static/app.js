@@ -1,6 +1,7 @@
 /* Security Agent console: vanilla JS, no build step, nothing loaded from elsewhere.
  * Talks only to the local server: /api/... (forwarded to the audit API, signed there) and /ui/...
- * Pages (hash routes): #/new, #/audits, #/audits/{auditId}.
+ * Pages (hash routes): #/new, #/audits, #/audits/{auditId}, #/findings?status=&severity=&control=&resource=&outcome=
+ * Never shown: an error's `cause` (a Lambda's cause carries its stack trace) or anything that looks like a trace.
  */
 "use strict";
 
@@ -26,6 +27,8 @@ const STATUS_ICON = {
 };
 const SVG_NS = "http://www.w3.org/2000/svg";
 
+const REMEDIATED = new Set(["REMEDIATED", "PARTIALLY_REMEDIATED"]);
+const EXEMPTION_MAX_DAYS = 90; // the API refuses an exemption longer than this (docs/workflow.md)
 let pollTimer = null;
 let pageToken = 0; // bumps on every navigation: late answers for an old page are dropped
 let graphCache = null;
@@ -57,7 +60,7 @@ function s(tag, attrs, ...children) {
 }
 
 function appendAll(el, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -110,6 +113,75 @@ function outcomeBadge(outcome) {
   const el = badge(outcome.replace(/_/g, " ").toLowerCase(), `outcome-${known.style}`);
   if (known.wording) el.title = known.wording;
   return el;
+}
+
+/* Each check's title, severity, controls and fix, from the local registry (/ui/checks): the
+   approval view ranks a proposed fix by the worst finding it fixes before any report exists. */
+let checksMeta = {};
+
+function severityIndex(severity) {
+  const i = SEVERITIES.indexOf(severity);
+  return i < 0 ? SEVERITIES.length : i;
+}
+
+function worstSeverity(list) {
+  let worst = null;
+  for (const sev of list) if (sev && (worst === null || severityIndex(sev) < severityIndex(worst))) worst = sev;
+  return worst;
+}
+
+function sevBadge(sev) {
+  return sev ? badge(sev.toLowerCase(), `sev-${sev}`) : badge("severity unknown", "verdict-unknown");
+}
+
+/* A control as reports carry it: "FSBP:S3.2" (schema 1), or {standard, control} with the standard as
+   Security Hub names it (schema 2: "aws-foundational-security-best-practices/v/1.0.0", "S3.2"),
+   shown the short way either way so counts and filters agree across reports. */
+function shortStandard(standard) {
+  if (/^aws-foundational-security-best-practices\//.test(standard)) return "FSBP";
+  const cis = /^cis-aws-foundations-benchmark\/v\/(\d+\.\d+)/.exec(standard);
+  return cis ? `CIS-${cis[1]}` : standard;
+}
+
+function controlLabel(control) {
+  if (typeof control === "string") return control;
+  if (control && typeof control === "object") {
+    const standard = shortStandard(String(control.standard || ""));
+    const id = String(control.control || "");
+    return standard && id ? `${standard}:${id}` : standard || id || JSON.stringify(control);
+  }
+  return String(control);
+}
+
+/* Text from the API or a report, or null when it looks like a stack trace (never shown). */
+const TRACE = /Traceback|File "|\.py["',:]|\.py$|stackTrace|errorType|^\s+at\s/m;
+
+function clean(text) {
+  if (typeof text !== "string" || !text.trim()) return null;
+  return TRACE.test(text) ? null : text;
+}
+
+/* A copy without any `cause` (recursively): what the console may print of a step's data. */
+function withoutCause(value) {
+  if (Array.isArray(value)) return value.map(withoutCause);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) if (k !== "cause" && k !== "Cause") out[k] = withoutCause(v);
+    return out;
+  }
+  return typeof value === "string" && TRACE.test(value) ? "(withheld: looks like a stack trace)" : value;
+}
+
+function pretty(value) {
+  return JSON.stringify(withoutCause(value), null, 2);
+}
+
+function utcDay(offsetDays) {
+  return new Date(Date.now() + (offsetDays || 0) * 86400000).toISOString().slice(0, 10);
+}
+
+function codeList(items) {
+  return items.flatMap((c, i) => (i ? [", ", h("code", { text: c })] : [h("code", { text: c })]));
 }
 
 /* ---------- talking to the local server ---------- */
@@ -186,7 +258,11 @@ function hideBanner() {
 
 function apiError(result) {
   const body = result.body || {};
-  return body.message || body.Message || `the API answered ${result.status}`;
+  const message = clean(body.message) || clean(body.Message);
+  if (result.status === 403 && message === "Missing Authentication Token") {
+    return "the deployed API has no such route (is the stack older than this console?)";
+  }
+  return message || `the API answered ${result.status}`;
 }
 
 /* ---------- routing ---------- */
@@ -203,6 +279,7 @@ function route() {
     else link.removeAttribute("aria-current");
   }
   if (parts[0] === "new") renderNewAudit(token);
+  else if (parts[0] === "findings") renderFindings(token);
   else if (parts[0] === "audits" && parts[1]) renderAudit(token, decodeURIComponent(parts[1]));
   else renderList(token);
 }
@@ -419,6 +496,9 @@ function listTable(audits, nextToken, more) {
 /* ---------- page: one audit ---------- */
 
 function renderAudit(token, auditId) {
+  selectedState = null;
+  graphAudit = null;
+  graphStatuses = {};
   const state = { sections: {}, announced: {}, audit: null, decided: false };
   const heading = h("h1", {}, "Audit ", h("span", { class: "muted", text: "…" }));
   const summary = h("section", { "aria-labelledby": "summary-title", class: "card" },
@@ -437,12 +517,15 @@ function renderAudit(token, auditId) {
     h("ol", { class: "timeline", id: "timeline" }));
   const graph = h("section", { class: "card graph-card", "aria-labelledby": "graph-title" },
     h("h2", { id: "graph-title", text: "Workflow" }),
-    h("p", { class: "hint", text: "Generated from statemachine/audit.asl.json; each state coloured by what this audit's executions did. Dashed arrows are Catch transitions." }),
+    h("p", { class: "hint", text: "The steps of statemachine/audit.asl.json, each coloured by what this audit's executions did. Pass states that only move data are the words on the arrows; the failure bookkeeping is folded into Audit Failed. Select a step to see its input and output." }),
     graphLegend(),
-    h("div", { class: "graph-scroll", id: "graph", tabindex: "0", role: "region", "aria-label": "Workflow graph (scrollable)" }, h("p", { text: "Drawing the workflow…" })));
+    h("div", { class: "graph-scroll", id: "graph", tabindex: "0", role: "region", "aria-label": "Workflow graph (scrollable)" }, h("p", { text: "Drawing the workflow…" })),
+    h("section", { class: "graph-panel", id: "graph-panel", "aria-live": "polite", "aria-labelledby": "graph-panel-title" },
+      h("h3", { id: "graph-panel-title", text: "Selected step" }),
+      h("p", { class: "hint", text: "Select a step in the graph (click, or Tab to it and press Enter) to see what it takes and what it gave." })));
   const report = h("div", { id: "report-slot" });
   setPage(`Audit ${auditId}`,
-    h("p", { class: "crumbs" }, h("a", { href: "#/audits", text: "← All audits" })),
+    h("p", { class: "crumbs" }, h("a", { href: "#/audits", text: "← All audits" }), " · ", h("a", { href: "#/findings", text: "Findings" })),
     heading, live, summary, decisionNote, failure, approval, report,
     h("div", { class: "audit-grid" }, steps, graph));
   focusMain();
@@ -458,14 +541,14 @@ function renderAudit(token, auditId) {
       const audit = result.body;
       state.audit = audit;
       const resource = (audit.resource && audit.resource.id) || "";
-      heading.replaceChildren("Audit of ", h("span", { class: "resource-name", text: resource }));
+      heading.replaceChildren(audit.mode === "rollback" ? "Rollback of " : "Audit of ", h("span", { class: "resource-name", text: resource }));
       document.title = `${resource} (${audit.status}) · Security Agent console`;
       update("summary", summary, audit, () => summaryView(audit));
       updateTimeline(audit);
-      update("failure", failure, [audit.status, audit.error, audit.cause], () => failureView(audit, poll));
+      update("failure", failure, [audit.status, audit.failure, audit.error, audit.report && audit.report.failure], () => failureView(audit, poll));
       update("approval", approval, [audit.status, audit.pendingPlans, audit.planDigest],
         () => approvalView(audit, token, poll, noteDecision));
-      update("report", report, [audit.report], () => reportView(audit));
+      update("report", report, [audit.report], () => reportView(audit, token));
       await drawGraph(audit, token);
       if (token !== pageToken) return;
       if (FINISHED.has(audit.status) && audit.report) return; // nothing more will change
@@ -518,10 +601,21 @@ function summaryView(audit) {
     [FINISHED.has(audit.status) ? "Took" : "Running for", duration(audit.elapsedSeconds)],
     ["Audit id", h("code", { class: "audit-id", text: audit.auditId })],
   ];
+  const undoes = audit.rollbackOf || (audit.report && audit.report.rollbackOf);
+  if (undoes) rows.push(["Rolls back", h("a", { href: `#/audits/${encodeURIComponent(undoes)}` }, h("code", { class: "audit-id", text: undoes }))]);
   if (audit.executions && audit.executions.length > 1) {
     rows.push(["Executions", audit.executions.map((e) => `${e.name} (${e.status.toLowerCase()})`).join(", ")]);
   }
   return h("dl", { class: "summary" }, ...rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", {}, v)]));
+}
+
+/* A step's error: its name and message, never its cause (a Lambda's cause is its stack trace). */
+function errorText(error) {
+  if (!error) return null;
+  const name = clean(error.error);
+  const message = clean(error.message);
+  if (!name && !message) return null;
+  return [name ? h("strong", { text: name }) : null, name && message ? ": " : "", message || ""];
 }
 
 function stepView(step) {
@@ -531,63 +625,132 @@ function stepView(step) {
   const took = seconds(step.started, step.ended);
   if (took) details.push(h("span", { text: took }));
   if (step.reused) details.push(h("span", { class: "reused", text: "reused from a checkpoint" }));
+  const error = errorText(step.error);
   return h("li", { class: `step step-${status}`, "data-step": step.name, "data-status": status },
     h("span", { class: "step-icon", "aria-hidden": "true", text: STATUS_ICON[status] || "•" }),
     h("div", { class: "step-body" },
       h("span", { class: "step-name", text: step.name }), " ",
       h("span", { class: "step-status", text: STATUS_TEXT[status] || status }),
       details.length ? h("div", { class: "step-details" }, ...details.flatMap((d, i) => (i ? [" · ", d] : [d]))) : null,
-      step.error && (step.error.error || step.error.cause)
-        ? h("div", { class: "step-error" }, h("strong", { text: step.error.error || "Error" }), step.error.cause ? `: ${step.error.cause}` : "")
-        : null));
+      error ? h("div", { class: "step-error" }, error) : null));
+}
+
+/* What the console says about a failed audit. The API's `failure` ({step, kind, message,
+   correlationId, resumable}) when it sends one; before that, the failed step and the error's
+   name only (never `cause`). */
+function failureOf(audit) {
+  const f = audit.failure;
+  if (f && typeof f === "object") {
+    return {
+      step: f.step || null,
+      error: clean(f.error),
+      message: clean(f.message),
+      correlationId: f.correlationId || null,
+      resumable: f.resumable === true,
+      kind: f.kind || null,
+    };
+  }
+  const reported = (audit.report && audit.report.failure) || {};
+  const failedStep = (audit.timeline || []).find((st) => st.status === "failed");
+  const name = clean(reported.error) || clean(audit.error);
+  return {
+    step: reported.step || (failedStep && failedStep.name) || null,
+    error: name,
+    message: name ? `The step ended with the error ${name}.` : null,
+    correlationId: null,
+    resumable: true, // this API does not say: it decides when asked (a 409 otherwise)
+    kind: null,
+  };
 }
 
 function failureView(audit, poll) {
   if (audit.status !== "FAILED") return [];
-  const button = h("button", { type: "button", text: "Resume from the failed step" });
-  const note = h("p", { role: "status" });
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    const result = await call("POST", `/api/audits/${encodeURIComponent(audit.auditId)}/resume`, {});
-    note.textContent = result.status >= 200 && result.status < 300 ? "Resumed: a new execution starts from the failed step." : `Could not resume: ${apiError(result)}`;
-    button.disabled = false;
-    clearTimeout(pollTimer);
-    poll();
-  });
+  const failure = failureOf(audit);
+  const note = h("p", { role: "status", class: "form-status" });
+  let button = null;
+  if (failure.resumable) {
+    button = h("button", { type: "button", text: "Resume from the failed step" });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const result = await call("POST", `/api/audits/${encodeURIComponent(audit.auditId)}/resume`, {});
+      note.textContent = result.status >= 200 && result.status < 300 ? "Resumed: a new execution starts from the failed step." : `Could not resume: ${apiError(result)}`;
+      button.disabled = false;
+      clearTimeout(pollTimer);
+      poll();
+    });
+  }
+  const quote = failure.correlationId
+    ? h("p", { class: "correlation" }, "Correlation id ", h("code", { text: failure.correlationId }),
+      ": quote this id to whoever runs the stack (it finds this failure in the logs).")
+    : h("p", { class: "correlation" }, "Audit id ", h("code", { text: audit.auditId }),
+      ": quote this id to whoever runs the stack.");
   return h("section", { class: "card failure", "aria-labelledby": "failure-title" },
-    h("h2", { id: "failure-title", text: "The audit failed" }),
-    h("p", {}, h("strong", { text: audit.error || "Error" }), audit.cause ? `: ${audit.cause}` : ""),
-    button, note);
+    h("h2", { id: "failure-title", text: failure.step ? `The audit failed at ${failure.step}` : "The audit failed" }),
+    h("p", { class: "failure-message", text: failure.message || "The audit stopped with an error." }),
+    quote,
+    button || h("p", { class: "hint", text: "This failure cannot be resumed: start a new audit once the cause is fixed." }),
+    note);
+}
+
+/* ---------- approval ---------- */
+
+/* The highest severity of the findings a plan fixes: the API's (from this audit's analysis) when it
+   says, else the checks' own from the registry. */
+function planSeverity(plan) {
+  if (SEVERITIES.includes(plan.severity)) return plan.severity;
+  return worstSeverity((plan.checkIds || []).map((c) => (checksMeta[c] || {}).severity));
 }
 
 function approvalView(audit, token, poll, noteDecision) {
   if (audit.status !== "AWAITING_APPROVAL" || !audit.pendingPlans) return [];
   const plans = [...audit.pendingPlans].sort((a, b) => (a.order || 0) - (b.order || 0));
+  const defaults = audit.defaultRemediationIds || plans.filter((p) => p.approvedByDefault !== false).map((p) => p.remediationId);
   const comment = h("textarea", { id: "approval-comment", name: "comment", rows: "2", maxlength: "1000", "aria-describedby": "approval-comment-hint" });
   const status = h("p", { class: "form-status", role: "status", "aria-live": "polite" });
   const approve = h("button", { type: "button", class: "primary", text: "Approve" });
   const reject = h("button", { type: "button", class: "danger", text: "Reject" });
   const checks = [];
-  const items = plans.map((plan, index) => {
+
+  const planItem = (plan, index, sev) => {
     const id = `plan-${index}`;
-    // A plain approval covers the reversible plans scoped to the bucket; the others need choosing.
-    const box = h("input", { type: "checkbox", id: `${id}-include`, checked: plan.approvedByDefault !== false, value: plan.remediationId });
+    const inDefault = defaults.includes(plan.remediationId);
+    // A plain approval covers the reversible plans scoped to the bucket; the others need naming.
+    const box = h("input", { type: "checkbox", id: `${id}-include`, checked: inDefault, value: plan.remediationId });
     checks.push(box);
-    return h("li", { class: "plan" },
+    const manual = plan.manualInputs && plan.manualInputs.length;
+    return h("li", { class: "plan", "data-remediation": plan.remediationId, "data-severity": sev || "" },
       h("div", { class: "plan-head" },
         box,
         h("label", { for: `${id}-include` }, h("strong", { text: plan.title }))),
-      h("p", { class: "plan-checks" }, "Fixes ", ...(plan.checkIds || []).flatMap((c, i) => (i ? [", ", h("code", { text: c })] : [h("code", { text: c })]))),
-      h("p", { class: "plan-label", id: `${id}-cmd`, text: "AWS CLI command" }),
-      h("pre", { class: "command", tabindex: "0", "aria-labelledby": `${id}-cmd` }, h("code", { text: plan.cliCommand || "" })),
-      h("p", { class: "risk" }, h("strong", { text: "Risk: " }), plan.risk || "not stated",
-        ` (${plan.reversible ? "reversible" : "not reversible"})`),
-      plan.rollbackCliCommand ? h("details", {}, h("summary", { text: "Rollback command" }), h("pre", { class: "command" }, h("code", { text: plan.rollbackCliCommand }))) : null,
-      plan.manualInputs && plan.manualInputs.length
-        ? h("p", { class: "manual", text: `Needs a person: ${plan.manualInputs.join(", ")} (Apply skips it).` }) : null,
+      h("p", { class: "plan-meta" },
+        sevBadge(sev), " ",
+        h("code", { class: "remediation-id", text: plan.remediationId }), " ",
+        plan.reversible ? badge("reversible", "applied") : badge("not reversible", "failed"), " ",
+        inDefault ? badge("in the plain approval", "proposed") : badge("needs naming", "awaiting-approval"),
+        h("span", { class: "plan-checks" }, audit.mode === "rollback" ? " undoes the fix for " : " fixes ", ...codeList(plan.checkIds || []))),
       plan.namedOnlyReason
-        ? h("p", { class: "manual", text: `Not included unless you tick it: ${plan.namedOnlyReason.replace(/; approve it by naming its id$/, "")}.` }) : null);
-  });
+        ? h("p", { class: "manual", text: `Not included unless you tick it: ${plan.namedOnlyReason.replace(/; approve it by naming its id$/, "")}.` }) : null,
+      manual ? h("p", { class: "manual", text: `Needs a person: ${plan.manualInputs.join(", ")} (Apply skips it).` }) : null,
+      h("details", { class: "plan-details" },
+        h("summary", { text: "Command, risk and rollback" }),
+        h("p", { class: "plan-label", id: `${id}-cmd`, text: "AWS CLI command" }),
+        h("pre", { class: "command", tabindex: "0", "aria-labelledby": `${id}-cmd` }, h("code", { text: plan.cliCommand || "" })),
+        h("p", { class: "risk" }, h("strong", { text: "Risk: " }), plan.risk || "not stated",
+          ` (${plan.reversible ? "reversible" : "not reversible"})`),
+        plan.rollbackCliCommand ? [h("p", { class: "plan-label", text: "Rollback command" }), h("pre", { class: "command" }, h("code", { text: plan.rollbackCliCommand }))] : null));
+  };
+
+  const [one, many] = audit.mode === "rollback" ? ["rollback", "rollbacks"] : ["fix", "fixes"];
+  let index = 0;
+  const groups = [...SEVERITIES, null].map((sev) => {
+    const members = plans.filter((p) => (planSeverity(p) || null) === sev);
+    if (!members.length) return null;
+    const title = sev ? `${sev.charAt(0)}${sev.slice(1).toLowerCase()}` : "Severity unknown";
+    const gid = `plans-${(sev || "unknown").toLowerCase()}`;
+    return h("section", { class: "plan-group", "aria-labelledby": gid, "data-severity": sev || "" },
+      h("h3", { id: gid }, sevBadge(sev), ` ${title}: ${members.length} ${members.length === 1 ? one : many}`),
+      h("ul", { class: "plans" }, ...members.map((p) => planItem(p, index++, sev))));
+  }).filter(Boolean);
 
   async function decide(decision) {
     const body = { decision };
@@ -599,7 +762,6 @@ function approvalView(audit, token, poll, noteDecision) {
         status.textContent = "Choose at least one plan to approve, or reject.";
         return;
       }
-      const defaults = audit.defaultRemediationIds || [];
       const isDefault = chosen.length === defaults.length && chosen.every((c) => defaults.includes(c));
       if (isDefault) {
         body.planDigest = audit.planDigest;
@@ -628,6 +790,10 @@ function approvalView(audit, token, poll, noteDecision) {
       noteDecision(`You ${decision === "approve" ? "approved" : "rejected"} the proposed fixes${body.remediationIds ? ` (${body.remediationIds.length} of ${checks.length})` : ""}.`);
       clearTimeout(pollTimer);
       pollTimer = setTimeout(poll, 300);
+    } else if (result.status === 403) {
+      status.replaceChildren(h("strong", { text: "Not yours to decide. " }), apiError(result),
+        audit.mode === "rollback" ? " A rollback is approved by a person other than the one who asked for it." : "");
+      approve.disabled = reject.disabled = false;
     } else {
       status.textContent = `Could not record the decision: ${apiError(result)}`;
       approve.disabled = reject.disabled = false;
@@ -637,9 +803,11 @@ function approvalView(audit, token, poll, noteDecision) {
   reject.addEventListener("click", () => decide("reject"));
 
   return h("section", { class: "card approval", "aria-labelledby": "approval-title" },
-    h("h2", { id: "approval-title", text: `Waiting for approval: ${plans.length} ${plans.length === 1 ? "fix" : "fixes"} proposed` }),
-    audit.approvalExpiresAt ? h("p", {}, "Decide before ", timeEl(audit.approvalExpiresAt), "; after that the audit ends as APPROVAL_EXPIRED and changes nothing.") : null,
-    h("ol", { class: "plans" }, ...items),
+    h("h2", { id: "approval-title", text: `Waiting for approval: ${plans.length} ${plans.length === 1 ? one : many} proposed` }),
+    h("p", { class: "hint" }, audit.mode === "rollback" ? "Each undoes a fix an earlier audit applied, grouped by the worst finding it fixed. " : "Grouped by the worst finding each fixes. ",
+      "The ticked ones are the plain approval (reversible, scoped to the bucket); the others apply only when you tick them. ",
+      audit.approvalExpiresAt ? ["Decide before ", timeEl(audit.approvalExpiresAt), "; after that the audit ends as APPROVAL_EXPIRED and changes nothing."] : ""),
+    ...groups,
     h("div", { class: "field" },
       h("label", { for: "approval-comment", text: "Comment (optional)" }),
       h("p", { class: "hint", id: "approval-comment-hint", text: "Recorded in the report with your decision." }),
@@ -650,23 +818,36 @@ function approvalView(audit, token, poll, noteDecision) {
 
 /* ---------- report ---------- */
 
-function reportView(audit) {
+function controlsList(controls) {
+  return h("ul", { class: "controls" }, ...(controls || []).map((c) => h("li", { text: controlLabel(c) })));
+}
+
+function reportView(audit, token) {
   const report = audit.report;
   if (!report) return [];
+  const bucket = (report.resource && report.resource.id) || (audit.resource && audit.resource.id) || "";
   const after = {};
   const comparison = (report.verification && report.verification.comparison) || [];
   for (const c of comparison) after[c.checkId] = c.after;
   const findings = report.findings || [];
   const groups = SEVERITIES.map((sev) => [sev, findings.filter((f) => f.severity === sev)]).filter(([, list]) => list.length);
   const failing = findings.filter((f) => f.status === "FAIL").length;
+  // Report schema 2 names a control {standard, control}; shown in the checks' short form (FSBP:S3.2).
+  const SHORT = { "aws-foundational-security-best-practices/v/1.0.0": "FSBP", "cis-aws-foundations-benchmark/v/3.0.0": "CIS-3.0" };
+  const shortControl = (c) => (c && SHORT[c.standard] ? `${SHORT[c.standard]}:${c.control}` : c);
 
   const findingTable = (rows) => h("table", { class: `table stack findings${comparison.length ? " with-after" : ""}` },
     h("thead", {}, h("tr", {}, ...["Check", "Before", comparison.length ? "After Verify" : null, "Controls"].filter(Boolean).map((t) => h("th", { scope: "col", text: t })))),
-    h("tbody", {}, ...rows.map((f) => h("tr", {},
-      td("Check", h("span", { class: "check-title", text: f.title }), h("br"), h("code", { text: f.checkId })),
-      td("Before", verdict(f.status)),
-      comparison.length ? td("After Verify", after[f.checkId] ? verdict(after[f.checkId]) : "—") : null,
-      td("Controls", h("ul", { class: "controls" }, ...(f.controls || []).map((c) => h("li", { text: c }))))))));
+    h("tbody", {}, ...rows.map((f) => {
+      const now = after[f.checkId] || f.status;
+      return h("tr", { "data-check": f.checkId },
+        td("Check", h("span", { class: "check-title", text: f.title }), h("br"), h("code", { text: f.checkId }),
+          now === "FAIL" ? exemptAction(bucket, f) : null,
+          f.status === "EXEMPT" ? exemptionNote(f) : null),
+        td("Before", verdict(f.status)),
+        comparison.length ? td("After Verify", after[f.checkId] ? verdict(after[f.checkId]) : "—") : null,
+        td("Controls", controlsList((f.controls || []).map(shortControl))));
+    })));
   const findingGroups = groups.map(([sev, list]) => {
     const byId = (a, b) => a.checkId.localeCompare(b.checkId);
     const open = list.filter((f) => f.status !== "PASS").sort(byId);
@@ -684,14 +865,14 @@ function reportView(audit) {
     td("Fix", r.plan.title, h("br"), h("code", { class: "small", text: r.plan.cliCommand })),
     td("Approved", r.approved ? "yes" : "no"),
     td("Result", badge(r.result.toLowerCase().replace(/_/g, " "), r.result),
-      r.applied && r.applied.error ? h("div", { class: "small", text: r.applied.error }) : null)));
+      r.applied && clean(r.applied.error) ? h("div", { class: "small", text: clean(r.applied.error) }) : null)));
 
   const verification = report.verification
     ? h("section", { "aria-labelledby": "verify-title" },
       h("h3", { id: "verify-title", text: "Before and after (Verify)" }),
       h("p", {}, report.verification.allFixed ? "Every check an applied fix targeted now passes. " : "Some fixes did not take. ",
         (report.verification.stillFailing || []).length
-          ? ["Still failing: ", ...report.verification.stillFailing.flatMap((c, i) => (i ? [", ", h("code", { text: c })] : [h("code", { text: c })])), "."]
+          ? ["Still failing: ", ...codeList(report.verification.stillFailing), "."]
           : "Nothing is still failing."),
       h("table", { class: "table stack" },
         h("thead", {}, h("tr", {}, ...["Check", "Before", "After", "Fixed"].map((t) => h("th", { scope: "col", text: t })))),
@@ -708,14 +889,21 @@ function reportView(audit) {
       report.approval.comment ? ` — “${report.approval.comment}”` : "")
     : null;
 
+  const failureText = report.failure ? clean(report.failure.message) || clean(report.failure.error) : null;
+  const failure = report.failure
+    ? h("p", { class: "error-text" }, `Failed at ${report.failure.step}${failureText ? `: ${failureText}` : ""}${/[.!?]$/.test(failureText || "") ? "" : "."}`)
+    : null;
+
   return h("section", { class: "card report", "aria-labelledby": "report-title" },
     h("div", { class: "page-head" },
       h("h2", { id: "report-title", text: "Report" }),
       h("a", { class: "button", href: `/ui/audits/${encodeURIComponent(audit.auditId)}/report.json`, download: `audit-${audit.auditId}.json`, text: "Download JSON" })),
     h("p", { class: `outcome outcome-${(outcomes[report.outcome] || { style: "warn" }).style}` }, h("span", { text: "Outcome: " }), h("strong", { text: report.outcome.replace(/_/g, " ") }),
       ` — ${(outcomes[report.outcome] || {}).wording || ""}; ${findings.length} checks, ${failing} failing before any fix.`),
+    report.rollbackOf ? h("p", {}, "This audit rolled back the fixes of audit ", h("a", { href: `#/audits/${encodeURIComponent(report.rollbackOf)}` }, h("code", { text: report.rollbackOf })), ".") : null,
     approval,
-    report.failure ? h("p", { class: "error-text" }, `Failed at ${report.failure.step}: ${report.failure.error || ""} ${report.failure.cause || ""}`) : null,
+    failure,
+    REMEDIATED.has(report.outcome) && report.mode !== "rollback" ? rollbackAction(audit, token) : null,
     verification,
     remediations.length ? h("section", { "aria-labelledby": "remediations-title" },
       h("h3", { id: "remediations-title", text: "Fixes" }),
@@ -727,10 +915,310 @@ function reportView(audit) {
       ...findingGroups));
 }
 
+/* Undo an audit's applied fixes: POST /audits/{id}/rollback starts a new audit whose plans restore
+   what the fixes replaced; it waits for a person other than the one who asks (the API enforces it). */
+function rollbackAction(audit, token) {
+  const button = h("button", { type: "button", class: "danger", id: "rollback-button", text: "Roll back the applied fixes" });
+  const status = h("p", { class: "form-status", role: "status", "aria-live": "polite" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = "Starting the rollback…";
+    const result = await call("POST", `/api/audits/${encodeURIComponent(audit.auditId)}/rollback`, {});
+    if (token !== pageToken) return;
+    if (result.status === 202 && result.body && result.body.auditId) {
+      status.textContent = "Rollback started.";
+      location.hash = `#/audits/${encodeURIComponent(result.body.auditId)}`;
+      return;
+    }
+    button.disabled = false;
+    status.replaceChildren(h("strong", { text: result.status === 403 ? "Not allowed. " : "Could not start the rollback. " }), apiError(result));
+  });
+  return h("section", { class: "rollback", "aria-labelledby": "rollback-title" },
+    h("h3", { id: "rollback-title", text: "Undo these fixes" }),
+    h("p", { class: "hint", text: "Starts a new audit whose plans restore what the applied fixes replaced (newest first). Nothing changes until a person other than you approves it; then it is rechecked, applied and verified like any fix." }),
+    h("div", { class: "actions" }, button),
+    status);
+}
+
 function verdict(value) {
   if (!value) return "—";
   const label = { PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", EXEMPT: "exempt" }[value] || value.toLowerCase();
   return badge(label, `verdict-${value}`);
+}
+
+/* ---------- exemptions ---------- */
+
+function exemptionNote(finding) {
+  const ex = (finding.evidence || {}).exemption;
+  if (!ex) return null;
+  return h("p", { class: "exemption-note small" },
+    `Exempt until ${ex.until || "no end date"}`, ex.reason ? ` — “${ex.reason}”` : "",
+    ex.grantedBy ? ` (granted by ${ex.grantedBy}${ex.source ? `, ${ex.source}` : ""})` : ex.source ? ` (${ex.source})` : "");
+}
+
+/* "Exempt…" on a failing finding: a small form (reason, until: required, at most 90 days ahead)
+   for POST /exemptions. A CRITICAL finding only the deploy-time allow-list may exempt. */
+function exemptAction(bucket, finding, onDone) {
+  if (!bucket) return null;
+  if (finding.severity === "CRITICAL") {
+    return h("p", { class: "hint small exempt-critical", text: "A critical finding can be exempted only by the deploy-time allow-list." });
+  }
+  const slot = h("div", { class: "exempt-slot" });
+  const open = h("button", { type: "button", class: "small-button", "aria-expanded": "false", text: "Exempt…" });
+  open.addEventListener("click", () => {
+    if (slot.firstChild) {
+      slot.replaceChildren();
+      open.setAttribute("aria-expanded", "false");
+      return;
+    }
+    open.setAttribute("aria-expanded", "true");
+    slot.replaceChildren(exemptForm(bucket, finding, () => {
+      open.setAttribute("aria-expanded", "false");
+      open.hidden = true;
+      if (onDone) onDone();
+    }, () => {
+      slot.replaceChildren();
+      open.setAttribute("aria-expanded", "false");
+      open.focus();
+    }));
+    slot.querySelector("textarea").focus();
+  });
+  return h("div", { class: "exempt" }, open, slot);
+}
+
+let exemptFormCount = 0;
+
+function exemptForm(bucket, finding, onDone, onCancel) {
+  exemptFormCount += 1;
+  const id = `exempt-${exemptFormCount}`;
+  const reason = h("textarea", { id: `${id}-reason`, name: "reason", rows: "2", maxlength: "500", "aria-required": "true" });
+  const until = h("input", { id: `${id}-until`, name: "until", type: "date", min: utcDay(0), max: utcDay(EXEMPTION_MAX_DAYS), "aria-required": "true" });
+  const submit = h("button", { type: "submit", class: "primary", text: "Exempt" });
+  const cancel = h("button", { type: "button", text: "Cancel" });
+  const status = h("p", { class: "form-status", role: "status", "aria-live": "polite" });
+  const form = h("form", { class: "exempt-form", novalidate: true, "aria-label": `Exempt ${finding.checkId} on ${bucket}` },
+    h("p", {}, "Exempt ", h("code", { text: finding.checkId }), " on ", h("code", { text: bucket }),
+      ": the next audit reports it EXEMPT instead of FAIL, until the day you give."),
+    fieldRow(`${id}-reason`, "Reason", reason, "Required: why this finding is accepted (recorded with your name)."),
+    fieldRow(`${id}-until`, "Until (UTC day)", until, `Required: the last day it applies, at most ${EXEMPTION_MAX_DAYS} days ahead (by ${utcDay(EXEMPTION_MAX_DAYS)}).`),
+    h("div", { class: "actions" }, submit, cancel),
+    h("p", { class: "field-error", id: `${id}-form-error`, hidden: true }),
+    status);
+  const fieldIds = { reason: `${id}-reason`, until: `${id}-until`, bucket: null, checkIds: null };
+  const showError = (field, message) => {
+    const inputId = fieldIds[field] || null;
+    const errorEl = form.querySelector(`#${inputId ? `${inputId}-error` : `${id}-form-error`}`);
+    errorEl.replaceChildren(h("span", { class: "visually-hidden", text: "Error: " }), message);
+    errorEl.hidden = false;
+    const input = inputId ? form.querySelector(`#${inputId}`) : null;
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    }
+  };
+  cancel.addEventListener("click", onCancel);
+  for (const input of [reason, until]) { // an error goes once its field is edited
+    input.addEventListener("input", () => {
+      input.removeAttribute("aria-invalid");
+      const errorEl = form.querySelector(`#${input.id}-error`);
+      errorEl.hidden = true;
+      errorEl.textContent = "";
+    });
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFieldErrors(form);
+    const text = reason.value.trim();
+    const day = until.value;
+    if (!text) return showError("reason", "Give a reason: an exemption without one is refused.");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return showError("until", "Give the last day the exemption applies (YYYY-MM-DD).");
+    if (day < utcDay(0)) return showError("until", "That day has passed: give today or a later day.");
+    if (day > utcDay(EXEMPTION_MAX_DAYS)) return showError("until", `At most ${EXEMPTION_MAX_DAYS} days ahead: ${utcDay(EXEMPTION_MAX_DAYS)} at the latest.`);
+    submit.disabled = true;
+    status.textContent = "Sending the exemption…";
+    const result = await call("POST", "/api/exemptions", { bucket, checkIds: [finding.checkId], reason: text, until: day });
+    submit.disabled = false;
+    status.textContent = "";
+    if (result.status === 201 || result.status === 200) {
+      const ex = result.body || {};
+      form.replaceWith(h("div", { class: "decision-note exempt-done", role: "status" },
+        h("p", {}, h("strong", { text: "Exempted" }), ` until ${ex.until || day}`, ex.grantedBy ? ` by ${ex.grantedBy}` : "",
+          ex.exemptionId ? [" (exemption ", h("code", { text: ex.exemptionId }), ")"] : "", ". The next audit of ",
+          h("code", { text: bucket }), " reports this check EXEMPT."),
+        h("p", {}, h("a", { href: `#/new?bucket=${encodeURIComponent(bucket)}`, text: `Start a plan audit of ${bucket}` }))));
+      onDone();
+      return;
+    }
+    const message = apiError(result);
+    const field = result.body && result.body.field;
+    const guess = field && field in fieldIds ? field : /until|day|date/i.test(message) ? "until" : /reason/i.test(message) ? "reason" : null;
+    showError(guess, result.status === 403 ? `Not allowed: ${message}` : message);
+  });
+  return form;
+}
+
+/* ---------- page: findings across resources ---------- */
+
+const FINDING_FILTERS = ["status", "severity", "control", "resource", "outcome"];
+
+function findingsHash(params) {
+  const q = new URLSearchParams();
+  for (const key of FINDING_FILTERS) if (params[key]) q.set(key, params[key]);
+  return `#/findings${q.toString() ? `?${q}` : ""}`;
+}
+
+function renderFindings(token) {
+  const query = new URLSearchParams(location.hash.split("?")[1] || "");
+  const params = {};
+  for (const key of FINDING_FILTERS) params[key] = query.get(key) || "";
+  const status = params.status || "FAIL"; // failing findings unless asked otherwise ("all": every verdict)
+  const region = h("div", { id: "findings", "aria-live": "polite", "aria-busy": "true" }, h("p", { text: "Reading the latest report of each audited bucket…" }));
+  const refresh = h("button", { type: "button", text: "Refresh" });
+  refresh.addEventListener("click", () => route());
+  setPage("Findings",
+    h("div", { class: "page-head" },
+      h("h1", { text: "Findings" }),
+      h("div", { class: "actions" }, refresh, h("a", { class: "button primary", href: "#/new", text: "Start an audit" }))),
+    h("p", { class: "lead", text: "Every audited bucket with the findings of its latest finished audit (as Verify left the bucket when that audit applied fixes). Filters are in the address, so a filtered view can be linked." }),
+    region);
+  focusMain();
+
+  (async () => {
+    const result = await call("GET", "/ui/findings");
+    if (token !== pageToken) return;
+    region.setAttribute("aria-busy", "false");
+    if (result.status !== 200) {
+      region.replaceChildren(h("p", { class: "error-text", text: `Could not read the findings: ${apiError(result)}` }));
+      return;
+    }
+    const data = result.body;
+    const entries = data.resources || [];
+    const rows = entries.flatMap((entry) => (entry.findings || []).map((f) => ({ entry, f, controls: (f.controls || []).map(controlLabel) })));
+    const keep = (row, except) =>
+      (except === "status" || status === "all" || row.f.status === status) &&
+      (except === "severity" || !params.severity || row.f.severity === params.severity) &&
+      (except === "control" || !params.control || row.controls.includes(params.control)) &&
+      (except === "resource" || !params.resource || (row.entry.resource || {}).id === params.resource) &&
+      (except === "outcome" || !params.outcome || row.entry.outcome === params.outcome);
+    const shown = rows.filter((r) => keep(r));
+    const link = (change, ...children) => h("a", { href: findingsHash({ ...params, ...change }) }, ...children);
+
+    const bySeverity = SEVERITIES.map((sev) => [sev, rows.filter((r) => keep(r, "severity") && r.f.severity === sev).length]);
+    const controlCounts = new Map();
+    for (const r of rows.filter((row) => keep(row, "control"))) for (const c of r.controls) controlCounts.set(c, (controlCounts.get(c) || 0) + 1);
+    const controls = [...controlCounts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    const allControls = [...new Set(rows.flatMap((r) => r.controls))].sort();
+    const buckets = entries.map((e) => (e.resource || {}).id).filter(Boolean).sort();
+    const outcomesSeen = [...new Set(entries.map((e) => e.outcome).filter(Boolean))].sort();
+
+    const select = (id, label, key, options, anyText) => {
+      const el = h("select", { id, name: key },
+        h("option", { value: "", text: anyText }),
+        ...options.map(([value, text]) => h("option", { value, text, selected: value === params[key] })));
+      el.addEventListener("change", () => { location.hash = findingsHash({ ...params, [key]: el.value }); });
+      return h("div", { class: "field inline" }, h("label", { for: id, text: label }), el);
+    };
+    const statusSelect = h("select", { id: "filter-verdict", name: "status" },
+      ...[["FAIL", "failing"], ["EXEMPT", "exempt"], ["UNKNOWN", "unknown"], ["PASS", "passing"], ["all", "any verdict"]]
+        .map(([value, text]) => h("option", { value, text, selected: value === status })));
+    statusSelect.addEventListener("change", () => { location.hash = findingsHash({ ...params, status: statusSelect.value === "FAIL" ? "" : statusSelect.value }); });
+    const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter findings" },
+      h("div", { class: "field inline" }, h("label", { for: "filter-verdict", text: "Verdict" }), statusSelect),
+      select("filter-severity", "Severity", "severity", SEVERITIES.map((v) => [v, v.toLowerCase()]), "any severity"),
+      select("filter-control", "Control", "control", allControls.map((c) => [c, c]), "any control"),
+      select("filter-resource", "Bucket", "resource", buckets.map((b) => [b, b]), "any bucket"),
+      select("filter-outcome", "Audit outcome", "outcome", outcomesSeen.map((o) => [o, o.replace(/_/g, " ").toLowerCase()]), "any outcome"),
+      FINDING_FILTERS.some((k) => params[k]) ? h("a", { class: "button", href: "#/findings", text: "Clear filters" }) : null);
+    filters.addEventListener("submit", (event) => event.preventDefault());
+
+    const counts = h("section", { class: "card counts", "aria-labelledby": "counts-title" },
+      h("h2", { id: "counts-title", text: `${shown.length} ${shown.length === 1 ? "finding" : "findings"} in ${new Set(shown.map((r) => (r.entry.resource || {}).id)).size} of ${entries.length} buckets` }),
+      h("h3", { text: "By severity" }),
+      h("ul", { class: "count-list", "aria-label": "Counts by severity" },
+        ...bySeverity.map(([sev, n]) => h("li", { class: params.severity === sev ? "current" : "" },
+          link({ severity: params.severity === sev ? "" : sev }, sevBadge(sev), ` ${n}`)))),
+      h("h3", { text: "By control" }),
+      controls.length
+        ? h("ul", { class: "count-list controls-count", "aria-label": "Counts by control" },
+          ...controls.map(([c, n]) => h("li", { class: params.control === c ? "current" : "" },
+            link({ control: params.control === c ? "" : c }, h("code", { text: c }), ` ${n}`))))
+        : h("p", { class: "hint", text: "No finding here maps to a control." }),
+      data.truncated ? h("p", { class: "hint", text: `Only the newest ${data.auditsListed} audits were read; older buckets are not shown.` }) : null);
+
+    const groups = entries
+      .filter((entry) => shown.some((r) => r.entry === entry))
+      .map((entry) => resourceFindings(entry, shown.filter((r) => r.entry === entry).map((r) => r.f), token));
+    const empty = entries.length
+      ? h("p", { class: "empty" }, "No finding matches these filters. ", h("a", { href: "#/findings", text: "Clear the filters" }), ".")
+      : h("p", { class: "empty" }, "No finished audit yet. ", h("a", { href: "#/new", text: "Start one" }), ".");
+    region.replaceChildren(filters, counts, ...(groups.length ? groups : [empty]));
+  })();
+}
+
+function resourceFindings(entry, findings, token) {
+  const bucket = (entry.resource || {}).id || "";
+  const sorted = [...findings].sort((a, b) => severityIndex(a.severity) - severityIndex(b.severity) || a.checkId.localeCompare(b.checkId));
+  const exemptions = h("div", { class: "exemptions", "data-bucket": bucket });
+  const section = h("section", { class: "card resource-findings", "data-resource": bucket, "aria-label": `Findings of ${bucket}` },
+    h("div", { class: "page-head" },
+      h("h2", {}, h("span", { class: "resource-name", text: bucket })),
+      h("p", { class: "resource-audit" }, entry.outcome ? outcomeBadge(entry.outcome) : null,
+        h("span", {}, h("a", { href: `#/audits/${encodeURIComponent(entry.auditId)}`, text: "latest audit" }),
+          entry.finishedAt ? [", finished ", timeEl(entry.finishedAt)] : "",
+          entry.source === "verification" ? " (after Verify)" : ""))),
+    exemptions,
+    h("table", { class: "table stack findings all-findings" },
+      h("thead", {}, h("tr", {}, ...["Severity", "Check", "Verdict", "Controls"].map((t) => h("th", { scope: "col", text: t })))),
+      h("tbody", {}, ...sorted.map((f) => h("tr", { "data-check": f.checkId, "data-status": f.status },
+        td("Severity", sevBadge(f.severity)),
+        td("Check", h("span", { class: "check-title", text: f.title }), h("br"),
+          h("a", { href: `#/audits/${encodeURIComponent(entry.auditId)}`, title: "the audit that reported it" }, h("code", { text: f.checkId })),
+          f.before && f.before !== f.status ? h("span", { class: "small muted", text: ` (was ${f.before.toLowerCase()} before the fixes)` }) : null,
+          f.status === "EXEMPT" ? exemptionNote(f) : null,
+          f.evidence && Object.keys(f.evidence).length
+            ? h("details", { class: "evidence" }, h("summary", { text: "Evidence" }), h("pre", { class: "evidence-json", tabindex: "0" }, h("code", { text: pretty(f.evidence) })))
+            : null,
+          f.status === "FAIL" ? exemptAction(bucket, f, () => loadExemptions(bucket, exemptions, token)) : null),
+        td("Verdict", verdict(f.status)),
+        td("Controls", controlsList(f.controls)))))));
+  loadExemptions(bucket, exemptions, token);
+  return section;
+}
+
+/* The bucket's active exemptions granted through the API (GET /exemptions?bucket=), each revocable. */
+async function loadExemptions(bucket, slot, token) {
+  const result = await call("GET", `/api/exemptions?bucket=${encodeURIComponent(bucket)}`);
+  if (token !== pageToken) return;
+  if (result.status !== 200) {
+    slot.replaceChildren(h("p", { class: "hint small", text: `Exemptions could not be listed: ${apiError(result)}` }));
+    return;
+  }
+  const active = ((result.body && result.body.exemptions) || []).filter((e) => e.status === "ACTIVE");
+  if (!active.length) {
+    slot.replaceChildren();
+    return;
+  }
+  slot.replaceChildren(h("h3", { text: `Active exemptions (${active.length})` }),
+    h("ul", { class: "exemption-list" }, ...active.map((ex) => {
+      const revoke = h("button", { type: "button", class: "small-button danger", text: "Revoke" });
+      const note = h("span", { class: "form-status", role: "status" });
+      revoke.addEventListener("click", async () => {
+        revoke.disabled = true;
+        const done = await call("POST", `/api/exemptions/${encodeURIComponent(ex.exemptionId)}/revoke`, {});
+        if (token !== pageToken) return;
+        if (done.status === 200) {
+          note.textContent = "Revoked: the next audit reports these checks again.";
+          loadExemptions(bucket, slot, token);
+        } else {
+          revoke.disabled = false;
+          note.textContent = `Could not revoke: ${apiError(done)}`;
+        }
+      });
+      return h("li", { "data-exemption": ex.exemptionId },
+        h("span", {}, ...codeList(ex.checkIds || []), ` until ${ex.until}`, ex.reason ? ` — “${ex.reason}”` : "",
+          ex.grantedBy ? ` (granted by ${ex.grantedBy}${ex.grantedAt ? `, ${time(ex.grantedAt)}` : ""})` : ""), " ",
+        revoke, " ", note);
+    })));
 }
 
 /* ---------- workflow graph ---------- */
@@ -742,8 +1230,20 @@ function graphLegend() {
   ];
   return h("ul", { class: "legend", "aria-label": "Graph legend" },
     ...items.map(([k, t]) => h("li", {}, h("span", { class: `swatch node-${k}`, "aria-hidden": "true" }), t)),
-    h("li", {}, h("span", { class: "retry-chip", "aria-hidden": "true", text: "↻2" }), "retried (count)"));
+    h("li", {}, h("span", { class: "retry-chip", "aria-hidden": "true", text: "↻2" }), "retried (count)"),
+    h("li", {}, h("span", { class: "dash-sample", "aria-hidden": "true" }), "on error (Catch)"),
+    h("li", {}, h("span", { class: "exit-sample", "aria-hidden": "true", text: "✕" }), "any error → Audit Failed"));
 }
+
+/* The graph's node for a state of the ASL (folded states map to the node that shows them). */
+function nodeOf(graph, name) {
+  const aliases = graph.aliases || {};
+  return name in aliases ? aliases[name] : name;
+}
+
+let selectedState = null;
+let graphAudit = null;
+let graphStatuses = {};
 
 async function drawGraph(audit, token) {
   if (!graphCache) {
@@ -751,6 +1251,7 @@ async function drawGraph(audit, token) {
     if (result.status !== 200) return;
     graphCache = result.body;
   }
+  graphAudit = audit;
   const names = (audit.executions || []).map((e) => e.name).filter(Boolean);
   let history = { available: false, states: {}, transitions: [] };
   const finishedKey = `${audit.status}:${JSON.stringify(audit.executions)}`;
@@ -760,26 +1261,31 @@ async function drawGraph(audit, token) {
   const result = await call("GET", `/ui/audits/${encodeURIComponent(audit.auditId)}/states?executions=${encodeURIComponent(names.join(",") || audit.auditId)}`);
   if (token !== pageToken) return;
   if (result.status === 200) history = result.body;
-  const statuses = stateStatuses(audit, history);
+  const statuses = stateStatuses(graphCache, audit, history);
+  graphStatuses = statuses;
   const key = JSON.stringify([statuses, history.transitions]);
   if (slot.dataset.key !== key) {
     slot.dataset.key = key;
     slot.replaceChildren(graphSvg(graphCache, statuses, history.transitions || [], audit));
+    fitLabels(slot);
   }
+  if (selectedState) showState(selectedState);
   if (FINISHED.has(audit.status) && history.available) slot.dataset.final = finishedKey;
 }
 
-function stateStatuses(audit, history) {
+function stateStatuses(graph, audit, history) {
   const out = {};
   for (const [name, st] of Object.entries(history.states || {})) {
-    out[name] = { status: st.status, attempts: st.attempts || 0, error: st.error };
+    out[name] = { ...st };
   }
   for (const step of audit.timeline || []) { // the API's view of the Task steps wins (reused, resumes)
     if (step.status === "pending" || step.status === "skipped") continue;
-    out[step.name] = { status: step.status, attempts: step.attempts || 0, error: step.error, reused: step.reused };
+    if (nodeOf(graph, step.name) !== step.name) continue; // folded: its node shows the history's view
+    out[step.name] = { ...(out[step.name] || {}), status: step.status, attempts: step.attempts || 0, error: step.error, reused: step.reused, started: step.started, ended: step.ended };
   }
-  if (audit.currentStep && !FINISHED.has(audit.status) && out[audit.currentStep] && out[audit.currentStep].status !== "retrying") {
-    out[audit.currentStep].status = "running";
+  const current = audit.currentStep ? nodeOf(graph, audit.currentStep) : null;
+  if (current && !FINISHED.has(audit.status) && out[current] && out[current].status !== "retrying") {
+    out[current].status = "running";
   }
   return out;
 }
@@ -804,14 +1310,14 @@ function graphSvg(graph, statuses, transitions, audit) {
   const taken = new Set(transitions.map(([a, b]) => `${a}\u0000${b}`));
   const svg = s("svg", {
     viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height,
-    class: "graph", role: "img", "aria-labelledby": "graph-svg-title graph-svg-desc",
+    class: "graph", role: "group", "aria-labelledby": "graph-svg-title graph-svg-desc",
   });
   svg.style.maxWidth = `${graph.width}px`; // scale down to fit, never up (CSSOM: allowed by the CSP)
-  const current = audit.currentStep && !FINISHED.has(audit.status) ? audit.currentStep : null;
+  const current = audit.currentStep && !FINISHED.has(audit.status) ? nodeOf(graph, audit.currentStep) : null;
   const entered = Object.keys(statuses).length;
   svg.append(
     s("title", { id: "graph-svg-title", text: "Workflow graph of this audit" }),
-    s("desc", { id: "graph-svg-desc", text: `${graph.nodes.length} states; ${entered} entered by this audit${current ? `; now at ${current}` : ""}. The Steps list gives the same information as text.` }),
+    s("desc", { id: "graph-svg-desc", text: `${graph.nodes.length} steps; ${entered} entered by this audit${current ? `; now at ${current}` : ""}. The Steps list gives the same information as text; select a step for its input and output.` }),
     s("defs", {},
       s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "8", markerHeight: "8", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" },
         s("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-idle" })),
@@ -821,33 +1327,49 @@ function graphSvg(graph, statuses, transitions, audit) {
   const labels = s("g", { class: "edge-labels" });
   for (const edge of graph.edges) {
     const isTaken = taken.has(`${edge.source}\u0000${edge.target}`);
-    const path = s("path", {
+    const title = `${edge.source} → ${edge.target}${edge.title ? ` (${edge.title})` : ""}${edge.via && edge.via.length ? `, through ${edge.via.join(", ")}` : ""}`;
+    if (edge.exit) { // a Catch of any error into the failure: a short dashed exit beside its state
+      const [[x1, y1], [x2, y2]] = edge.points;
+      edges.append(s("g", { class: `edge-exit${isTaken ? " taken" : ""}`, "data-source": edge.source, "data-target": edge.target, "data-taken": isTaken ? "true" : "false" },
+        s("title", { text: `${edge.source}: on any error → ${edge.target}` }),
+        s("path", { d: `M${x1},${y1} L${x2 - 5},${y2}`, class: `edge edge-catch${isTaken ? " taken" : ""}` }),
+        s("circle", { cx: x2, cy: y2, r: 5, class: "exit-mark" }),
+        s("path", { d: `M${x2 - 2.5},${y2 - 2.5} L${x2 + 2.5},${y2 + 2.5} M${x2 + 2.5},${y2 - 2.5} L${x2 - 2.5},${y2 + 2.5}`, class: "exit-x" })));
+      continue;
+    }
+    edges.append(s("path", {
       d: edgePath(edge.points),
       class: `edge edge-${edge.kind}${isTaken ? " taken" : ""}`,
+      "data-source": edge.source, "data-target": edge.target, "data-taken": isTaken ? "true" : "false",
       "marker-end": `url(#${isTaken ? "arrow-taken" : "arrow"})`,
-    }, s("title", { text: `${edge.source} → ${edge.target}${edge.label ? ` (${edge.label})` : ""}` }));
-    edges.append(path);
-    if (edge.label && edge.kind === "choice" && edge.points.length >= 2) {
-      const [x1, y1] = edge.points[0];
-      const [x2, y2] = edge.points[1];
-      const lx = x1 + (x2 - x1) * 0.5;
-      const ly = y1 + (y2 - y1) * 0.5;
-      labels.append(s("text", { x: lx + 4, y: ly + 3, class: `edge-label${isTaken ? " taken" : ""}`, text: shortLabel(edge.label) }));
+    }, s("title", { text: title })));
+    if (edge.label_at && edge.label_lines && edge.label_lines.length) {
+      const [cx, cy] = edge.label_at;
+      const lines = edge.label_lines;
+      const top = cy - ((lines.length - 1) * 13) / 2 + 4;
+      labels.append(s("text", {
+        x: cx, y: top, "text-anchor": "middle",
+        class: `edge-label${isTaken ? " taken" : ""}`, "data-source": edge.source, "data-target": edge.target,
+      }, s("title", { text: title }), ...lines.map((line, i) => s("tspan", { x: cx, y: top + i * 13, text: line }))));
     }
   }
   const nodes = s("g", { class: "nodes" });
   for (const node of graph.nodes) {
     const st = statuses[node.id];
     const status = st ? st.status : "idle";
-    const cls = `node node-${status} node-type-${node.type.toLowerCase()}${node.id === current ? " node-current" : ""}`;
+    const cls = `node node-${status} node-type-${node.type.toLowerCase()}${node.id === current ? " node-current" : ""}${node.id === selectedState ? " node-selected" : ""}`;
     const attempts = st ? st.attempts || 0 : 0;
     const tip = [`${node.id} (${node.type})`, st ? STATUS_TEXT[status] || status : "not entered"];
     if (attempts) tip.push(`${attempts} ${attempts === 1 ? "attempt" : "attempts"}`);
     if (node.retry) tip.push(`retries up to ${node.max_attempts - 1} times`);
-    if (st && st.error && st.error.error) tip.push(`error ${st.error.error}`);
+    if (st && st.error && clean(st.error.error)) tip.push(`error ${clean(st.error.error)}`);
     if (st && st.reused) tip.push("reused from a checkpoint");
-    const g = s("g", { class: cls, "data-state": node.id, "data-status": status, transform: `translate(${node.x},${node.y})` },
-      s("title", { text: tip.join(", ") }));
+    if (node.members && node.members.length > 1) tip.push(`includes ${node.members.filter((m) => m !== node.id).join(", ")}`);
+    const g = s("g", {
+      class: cls, "data-state": node.id, "data-status": status, transform: `translate(${node.x},${node.y})`,
+      tabindex: "0", role: "button", "aria-label": `${tip.join(", ")}. Show its input and output.`,
+      "aria-pressed": node.id === selectedState ? "true" : "false",
+    }, s("title", { text: tip.join(", ") }));
     const w = node.width;
     const hgt = node.height;
     if (node.type === "Choice") {
@@ -858,7 +1380,7 @@ function graphSvg(graph, statuses, transitions, audit) {
       g.append(s("rect", { class: "shape", width: w, height: hgt, rx, ry: rx }));
     }
     const icon = st ? STATUS_ICON[status] || "" : "";
-    g.append(s("text", { x: w / 2, y: hgt / 2 + 4.5, "text-anchor": "middle", class: "label", text: `${icon ? `${icon} ` : ""}${node.id}` }));
+    g.append(s("text", { x: w / 2, y: hgt / 2 + 4.5, "text-anchor": "middle", class: "label", "data-room": w - 16, text: `${icon ? `${icon} ` : ""}${node.id}` }));
     if (attempts > 1) {
       g.append(s("g", { class: "retry-mark", transform: `translate(${w - 14},-8)` },
         s("rect", { x: -12, y: 0, width: 28, height: 16, rx: 8 }),
@@ -866,20 +1388,131 @@ function graphSvg(graph, statuses, transitions, audit) {
     } else if (node.retry) {
       g.append(s("text", { x: w - 6, y: 11, "text-anchor": "end", class: "retry-policy", text: "↻" }));
     }
+    const select = () => showState(node.id);
+    g.addEventListener("click", select);
+    g.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        select();
+      }
+    });
     nodes.append(g);
   }
   svg.append(edges, labels, nodes);
   return svg;
 }
 
-function shortLabel(text) {
-  return text.length > 28 ? `${text.slice(0, 27)}…` : text;
+/* A label wider than its box (a font wider than the layout's estimate) is condensed to fit. */
+function fitLabels(slot) {
+  for (const text of slot.querySelectorAll("text.label")) {
+    const room = Number(text.dataset.room);
+    if (room && text.getComputedTextLength() > room) {
+      text.setAttribute("textLength", room);
+      text.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    }
+  }
+}
+
+/* What the report keeps of each step's result (by the state's ResultPath). */
+const OUTPUT_FROM_REPORT = {
+  "$.analysis": (r) => ({
+    checks: (r.findings || []).length,
+    byVerdict: (r.findings || []).reduce((acc, f) => ({ ...acc, [f.status]: (acc[f.status] || 0) + 1 }), {}),
+    failing: (r.findings || []).filter((f) => f.status === "FAIL").map((f) => `${f.checkId} (${f.severity})`),
+  }),
+  "$.remediation": (r) => (r.remediations || []).map((x) => x.plan && {
+    remediationId: x.plan.remediationId, title: x.plan.title, checkIds: x.plan.checkIds, reversible: x.plan.reversible,
+  }),
+  "$.approval": (r) => r.approval,
+  "$.planCheck": (r) => r.planCheck,
+  "$.applied": (r) => (r.remediations || []).filter((x) => x.applied).map((x) => x.applied),
+  "$.verification": (r) => r.verification && {
+    outcome: r.verification.outcome, allFixed: r.verification.allFixed,
+    stillFailing: r.verification.stillFailing, comparison: r.verification.comparison,
+  },
+  "$.report": (r) => ({ auditId: r.auditId, outcome: r.outcome, finishedAt: r.finishedAt }),
+};
+
+function stateOutput(node, audit) {
+  const report = audit && audit.report;
+  if (node.type === "Fail") {
+    if (!audit || audit.status !== "FAILED") return { text: "Nothing: this audit did not fail." };
+    const failure = failureOf(audit);
+    return { value: { step: failure.step, message: failure.message, correlationId: failure.correlationId || undefined } };
+  }
+  // A Succeed state hands on what Write Report returned (its OutputPath is $.report).
+  const pick = OUTPUT_FROM_REPORT[node.type === "Succeed" ? "$.report" : node.result_path] || null;
+  if (!pick) {
+    return { text: node.type === "Choice"
+      ? "A decision: it passes its input on along the arrow whose condition holds."
+      : "Not available: the report does not keep this step's result, and the console reads the execution history without its data." };
+  }
+  if (!report) return { text: "Not available yet: the report keeps it once the audit has ended." };
+  const value = pick(report);
+  if (value === undefined || value === null || (Array.isArray(value) && !value.length)) {
+    return { text: "Nothing: this audit did not produce it (the step did not run, or had nothing to do)." };
+  }
+  return { value };
+}
+
+function showState(name) {
+  const graph = graphCache;
+  const panel = document.getElementById("graph-panel");
+  if (!graph || !panel) return;
+  const node = graph.nodes.find((n) => n.id === name);
+  if (!node) return;
+  selectedState = name;
+  for (const g of document.querySelectorAll("#graph g.node")) {
+    const on = g.dataset.state === name;
+    g.classList.toggle("node-selected", on);
+    g.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+  let st = graphStatuses[name];
+  if (st && node.type === "Fail" && graphAudit && graphAudit.status === "FAILED") {
+    const failure = failureOf(graphAudit); // the audit's own account of it, not the Fail state's echo
+    st = { ...st, error: { error: failure.error, message: failure.message } };
+  }
+  const out = stateOutput(node, graphAudit);
+  const folded = (node.members || []).filter((m) => m !== node.id);
+  const decisions = graph.edges.filter((e) => e.source === node.id);
+  const entered = st
+    ? h("dl", { class: "summary" },
+      h("dt", { text: "Status" }), h("dd", {}, `${STATUS_TEXT[st.status] || st.status}${st.attempts ? `, ${st.attempts} ${st.attempts === 1 ? "attempt" : "attempts"}` : ""}${st.reused ? ", reused from a checkpoint" : ""}`),
+      st.started ? [h("dt", { text: "Started" }), h("dd", {}, timeEl(st.started))] : null,
+      st.ended ? [h("dt", { text: "Ended" }), h("dd", {}, timeEl(st.ended), ` (${seconds(st.started, st.ended)})`)] : null,
+      st.execution ? [h("dt", { text: "Execution" }), h("dd", {}, h("code", { class: "audit-id", text: st.execution }))] : null,
+      errorText(st.error) ? [h("dt", { text: "Error" }), h("dd", { class: "step-error" }, errorText(st.error))] : null)
+    : h("p", { class: "hint", text: "Not entered by this audit." });
+  const key = JSON.stringify([name, st, out]);
+  if (panel.dataset.key === key) return;
+  panel.dataset.key = key;
+  panel.replaceChildren();
+  appendAll(panel, [
+    h("h3", { id: "graph-panel-title" }, `${node.id} `, h("span", { class: "muted small", text: `(${node.type})` })),
+    node.comment ? h("p", { class: "hint", text: node.comment }) : null,
+    folded.length ? h("p", { class: "small" }, "Includes the folded states ", ...codeList(folded), ".") : null,
+    entered,
+    h("h4", { text: "Input" }),
+    node.input
+      ? [h("p", { class: "hint small", text: "As the definition builds it from the execution's state (a JSONPath per field)." }),
+        h("pre", { class: "state-json", tabindex: "0", "aria-label": `Input of ${node.id}` }, h("code", { text: pretty(node.input) })),
+        node.plumbing && node.plumbing.length ? h("p", { class: "hint small" }, "Also: ", ...codeList(node.plumbing.map((p) => p.replace(/\.\$$/, ""))), " (plumbing).") : null]
+      : node.type === "Choice"
+        ? h("ul", { class: "decisions" }, ...decisions.map((e) => h("li", {}, h("strong", { text: e.title || e.label || "next" }), ` → ${e.target}`)))
+        : h("p", { class: "hint", text: "The execution's state as it stands (no parameters of its own)." }),
+    h("p", { class: "hint small", text: "The values this execution passed are not shown: the console reads the history without execution data, because Await Approval's input holds the approval's task token." }),
+    h("h4", { text: "Output" }),
+    out.value !== undefined
+      ? [h("p", { class: "hint small", text: node.result_path ? `As the report keeps it (the step writes ${node.result_path}).` : "As the audit reports it." }),
+        h("pre", { class: "state-json", tabindex: "0", "aria-label": `Output of ${node.id}` }, h("code", { text: pretty(out.value) }))]
+      : h("p", { class: "hint", text: out.text })]);
 }
 
 window.addEventListener("hashchange", route);
 document.addEventListener("DOMContentLoaded", async () => {
   adoptLaunchToken();
-  const known = await call("GET", "/ui/outcomes");
+  const [known, checks] = await Promise.all([call("GET", "/ui/outcomes"), call("GET", "/ui/checks")]);
   if (known.status === 200) outcomes = known.body;
+  if (checks.status === 200) checksMeta = checks.body.checks || {};
   route();
 });
