@@ -473,6 +473,11 @@ function renderList(token) {
 }
 
 function listTable(audits, nextToken, more) {
+  const moreButton = nextToken ? h("p", {}, h("button", { type: "button", onclick: more, text: "More audits" })) : null;
+  if (!audits.length && nextToken) {
+    /* The API filters the whole history a part at a time: none matched in this part, more to read. */
+    return h("div", {}, h("p", { class: "empty", text: "No matching audits in the part of the history read so far." }), moreButton);
+  }
   if (!audits.length) {
     return h("p", { class: "empty" }, "No audits yet. ", h("a", { href: "#/new", text: "Start one" }), ".");
   }
@@ -490,7 +495,7 @@ function listTable(audits, nextToken, more) {
       h("caption", { class: "visually-hidden", text: "Audits, newest first" }),
       h("thead", {}, h("tr", {}, ...["Bucket", "Status", "Outcome", "Mode", "Started", "Audit id"].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, ...rows)),
-    nextToken ? h("p", {}, h("button", { type: "button", onclick: more, text: "More audits" })) : null);
+    moreButton);
 }
 
 /* ---------- page: one audit ---------- */
