@@ -204,6 +204,7 @@ class AuditStack(Stack):
             store.IDEMPOTENCY_PREFIX + "*": [api],
             store.EXEMPTIONS_PREFIX + "*": [api],
             store.REPORTS_PREFIX + "*": [report],
+            store.OBSERVATIONS_PREFIX + "*": [report],
             checkpoint("discovery"): [discover],
             checkpoint("analysis"): [analyze],
             checkpoint("remediation"): [remediate],
@@ -220,6 +221,8 @@ class AuditStack(Stack):
             # Discover and Verify apply a bucket's exemptions alike (before and after the fixes).
             store.EXEMPTIONS_PREFIX + "*": [api, discover, verify],
             store.REPORTS_PREFIX + "*": [api],
+            # Since when each finding has been seen so: the next report of the bucket carries it on.
+            store.OBSERVATIONS_PREFIX + "*": [report],
             store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, report],
             checkpoint("discovery"): [discover],
             checkpoint("analysis"): [analyze],

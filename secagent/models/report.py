@@ -223,7 +223,8 @@ class ReportFinding(_Written):
     status: Status
     controls: list[ReportControl]
     first_observed_at: datetime | SkipJsonSchema[None] = PydanticField(
-        description="when the configuration the first analysis judged was read"
+        description="when the finding was first seen with this status: by this audit (when the "
+        "configuration it judged was read) or by an earlier audit of the resource"
     )
     last_observed_at: datetime | SkipJsonSchema[None] = PydanticField(
         description="when Verify judged the check again; firstObservedAt when Verify did not"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import boto3
+from botocore.exceptions import ClientError
 from pydantic import ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 from pydantic.alias_generators import to_camel
@@ -48,7 +49,7 @@ from secagent.workflow._aws import put_event, put_json
 from secagent.workflow.checkpoints import STEPS, load_checkpoint
 from secagent.workflow.failures import explain
 from secagent.workflow.gate import load_decision, load_request
-from secagent.workflow.store import Sealer
+from secagent.workflow.store import Sealer, read_object
 from secagent.workflow.timeline import HistoryEvent, build_timeline
 
 REPORTS_PREFIX = "reports/"
@@ -398,6 +399,48 @@ def load_records(
     )
 
 
+OBSERVATIONS_PREFIX = "observations/"
+
+
+def observations_key(bucket: str) -> str:
+    return f"{OBSERVATIONS_PREFIX}{bucket}.json"
+
+
+class Observation(CamelModel):
+    """Since when a finding has been seen with this status (``observations/{bucket}.json``)."""
+
+    status: Status
+    first_observed_at: datetime
+
+
+class Observations(CamelModel):
+    findings: dict[str, Observation] = PydanticField(default_factory=dict)  # findingId -> observation
+
+
+def carry_observations(report: Report, earlier: Observations) -> tuple[Report, Observations]:
+    """A finding an earlier audit saw with the same status keeps the time it was first seen so
+    (what a SIEM ages and deduplicates by); a changed status starts again. Returns the report and
+    what the next audit of the resource should compare with: the verdicts as Verify left them."""
+    after = {f.check_id: f.status for f in report.verification.findings} if report.verification else {}
+    findings, now_seen = [], {}
+    for f in report.findings:
+        seen = earlier.findings.get(f.finding_id or "")
+        first = seen.first_observed_at if seen and seen.status is f.status else f.first_observed_at
+        findings.append(f.model_copy(update={"first_observed_at": first}))
+        status = after.get(f.check_id, f.status)
+        since = first if status is f.status else f.last_observed_at
+        if f.finding_id and since is not None:
+            now_seen[f.finding_id] = Observation(status=status, first_observed_at=since)
+    return report.model_copy(update={"findings": findings}), Observations(findings=now_seen)
+
+
+def _earlier_observations(bucket: str, resource: str, clients: ClientFactory) -> Observations:
+    try:
+        return Observations.model_validate(read_object(bucket, observations_key(resource), clients) or {})
+    except (ValidationError, ClientError):
+        return Observations()  # no readable history: the report keeps this audit's own times
+
+
 def write_report(
     execution_arn: str,
     state: dict[str, Any],
@@ -416,5 +459,8 @@ def write_report(
         records=load_records(audit_id, execution_arn, bucket, sealer, clients),
         execution_name=execution_arn.rsplit(":", 1)[-1],
     )
+    # One audit of a resource at a time (the API's lock), so this read-then-write does not race.
+    report, observed = carry_observations(report, _earlier_observations(bucket, report.resource.id, clients))
     publish_report(report, bucket=bucket, session=None, event_bus=event_bus, clients=clients)
+    put_json(bucket, observations_key(report.resource.id), observed.to_json_dict(), clients)
     return report

@@ -27,6 +27,7 @@ class ReportStore(Construct):
     DECISIONS_PREFIX = "decisions/"  # sealed decisions, written once
     TOKENS_PREFIX = "tokens/"  # task tokens: the API's role alone reads them
     EXEMPTIONS_PREFIX = "exemptions/"  # sealed exemptions a person granted through the API
+    OBSERVATIONS_PREFIX = "observations/"  # per bucket: since when each finding has been seen so
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

@@ -10,7 +10,7 @@ import re
 import shutil
 import tomllib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +21,19 @@ from botocore.stub import Stubber
 
 from secagent.aws import ClientFactory, client_factory
 from secagent.checks import list_checks, registry
-from secagent.models import InvalidInput, Plan, Report, ResourceRef
+from secagent.models import InvalidInput, Plan, Report, ResourceRef, Status
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.report import REPORT_SCHEMA_VERSION, STANDARDS, ReportControl, report_json_schema
 from secagent.workflow.report import (
     CHECKS_DIR,
     AuditRecords,
     AwsLocation,
+    Observations,
     build_report,
+    carry_observations,
     check_registry_version,
     load_records,
+    observations_key,
     publish_report,
     registry_version,
     write_report,
@@ -433,6 +436,51 @@ def test_publish_report_writes_json_and_announces_it(
         "reportKey": key,
         "findingCounts": {"pass": len(report.findings) - fails, "fail": fails, "unknown": 0, "exempt": 0},
     }
+
+
+def test_a_finding_seen_again_with_the_same_status_keeps_the_time_it_was_first_seen() -> None:
+    # Given a remediate audit: access logging failed and still fails after Verify; versioning was
+    # fixed (FAIL before, PASS after); the public-policy check passed throughout
+    first, history = carry_observations(
+        build_report(_state(), build_timeline(_history("happy")), location=LOCATION, now=NOW), Observations()
+    )
+    by_check = {f.check_id: f for f in first.findings}
+    analyzed = by_check["s3_bucket_access_logging_disabled"].first_observed_at
+    assert analyzed is not None
+    # When the next audit reads the bucket two days later and finds them FAIL, FAIL and PASS
+    later = _state()
+    later["analysis"]["snapshotReadAt"] = (analyzed + timedelta(days=2)).isoformat()
+    second, _ = carry_observations(
+        build_report(later, build_timeline(_history("happy")), location=LOCATION, now=NOW), history
+    )
+    again = {f.check_id: f for f in second.findings}
+    # Then the finding that kept failing keeps its first observation, with the same id
+    logging = again["s3_bucket_access_logging_disabled"]
+    assert logging.finding_id == by_check["s3_bucket_access_logging_disabled"].finding_id
+    assert logging.first_observed_at == analyzed
+    assert again["s3_bucket_policy_public"].first_observed_at == analyzed  # PASS, and PASS before
+    # while the one Verify had fixed fails anew: first seen (failing again) by this audit
+    assert again["s3_bucket_versioning_disabled"].first_observed_at == analyzed + timedelta(days=2)
+
+
+def test_write_report_stores_the_observations_the_next_audit_of_the_bucket_reads(
+    session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
+) -> None:
+    arn = f"{MACHINE}:{AUDIT}"
+    report = write_report(
+        arn,
+        _state(),
+        bucket=REPORTS,
+        sealer=storage.sealer,
+        clients=_stubbed(session, _Histories({AUDIT: []})),
+    )
+    stored = session.client("s3").get_object(Bucket=REPORTS, Key=observations_key(report.resource.id))
+    observed = Observations.model_validate_json(stored["Body"].read())
+    versioning = next(f for f in report.findings if f.check_id == "s3_bucket_versioning_disabled")
+    assert versioning.finding_id is not None
+    # as Verify left the bucket: versioning now passes, since Verify saw it
+    assert observed.findings[versioning.finding_id].status is Status.PASS
+    assert observed.findings[versioning.finding_id].first_observed_at == versioning.last_observed_at
 
 
 def _stubbed(session: boto3.Session, sfn: Any) -> ClientFactory:
