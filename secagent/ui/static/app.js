@@ -390,8 +390,9 @@ function clearFieldErrors(form) {
   for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
 }
 
-function showFieldError(form, inputId, message) {
-  const errorId = inputId === "mode-plan" ? "mode-error" : inputId ? `${inputId}-error` : "form-error";
+/* The message beside its field (the form's own error line without one), the field focused. */
+function showFieldError(form, inputId, message, formErrorId = "form-error") {
+  const errorId = inputId === "mode-plan" ? "mode-error" : inputId ? `${inputId}-error` : formErrorId;
   const errorEl = form.querySelector(`#${errorId}`);
   errorEl.replaceChildren(h("span", { class: "visually-hidden", text: "Error: " }), message);
   errorEl.hidden = false;
@@ -1010,17 +1011,7 @@ function exemptForm(bucket, finding, onDone, onCancel) {
     h("p", { class: "field-error", id: `${id}-form-error`, hidden: true }),
     status);
   const fieldIds = { reason: `${id}-reason`, until: `${id}-until`, bucket: null, checkIds: null };
-  const showError = (field, message) => {
-    const inputId = fieldIds[field] || null;
-    const errorEl = form.querySelector(`#${inputId ? `${inputId}-error` : `${id}-form-error`}`);
-    errorEl.replaceChildren(h("span", { class: "visually-hidden", text: "Error: " }), message);
-    errorEl.hidden = false;
-    const input = inputId ? form.querySelector(`#${inputId}`) : null;
-    if (input) {
-      input.setAttribute("aria-invalid", "true");
-      input.focus();
-    }
-  };
+  const showError = (field, message) => showFieldError(form, fieldIds[field] || null, message, `${id}-form-error`);
   cancel.addEventListener("click", onCancel);
   for (const input of [reason, until]) { // an error goes once its field is edited
     input.addEventListener("input", () => {
