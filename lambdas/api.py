@@ -28,7 +28,9 @@ def deps() -> api.Deps:
     settings = api.ApiSettings.from_env(os.environ)
     records = RecordStore.deployed(settings, make)
     identity = api.StsIdentity(
-        os.environ.get("AWS_REGION", "us-east-1"), os.environ.get("AWS_ENDPOINT_URL") or None
+        os.environ.get("AWS_REGION", "us-east-1"),
+        os.environ.get("AWS_ENDPOINT_URL") or None,
+        account=settings.account,
     )
     return api.Deps(settings, make("stepfunctions", None), make("s3", None), records, identity)
 

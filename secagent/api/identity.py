@@ -74,6 +74,11 @@ def check_four_eyes(approver: Caller, requested_by: str, audit_id: str, *, allow
         )
 
 
+def _account_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else ""
+
+
 Post = Callable[[str, dict[str, str], bytes], tuple[int, bytes]]
 _ARN = re.compile(r"<Arn>([^<]+)</Arn>")
 
@@ -101,6 +106,9 @@ class StsIdentity:
     region: str
     emulator_endpoint: str | None = None  # AWS_ENDPOINT_URL on LocalStack; None on AWS
     post: Post = _post
+    # The deployment's account: a proof signed in another account is nobody here (API Gateway's
+    # IAM authorization admits only this account's principals; a direct invoker could bring any).
+    account: str | None = None
 
     def caller(
         self,
@@ -129,6 +137,8 @@ class StsIdentity:
         if match is None:
             raise Forbidden(f"STS did not accept the identity proof ({status or 'unreachable'}).")
         arn = match.group(1)
+        if self.account is not None and _account_of(arn) != self.account:
+            raise Forbidden(f"The identity proof names a principal of another account than {self.account}.")
         stated = caller_of(request_context)
         if stated.arn and stated.principal != principal_of(arn):
             raise Forbidden("The identity proof names another caller than the request.")

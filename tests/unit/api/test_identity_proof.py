@@ -88,6 +88,18 @@ def test_a_forged_context_with_the_senders_own_proof_is_refused(sts: FakeSts) ->
         identity.caller(context(BOB), proof_header("AKIAALICE"), "POST", PATH, BODY)
 
 
+def test_a_proof_signed_in_another_account_is_refused() -> None:
+    """Attack: a direct invoker of the API function brings a proof of a principal in an account of
+    their own (a "CISO" to grant exemptions, a "second person" for four-eyes). Defence: only the
+    deployment's account's principals are anybody here, as API Gateway's IAM authorization admits."""
+    outsider = "arn:aws:iam::999988887777:user/ciso"
+    sts = FakeSts({"AKIAOUTSIDER": outsider, "AKIABOB": BOB})
+    identity = StsIdentity("eu-west-1", post=sts, account="111122223333")
+    with pytest.raises(Forbidden, match="another account than 111122223333"):
+        identity.caller(context(None), proof_header("AKIAOUTSIDER"), "POST", PATH, BODY)
+    assert identity.caller(context(BOB), proof_header("AKIABOB"), "POST", PATH, BODY).arn == BOB
+
+
 def test_a_proof_for_another_request_is_refused(sts: FakeSts) -> None:
     # Bob's proof of another request (a reject, say) cannot approve
     identity = StsIdentity("eu-west-1", post=sts)
