@@ -30,7 +30,7 @@ from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.models.findings import Severity
 from secagent.models.records import AuditRequest
-from secagent.models.report import Failure, ProgressStep
+from secagent.models.report import Failure, ProgressStep, Report
 from secagent.models.snapshot import ResourceRef
 from secagent.workflow.checkpoints import checkpoint_key
 from secagent.workflow.failures import explain
@@ -177,7 +177,7 @@ def get_audit(
             status.plan_digest = record.get("planDigest")
             status.approval_expires_at = record.get("expiresAt")
         return status
-    report = read_json(s3, settings.report_bucket, settings.report_key(audit_id))
+    report = _shown(read_json(s3, settings.report_bucket, settings.report_key(audit_id)))
     status.report = report
     status.outcome = (report or {}).get("outcome") or _json_object(latest.get("output")).get("outcome")
     if sfn_status in _FAILED:
@@ -186,6 +186,26 @@ def get_audit(
     else:
         status.status = "SUCCEEDED"
     return status
+
+
+def _shown(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stored report as a reader may see it: read through the model (a schema 1 report kept
+    raw causes, stack traces included, which the model drops); what it cannot read, without any
+    `cause`."""
+    if report is None:
+        return None
+    try:
+        return Report.model_validate(report).to_json_dict()
+    except ValidationError:
+        return _without_causes(report)
+
+
+def _without_causes(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_causes(v) for k, v in value.items() if k.lower() != "cause"}
+    if isinstance(value, list):
+        return [_without_causes(v) for v in value]
+    return value
 
 
 def _failure(

@@ -270,3 +270,40 @@ def test_get_audit_eventbridge_input_without_mode_defaults_to_plan(
 ) -> None:
     sfn.add_execution(EXECUTION_ARN, input=json.dumps({"resource": INPUT["resource"]}))
     assert get_audit(AUDIT_ID, sfn, s3, settings).mode == "plan"
+
+
+TRACE = (
+    '{"errorMessage": "An error occurred (AccessDenied) ... arn:aws:kms:us-east-1:123456789012:key/abcd", '
+    '"errorType": "ClientError", '
+    '"stackTrace": ["  File \\"/var/task/secagent/workflow/store.py\\", line 75"]}'
+)
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_schema_1_report_with_raw_causes_reaches_no_answer_with_them(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, complete: bool
+) -> None:
+    """A report written before schema 2 kept the raw cause (a stack trace): the API answers it
+    through the model, which drops it; a report the model cannot read loses every `cause` key."""
+    sfn.add_execution(
+        EXECUTION_ARN, input=json.dumps(INPUT), status="FAILED", stop=STOPPED, error="ClientError"
+    )
+    old = json.loads((Path(__file__).parents[1] / "cli" / "report_plan.json").read_text()) if complete else {}
+    old |= {
+        "schemaVersion": "1",
+        "auditId": AUDIT_ID,
+        "outcome": "FAILED",
+        "failure": {"step": "Discover Bucket", "error": "ClientError", "cause": TRACE},
+        "steps": [
+            {
+                "name": "Discover Bucket",
+                "status": "failed",
+                "attempts": 1,
+                "error": {"error": "ClientError", "cause": TRACE},
+            }
+        ],
+    }
+    put_json(s3, f"reports/{AUDIT_ID}.json", old)
+    body = json.dumps(get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict())
+    assert "/var/task" not in body and '"cause"' not in body and "stackTrace" not in body
+    assert '"Discover Bucket"' in body
