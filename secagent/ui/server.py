@@ -236,7 +236,7 @@ class Backend:
     # --- findings across resources --------------------------------------------------------------
 
     def latest_findings(self) -> dict[str, Any]:
-        """Each audited resource with the findings of its latest finished audit that has findings.
+        """Each audited resource with the findings of its latest succeeded audit that has findings.
 
         Lists audits through the API (newest first, at most FINDINGS_PAGES pages of 50) and reads
         reports through `GET /audits/{id}` as the report download does, at most
@@ -257,7 +257,9 @@ class Backend:
         candidates: dict[str, list[dict[str, Any]]] = {}
         for audit in audits:  # newest first
             resource = (audit.get("resource") or {}).get("id")
-            if isinstance(resource, str) and audit.get("status") in _FINISHED:
+            # Succeeded audits only: a failed one judged nothing whole, and anyone who may start an
+            # execution can make failed ones (Discover refuses them) to push real audits out of reach.
+            if isinstance(resource, str) and audit.get("status") == "SUCCEEDED":
                 candidates.setdefault(resource, []).append(audit)
         names = sorted(candidates)[:FINDINGS_RESOURCES]
 

@@ -422,7 +422,8 @@ def carry_observations(report: Report, earlier: Observations) -> tuple[Report, O
     (what a SIEM ages and deduplicates by); a changed status starts again. Returns the report and
     what the next audit of the resource should compare with: the verdicts as Verify left them."""
     after = {f.check_id: f.status for f in report.verification.findings} if report.verification else {}
-    findings, now_seen = [], {}
+    # What this audit did not judge (it failed first, or a check was disabled) keeps its history.
+    findings, now_seen = [], dict(earlier.findings)
     for f in report.findings:
         seen = earlier.findings.get(f.finding_id or "")
         first = seen.first_observed_at if seen and seen.status is f.status else f.first_observed_at
@@ -462,5 +463,6 @@ def write_report(
     # One audit of a resource at a time (the API's lock), so this read-then-write does not race.
     report, observed = carry_observations(report, _earlier_observations(bucket, report.resource.id, clients))
     publish_report(report, bucket=bucket, session=None, event_bus=event_bus, clients=clients)
-    put_json(bucket, observations_key(report.resource.id), observed.to_json_dict(), clients)
+    if report.requested_by is not None:  # an execution the API did not start observes nothing
+        put_json(bucket, observations_key(report.resource.id), observed.to_json_dict(), clients)
     return report

@@ -700,6 +700,25 @@ def test_findings_of_each_resources_latest_finished_audit(console, fake):
     assert len(fake.reads) == reads
 
 
+def test_failed_audits_cannot_push_a_buckets_findings_out_of_the_view(console, fake):
+    """Attack: anyone with states:StartExecution starts executions naming the bucket; Discover refuses
+    them and each ends FAILED with a report without findings. Defence: only succeeded audits are
+    read, so the bucket's real latest audit is shown however many failed ones came after it."""
+    forged = [_summary(f"forged{i}", "victim", status="FAILED") for i in range(5)]
+    fake.pages = [{"audits": [*forged, _summary("real", "victim")]}]
+    fake.audits = {
+        **{
+            f"forged{i}": {"auditId": f"forged{i}", "status": "FAILED", "report": {"findings": []}}
+            for i in range(5)
+        },
+        "real": _report("real", "victim", [_finding("s3_bucket_policy_public", "FAIL", severity="CRITICAL")]),
+    }
+    status, _, body = call(console, "GET", "/ui/findings")
+    assert status == 200
+    assert [(r["resource"]["id"], r["auditId"]) for r in body["resources"]] == [("victim", "real")]
+    assert not any(read.startswith("forged") for read in fake.reads)
+
+
 def test_findings_work_is_bounded(console, fake, monkeypatch):
     monkeypatch.setattr(ui_server, "FINDINGS_PAGES", 2)
     monkeypatch.setattr(ui_server, "REPORTS_PER_RESOURCE", 2)

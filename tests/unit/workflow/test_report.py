@@ -28,6 +28,7 @@ from secagent.workflow.report import (
     CHECKS_DIR,
     AuditRecords,
     AwsLocation,
+    Observation,
     Observations,
     build_report,
     carry_observations,
@@ -463,18 +464,35 @@ def test_a_finding_seen_again_with_the_same_status_keeps_the_time_it_was_first_s
     assert again["s3_bucket_versioning_disabled"].first_observed_at == analyzed + timedelta(days=2)
 
 
+def test_a_report_without_findings_keeps_the_observations_of_earlier_audits() -> None:
+    # Given a finding failing since January, and an audit that failed before Analyze
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    earlier = Observations(findings={"f-critical": Observation(status=Status.FAIL, first_observed_at=since)})
+    state = _state()
+    for key in ("analysis", "remediation", "approval", "planCheck", "applied", "verification"):
+        del state[key]
+    state["outcome"] = "FAILED"
+    failed = build_report(state, [], location=LOCATION, now=NOW)
+    # When its observations are carried, the earlier one is kept as it was
+    _, observed = carry_observations(failed, earlier)
+    assert observed.findings == earlier.findings
+
+
 def test_write_report_stores_the_observations_the_next_audit_of_the_bucket_reads(
     session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
 ) -> None:
     arn = f"{MACHINE}:{AUDIT}"
-    report = write_report(
-        arn,
-        _state(),
-        bucket=REPORTS,
-        sealer=storage.sealer,
-        clients=_stubbed(session, _Histories({AUDIT: []})),
-    )
-    stored = session.client("s3").get_object(Bucket=REPORTS, Key=observations_key(report.resource.id))
+    clients = _stubbed(session, _Histories({AUDIT: []}))
+    s3 = session.client("s3")
+    bucket = _state()["request"]["resource"]["id"]
+    # An execution the API did not start (no sealed request) observes nothing: a forged one cannot
+    # reset a finding's age
+    write_report(arn, _state(), bucket=REPORTS, sealer=storage.sealer, clients=clients)
+    assert not s3.list_objects_v2(Bucket=REPORTS, Prefix=observations_key(bucket)).get("KeyCount")
+    # One the API started leaves what it saw for the next audit of the bucket
+    storage.request(resource=bucket)
+    report = write_report(arn, _state(), bucket=REPORTS, sealer=storage.sealer, clients=clients)
+    stored = s3.get_object(Bucket=REPORTS, Key=observations_key(bucket))
     observed = Observations.model_validate_json(stored["Body"].read())
     versioning = next(f for f in report.findings if f.check_id == "s3_bucket_versioning_disabled")
     assert versioning.finding_id is not None
