@@ -216,9 +216,10 @@ def _probe(field: str, reader: Callable[[], Any], bucket: str) -> Probe[Any]:
         message = err.response.get("Error", {}).get("Message", "")
         return Probe(state="unknown", reason=f"{code or _status(err)}: {message}".strip(": "))
     except (ConnectionError, HTTPClientError) as err:
-        raise TransientError(f"{field} on {bucket}: {err}") from err
+        # The class names the trouble; its text holds endpoint URLs (VPC endpoints, proxies): logs only.
+        raise TransientError(f"{field} on {bucket}: {type(err).__name__}") from err
     except BotoCoreError as err:
-        return Probe(state="unknown", reason=f"{type(err).__name__}: {err}")
+        return Probe(state="unknown", reason=type(err).__name__)
 
 
 def _locate(s3: Any, bucket: str, fallback_region: str) -> str:
@@ -235,7 +236,7 @@ def _locate(s3: Any, bucket: str, fallback_region: str) -> str:
         headers = err.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         return headers.get("x-amz-bucket-region") or fallback_region
     except (ConnectionError, HTTPClientError) as err:
-        raise TransientError(f"HeadBucket on {bucket}: {err}") from err
+        raise TransientError(f"HeadBucket on {bucket}: {type(err).__name__}") from err
 
 
 def _whoami(sts: Any) -> tuple[str | None, str | None, str | None]:
@@ -247,7 +248,7 @@ def _whoami(sts: Any) -> tuple[str | None, str | None, str | None]:
         _raise_if_fatal(err, "-", "GetCallerIdentity")
         return None, None, f"{_code(err)}: account id unavailable"
     except (ConnectionError, HTTPClientError) as err:
-        raise TransientError(f"GetCallerIdentity: {err}") from err
+        raise TransientError(f"GetCallerIdentity: {type(err).__name__}") from err
 
 
 def discover_bucket(

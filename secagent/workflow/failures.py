@@ -88,7 +88,10 @@ def explain(step: str, error: str | None, cause: str | None, execution: str | No
     """The failure of ``step`` as a user may see it; ``execution`` names it when no request id does."""
     payload = _payload(cause)
     name = error or payload.get("errorType")
-    own = _clean(payload.get("errorMessage") if payload else cause) if name in _OWN_ERRORS else None
+    # Only a message the agent's own code raised: the Lambda payload of an error of that very name
+    # (a plain-text cause could come from anyone holding a task token, via SendTaskFailure).
+    ours = name in _OWN_ERRORS and payload.get("errorType") == name
+    own = _clean(payload.get("errorMessage")) if ours else None
     request_id = payload.get("requestId")
     correlation = request_id if isinstance(request_id, str) and request_id else None
     if correlation is None and execution:
