@@ -58,10 +58,11 @@ def start_audit() -> tuple[dict[str, Any], int]:
     request = _body(api.StartAuditRequest)
     headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
     d = deps()
+    caller = _caller()  # proven first: nobody unproven learns anything about a bucket
     api.confirm_auditable(request.resource.id, request.mode, d.s3, d.settings)
     started = api.start_audit(
         request,
-        _caller(),
+        caller,
         d.sfn,
         d.settings,
         d.records,

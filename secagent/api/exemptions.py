@@ -21,7 +21,7 @@ from secagent.api.models import Exemption, ExemptionList, GrantExemptionRequest
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.discovery.names import bucket_name_problem
-from secagent.models.exemption import MAX_DAYS, ExemptionRecord
+from secagent.models.exemption import MAX_ACTIVE_PER_BUCKET, MAX_DAYS, ExemptionRecord
 from secagent.models.findings import CheckMeta, Severity
 from secagent.workflow.store import load_exemptions, read_exemption, write_exemption
 
@@ -69,6 +69,16 @@ def grant_exemption(
     granted_at = now()
     today = granted_at.astimezone(UTC).date()
     until = _until(request.until, today)
+    active = [
+        r
+        for r in load_exemptions(records.bucket, request.bucket, records.sealer, records.clients)
+        if r.status(today) == "ACTIVE"
+    ]
+    if len(active) >= MAX_ACTIVE_PER_BUCKET:
+        raise Conflict(
+            f'Bucket "{request.bucket}" has {len(active)} active exemptions, the most it may have; '
+            "revoke one first (secagent exempt list / revoke)."
+        )
     record = ExemptionRecord(
         exemption_id=exemption_id(request.bucket, uuid.uuid4().hex),
         bucket=request.bucket,

@@ -311,6 +311,8 @@ class GrantExemptionRequest(RequestModel):
     def _said(cls, value: str) -> str:
         if not value.strip():
             raise PydanticCustomError("blank", "must say why the failure is accepted")
+        if not value.isprintable():  # newlines, escapes: it is shown in terminals and reports
+            raise PydanticCustomError("printable", "must be one line of printable text")
         return value.strip()
 
     @classmethod

@@ -40,7 +40,7 @@ def confirm_auditable(bucket: str, mode: str, s3: Any, settings: ApiSettings) ->
         if code in _DENIED or status == 403:
             raise Forbidden(
                 f"This deployment may not read bucket {shown} (S3 answered {code}): it belongs to "
-                f"another account than {settings.account}, or its bucket policy denies the agent. "
+                "another account than the deployment's, or its bucket policy denies the agent. "
                 "No audit was started.",
                 field="resource.id",
             ) from None

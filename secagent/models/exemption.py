@@ -17,6 +17,7 @@ from secagent.models.base import CamelModel
 EXEMPTIONS_PREFIX = "exemptions/"
 MAX_DAYS = 90  # as for a bucket tag: renewed at least every 90 days
 MAX_REASON_CHARS = 500
+MAX_ACTIVE_PER_BUCKET = 20  # a bucket needs a handful; Discover reads them all on every audit
 
 ExemptionStatus = Literal["ACTIVE", "EXPIRED", "REVOKED"]
 

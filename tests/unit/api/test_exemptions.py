@@ -19,7 +19,7 @@ from secagent.aws import ClientFactory
 from secagent.checks import analyze
 from secagent.checks.registry import list_checks
 from secagent.models import AgentSettings, Snapshot, Status
-from secagent.models.exemption import ExemptionRecord, exemption_key
+from secagent.models.exemption import MAX_ACTIVE_PER_BUCKET, ExemptionRecord, exemption_key
 from secagent.models.settings import TargetScope
 from secagent.workflow.store import load_exemptions, write_sealed
 from tests.unit.api.conftest import APPROVER, AUDITED_BUCKET, REPORT_BUCKET, REQUESTER, caller
@@ -130,9 +130,13 @@ def test_unsigned_callers_and_protected_buckets_are_403(records: RecordStore, se
         revoke_exemption("not-an-id", REQUESTER, records)
 
 
-def test_blank_reason_and_unknown_fields_are_refused_by_the_model() -> None:
+def test_blank_or_unprintable_reasons_and_unknown_fields_are_refused_by_the_model() -> None:
     base = {"bucket": AUDITED_BUCKET, "checkIds": [TLS], "until": "2026-12-01"}
-    for body in ({**base, "reason": "   "}, {**base, "reason": "r", "grantedBy": "arn:aws:iam::1:root"}):
+    for body in (
+        {**base, "reason": "   "},
+        {**base, "reason": "ok\n\x1b[2K\rREVOKED"},  # would redraw another operator's terminal
+        {**base, "reason": "r", "grantedBy": "arn:aws:iam::1:root"},
+    ):
         with pytest.raises(ValueError):
             GrantExemptionRequest.model_validate(body)
 
@@ -197,3 +201,12 @@ def test_attack_a_sealed_record_outside_the_rules_exempts_nothing(
     if crafted.get("check_ids") == [PUBLIC]:
         why = evidence(public_snapshot, records, PUBLIC)["exemptionNotApplied"]
         assert why["source"] == "api" and "never covers a CRITICAL finding" in why["why"]
+
+
+def test_a_bucket_holds_at_most_so_many_active_exemptions(
+    records: RecordStore, settings: ApiSettings
+) -> None:
+    for _ in range(MAX_ACTIVE_PER_BUCKET):
+        grant(records, settings)
+    with pytest.raises(Conflict, match="revoke one first"):
+        grant(records, settings)

@@ -1,6 +1,7 @@
 """API handler: proxy events in, JSON answers out; bad input is a 400 and nothing starts."""
 
 import base64
+import dataclasses
 import functools
 import io
 import json
@@ -14,7 +15,7 @@ from moto import mock_aws
 
 from lambdas import api as api_handler
 from lambdas.observability import logger
-from secagent.api import ApiSettings, Deps, RecordStore
+from secagent.api import ApiSettings, Deps, Forbidden, RecordStore
 from secagent.api.identity import Caller, caller_of
 from secagent.aws import client_factory
 from secagent.discovery import discover_bucket
@@ -226,6 +227,22 @@ def test_post_audits_of_a_missing_bucket_is_404_and_starts_nothing(sfn: FakeStep
     )
     assert sfn.called("StartExecution") == []
     assert s3.list_objects_v2(Bucket=REPORT_BUCKET).get("KeyCount") == 0
+
+
+def test_post_audits_proves_the_caller_before_it_tells_anything_of_the_bucket(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence: an unproven caller (a direct invoker without a proof) learns nothing, not even
+    whether a bucket exists: the proof is checked before the bucket is looked up."""
+
+    class Unproven:
+        def caller(self, *args: Any) -> Caller:
+            raise Forbidden("prove who you are")
+
+    monkeypatch.setattr(api_handler, "deps", lambda: dataclasses.replace(deps, identity=Unproven()))
+    body = json.dumps({"resource": {"type": "AWS::S3::Bucket", "id": "no-such-bucket-here"}})
+    status, answer = call(event("start_audit", body))
+    assert (status, answer["message"]) == (403, "prove who you are")
 
 
 def test_post_audits_idempotency_key_replays_the_same_body_and_refuses_another(
