@@ -1,5 +1,6 @@
 """REST API Lambda (proxy): POST/GET /audits, GET /audits/{auditId}, approval, resume, rollback,
-and the exemptions a person grants (POST/GET /exemptions, POST /exemptions/{id}/revoke)."""
+and the exemptions one person requests and another approves (POST/GET /exemptions,
+POST /exemptions/{id}/approve|revoke)."""
 
 import json
 import os
@@ -139,21 +140,21 @@ def decide(auditId: str) -> dict[str, Any]:
 
 
 @app.post("/exemptions")
-def grant_exemption() -> tuple[dict[str, Any], int]:
+def request_exemption() -> tuple[dict[str, Any], int]:
     d = deps()
-    granted = api.grant_exemption(
-        _body(api.GrantExemptionRequest), _caller(), list_checks(), d.settings, d.records
+    granted = api.request_exemption(
+        _body(api.ExemptionRequest), _caller(), list_checks(), d.settings, d.records
     )
     logger.info(
-        "exemption granted",
+        "exemption requested",
         extra={
             "exemptionId": granted.exemption_id,
             "checkIds": granted.check_ids,
             "until": str(granted.until),
-            "grantedBy": granted.granted_by,
+            "requestedBy": granted.requested_by,
         },
     )
-    metrics.add_metric(name="ExemptionsGranted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="ExemptionsRequested", unit=MetricUnit.Count, value=1)
     return granted.to_json_dict(), 201
 
 
@@ -162,6 +163,15 @@ def list_exemptions() -> dict[str, Any]:
     d = deps()
     query = api.parse_query(api.ExemptionsQuery, app.current_event.query_string_parameters, d.settings)
     return api.list_exemptions(query.bucket, d.records).to_json_dict()
+
+
+@app.post("/exemptions/<exemptionId>/approve")
+def approve_exemption(exemptionId: str) -> dict[str, Any]:
+    d = deps()
+    approved = api.approve_exemption(exemptionId, _caller(), d.settings, d.records)
+    logger.info("exemption approved", extra={"exemptionId": exemptionId, "approvedBy": approved.approved_by})
+    metrics.add_metric(name="ExemptionsApproved", unit=MetricUnit.Count, value=1)
+    return approved.to_json_dict()
 
 
 @app.post("/exemptions/<exemptionId>/revoke")

@@ -143,13 +143,18 @@ class AuditApiClient:
         """Start a rollback audit of an ended audit's applied fixes (through the same approval gate)."""
         return self.request("POST", f"/audits/{_segment(audit_id)}/rollback")
 
-    def grant_exemption(self, bucket: str, check_ids: list[str], reason: str, until: str) -> ApiResponse:
-        """Accept these checks' failures on the bucket until the day (YYYY-MM-DD), for the reason."""
+    def request_exemption(self, bucket: str, check_ids: list[str], reason: str, until: str) -> ApiResponse:
+        """Ask to accept these checks' failures on the bucket until the day (YYYY-MM-DD), for the
+        reason: PENDING until another person approves it."""
         body = {"bucket": bucket, "checkIds": check_ids, "reason": reason, "until": until}
         return self.request("POST", "/exemptions", body)
 
     def list_exemptions(self, bucket: str) -> ApiResponse:
         return self.request("GET", "/exemptions?" + urllib.parse.urlencode({"bucket": bucket}))
+
+    def approve_exemption(self, exemption_id: str) -> ApiResponse:
+        """Another person than its requester makes a PENDING exemption ACTIVE."""
+        return self.request("POST", f"/exemptions/{_segment(exemption_id)}/approve")
 
     def revoke_exemption(self, exemption_id: str) -> ApiResponse:
         return self.request("POST", f"/exemptions/{_segment(exemption_id)}/revoke")

@@ -1,9 +1,10 @@
-"""Exemptions a person grants through the API: governed like a bucket tag, sealed like a decision.
+"""Exemptions through the API: one person requests, another approves (four-eyes, as for a fix).
 
-A grant names one bucket, registered checks, a reason and an expiry at most MAX_DAYS ahead; it
-never covers a check whose findings are CRITICAL (only the deploy-time allow-list may). The
-granter is the caller as STS proved them. Discover reads the records back and verifies their
-seals (secagent.workflow.store.load_exemptions), and the check registry applies them the way it
+A request names one bucket, registered checks, a reason and an expiry at most MAX_DAYS ahead; it
+never covers a check whose findings are CRITICAL (only the deploy-time allow-list may). It is
+PENDING, and exempts nothing, until a person with another IAM principal approves it; both are the
+callers as STS proved them. Discover reads the records back and verifies their seals
+(secagent.workflow.store.load_exemptions), and the check registry applies them the way it
 applies tags (secagent.checks.exemptions), re-checking all of the above.
 """
 
@@ -16,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from secagent.api.aws import error_code
 from secagent.api.errors import BadRequest, Conflict, Forbidden, NotFound, UpstreamError
-from secagent.api.identity import Caller
-from secagent.api.models import Exemption, ExemptionList, GrantExemptionRequest
+from secagent.api.identity import Caller, check_four_eyes
+from secagent.api.models import Exemption, ExemptionList, ExemptionRequest
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.discovery.names import bucket_name_problem
@@ -27,7 +28,7 @@ from secagent.workflow.store import load_exemptions, read_exemption, write_exemp
 
 
 def exemption_id(bucket: str, unique: str) -> str:
-    """``{bucket}.{32 hex digits}``: the id names the bucket, so a revocation finds the record."""
+    """``{bucket}.{32 hex digits}``: the id names the bucket, so an approval or a revocation finds it."""
     return f"{bucket}.{unique}"
 
 
@@ -42,8 +43,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def grant_exemption(
-    request: GrantExemptionRequest,
+def request_exemption(
+    request: ExemptionRequest,
     caller: Caller,
     checks: Collection[CheckMeta],
     settings: ApiSettings,
@@ -51,8 +52,9 @@ def grant_exemption(
     *,
     now: Callable[[], datetime] = _now,
 ) -> Exemption:
+    """A PENDING exemption: it exempts nothing until another person approves it."""
     if not caller.arn:
-        raise Forbidden("An exemption names the person who grants it: sign the request (SigV4).")
+        raise Forbidden("An exemption names the person who asks for it: sign the request (SigV4).")
     if settings.protected(request.bucket):
         raise Forbidden(f'"{request.bucket}" is protected: it belongs to this stack and is never audited.')
     by_id = {c.id: c for c in checks}
@@ -66,18 +68,18 @@ def grant_exemption(
             "(SECAGENT_EXEMPTIONS) may exempt those, never a request.",
             field="checkIds",
         )
-    granted_at = now()
-    today = granted_at.astimezone(UTC).date()
+    requested_at = now()
+    today = requested_at.astimezone(UTC).date()
     until = _until(request.until, today)
-    active = [
+    open_ = [
         r
         for r in load_exemptions(records.bucket, request.bucket, records.sealer, records.clients)
-        if r.status(today) == "ACTIVE"
+        if r.status(today) in ("ACTIVE", "PENDING")
     ]
-    if len(active) >= MAX_ACTIVE_PER_BUCKET:
+    if len(open_) >= MAX_ACTIVE_PER_BUCKET:
         raise Conflict(
-            f'Bucket "{request.bucket}" has {len(active)} active exemptions, the most it may have; '
-            "revoke one first (secagent exempt list / revoke)."
+            f'Bucket "{request.bucket}" has {len(open_)} active or pending exemptions, the most it may '
+            "have; revoke one first (secagent exempt list / revoke)."
         )
     record = ExemptionRecord(
         exemption_id=exemption_id(request.bucket, uuid.uuid4().hex),
@@ -85,8 +87,9 @@ def grant_exemption(
         check_ids=sorted(set(request.check_ids)),
         reason=request.reason,
         until=until,
-        granted_by=caller.arn,
-        granted_at=granted_at,
+        requested_by=caller.arn,
+        requested_by_principal=caller.principal,
+        requested_at=requested_at,
     )
     _write(record, records)
     return Exemption.of(record, today)
@@ -109,12 +112,38 @@ def _until(raw: str, today: date) -> date:
     return until
 
 
+def approve_exemption(
+    exemption_id: str,
+    caller: Caller,
+    settings: ApiSettings,
+    records: RecordStore,
+    *,
+    now: Callable[[], datetime] = _now,
+) -> Exemption:
+    """A person other than the requester makes a PENDING exemption ACTIVE (four-eyes)."""
+    record = _record(exemption_id, records)
+    approved_at = now()
+    today = approved_at.astimezone(UTC).date()
+    if (status := record.status(today)) != "PENDING":
+        raise Conflict(f'Exemption "{exemption_id}" is {status}; only a PENDING one can be approved.')
+    check_four_eyes(
+        caller,
+        record.requested_by_principal,
+        exemption_id,
+        allow_self_approval=settings.allow_self_approval,
+        what="Exemption",
+    )
+    approved = record.model_copy(update={"approved_by": caller.arn, "approved_at": approved_at})
+    _write(approved, records)
+    return Exemption.of(approved, today)
+
+
 def list_exemptions(
     bucket: str, records: RecordStore, *, now: Callable[[], datetime] = _now
 ) -> ExemptionList:
     today = now().astimezone(UTC).date()
     found = load_exemptions(records.bucket, bucket, records.sealer, records.clients)
-    found.sort(key=lambda r: r.granted_at, reverse=True)
+    found.sort(key=lambda r: r.requested_at, reverse=True)
     return ExemptionList(exemptions=[Exemption.of(r, today) for r in found])
 
 
@@ -125,8 +154,19 @@ def revoke_exemption(
     *,
     now: Callable[[], datetime] = _now,
 ) -> Exemption:
+    """Anyone who may call the API ends an exemption now (ending one only narrows what is accepted)."""
     if not caller.arn:
         raise Forbidden("A revocation names the person who makes it: sign the request (SigV4).")
+    record = _record(exemption_id, records)
+    if record.revoked_at is not None:
+        raise Conflict(f'Exemption "{exemption_id}" was already revoked.')
+    revoked_at = now()
+    revoked = record.model_copy(update={"revoked_by": caller.arn, "revoked_at": revoked_at})
+    _write(revoked, records)
+    return Exemption.of(revoked, revoked_at.astimezone(UTC).date())
+
+
+def _record(exemption_id: str, records: RecordStore) -> ExemptionRecord:
     bucket = bucket_of(exemption_id)
     record = (
         read_exemption(records.bucket, bucket, exemption_id, records.sealer, records.clients)
@@ -135,12 +175,7 @@ def revoke_exemption(
     )
     if record is None:
         raise NotFound(f'There is no exemption "{exemption_id}".')
-    if record.revoked_at is not None:
-        raise Conflict(f'Exemption "{exemption_id}" was already revoked.')
-    revoked_at = now()
-    revoked = record.model_copy(update={"revoked_by": caller.arn, "revoked_at": revoked_at})
-    _write(revoked, records)
-    return Exemption.of(revoked, revoked_at.astimezone(UTC).date())
+    return record
 
 
 def _write(record: ExemptionRecord, records: RecordStore) -> None:

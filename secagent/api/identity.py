@@ -52,24 +52,28 @@ def caller_of(request_context: dict[str, Any] | None) -> Caller:
     return Caller(arn=arn, principal=principal_of(arn, identity.get("sourceIdentity")) if arn else "")
 
 
-def check_four_eyes(approver: Caller, requested_by: str, audit_id: str, *, allow_self_approval: bool) -> None:
-    """The requester of an audit (or of a rollback) never approves it; an unknown approver never does."""
+def check_four_eyes(
+    approver: Caller, requested_by: str, audit_id: str, *, allow_self_approval: bool, what: str = "Audit"
+) -> None:
+    """The requester of an audit, a rollback or an exemption (``what``) never approves it; an
+    unknown approver never does."""
+    subject = f'{what} "{audit_id}"'
     if allow_self_approval:
         return
     if not approver.known:
         raise Forbidden(
-            f'Audit "{audit_id}" cannot be approved by a caller without an IAM identity: '
+            f"{subject} cannot be approved by a caller without an IAM identity: "
             "approvals are decided by a person, authenticated by IAM."
         )
     if ":federated-user/" in approver.arn or approver.arn.endswith(":root"):
         raise Forbidden(
-            f'Audit "{audit_id}" cannot be approved by {approver.arn} (four-eyes: a federated-user '
+            f"{subject} cannot be approved by {approver.arn} (four-eyes: a federated-user "
             "session takes any name it likes, and the account root is nobody in particular: neither "
             "shows another person than the requester)."
         )
     if approver.principal == requested_by:
         raise Forbidden(
-            f'Audit "{audit_id}" was requested by {requested_by}, who may not also approve it '
+            f"{subject} was requested by {requested_by}, who may not also approve it "
             "(four-eyes: another person, with another IAM principal, approves)."
         )
 

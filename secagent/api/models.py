@@ -296,7 +296,7 @@ class ApprovalPreview(CamelModel):
     left_out: list[dict[str, str]] = PydanticField(default_factory=list)
 
 
-class GrantExemptionRequest(RequestModel):
+class ExemptionRequest(RequestModel):
     """``POST /exemptions``: accept named checks' failures on one bucket, for a reason, until a day."""
 
     bucket: str
@@ -316,7 +316,7 @@ class GrantExemptionRequest(RequestModel):
         return value.strip()
 
     @classmethod
-    def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "GrantExemptionRequest":
+    def parse(cls, data: dict[str, Any], settings: ApiSettings) -> "ExemptionRequest":
         return cls.model_validate(data)
 
 
@@ -328,15 +328,17 @@ class Exemption(CamelModel):
     check_ids: list[str]
     reason: str
     until: date
-    granted_by: str
-    granted_at: datetime
+    requested_by: str
+    requested_at: datetime
     status: ExemptionStatus
+    approved_by: str | None = None
+    approved_at: datetime | None = None
     revoked_by: str | None = None
     revoked_at: datetime | None = None
 
     @classmethod
     def of(cls, record: ExemptionRecord, today: date) -> "Exemption":
-        return cls(**record.model_dump(), status=record.status(today))
+        return cls(**record.model_dump(exclude={"requested_by_principal"}), status=record.status(today))
 
 
 class ExemptionList(CamelModel):

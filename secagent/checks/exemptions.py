@@ -22,10 +22,11 @@ finding FAIL with ``exemptionExpired: {until, source}``.
 The deploy-time allow-list (``AgentSettings.exemptions``, set by whoever deploys the stack) may
 exempt any finding, CRITICAL included, and its ``until`` is optional.
 
-A person may also grant one through the audit API (``POST /exemptions``; secagent.models.exemption):
-governed like a tag (a reason, an expiry at most 90 days after the grant, never a CRITICAL
+A person may also request one through the audit API (``POST /exemptions``;
+secagent.models.exemption) and another person approve it (``POST /exemptions/{id}/approve``):
+governed like a tag (a reason, an expiry at most 90 days after the request, never a CRITICAL
 finding) and sealed by the API, so only a record the API wrote counts; ``grantedBy`` is then the
-person's ARN and ``exemptionId`` the record's id.
+approver's ARN, ``requestedBy`` the requester's and ``exemptionId`` the record's id.
 """
 
 from collections.abc import Collection, Iterable
@@ -68,7 +69,8 @@ class Grant:
     checks: frozenset[str] | None  # None: every check
     reason: str
     until: date | None = None
-    granted_by: str | None = None  # source "api": the person's ARN, as STS proved it
+    granted_by: str | None = None  # source "api": who approved it (an ARN, as STS proved it)
+    requested_by: str | None = None  # source "api": who asked for it
     exemption_id: str | None = None  # source "api": the record's id (revoke it by this id)
 
     def covers(self, check_id: str) -> bool:
@@ -91,6 +93,8 @@ class Grant:
             "until": self.until.isoformat() if self.until else None,
             "grantedBy": self.granted_by or GRANTED_BY[self.source],
         }
+        if self.requested_by:
+            evidence["requestedBy"] = self.requested_by
         if self.exemption_id:
             evidence["exemptionId"] = self.exemption_id
         return evidence
@@ -204,12 +208,12 @@ def exemptions_for(
 
 
 def _from_record(record: ExemptionRecord, bucket: str, known: Collection[str], today: date) -> Grant | None:
-    """A sealed API record, re-checked here as the API checked it when granting: for this bucket,
-    not revoked, registered checks, an expiry at most MAX_DAYS after the day it was granted."""
-    if record.bucket != bucket or record.revoked_at is not None:
+    """A sealed API record, re-checked here as the API checked it: for this bucket, approved by a
+    second person and not revoked, registered checks, an expiry at most MAX_DAYS after the request."""
+    if record.bucket != bucket or record.revoked_at is not None or record.approved_by is None:
         return None
-    granted_on = record.granted_at.astimezone(UTC).date()
-    if record.until > granted_on + timedelta(days=MAX_DAYS) or granted_on > today:
+    requested_on = record.requested_at.astimezone(UTC).date()
+    if record.until > requested_on + timedelta(days=MAX_DAYS) or requested_on > today:
         return None
     checks = frozenset(record.check_ids) & frozenset(known)
     if not checks:
@@ -219,7 +223,8 @@ def _from_record(record: ExemptionRecord, bucket: str, known: Collection[str], t
         checks=checks,
         reason=record.reason,
         until=record.until,
-        granted_by=record.granted_by,
+        granted_by=record.approved_by,
+        requested_by=record.requested_by,
         exemption_id=record.exemption_id,
     )
 

@@ -69,6 +69,7 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("POST", re.compile(rf"/audits/(?P<id>{_ID})/rollback")),  # a new audit that undoes the fixes
     ("GET", re.compile(r"/exemptions")),  # ?bucket=name
     ("POST", re.compile(r"/exemptions")),
+    ("POST", re.compile(rf"/exemptions/(?P<id>{_ID})/approve")),  # another person than its requester
     ("POST", re.compile(rf"/exemptions/(?P<id>{_ID})/revoke")),
 ]
 LIST_QUERY = ("status", "resource", "limit", "nextToken")

@@ -163,9 +163,10 @@ def read_sealed[M: BaseModel](
 def write_exemption(
     report_bucket: str, record: ExemptionRecord, sealer: Sealer, clients: ClientFactory
 ) -> None:
-    """The API's side: a grant is written once; a revocation rewrites the same record, sealed."""
+    """The API's side: a request is written once; its approval and revocation rewrite it, sealed."""
     key = exemption_key(record.bucket, record.exemption_id)
-    write_sealed(report_bucket, key, record, sealer, clients, once=record.revoked_at is None)
+    new = record.approved_at is None and record.revoked_at is None
+    write_sealed(report_bucket, key, record, sealer, clients, once=new)
 
 
 def read_exemption(

@@ -61,7 +61,9 @@ class AuditApi(Construct):
         exemptions = self.api.root.add_resource("exemptions")
         exemptions.add_method("POST", integration)
         exemptions.add_method("GET", integration)
-        exemptions.add_resource("{exemptionId}").add_resource("revoke").add_method("POST", integration)
+        exemption = exemptions.add_resource("{exemptionId}")
+        exemption.add_resource("approve").add_method("POST", integration)
+        exemption.add_resource("revoke").add_method("POST", integration)
 
         push_logs_policy = (
             "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"

@@ -156,8 +156,8 @@ def test_bucket_created_rule_matches_cloudtrail_create_bucket_that_succeeded(tem
 def test_api_methods_all_use_iam_authorization(template: Template):
     methods = template.find_resources("AWS::ApiGateway::Method")
     # POST/GET /audits, GET /audits/{id}, GET|POST .../approval, POST .../resume|rollback,
-    # POST/GET /exemptions, POST /exemptions/{id}/revoke
-    assert len(methods) == 10
+    # POST/GET /exemptions, POST /exemptions/{id}/approve|revoke
+    assert len(methods) == 11
     assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods.values())
 
 

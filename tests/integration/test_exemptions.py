@@ -177,32 +177,41 @@ def test_expired_exemption_does_not_apply(
 # -- exemptions granted through the API (POST /exemptions) ---------------------------------------
 
 
-def test_api_exemption_applies_names_the_person_and_ends_when_revoked(
+def test_api_exemption_asked_by_one_person_applies_once_another_approves_and_ends_when_revoked(
     api,  # noqa: F811
+    approver,  # noqa: F811
     aws,
     outputs,
     public_bucket,  # noqa: F811
 ):
-    # Given a person exempts the (LOW) lifecycle check on a public bucket through the API
+    # Given a person asks to exempt the (LOW) lifecycle check on a public bucket through the API
     until = in_days(14)
-    granted = api.grant_exemption(public_bucket, [LIFECYCLE_CHECK], REASON, until)
-    assert granted.status == 201, granted.body
-    exemption_id = granted.body["exemptionId"]
-    # When the bucket is audited
+    asked = api.request_exemption(public_bucket, [LIFECYCLE_CHECK], REASON, until)
+    assert asked.status == 201 and asked.body["status"] == "PENDING", asked.body
+    exemption_id = asked.body["exemptionId"]
+    # Then a pending request exempts nothing, and its requester cannot approve it
     report = run_audit(api, aws, outputs, public_bucket, "plan")
-    # Then that check is EXEMPT, naming the person and the record; nothing plans it
+    assert {f["checkId"]: f["status"] for f in report["findings"]}[LIFECYCLE_CHECK] == "FAIL"
+    own = api.approve_exemption(exemption_id)
+    assert own.status == 403 and "four-eyes" in own.body["message"], own.body
+    # When another person approves it and the bucket is audited
+    approved = approver.approve_exemption(exemption_id)
+    assert approved.status == 200 and approved.body["status"] == "ACTIVE", approved.body
+    report = run_audit(api, aws, outputs, public_bucket, "plan")
+    # Then that check is EXEMPT, naming both people and the record; nothing plans it
     findings = {f["checkId"]: f for f in report["findings"]}
     assert findings[LIFECYCLE_CHECK]["status"] == "EXEMPT"
     assert findings[LIFECYCLE_CHECK]["evidence"]["exemption"] == {
         "source": "api",
         "reason": REASON,
         "until": until,
-        "grantedBy": granted.body["grantedBy"],
+        "grantedBy": approved.body["approvedBy"],
+        "requestedBy": asked.body["requestedBy"],
         "exemptionId": exemption_id,
     }
     assert LIFECYCLE_CHECK not in {c for r in report["remediations"] for c in r["plan"]["checkIds"]}
     # and a CRITICAL check cannot be exempted this way at all
-    refused = api.grant_exemption(public_bucket, [POLICY_CHECK], REASON, until)
+    refused = api.request_exemption(public_bucket, [POLICY_CHECK], REASON, until)
     assert refused.status == 400 and refused.body["field"] == "checkIds", refused.body
     # When it is revoked, the next audit judges the check again
     revoked = api.revoke_exemption(exemption_id)
@@ -221,7 +230,9 @@ def test_api_exemption_holds_through_verify_after_the_approved_fixes(
     public_bucket,  # noqa: F811
 ):
     # Given the lifecycle check exempted through the API, and a remediate audit of the bucket
-    assert api.grant_exemption(public_bucket, [LIFECYCLE_CHECK], REASON, in_days(7)).status == 201
+    asked = api.request_exemption(public_bucket, [LIFECYCLE_CHECK], REASON, in_days(7))
+    assert asked.status == 201, asked.body
+    assert approver.approve_exemption(asked.body["exemptionId"]).status == 200
     started = api.start_audit(public_bucket, mode="remediate")
     assert started.status == 202, started.body
     audit_id = started.body["auditId"]
@@ -252,8 +263,11 @@ def test_attack_a_planted_exemption_record_exempts_nothing(
         "checkIds": [LIFECYCLE_CHECK],
         "reason": "planted",
         "until": in_days(10),
-        "grantedBy": "arn:aws:iam::000000000000:user/mallory",
-        "grantedAt": datetime.now(UTC).isoformat(),
+        "requestedBy": "arn:aws:iam::000000000000:user/mallory",
+        "requestedByPrincipal": "arn:aws:iam::000000000000:user/mallory",
+        "requestedAt": datetime.now(UTC).isoformat(),
+        "approvedBy": "arn:aws:iam::000000000000:user/trent",
+        "approvedAt": datetime.now(UTC).isoformat(),
     }
     aws("s3").put_object(
         Bucket=outputs["ReportBucketName"],

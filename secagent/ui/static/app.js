@@ -959,7 +959,7 @@ function exemptionNote(finding) {
   if (!ex) return null;
   return h("p", { class: "exemption-note small" },
     `Exempt until ${ex.until || "no end date"}`, ex.reason ? ` — “${ex.reason}”` : "",
-    ex.grantedBy ? ` (granted by ${ex.grantedBy}${ex.source ? `, ${ex.source}` : ""})` : ex.source ? ` (${ex.source})` : "");
+    ex.grantedBy ? ` (granted by ${ex.grantedBy}${ex.requestedBy ? `, asked by ${ex.requestedBy}` : ""}${ex.source ? `, ${ex.source}` : ""})` : ex.source ? ` (${ex.source})` : "");
 }
 
 /* "Exempt…" on a failing finding: a small form (reason, until: required, at most 90 days ahead)
@@ -1031,17 +1031,18 @@ function exemptForm(bucket, finding, onDone, onCancel) {
     if (day < utcDay(0)) return showError("until", "That day has passed: give today or a later day.");
     if (day > utcDay(EXEMPTION_MAX_DAYS)) return showError("until", `At most ${EXEMPTION_MAX_DAYS} days ahead: ${utcDay(EXEMPTION_MAX_DAYS)} at the latest.`);
     submit.disabled = true;
-    status.textContent = "Sending the exemption…";
+    status.textContent = "Sending the request…";
     const result = await call("POST", "/api/exemptions", { bucket, checkIds: [finding.checkId], reason: text, until: day });
     submit.disabled = false;
     status.textContent = "";
     if (result.status === 201 || result.status === 200) {
       const ex = result.body || {};
       form.replaceWith(h("div", { class: "decision-note exempt-done", role: "status" },
-        h("p", {}, h("strong", { text: "Exempted" }), ` until ${ex.until || day}`, ex.grantedBy ? ` by ${ex.grantedBy}` : "",
-          ex.exemptionId ? [" (exemption ", h("code", { text: ex.exemptionId }), ")"] : "", ". The next audit of ",
-          h("code", { text: bucket }), " reports this check EXEMPT."),
-        h("p", {}, h("a", { href: `#/new?bucket=${encodeURIComponent(bucket)}`, text: `Start a plan audit of ${bucket}` }))));
+        h("p", {}, h("strong", { text: "Exemption requested" }), ` until ${ex.until || day}`,
+          ex.exemptionId ? [" (", h("code", { text: ex.exemptionId }), ")"] : "",
+          ": it exempts nothing until another person approves it here, under the bucket's pending exemptions."),
+        h("p", {}, "Once approved, the next audit of ", h("code", { text: bucket }), " reports this check EXEMPT. ",
+          h("a", { href: `#/new?bucket=${encodeURIComponent(bucket)}`, text: `Start a plan audit of ${bucket}` }))));
       onDone();
       return;
     }
@@ -1181,7 +1182,8 @@ function resourceFindings(entry, findings, token) {
   return section;
 }
 
-/* The bucket's active exemptions granted through the API (GET /exemptions?bucket=), each revocable. */
+/* The bucket's pending and active exemptions (GET /exemptions?bucket=): a pending one is approved
+   by another person than its requester (four-eyes, enforced by the API), any is revocable. */
 async function loadExemptions(bucket, slot, token) {
   const result = await call("GET", `/api/exemptions?bucket=${encodeURIComponent(bucket)}`);
   if (token !== pageToken) return;
@@ -1189,32 +1191,44 @@ async function loadExemptions(bucket, slot, token) {
     slot.replaceChildren(h("p", { class: "hint small", text: `Exemptions could not be listed: ${apiError(result)}` }));
     return;
   }
-  const active = ((result.body && result.body.exemptions) || []).filter((e) => e.status === "ACTIVE");
-  if (!active.length) {
-    slot.replaceChildren();
-    return;
+  const all = (result.body && result.body.exemptions) || [];
+  const pending = all.filter((e) => e.status === "PENDING");
+  const active = all.filter((e) => e.status === "ACTIVE");
+  const action = (ex, verb, label, done) => {
+    const button = h("button", { type: "button", class: `small-button${verb === "revoke" ? " danger" : ""}`, text: label });
+    const note = h("span", { class: "form-status", role: "status" });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const answer = await call("POST", `/api/exemptions/${encodeURIComponent(ex.exemptionId)}/${verb}`, {});
+      if (token !== pageToken) return;
+      if (answer.status === 200) {
+        note.textContent = done;
+        loadExemptions(bucket, slot, token);
+      } else {
+        button.disabled = false;
+        note.textContent = answer.status === 403 ? `Not yours to approve. ${apiError(answer)}` : `Could not ${verb}: ${apiError(answer)}`;
+      }
+    });
+    return [button, " ", note];
+  };
+  const item = (ex, ...controls) => h("li", { "data-exemption": ex.exemptionId, "data-status": ex.status },
+    h("span", {}, ...codeList(ex.checkIds || []), ` until ${ex.until}`, ex.reason ? ` — “${ex.reason}”` : "",
+      ` (asked by ${ex.requestedBy}${ex.requestedAt ? `, ${time(ex.requestedAt)}` : ""}`,
+      ex.approvedBy ? `; approved by ${ex.approvedBy}` : "", ")"), " ", ...controls);
+  const parts = [];
+  if (pending.length) {
+    parts.push(h("h3", { text: `Pending exemptions (${pending.length})` }),
+      h("p", { class: "hint small", text: "They exempt nothing until a person other than the one who asked approves them." }),
+      h("ul", { class: "exemption-list" }, ...pending.map((ex) => item(ex,
+        ...action(ex, "approve", "Approve", "Approved: the next audit reports these checks EXEMPT."), " ",
+        ...action(ex, "revoke", "Withdraw", "Withdrawn.")))));
   }
-  slot.replaceChildren(h("h3", { text: `Active exemptions (${active.length})` }),
-    h("ul", { class: "exemption-list" }, ...active.map((ex) => {
-      const revoke = h("button", { type: "button", class: "small-button danger", text: "Revoke" });
-      const note = h("span", { class: "form-status", role: "status" });
-      revoke.addEventListener("click", async () => {
-        revoke.disabled = true;
-        const done = await call("POST", `/api/exemptions/${encodeURIComponent(ex.exemptionId)}/revoke`, {});
-        if (token !== pageToken) return;
-        if (done.status === 200) {
-          note.textContent = "Revoked: the next audit reports these checks again.";
-          loadExemptions(bucket, slot, token);
-        } else {
-          revoke.disabled = false;
-          note.textContent = `Could not revoke: ${apiError(done)}`;
-        }
-      });
-      return h("li", { "data-exemption": ex.exemptionId },
-        h("span", {}, ...codeList(ex.checkIds || []), ` until ${ex.until}`, ex.reason ? ` — “${ex.reason}”` : "",
-          ex.grantedBy ? ` (granted by ${ex.grantedBy}${ex.grantedAt ? `, ${time(ex.grantedAt)}` : ""})` : ""), " ",
-        revoke, " ", note);
-    })));
+  if (active.length) {
+    parts.push(h("h3", { text: `Active exemptions (${active.length})` }),
+      h("ul", { class: "exemption-list" }, ...active.map((ex) => item(ex,
+        ...action(ex, "revoke", "Revoke", "Revoked: the next audit reports these checks again.")))));
+  }
+  slot.replaceChildren(...parts);
 }
 
 /* ---------- workflow graph ---------- */

@@ -1,4 +1,5 @@
-"""Exemptions granted through the API: governed at the door, sealed, and re-checked where they act.
+"""Exemptions through the API: requested by one person, approved by another, governed at the door,
+sealed, and re-checked where they act.
 
 Each attack test names the defence it proves: without it, the planted or crafted record would turn
 a FAIL into EXEMPT (and so take the finding out of every remediation and every exit status).
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 
 from secagent.api import BadRequest, Conflict, Forbidden, NotFound
-from secagent.api.exemptions import grant_exemption, list_exemptions, revoke_exemption
-from secagent.api.models import GrantExemptionRequest
+from secagent.api.exemptions import approve_exemption, list_exemptions, request_exemption, revoke_exemption
+from secagent.api.models import ExemptionRequest
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.aws import ClientFactory
@@ -29,11 +30,18 @@ TLS = "s3_bucket_tls_not_enforced"  # MEDIUM: a tag or an API record may exempt 
 PUBLIC = "s3_bucket_policy_public"  # CRITICAL: only the deploy-time list may
 
 
-def grant(records: RecordStore, settings: ApiSettings, **body: Any) -> Any:
+def ask(records: RecordStore, settings: ApiSettings, **body: Any) -> Any:
+    """REQUESTER asks for an exemption of TLS on the audited bucket (PENDING)."""
     data = {"bucket": AUDITED_BUCKET, "checkIds": [TLS], "reason": "served over TLS by CloudFront only"}
     data |= {"until": (NOW + timedelta(days=30)).date().isoformat()} | body
-    request = GrantExemptionRequest.model_validate(data)
-    return grant_exemption(request, REQUESTER, list_checks(), settings, records, now=lambda: NOW)
+    request = ExemptionRequest.model_validate(data)
+    return request_exemption(request, REQUESTER, list_checks(), settings, records, now=lambda: NOW)
+
+
+def grant(records: RecordStore, settings: ApiSettings, **body: Any) -> Any:
+    """Asked by REQUESTER, approved by APPROVER: ACTIVE."""
+    asked = ask(records, settings, **body)
+    return approve_exemption(asked.exemption_id, APPROVER, settings, records, now=lambda: NOW)
 
 
 def statuses(snapshot: Snapshot, records: RecordStore) -> dict[str, Status]:
@@ -49,13 +57,16 @@ def evidence(snapshot: Snapshot, records: RecordStore, check_id: str) -> dict[st
     )
 
 
-def test_a_grant_exempts_the_named_check_and_names_the_person(
+def test_a_request_exempts_nothing_until_another_person_approves_it(
     records: RecordStore, settings: ApiSettings, public_snapshot: Snapshot
 ) -> None:
     assert statuses(public_snapshot, records)[TLS] is Status.FAIL
-    granted = grant(records, settings)
-    assert granted.status == "ACTIVE" and granted.granted_by == REQUESTER.arn
-    assert granted.exemption_id.startswith(f"{AUDITED_BUCKET}.")
+    asked = ask(records, settings)
+    assert asked.status == "PENDING" and asked.requested_by == REQUESTER.arn and asked.approved_by is None
+    assert asked.exemption_id.startswith(f"{AUDITED_BUCKET}.")
+    assert statuses(public_snapshot, records)[TLS] is Status.FAIL  # pending: nothing exempted
+    approved = approve_exemption(asked.exemption_id, APPROVER, settings, records, now=lambda: NOW)
+    assert approved.status == "ACTIVE" and approved.approved_by == APPROVER.arn
     after = statuses(public_snapshot, records)
     assert after[TLS] is Status.EXEMPT
     assert after[PUBLIC] is Status.FAIL  # only what was named
@@ -63,10 +74,36 @@ def test_a_grant_exempts_the_named_check_and_names_the_person(
     assert exemption == {
         "source": "api",
         "reason": "served over TLS by CloudFront only",
-        "until": granted.until.isoformat(),
-        "grantedBy": REQUESTER.arn,
-        "exemptionId": granted.exemption_id,
+        "until": approved.until.isoformat(),
+        "grantedBy": APPROVER.arn,
+        "requestedBy": REQUESTER.arn,
+        "exemptionId": approved.exemption_id,
     }
+
+
+def test_attack_the_requester_cannot_approve_their_own_exemption(
+    records: RecordStore, settings: ApiSettings, public_snapshot: Snapshot
+) -> None:
+    """Attack: one person exempts a HIGH finding alone. Defence: four-eyes, as for a fix (the same
+    role under another session name is the same principal)."""
+    asked = ask(records, settings)
+    same_role = caller(REQUESTER.arn.rsplit("/", 1)[0] + "/another-session")
+    for who in (REQUESTER, same_role, caller(None), caller("arn:aws:iam::123456789012:root")):
+        with pytest.raises(Forbidden):
+            approve_exemption(asked.exemption_id, who, settings, records, now=lambda: NOW)
+    assert statuses(public_snapshot, records)[TLS] is Status.FAIL
+    # a lab deployment that allows self-approval (allowSelfApproval) lets the requester approve
+    lab = settings.model_copy(update={"allow_self_approval": True})
+    assert approve_exemption(asked.exemption_id, REQUESTER, lab, records, now=lambda: NOW).status == "ACTIVE"
+
+
+def test_only_a_pending_exemption_is_approved(records: RecordStore, settings: ApiSettings) -> None:
+    granted = grant(records, settings)
+    with pytest.raises(Conflict, match="is ACTIVE"):
+        approve_exemption(granted.exemption_id, APPROVER, settings, records, now=lambda: NOW)
+    revoked = revoke_exemption(ask(records, settings).exemption_id, APPROVER, records, now=lambda: NOW)
+    with pytest.raises(Conflict, match="is REVOKED"):
+        approve_exemption(revoked.exemption_id, APPROVER, settings, records, now=lambda: NOW)
 
 
 def test_revoked_exemption_exempts_nothing_and_cannot_be_revoked_twice(
@@ -110,22 +147,22 @@ def test_ungoverned_grants_are_400_and_write_nothing(
     records: RecordStore, settings: ApiSettings, s3: Any, body: dict[str, Any], field: str, says: str
 ) -> None:
     with pytest.raises(BadRequest) as refused:
-        grant(records, settings, **body)
+        ask(records, settings, **body)
     assert refused.value.field == field and says in refused.value.message
     assert not s3.list_objects_v2(Bucket=REPORT_BUCKET, Prefix="exemptions/").get("KeyCount")
 
 
 def test_unsigned_callers_and_protected_buckets_are_403(records: RecordStore, settings: ApiSettings) -> None:
-    request = GrantExemptionRequest.model_validate(
+    request = ExemptionRequest.model_validate(
         {"bucket": AUDITED_BUCKET, "checkIds": [TLS], "reason": "r", "until": NOW.date().isoformat()}
     )
     with pytest.raises(Forbidden):
-        grant_exemption(request, caller(None), list_checks(), settings, records, now=lambda: NOW)
+        request_exemption(request, caller(None), list_checks(), settings, records, now=lambda: NOW)
     protected = settings.model_copy(
         update={"scope": TargetScope(protected_buckets=frozenset({AUDITED_BUCKET}))}
     )
     with pytest.raises(Forbidden):
-        grant_exemption(request, REQUESTER, list_checks(), protected, records, now=lambda: NOW)
+        request_exemption(request, REQUESTER, list_checks(), protected, records, now=lambda: NOW)
     with pytest.raises(NotFound):
         revoke_exemption("not-an-id", REQUESTER, records)
 
@@ -138,7 +175,7 @@ def test_blank_or_unprintable_reasons_and_unknown_fields_are_refused_by_the_mode
         {**base, "reason": "r", "grantedBy": "arn:aws:iam::1:root"},
     ):
         with pytest.raises(ValueError):
-            GrantExemptionRequest.model_validate(body)
+            ExemptionRequest.model_validate(body)
 
 
 # -- attacks: records the API did not write, or did not write this way -------------------------------
@@ -151,8 +188,11 @@ def _record(**changes: Any) -> ExemptionRecord:
         "check_ids": [TLS],
         "reason": "planted",
         "until": (NOW + timedelta(days=10)).date(),
-        "granted_by": "arn:aws:iam::123456789012:user/mallory",
-        "granted_at": NOW,
+        "requested_by": "arn:aws:iam::123456789012:user/mallory",
+        "requested_by_principal": "arn:aws:iam::123456789012:user/mallory",
+        "requested_at": NOW,
+        "approved_by": "arn:aws:iam::123456789012:user/trent",
+        "approved_at": NOW,
     }
     return ExemptionRecord(**(fields | changes))
 
@@ -185,6 +225,7 @@ def test_attack_a_sealed_record_of_another_bucket_exempts_nothing(
         {"check_ids": [PUBLIC]},  # a CRITICAL check
         {"until": (NOW + timedelta(days=91)).date()},  # beyond the 90-day review
         {"revoked_at": NOW, "revoked_by": "arn:aws:iam::123456789012:user/bob"},
+        {"approved_at": None, "approved_by": None},  # never approved by a second person
     ],
 )
 def test_attack_a_sealed_record_outside_the_rules_exempts_nothing(
@@ -207,6 +248,6 @@ def test_a_bucket_holds_at_most_so_many_active_exemptions(
     records: RecordStore, settings: ApiSettings
 ) -> None:
     for _ in range(MAX_ACTIVE_PER_BUCKET):
-        grant(records, settings)
+        ask(records, settings)
     with pytest.raises(Conflict, match="revoke one first"):
-        grant(records, settings)
+        ask(records, settings)

@@ -70,11 +70,14 @@ class FakeApi:
     def rollback(self, audit_id: str) -> ApiResponse:
         return self._answer("rollback", audit_id)
 
-    def grant_exemption(self, bucket: str, check_ids: list[str], reason: str, until: str) -> ApiResponse:
-        return self._answer("grant_exemption", bucket, check_ids, reason, until)
+    def request_exemption(self, bucket: str, check_ids: list[str], reason: str, until: str) -> ApiResponse:
+        return self._answer("request_exemption", bucket, check_ids, reason, until)
 
     def list_exemptions(self, bucket: str) -> ApiResponse:
         return self._answer("list_exemptions", bucket)
+
+    def approve_exemption(self, exemption_id: str) -> ApiResponse:
+        return self._answer("approve_exemption", exemption_id)
 
     def revoke_exemption(self, exemption_id: str) -> ApiResponse:
         return self._answer("revoke_exemption", exemption_id)

@@ -5,7 +5,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from secagent.api import Deps
-from tests.unit.lambdas.test_api_handler import ALICE, call, deps, event, sfn  # noqa: F401 (fixtures)
+from tests.unit.lambdas.test_api_handler import (  # noqa: F401 (fixtures)
+    ALICE,
+    call,
+    deps,
+    event,
+    sfn,
+    with_identity,
+)
+
+BOB = "arn:aws:sts::123456789012:assumed-role/SecurityApprover/bob"
 
 UNTIL = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 
@@ -22,14 +31,20 @@ def request(method: str, path: str, body: Any = None, query: dict[str, str] | No
     return evt
 
 
-def test_grant_list_and_revoke_an_exemption(deps: Deps) -> None:  # noqa: F811
+def test_request_approve_list_and_revoke_an_exemption(deps: Deps) -> None:  # noqa: F811
     body = {"bucket": "customer-data", "checkIds": ["s3_bucket_tls_not_enforced"], "reason": "CDN only"}
-    status, granted = call(request("POST", "/exemptions", body | {"until": UNTIL}))
-    assert status == 201, granted
-    assert granted["grantedBy"] == ALICE and granted["status"] == "ACTIVE" and granted["until"] == UNTIL
+    status, asked = call(request("POST", "/exemptions", body | {"until": UNTIL}))
+    assert status == 201, asked
+    assert asked["requestedBy"] == ALICE and asked["status"] == "PENDING" and asked["until"] == UNTIL
+    approve = f"/exemptions/{asked['exemptionId']}/approve"
+    # the requester may not approve it; another person does
+    status, refused = call(request("POST", approve))
+    assert status == 403 and "four-eyes" in refused["message"]
+    status, approved = call(with_identity(request("POST", approve), BOB))
+    assert status == 200 and approved["status"] == "ACTIVE" and approved["approvedBy"] == BOB
     status, listed = call(request("GET", "/exemptions", query={"bucket": "customer-data"}))
-    assert status == 200 and [e["exemptionId"] for e in listed["exemptions"]] == [granted["exemptionId"]]
-    status, revoked = call(request("POST", f"/exemptions/{granted['exemptionId']}/revoke"))
+    assert status == 200 and [e["exemptionId"] for e in listed["exemptions"]] == [asked["exemptionId"]]
+    status, revoked = call(request("POST", f"/exemptions/{asked['exemptionId']}/revoke"))
     assert status == 200 and revoked["status"] == "REVOKED" and revoked["revokedBy"] == ALICE
 
 

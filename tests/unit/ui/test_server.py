@@ -126,6 +126,7 @@ def same_origin(console: Console) -> dict[str, str]:
         ("GET", "/exemptions", True),
         ("POST", "/exemptions", True),
         ("POST", "/exemptions/ex-1/revoke", True),
+        ("POST", "/exemptions/ex-1/approve", True),
         ("GET", "/exemptions/ex-1", False),
         ("POST", "/exemptions/ex-1", False),
         ("DELETE", "/exemptions/ex-1", False),
