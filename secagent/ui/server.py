@@ -262,7 +262,8 @@ class Backend:
             # execution can make failed ones (Discover refuses them) to push real audits out of reach.
             if isinstance(resource, str) and audit.get("status") == "SUCCEEDED":
                 candidates.setdefault(resource, []).append(audit)
-        names = sorted(candidates)[:FINDINGS_RESOURCES]
+        # The most recently audited resources (the listing is newest first), shown by name.
+        names = sorted(list(candidates)[:FINDINGS_RESOURCES])
 
         def latest(resource: str) -> dict[str, Any] | None:
             for audit in candidates[resource][:REPORTS_PER_RESOURCE]:

@@ -469,7 +469,7 @@ def test_exempt_a_finding_from_the_console_and_the_next_audit_reports_it_exempt(
     # Another person approves it from their console: it is active, with Revoke
     page.goto(f"{approver_console}/#/findings?resource={public_bucket}&status=all")
     theirs = page.locator(f'{section} li[data-status="PENDING"]')
-    expect(theirs).to_contain_text(check)
+    expect(theirs).to_contain_text(check, timeout=60_000)  # a fresh console reads every bucket's report
     theirs.get_by_role("button", name="Approve").click()
     active = page.locator(f'{section} li[data-status="ACTIVE"]')
     expect(active).to_contain_text(check)

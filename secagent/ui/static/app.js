@@ -1076,7 +1076,7 @@ function renderFindings(token) {
     h("div", { class: "page-head" },
       h("h1", { text: "Findings" }),
       h("div", { class: "actions" }, refresh, h("a", { class: "button primary", href: "#/new", text: "Start an audit" }))),
-    h("p", { class: "lead", text: "Every audited bucket with the findings of its latest finished audit (as Verify left the bucket when that audit applied fixes). Filters are in the address, so a filtered view can be linked." }),
+    h("p", { class: "lead", text: "Every audited bucket with the findings of its latest succeeded audit (as Verify left the bucket when that audit applied fixes). Filters are in the address, so a filtered view can be linked." }),
     region);
   focusMain();
 

@@ -720,6 +720,22 @@ def test_failed_audits_cannot_push_a_buckets_findings_out_of_the_view(console, f
     assert not any(read.startswith("forged") for read in fake.reads)
 
 
+def test_findings_keep_the_most_recently_audited_resources_when_there_are_too_many(
+    console, fake, monkeypatch
+):
+    monkeypatch.setattr(ui_server, "FINDINGS_RESOURCES", 2)
+    fake.pages = [
+        {"audits": [_summary("z1", "zz-newest"), _summary("a1", "aa-older"), _summary("b1", "bb-oldest")]}
+    ]
+    fake.audits = {
+        audit: _report(audit, bucket, [_finding("c1", "FAIL")])
+        for audit, bucket in (("z1", "zz-newest"), ("a1", "aa-older"), ("b1", "bb-oldest"))
+    }
+    status, _, body = call(console, "GET", "/ui/findings")
+    assert status == 200 and body["truncated"] is True
+    assert [r["resource"]["id"] for r in body["resources"]] == ["aa-older", "zz-newest"]  # by name
+
+
 def test_findings_work_is_bounded(console, fake, monkeypatch):
     monkeypatch.setattr(ui_server, "FINDINGS_PAGES", 2)
     monkeypatch.setattr(ui_server, "REPORTS_PER_RESOURCE", 2)
