@@ -236,8 +236,9 @@ class Backend:
 
     # --- findings across resources --------------------------------------------------------------
 
-    def latest_findings(self) -> dict[str, Any]:
-        """Each audited resource with the findings of its latest succeeded audit that has findings.
+    def latest_findings(self, resource: str | None = None) -> dict[str, Any]:
+        """Each audited resource with the findings of its latest succeeded audit that has findings;
+        with `resource`, that one only (the API filters its audits over the whole history).
 
         Lists audits through the API (newest first, at most FINDINGS_PAGES pages of 50) and reads
         reports through `GET /audits/{id}` as the report download does, at most
@@ -248,7 +249,7 @@ class Backend:
         audits: list[dict[str, Any]] = []
         token: str | None = None
         for _ in range(FINDINGS_PAGES):
-            response = client.list_audits(limit=50, next_token=token)
+            response = client.list_audits(limit=50, next_token=token, resource=resource)
             if response.status != 200 or not isinstance(response.body, dict):
                 raise UpstreamAnswer(response.status, response.body)
             audits += response.body.get("audits") or []
@@ -534,7 +535,9 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             elif path == "/ui/checks":
                 self._send(200, _checks_json(), "application/json")
             elif path == "/ui/findings":
-                self._json(200, self.backend.latest_findings())
+                wanted = urllib.parse.parse_qs(parsed.query).get("resource", [None])[0]
+                if wanted is None or not self._bad_bucket("resource", wanted):
+                    self._json(200, self.backend.latest_findings(wanted))
             elif match := re.fullmatch(rf"/ui/audits/({_ID})/states", path):
                 self._states(match.group(1), parsed.query)
             elif match := re.fullmatch(rf"/ui/audits/({_ID})/report\.json", path):

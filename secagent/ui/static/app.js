@@ -1081,7 +1081,8 @@ function renderFindings(token) {
   focusMain();
 
   (async () => {
-    const result = await call("GET", "/ui/findings");
+    // One bucket asked for: only its audits are read (a linked view opens fast).
+    const result = await call("GET", params.resource ? `/ui/findings?resource=${encodeURIComponent(params.resource)}` : "/ui/findings");
     if (token !== pageToken) return;
     region.setAttribute("aria-busy", "false");
     if (result.status !== 200) {

@@ -23,15 +23,22 @@ class FakeClient:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, Any]] = []
+        self.listed_for: list[str | None] = []  # the resource each listing of audits was filtered to
         self.unreachable = False
         self.pages: list[dict[str, Any]] = []  # what GET /audits answers, page after page
         self.audits: dict[str, dict[str, Any]] = {}  # what GET /audits/{id} answers
         self.reads: list[str] = []
 
     def list_audits(
-        self, *, limit: int | None = None, next_token: str | None = None, **_: Any
+        self,
+        *,
+        limit: int | None = None,
+        next_token: str | None = None,
+        resource: str | None = None,
+        **_: Any,
     ) -> ApiResponse:
         self.calls.append(("GET", f"/audits?limit={limit}&nextToken={next_token}", None))
+        self.listed_for.append(resource)
         index = int(next_token or 0)
         if index >= len(self.pages):
             return ApiResponse(200, {"audits": []})
@@ -734,6 +741,16 @@ def test_findings_keep_the_most_recently_audited_resources_when_there_are_too_ma
     status, _, body = call(console, "GET", "/ui/findings")
     assert status == 200 and body["truncated"] is True
     assert [r["resource"]["id"] for r in body["resources"]] == ["aa-older", "zz-newest"]  # by name
+
+
+def test_findings_of_one_bucket_ask_the_api_for_its_audits_only(console, fake):
+    fake.pages = [{"audits": [_summary("a1", "wanted")]}]
+    fake.audits = {"a1": _report("a1", "wanted", [_finding("c1", "FAIL")])}
+    status, _, body = call(console, "GET", "/ui/findings?resource=wanted")
+    assert status == 200 and [r["resource"]["id"] for r in body["resources"]] == ["wanted"]
+    assert fake.listed_for == ["wanted"]  # the API filtered its history for that bucket
+    status, _, body = call(console, "GET", "/ui/findings?resource=Not_A_Bucket")
+    assert status == 400 and body["field"] == "resource"
 
 
 def test_findings_work_is_bounded(console, fake, monkeypatch):
