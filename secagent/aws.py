@@ -1,4 +1,4 @@
-"""boto3 client creation shared by Discover (reads) and Apply (writes)."""
+"""boto3 client creation and error tables shared by Discover (reads) and Apply (writes)."""
 
 import json
 import os
@@ -10,6 +10,25 @@ import boto3
 from botocore.config import Config
 
 ClientFactory = Callable[[str, str | None], Any]
+
+# AWS error codes that mean "try again later", for every read and every write: one table, so a
+# code Discover retries is never a failed fix in Apply. (Any 5xx is transient as well.)
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "SlowDown",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "InternalError",
+        "PriorRequestNotComplete",
+    }
+)
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled"})
 
 _ENDPOINT_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3_CONTROL")
 

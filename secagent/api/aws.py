@@ -1,17 +1,16 @@
 """The few Step Functions and S3 reads/writes the API makes, with their errors translated."""
 
 import json
-import re
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from secagent.api.errors import NotFound, UpstreamError
+from secagent.models.records import AUDIT_ID
 
 # Execution names: 1-80 characters; the API only ever creates UUIDs, EventBridge too.
 # No "_": it separates an audit id from its resume suffix (<auditId>_r<n>).
 # Used with fullmatch: `$` in `re.match` would let "<id>\n" through.
-_AUDIT_ID = re.compile(r"[A-Za-z0-9-]{1,80}")
 _MAX_RESUMES = 20  # a bound on probing <auditId>_r<n>; a resume beyond it is refused
 _MAX_HISTORY_PAGES = 20  # 20 000 events: far beyond one audit; bounds a pathological history
 
@@ -22,7 +21,7 @@ def error_code(err: ClientError) -> str:
 
 def describe_execution(sfn: Any, execution_arn: str, audit_id: str) -> dict[str, Any]:
     """DescribeExecution; an audit id that names no execution of our state machine is NotFound."""
-    if not _AUDIT_ID.fullmatch(audit_id):
+    if not AUDIT_ID.fullmatch(audit_id):
         raise NotFound(f"There is no audit with id {json.dumps(audit_id[:100])}.")
     try:
         return sfn.describe_execution(executionArn=execution_arn)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from secagent.models.outcome import DEFAULT_FAIL_ON, Outcome
 from secagent.models.outcome import EXIT_FAILED as EXIT_FAILED  # the CLI's codes, defined with the outcomes
 from secagent.models.outcome import EXIT_FINDINGS as EXIT_FINDINGS
 from secagent.models.outcome import EXIT_OK as EXIT_OK
+from secagent.models.records import AUDIT_ID
 
 FAIL_ON_DEFAULT = DEFAULT_FAIL_ON.lower()  # --fail-on's default, as the option spells it
 EXIT_USAGE = 2  # usage error: bad arguments, or input the API refused (400)
@@ -70,9 +70,6 @@ class _Judged:
 
 DEFAULT_STACK_NAME = "SecurityAgent"
 FINISHED = frozenset({"SUCCEEDED", "FAILED"})
-# Execution names as the API and the MCP server accept them; always used with fullmatch (with
-# `re.match` and a `$` anchor, "<id>\n" would pass).
-_AUDIT_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
 class CliError(Exception):
@@ -91,9 +88,9 @@ def _shown(value: str) -> str:
 
 def audit_id_arg(value: str) -> str:
     """argparse type of an audit id: anything else is a usage error, and nothing is sent."""
-    if not _AUDIT_ID.fullmatch(value):
+    if not AUDIT_ID.fullmatch(value):
         raise argparse.ArgumentTypeError(
-            f"{_shown(value)} is not an audit id (1 to 80 letters, digits, hyphens or underscores)"
+            f"{_shown(value)} is not an audit id (1 to 80 letters, digits or hyphens)"
         )
     return value
 

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
-from secagent.aws import ClientFactory, client_factory
+from secagent.aws import TRANSIENT_ERROR_CODES, ClientFactory, client_factory
 from secagent.discovery.names import validate_bucket_name
 from secagent.models.errors import ResourceNotFound, TransientError
 from secagent.models.snapshot import (
@@ -53,21 +53,6 @@ NOT_CONFIGURED = frozenset(
     }
 )
 MISSING = frozenset({"NoSuchBucket", "404", "NotFound"})
-TRANSIENT = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "SlowDown",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "ServiceUnavailable",
-        "InternalError",
-        "PriorRequestNotComplete",
-    }
-)
 
 
 class _NotConfigured(Exception):
@@ -95,7 +80,7 @@ def _raise_if_fatal(err: ClientError, bucket: str, operation: str) -> None:
     code = _code(err)
     if code in UNSUPPORTED:
         return
-    if code in TRANSIENT or _status(err) >= 500:
+    if code in TRANSIENT_ERROR_CODES or _status(err) >= 500:
         raise TransientError(f"{operation} on {bucket}: {code or _status(err)}") from err
     if code == "NoSuchBucket":
         raise ResourceNotFound(f"bucket {bucket} does not exist") from err

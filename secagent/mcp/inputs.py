@@ -5,7 +5,6 @@ Names, enums and bounds are the ones the API and the domain layer already use (b
 """
 
 import json
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -14,17 +13,17 @@ from secagent.api.models import Decision, Mode
 from secagent.api.settings import MAX_APPROVAL_TIMEOUT_SECONDS, MIN_APPROVAL_TIMEOUT_SECONDS
 from secagent.discovery.names import bucket_name_problem
 from secagent.models.findings import Severity
+from secagent.models.records import AUDIT_ID
 
 # Execution names as the API accepts them (the API creates UUIDs; the CreateBucket rule too).
 # Published in the tool's JSON Schema, where `$` is the end of the text (ECMAScript, and the Rust
 # regex pydantic-core uses by default). Python's `re` would let "<id>\n" match it, so the check
 # below is a fullmatch whichever engine ran the pattern.
-AUDIT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"
-_AUDIT_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+AUDIT_ID_PATTERN = f"^{AUDIT_ID.pattern}$"
 
 
 def _audit_id(value: str) -> str:
-    if not _AUDIT_ID.fullmatch(value):
+    if not AUDIT_ID.fullmatch(value):
         raise ValueError(f"{json.dumps(value[:100], ensure_ascii=False)} is not an audit id")
     return value
 

@@ -12,6 +12,7 @@ API's role may generate, so a record planted in the bucket is refused even where
 policy is not enforced.
 """
 
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -23,6 +24,10 @@ from secagent.models.report import AppliedSummary
 from secagent.models.snapshot import ResourceRef
 
 Mode = Literal["plan", "remediate", "rollback"]
+
+# An audit id: the execution's name without a resume's "_r<n>" (the API makes UUIDs, the CreateBucket
+# trigger the event's id). Always matched whole (`re.fullmatch`: with `$`, "<id>\n" would pass).
+AUDIT_ID = re.compile(r"[A-Za-z0-9-]{1,80}")
 
 
 class AuditRequest(CamelModel):

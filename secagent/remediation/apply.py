@@ -6,19 +6,9 @@ import boto3
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
-from secagent.aws import ClientFactory, client_factory
+from secagent.aws import ACCESS_DENIED_CODES, TRANSIENT_ERROR_CODES, ClientFactory, client_factory
 from secagent.models.errors import AccessDenied, InvalidInput, ResourceNotFound, TransientError
 from secagent.models.plans import ApiCall
-
-_TRANSIENT = {
-    "SlowDown",
-    "Throttling",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "ServiceUnavailable",
-    "InternalError",
-}
-_DENIED = {"AccessDenied", "AccessDeniedException", "AllAccessDisabled"}
 
 
 def execute_api_call(
@@ -36,9 +26,9 @@ def execute_api_call(
         code = err.response.get("Error", {}).get("Code", "")
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         message = f"{call.service}:{call.operation} failed: {code}"
-        if code in _TRANSIENT or status >= 500:
+        if code in TRANSIENT_ERROR_CODES or status >= 500:
             raise TransientError(message) from err
-        if code in _DENIED:
+        if code in ACCESS_DENIED_CODES:
             raise AccessDenied(message) from err
         if code == "NoSuchBucket":
             raise ResourceNotFound(message) from err

@@ -75,4 +75,6 @@ def test_audit_id_arg_is_a_full_match(value):
     with pytest.raises(Exception, match="not an audit id"):
         audit_id_arg(value)
     assert audit_id_arg(AUDIT_ID) == AUDIT_ID
-    assert audit_id_arg(f"{AUDIT_ID}_r1") == f"{AUDIT_ID}_r1"
+    # an execution name (a resume's "_r1") is not an audit id: the API would not know it either
+    with pytest.raises(Exception, match="not an audit id"):
+        audit_id_arg(f"{AUDIT_ID}_r1")
