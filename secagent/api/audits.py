@@ -233,18 +233,18 @@ def _plan_severities(s3: Any, settings: ApiSettings, audit_id: str) -> Callable[
         if finding.get("status") != "FAIL":
             continue
         try:
-            severity = Severity(finding.get("severity"))
+            level = Severity(finding.get("severity"))
         except ValueError:
             continue
         check = str(finding.get("checkId"))
-        if check not in worst or severity.rank < worst[check].rank:
-            worst[check] = severity
+        if check not in worst or level.rank < worst[check].rank:
+            worst[check] = level
 
-    def severity(check_ids: list[str]) -> str | None:
+    def worst_of(check_ids: list[str]) -> str | None:
         found = [worst[c] for c in check_ids if c in worst]
         return min(found, key=lambda s: s.rank).value if found else None
 
-    return severity
+    return worst_of
 
 
 # ListExecutions is read in pages of this size (at least the largest `limit`), at most this many
