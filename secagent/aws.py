@@ -101,3 +101,24 @@ def _strip_account_host_prefix(request: Any, **_: Any) -> None:
     if account.isdigit() and len(account) == 12 and rest:
         netloc = rest + (f":{parts.port}" if parts.port else "")
         request.url = urlunsplit(parts._replace(netloc=netloc))
+
+
+_MAX_HISTORY_PAGES = 20  # 20 000 events: far beyond one audit; bounds a pathological history
+
+
+def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """All history events of an execution, oldest first, read without execution data: Await
+    Approval's scheduled parameters hold the task token, and a state's data a bucket's policy."""
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "executionArn": execution_arn,
+        "maxResults": 1000,
+        "includeExecutionData": False,
+    }
+    for _ in range(_MAX_HISTORY_PAGES):
+        page = sfn.get_execution_history(**kwargs)
+        events.extend(page.get("events", []))
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    return events

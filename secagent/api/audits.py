@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from secagent.api import guard
-from secagent.api.aws import audit_executions, error_code, execution_history, read_json
+from secagent.api.aws import audit_executions, error_code, read_json
 from secagent.api.errors import BadRequest, Forbidden
 from secagent.api.identity import Caller
 from secagent.api.models import (
@@ -28,6 +28,7 @@ from secagent.api.models import (
 from secagent.api.parsing import UNKNOWN_CALLER
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
+from secagent.aws import execution_history
 from secagent.models.findings import Severity
 from secagent.models.records import AuditRequest
 from secagent.models.report import Failure, ProgressStep, Report

@@ -12,7 +12,6 @@ from secagent.models.records import AUDIT_ID
 # No "_": it separates an audit id from its resume suffix (<auditId>_r<n>).
 # Used with fullmatch: `$` in `re.match` would let "<id>\n" through.
 _MAX_RESUMES = 20  # a bound on probing <auditId>_r<n>; a resume beyond it is refused
-_MAX_HISTORY_PAGES = 20  # 20 000 events: far beyond one audit; bounds a pathological history
 
 
 def error_code(err: ClientError) -> str:
@@ -29,24 +28,6 @@ def describe_execution(sfn: Any, execution_arn: str, audit_id: str) -> dict[str,
         if error_code(err) in {"ExecutionDoesNotExist", "InvalidArn"}:
             raise NotFound(f'There is no audit with id "{audit_id}".') from None
         raise
-
-
-def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    """All history events, oldest first (what timeline.current_step expects)."""
-    events: list[dict[str, Any]] = []
-    # Without execution data: Await Approval's scheduled parameters hold the task token.
-    kwargs: dict[str, Any] = {
-        "executionArn": execution_arn,
-        "maxResults": 1000,
-        "includeExecutionData": False,
-    }
-    for _ in range(_MAX_HISTORY_PAGES):
-        page = sfn.get_execution_history(**kwargs)
-        events.extend(page.get("events", []))
-        if not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
-    return events
 
 
 def read_json(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:

@@ -9,10 +9,11 @@ import json
 from typing import Any
 
 from secagent.api import guard
-from secagent.api.aws import _MAX_RESUMES, audit_executions, execution_history, read_json
+from secagent.api.aws import _MAX_RESUMES, audit_executions, read_json
 from secagent.api.errors import Conflict
 from secagent.api.models import ResumeResponse
 from secagent.api.settings import ApiSettings
+from secagent.aws import execution_history
 from secagent.workflow.checkpoints import STEPS, load_checkpoints
 from secagent.workflow.timeline import build_timeline
 

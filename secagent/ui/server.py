@@ -194,23 +194,13 @@ class Backend:
         self.client()  # connects, finds the state machine
         if self._sfn is None or self._state_machine_arn is None:
             return {"available": False, "states": {}, "transitions": []}
+        from secagent.aws import execution_history
         from secagent.workflow.timeline import build_timeline
 
         base = self._state_machine_arn.replace(":stateMachine:", ":execution:")
         entered: list[list[tuple[str, dict[str, Any]]]] = []
         for name in executions:
-            events: list[dict[str, Any]] = []
-            kwargs: dict[str, Any] = {
-                "executionArn": f"{base}:{name}",
-                "maxResults": 1000,
-                "includeExecutionData": False,
-            }
-            while True:
-                page = self._sfn.get_execution_history(**kwargs)
-                events += page["events"]
-                if not page.get("nextToken"):
-                    break
-                kwargs["nextToken"] = page["nextToken"]
+            events = execution_history(self._sfn, f"{base}:{name}")
             entered.append(
                 [
                     (

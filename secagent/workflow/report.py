@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 
 import secagent.checks
 from secagent import __version__
-from secagent.aws import ClientFactory, client_factory
+from secagent.aws import ClientFactory, client_factory, execution_history
 from secagent.checks.registry import registry
 from secagent.models.base import CamelModel
 from secagent.models.errors import InvalidInput
@@ -50,7 +50,7 @@ from secagent.workflow.checkpoints import STEPS, load_checkpoint
 from secagent.workflow.failures import explain
 from secagent.workflow.gate import load_decision, load_request
 from secagent.workflow.store import Sealer, read_object
-from secagent.workflow.timeline import HistoryEvent, build_timeline
+from secagent.workflow.timeline import build_timeline
 
 REPORTS_PREFIX = "reports/"
 
@@ -365,19 +365,6 @@ def publish_report(
     return key
 
 
-def execution_history(execution_arn: str, clients: ClientFactory) -> list[HistoryEvent]:
-    """All history events, oldest first.
-
-    Without execution data: Await Approval's TaskScheduled parameters hold the task token.
-    """
-    pages = (
-        clients("stepfunctions", None)
-        .get_paginator("get_execution_history")
-        .paginate(executionArn=execution_arn, includeExecutionData=False)
-    )
-    return [event for page in pages for event in page["events"]]
-
-
 def load_records(
     audit_id: str, execution_arn: str, bucket: str, sealer: Sealer, clients: ClientFactory
 ) -> AuditRecords:
@@ -388,7 +375,9 @@ def load_records(
     previous = [audit_id, *(f"{audit_id}_r{n}" for n in range(1, resumes))] if resumes else []
     succeeded: set[str] = set()
     for earlier in previous:
-        history = execution_history(f"{execution_arn.rsplit(':', 1)[0]}:{earlier}", clients)
+        history = execution_history(
+            clients("stepfunctions", None), f"{execution_arn.rsplit(':', 1)[0]}:{earlier}"
+        )
         succeeded |= {step.name for step in build_timeline(history) if step.status == "succeeded"}
     return AuditRecords(
         request=load_request(audit_id, bucket, sealer, clients),
@@ -455,7 +444,7 @@ def write_report(
     audit_id = str(state.get("auditId", ""))
     report = build_report(
         state,
-        build_timeline(execution_history(execution_arn, clients)),
+        build_timeline(execution_history(clients("stepfunctions", None), execution_arn)),
         location=AwsLocation.of(execution_arn),
         records=load_records(audit_id, execution_arn, bucket, sealer, clients),
         execution_name=execution_arn.rsplit(":", 1)[-1],

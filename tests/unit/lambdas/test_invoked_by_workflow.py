@@ -153,7 +153,7 @@ def test_each_tool_once_confirmed_acts(tools: Tools, name: str) -> None:
     given = step.event()
     calls = record_requests(tools.session)
     if name == "report":
-        with pytest.raises(AttributeError, match="get_paginator"):
+        with pytest.raises(AttributeError, match="get_execution_history"):
             step.handler(given, FakeLambdaContext())
     else:
         step.handler(given, FakeLambdaContext())

@@ -520,7 +520,7 @@ def test_write_report_reads_every_history_page_and_the_records_from_storage(
     half = len(history) // 2
     sfn = session.client("stepfunctions")
     stub = Stubber(sfn)
-    first = {"executionArn": arn, "includeExecutionData": False}  # the parameters hold the task token
+    first = {"executionArn": arn, "maxResults": 1000, "includeExecutionData": False}  # params hold the token
     stub.add_response("get_execution_history", {"events": history[:half], "nextToken": "t"}, first)
     stub.add_response("get_execution_history", {"events": history[half:]}, first | {"nextToken": "t"})
     # When
@@ -581,14 +581,12 @@ class _Histories:
         self.histories = histories
         self.asked: list[str] = []
 
-    def get_paginator(self, name: str) -> "_Histories":
-        assert name == "get_execution_history"
-        return self
-
-    def paginate(self, executionArn: str, includeExecutionData: bool) -> list[dict[str, Any]]:
+    def get_execution_history(
+        self, executionArn: str, includeExecutionData: bool, **_: Any
+    ) -> dict[str, Any]:
         assert includeExecutionData is False
         self.asked.append(executionArn.rsplit(":", 1)[1])
-        return [{"events": self.histories[executionArn.rsplit(":", 1)[1]]}]
+        return {"events": self.histories[executionArn.rsplit(":", 1)[1]]}
 
 
 def test_load_records_of_a_resume_lists_earlier_executions_and_the_steps_they_finished(
