@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 ClientFactory = Callable[[str, str | None], Any]
 
@@ -122,3 +123,28 @@ def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
             break
         kwargs["nextToken"] = page["nextToken"]
     return events
+
+
+class StackMissing(Exception):
+    """The stack is not deployed there (``missing`` empty), or lacks the outputs in ``missing``."""
+
+    def __init__(self, missing: list[str] | None = None) -> None:
+        super().__init__(", ".join(missing or []) or "stack not deployed")
+        self.missing = missing or []
+
+
+def api_outputs(cloudformation: Any, stack_name: str, *, emulator: bool) -> dict[str, str]:
+    """The stack's outputs the audit API client needs (secagent.client.AuditApiClient.for_stack):
+    ApiId and ApiStage on an emulator's endpoint, ApiUrl on AWS. StackMissing otherwise."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        if error.get("Code") == "ValidationError" and "does not exist" in error.get("Message", ""):
+            raise StackMissing() from err
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs") or [])} if stacks else {}
+    needed = ("ApiId", "ApiStage") if emulator else ("ApiUrl",)
+    if missing := [key for key in needed if key not in outputs]:
+        raise StackMissing(missing)
+    return outputs

@@ -189,8 +189,9 @@ def make_session(options: Globals) -> boto3.Session:
 
 def stack_outputs(session: boto3.Session, options: Globals) -> dict[str, str]:
     """The stack's outputs (ApiId, ApiStage, ApiUrl) from CloudFormation DescribeStacks."""
-    import botocore.exceptions
     from botocore.config import Config
+
+    from secagent.aws import StackMissing, api_outputs
 
     where = options.endpoint_url or f"region {session.region_name}"
     cloudformation = session.client(
@@ -199,20 +200,15 @@ def stack_outputs(session: boto3.Session, options: Globals) -> dict[str, str]:
         config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=20),
     )
     try:
-        stacks = cloudformation.describe_stacks(StackName=options.stack_name)["Stacks"]
-    except botocore.exceptions.ClientError as exc:
-        error = exc.response.get("Error", {})
-        if error.get("Code") == "ValidationError" and "does not exist" in error.get("Message", ""):
+        return api_outputs(cloudformation, options.stack_name, emulator=bool(options.endpoint_url))
+    except StackMissing as exc:
+        if exc.missing:
             raise CliError(
-                f"stack {options.stack_name} not found ({where}): "
-                "deploy it, or pass --stack-name or --api-url"
+                f"stack {options.stack_name} ({where}) has no output {', '.join(exc.missing)}"
             ) from exc
-        raise
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs") or [])} if stacks else {}
-    needed = ("ApiId", "ApiStage") if options.endpoint_url else ("ApiUrl",)
-    if missing := [key for key in needed if key not in outputs]:
-        raise CliError(f"stack {options.stack_name} ({where}) has no output {', '.join(missing)}")
-    return outputs
+        raise CliError(
+            f"stack {options.stack_name} not found ({where}): deploy it, or pass --stack-name or --api-url"
+        ) from exc
 
 
 def connect(options: Globals) -> AuditApiClient:

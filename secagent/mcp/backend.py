@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import boto3
-from botocore.exceptions import ClientError
 
 from secagent.audit_api import AuditApi
-from secagent.aws import client_factory
+from secagent.aws import StackMissing, api_outputs, client_factory
 from secagent.client import AuditApiClient
 from secagent.discovery import discover_bucket
 from secagent.mcp.errors import StackNotDeployed
@@ -99,19 +98,14 @@ class AwsBackend:
             where += f" at {self.settings.endpoint_url}"
         cloudformation = client_factory(session, self.settings.endpoint_url)("cloudformation", None)
         try:
-            stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "ValidationError":
+            return api_outputs(cloudformation, name, emulator=bool(self.settings.endpoint_url))
+        except StackMissing as err:
+            if err.missing:
                 raise StackNotDeployed(
-                    f"The stack {name} is not deployed in {where}: deploy it (make deploy), "
-                    "or start the MCP server with --stack-name or --api-url."
+                    f"The stack {name} in {where} has no {', '.join(err.missing)} output: "
+                    "is it the audit agent's stack?"
                 ) from err
-            raise
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-        needed = ("ApiId", "ApiStage") if self.settings.endpoint_url else ("ApiUrl",)
-        if missing := [key for key in needed if key not in outputs]:
             raise StackNotDeployed(
-                f"The stack {name} in {where} has no {', '.join(missing)} output: "
-                "is it the audit agent's stack?"
-            )
-        return outputs
+                f"The stack {name} is not deployed in {where}: deploy it (make deploy), "
+                "or start the MCP server with --stack-name or --api-url."
+            ) from err
