@@ -115,7 +115,7 @@ def test_tools_and_report_template_are_listed_with_typed_schemas(outputs):
     assert POLICY_CHECK in by_name["analyze_resource"].description
     assert by_name["start_audit"].input_schema["properties"]["mode"]["enum"] == ["plan", "remediate"]
     assert by_name["decide_approval"].input_schema["properties"]["decision"]["enum"] == ["approve", "reject"]
-    assert by_name["get_audit"].input_schema["properties"]["auditId"]["pattern"] == "^[A-Za-z0-9_-]{1,80}$"
+    assert by_name["get_audit"].input_schema["properties"]["auditId"]["pattern"] == "^[A-Za-z0-9-]{1,80}$"
     assert [t.uri_template for t in templates] == ["audit://{auditId}/report"]
 
 
