@@ -8,7 +8,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pydantic models: imported where used, so `secagent status` starts faster
-    from secagent.models import Plan
     from secagent.models.findings import CheckMeta
     from secagent.models.report import Report
 
@@ -24,18 +23,6 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
-
-
-def render_plans(plans: Sequence[Plan]) -> str:
-    blocks = []
-    for plan in sorted(plans, key=lambda p: p.order):
-        manual = f"\n     needs a person: {', '.join(plan.manual_inputs)}" if plan.manual_inputs else ""
-        blocks.append(
-            f"{plan.order:>2}. {plan.title}  [{', '.join(plan.check_ids)}]\n"
-            f"     $ {plan.cli_command}\n"
-            f"     risk: {plan.risk}  (reversible: {'yes' if plan.reversible else 'no'}){manual}"
-        )
-    return "\n".join(blocks)
 
 
 def render_pending_plans(pending: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]] = ()) -> str:
@@ -207,7 +194,7 @@ def render_status(audit: dict[str, Any]) -> str:
                         f"{s.get('status')} (reused)" if s.get("reused") else s.get("status"),
                         s.get("attempts", ""),
                         step_took(s),
-                        _one_line_error(s.get("error")),
+                        step_error(s.get("error")),
                     )
                     for s in timeline
                 ],
@@ -288,15 +275,11 @@ def _first_line(text: Any, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _one_line_error(error: Any) -> str:
+def step_error(error: Any) -> str:
+    """A step's `{error, message}` on one line: the sentence (its error's name when it has none)."""
     if not isinstance(error, dict) or not (error.get("error") or error.get("message")):
         return ""
     return _first_line(error.get("message") or error.get("error"), 160)
-
-
-def step_error(error: Any) -> str:
-    """A step's `{error, message}` on one line: the sentence (its error's name when it has none)."""
-    return _one_line_error(error) if isinstance(error, dict) else ""
 
 
 def render_audit_list(audits: Sequence[dict[str, Any]]) -> str:
