@@ -213,7 +213,8 @@ class Backend:
                             "execution": name,
                             "started": record.started.isoformat() if record.started else None,
                             "ended": record.ended.isoformat() if record.ended else None,
-                            "error": clean_error(record.error.model_dump(by_alias=True))
+                            # {error, message}: the timeline never keeps a cause (workflow.failures)
+                            "error": record.error.model_dump(exclude_none=True) or None
                             if record.error
                             else None,
                         },
@@ -335,14 +336,6 @@ def findings_entry(audit: dict[str, Any], report: dict[str, Any]) -> dict[str, A
         "source": "verification" if after else "analysis",
         "findings": findings,
     }
-
-
-def clean_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A step's error as the console may show it: its name and message; never a cause or a trace."""
-    if not error:
-        return None
-    kept = {k: error[k] for k in ("error", "message") if isinstance(error.get(k), str)}
-    return kept or None
 
 
 _GRAPH: Any = None

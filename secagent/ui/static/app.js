@@ -838,9 +838,6 @@ function reportView(audit, token) {
   const findings = report.findings || [];
   const groups = SEVERITIES.map((sev) => [sev, findings.filter((f) => f.severity === sev)]).filter(([, list]) => list.length);
   const failing = findings.filter((f) => f.status === "FAIL").length;
-  // Report schema 2 names a control {standard, control}; shown in the checks' short form (FSBP:S3.2).
-  const SHORT = { "aws-foundational-security-best-practices/v/1.0.0": "FSBP", "cis-aws-foundations-benchmark/v/3.0.0": "CIS-3.0" };
-  const shortControl = (c) => (c && SHORT[c.standard] ? `${SHORT[c.standard]}:${c.control}` : c);
 
   const findingTable = (rows) => h("table", { class: `table stack findings${comparison.length ? " with-after" : ""}` },
     h("thead", {}, h("tr", {}, ...["Check", "Before", comparison.length ? "After Verify" : null, "Controls"].filter(Boolean).map((t) => h("th", { scope: "col", text: t })))),
@@ -852,7 +849,7 @@ function reportView(audit, token) {
           f.status === "EXEMPT" ? exemptionNote(f) : null),
         td("Before", verdict(f.status)),
         comparison.length ? td("After Verify", after[f.checkId] ? verdict(after[f.checkId]) : "—") : null,
-        td("Controls", controlsList((f.controls || []).map(shortControl))));
+        td("Controls", controlsList(f.controls)));
     })));
   const findingGroups = groups.map(([sev, list]) => {
     const byId = (a, b) => a.checkId.localeCompare(b.checkId);
