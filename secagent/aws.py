@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ProfileNotFound
 
 ClientFactory = Callable[[str, str | None], Any]
 
@@ -98,7 +98,7 @@ def _record_call(params: dict[str, Any], model: Any, **_: Any) -> None:
 
 def _strip_account_host_prefix(request: Any, **_: Any) -> None:
     parts = urlsplit(request.url)
-    account, _, rest = (parts.hostname or "").partition(".")
+    account, _dot, rest = (parts.hostname or "").partition(".")
     if account.isdigit() and len(account) == 12 and rest:
         netloc = rest + (f":{parts.port}" if parts.port else "")
         request.url = urlunsplit(parts._replace(netloc=netloc))
@@ -125,11 +125,35 @@ def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     return events
 
 
-class StackMissing(Exception):
+class SetupError(Exception):
+    """AWS cannot be used as configured, and a person must fix it: the profile, the region, the
+    credentials or the stack. ``usage``: the options given are wrong or missing, not the account."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+def checked_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
+    """A session from the usual credential chain that can sign a call: SetupError when the profile
+    does not exist, or no region or no credentials are found."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as exc:
+        raise SetupError(f"AWS profile {profile!r} not found", usage=True) from exc
+    if session.region_name is None:
+        raise SetupError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION", usage=True)
+    if session.get_credentials() is None:
+        raise SetupError("no AWS credentials found (environment, profile, SSO or instance role)")
+    return session
+
+
+class StackMissing(SetupError):
     """The stack is not deployed there (``missing`` empty), or lacks the outputs in ``missing``."""
 
-    def __init__(self, missing: list[str] | None = None) -> None:
-        super().__init__(", ".join(missing or []) or "stack not deployed")
+    def __init__(self, missing: list[str] | None = None, message: str | None = None) -> None:
+        super().__init__(message or ", ".join(missing or []) or "stack not deployed")
         self.missing = missing or []
 
 
@@ -148,3 +172,24 @@ def api_outputs(cloudformation: Any, stack_name: str, *, emulator: bool) -> dict
     if missing := [key for key in needed if key not in outputs]:
         raise StackMissing(missing)
     return outputs
+
+
+def stack_api_outputs(
+    session: boto3.Session, stack_name: str, endpoint_url: str | None = None
+) -> dict[str, str]:
+    """api_outputs, read with a CloudFormation client that gives up fast (two attempts, short
+    timeouts) so a wrong endpoint costs seconds; a StackMissing says what and where in one line."""
+    where = endpoint_url or f"region {session.region_name}"
+    cloudformation = session.client(
+        "cloudformation",
+        endpoint_url=endpoint_url,
+        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=20),
+    )
+    try:
+        return api_outputs(cloudformation, stack_name, emulator=bool(endpoint_url))
+    except StackMissing as exc:
+        if exc.missing:
+            message = f"stack {stack_name} ({where}) has no output {', '.join(exc.missing)}"
+        else:
+            message = f"stack {stack_name} not found ({where}): deploy it, or pass --stack-name or --api-url"
+        raise StackMissing(exc.missing, message) from exc

@@ -1,18 +1,18 @@
-"""Check authoring kit: what a check module returns and how it proposes a fix."""
+"""Check authoring kit: what a check module returns, and the verdicts several checks share.
+
+A check proposes its fix with the builders of secagent.fixes (Draft, PlanningState and the
+document edits), which know nothing of checks.
+"""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from secagent.checks.policy import PolicyReport, analyze_policy
+from secagent.models.access import PUBLIC_GROUPS
 from secagent.models.findings import Severity, Status
-from secagent.models.plans import ApiCall
-from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Acl, Encryption, Grant, Probe, PublicAccessBlock, Snapshot
+from secagent.models.snapshot import Acl, Grant, PublicAccessBlock, Snapshot
 
-ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-PUBLIC_GROUPS = (ALL_USERS, AUTHENTICATED_USERS)
 READ_PERMISSIONS = ("READ", "READ_ACP", "FULL_CONTROL")
 WRITE_PERMISSIONS = ("WRITE", "WRITE_ACP", "FULL_CONTROL")
 
@@ -55,75 +55,6 @@ def failed(
 
 def unknown(error: str, **evidence: Any) -> list[Result]:
     return [Result(Status.UNKNOWN, evidence, error)]
-
-
-@dataclass
-class PlanningState:
-    """Configuration as it will be after the plans drafted so far are applied, in order.
-
-    Plans that touch the same document (policy, ACL) build on each other through it, so
-    applying them in order never undoes an earlier fix.
-    """
-
-    snapshot: Snapshot
-    settings: AgentSettings
-    policy: dict[str, Any] | None = None
-    acl: Acl | None = None
-    encryption: Encryption | None = None
-    done: set[str] = field(default_factory=set)  # remediation ids already planned once
-
-    @classmethod
-    def start(cls, snapshot: Snapshot, settings: AgentSettings) -> "PlanningState":
-        cfg = snapshot.config
-        policy = cfg.policy.value
-        return cls(
-            snapshot=snapshot,
-            settings=settings,
-            policy=None if policy is None else dict(policy),
-            acl=None if cfg.acl.value is None else cfg.acl.value.model_copy(deep=True),
-            encryption=None if cfg.encryption.value is None else cfg.encryption.value.model_copy(deep=True),
-        )
-
-    @property
-    def bucket(self) -> str:
-        return self.snapshot.bucket
-
-    def planned_snapshot(self) -> Snapshot:
-        """The snapshot as it will read once the plans drafted so far are applied (the documents
-        tracked here; other fields as discovered)."""
-        config = self.snapshot.config.model_copy(
-            update={
-                "policy": Probe(value=self.policy),
-                "acl": Probe(value=self.acl),
-                "encryption": Probe(value=self.encryption),
-            }
-        )
-        return self.snapshot.model_copy(update={"config": config})
-
-    @property
-    def region(self) -> str:
-        return self.snapshot.region
-
-    def s3(self, operation: str, **parameters: Any) -> ApiCall:
-        return ApiCall(
-            service="s3",
-            operation=operation,
-            parameters={"Bucket": self.bucket, **parameters},
-            region=self.region,
-        )
-
-
-@dataclass
-class Draft:
-    """A fix proposed by a check; the planner adds ids, order and CLI commands."""
-
-    title: str
-    api_call: ApiCall
-    risk: str
-    reversible: bool
-    rollback: ApiCall | None
-    previous_config: Any
-    manual_inputs: list[str] = field(default_factory=list)
 
 
 def public_grants(acl: Acl | None, permissions: tuple[str, ...]) -> list[Grant]:

@@ -26,19 +26,18 @@ from functools import cache
 from typing import Any
 
 from secagent.checks.s3_actions import ACCESS_LEVELS
+from secagent.models.access import (
+    BLOCKLISTED_ACTIONS,
+    as_list,
+    aws_principals,
+    canonical_principals,
+    principal_values,
+    statements,
+)
 
 ALL_ACTIONS = tuple(ACCESS_LEVELS)
 READ_LEVELS = frozenset({"Read", "List"})
 WRITE_LEVELS = frozenset({"Write", "Permissions management", "Tagging"})
-
-# FSBP S3.6 (Config rule s3-bucket-blacklisted-actions-prohibited, as Security Hub sets it).
-BLOCKLISTED_ACTIONS = (
-    "s3:DeleteBucketPolicy",
-    "s3:PutBucketAcl",
-    "s3:PutBucketPolicy",
-    "s3:PutEncryptionConfiguration",
-    "s3:PutObjectAcl",
-)
 
 # Condition keys whose fixed values name the caller's account (value: an account id or an ARN).
 ACCOUNT_KEYS = frozenset(
@@ -73,43 +72,6 @@ _NEGATED_OPS = frozenset(
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):", re.IGNORECASE)
 _ACCESS_POINT_ARN = re.compile(r"^arn:aws[a-z-]*:s3:[a-z0-9-]*:(\d{12}):accesspoint/", re.IGNORECASE)
 _USERID_ROLE = re.compile(r"^[A-Z0-9]+:\*$")  # "AROAEXAMPLEID:*": a fixed role, any session
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def statements(policy: dict[str, Any] | None) -> list[dict[str, Any]]:
-    if not policy:
-        return []
-    return [s for s in as_list(policy.get("Statement")) if isinstance(s, dict)]
-
-
-def principal_values(principal: Any) -> list[str]:
-    """Flatten a Principal/NotPrincipal element to its string values ("*" stays "*")."""
-    if principal is None:
-        return []
-    if isinstance(principal, str):
-        return [principal]
-    if isinstance(principal, dict):
-        return [str(v) for values in principal.values() for v in as_list(values)]
-    return [str(v) for v in as_list(principal)]
-
-
-def aws_principals(principal: Any) -> list[str]:
-    if isinstance(principal, str):
-        return [principal]
-    if isinstance(principal, dict):
-        return [str(v) for v in as_list(principal.get("AWS"))]
-    return []
-
-
-def canonical_principals(principal: Any) -> list[str]:
-    if isinstance(principal, dict):
-        return [str(v) for v in as_list(principal.get("CanonicalUser"))]
-    return []
 
 
 def is_everyone(stmt: dict[str, Any]) -> bool:

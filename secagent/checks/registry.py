@@ -10,8 +10,9 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from secagent.checks.base import Draft, PlanningState, Result
+from secagent.checks.base import Result
 from secagent.checks.exemptions import apply_exemptions, validate_exemptions
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import AnalysisResult, CheckMeta, Finding, Status, Summary
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import boto3
-
     from secagent.client import ApiResponse, AuditApiClient
     from secagent.models.findings import Severity, Status
 
@@ -172,52 +170,16 @@ class Globals:
                 environ[key] = value
 
 
-def make_session(options: Globals) -> boto3.Session:
-    import boto3
-    import botocore.exceptions
-
-    try:
-        session = boto3.Session(profile_name=options.profile, region_name=options.region)
-    except botocore.exceptions.ProfileNotFound as exc:
-        raise CliError(f"AWS profile {options.profile!r} not found", EXIT_USAGE) from exc
-    if session.region_name is None:
-        raise CliError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION", EXIT_USAGE)
-    if session.get_credentials() is None:
-        raise CliError("no AWS credentials found (environment, profile, SSO or instance role)", EXIT_FAILED)
-    return session
-
-
-def stack_outputs(session: boto3.Session, options: Globals) -> dict[str, str]:
-    """The stack's outputs (ApiId, ApiStage, ApiUrl) from CloudFormation DescribeStacks."""
-    from botocore.config import Config
-
-    from secagent.aws import StackMissing, api_outputs
-
-    where = options.endpoint_url or f"region {session.region_name}"
-    cloudformation = session.client(
-        "cloudformation",
-        endpoint_url=options.endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=20),
-    )
-    try:
-        return api_outputs(cloudformation, options.stack_name, emulator=bool(options.endpoint_url))
-    except StackMissing as exc:
-        if exc.missing:
-            raise CliError(
-                f"stack {options.stack_name} ({where}) has no output {', '.join(exc.missing)}"
-            ) from exc
-        raise CliError(
-            f"stack {options.stack_name} not found ({where}): deploy it, or pass --stack-name or --api-url"
-        ) from exc
-
-
 def connect(options: Globals) -> AuditApiClient:
     """A signed client of the deployed API: --api-url as given, else found from the stack's outputs."""
+    from secagent.aws import SetupError, checked_session, stack_api_outputs
     from secagent.client import AuditApiClient
 
-    session = make_session(options)
-    if options.api_url:
-        return AuditApiClient(options.api_url, session=session)
-    return AuditApiClient.for_stack(
-        stack_outputs(session, options), endpoint_url=options.endpoint_url, session=session
-    )
+    try:
+        session = checked_session(options.profile, options.region)
+        if options.api_url:
+            return AuditApiClient(options.api_url, session=session)
+        outputs = stack_api_outputs(session, options.stack_name, options.endpoint_url)
+    except SetupError as exc:
+        raise CliError(exc.message, EXIT_USAGE if exc.usage else EXIT_FAILED) from exc
+    return AuditApiClient.for_stack(outputs, endpoint_url=options.endpoint_url, session=session)

@@ -1,7 +1,7 @@
 """Turn FAIL findings into an ordered list of plans that is safe to apply top to bottom."""
 
-from secagent.checks.base import PlanningState
 from secagent.checks.registry import Check, registry
+from secagent.fixes.planning import PlanningState
 from secagent.models.findings import AnalysisResult, Finding, Status
 from secagent.models.plans import Plan, RemediationPlanSet
 from secagent.models.settings import AgentSettings

@@ -150,24 +150,18 @@ class Backend:
     def _connect(self) -> None:
         import botocore.exceptions
 
-        from secagent.cli.common import CliError, Globals, make_session, stack_outputs
+        from secagent.aws import SetupError, checked_session, stack_api_outputs
         from secagent.client import AuditApiClient
 
-        options = Globals(
-            endpoint_url=self.options.endpoint_url,
-            region=self.options.region,
-            profile=self.options.profile,
-            stack_name=self.options.stack_name,
-            api_url=self.options.api_url,
-        )
-        where = self.options.endpoint_url or "AWS"
+        options = self.options
+        where = options.endpoint_url or "AWS"
         try:
-            session = make_session(options)
+            session = checked_session(options.profile, options.region)
             if options.api_url:
                 self._client = AuditApiClient(options.api_url, session=session)
                 return
-            outputs = stack_outputs(session, options)
-        except CliError as exc:
+            outputs = stack_api_outputs(session, options.stack_name, options.endpoint_url)
+        except SetupError as exc:
             raise ConsoleUnavailable(503, "ConsoleNotConfigured", exc.message) from exc
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
             raise ConsoleUnavailable(
@@ -378,6 +372,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
     server_version = "secagent-ui"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    server: ThreadingHTTPServer
     backend: Backend  # set on the subclass made by make_server
     token: str  # the per-launch secret, set on the subclass made by make_server
     _body: bytes = b""  # a POST's body, read (bounded) by _dispatch
@@ -415,7 +410,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         self._json(status, {"error": error, "message": message, **more})
 
     def _allowed_hosts(self) -> set[str]:
-        port = self.server.server_address[1]
+        port = self.server.server_port
         return {f"127.0.0.1:{port}", f"localhost:{port}"}
 
     def _host_ok(self) -> bool:

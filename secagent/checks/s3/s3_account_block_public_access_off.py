@@ -4,8 +4,9 @@ CIS 2.1.4 is met by all four settings at the bucket or the account level: with t
 own settings all on, the account's gap fails S3.1 only (for this bucket).
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed, unknown
+from secagent.checks.base import Result, failed, passed, unknown
 from secagent.checks.s3.s3_bucket_block_public_access_off import ALL_ON, to_api
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.plans import ApiCall
 from secagent.models.settings import AgentSettings

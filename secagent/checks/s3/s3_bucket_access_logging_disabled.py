@@ -1,6 +1,7 @@
 """Server access logging is off."""
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.checks.base import Result, failed, passed
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot

@@ -1,10 +1,11 @@
 """Bucket ACL grants read to AllUsers or AuthenticatedUsers."""
 
-from secagent.checks.base import READ_PERMISSIONS, Draft, PlanningState, Result, public_acl_grants_result
+from secagent.checks.base import READ_PERMISSIONS, Result, public_acl_grants_result
+from secagent.fixes.builders import remove_public_acl_grants
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
-from secagent.remediation.builders import remove_public_acl_grants
 
 META = CheckMeta(
     id="s3_bucket_acl_public_read",

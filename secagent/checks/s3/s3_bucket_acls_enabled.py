@@ -5,7 +5,8 @@ the bucket ACL grants someone other than the owner. ACLs that are enabled but gr
 owner fail the product's own stricter rule (LOW, no control): nothing stops a grant tomorrow.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed, unknown
+from secagent.checks.base import Result, failed, passed, unknown
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot

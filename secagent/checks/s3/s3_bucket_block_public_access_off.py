@@ -5,7 +5,8 @@ S3.8 (Config s3-bucket-level-public-access-prohibited) reads the bucket's own se
 fully blocked account fails S3.8 only.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.checks.base import Result, failed, passed
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import PublicAccessBlock, Snapshot

@@ -1,10 +1,11 @@
 """No default encryption configuration."""
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.checks.base import Result, failed, passed
+from secagent.fixes.builders import put_default_encryption
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
-from secagent.remediation.builders import put_default_encryption
 
 META = CheckMeta(
     id="s3_bucket_default_encryption_missing",

@@ -5,7 +5,8 @@ lifecycle rules exclude each other); CIS 2.1.2 has no such exception, so such a 
 only CIS 2.1.2.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.checks.base import Result, failed, passed
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot

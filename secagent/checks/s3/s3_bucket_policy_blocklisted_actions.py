@@ -7,13 +7,14 @@ s3:PutObjectAcl. Other accounts include everyone when an Allow is not pinned to 
 account. Other cross-account grants are s3_bucket_policy_cross_account's business.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, bucket_policy_report, failed, passed, unknown
-from secagent.checks.policy import BLOCKLISTED_ACTIONS
+from secagent.checks.base import Result, bucket_policy_report, failed, passed, unknown
+from secagent.fixes.builders import put_policy
+from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.policy_edit import deny_blocklisted_to_other_accounts
+from secagent.models.access import BLOCKLISTED_ACTIONS
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
-from secagent.remediation.builders import put_policy
-from secagent.remediation.policy_edit import deny_blocklisted_to_other_accounts
 
 META = CheckMeta(
     id="s3_bucket_policy_blocklisted_actions",

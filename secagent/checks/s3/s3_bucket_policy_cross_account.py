@@ -6,12 +6,13 @@ condition pins an Allow to everyone to them (aws:PrincipalAccount, aws:Principal
 lets only them through, or a canonical-user principal is not the bucket owner.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, bucket_policy_report, failed, passed, unknown
+from secagent.checks.base import Result, bucket_policy_report, failed, passed, unknown
+from secagent.fixes.builders import put_policy
+from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.policy_edit import remove_principals
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
-from secagent.remediation.builders import put_policy
-from secagent.remediation.policy_edit import remove_principals
 
 META = CheckMeta(
     id="s3_bucket_policy_cross_account",

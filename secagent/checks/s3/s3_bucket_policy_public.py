@@ -3,8 +3,6 @@
 from typing import Any
 
 from secagent.checks.base import (
-    Draft,
-    PlanningState,
     Result,
     bucket_policy_report,
     failed,
@@ -12,11 +10,12 @@ from secagent.checks.base import (
     restricts_public_buckets,
     unknown,
 )
+from secagent.fixes.builders import put_policy
+from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.policy_edit import restrict_to_account
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
-from secagent.remediation.builders import put_policy
-from secagent.remediation.policy_edit import restrict_to_account
 
 META = CheckMeta(
     id="s3_bucket_policy_public",

@@ -5,11 +5,12 @@ anyone who may write objects can encrypt them with a key only they hold: the own
 longer read them, which ransomware has used against S3. No FSBP or CIS control covers it yet.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.checks.base import Result, failed, passed
+from secagent.fixes.builders import put_encryption
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Encryption, Snapshot
-from secagent.remediation.builders import put_encryption
 
 META = CheckMeta(
     id="s3_bucket_sse_c_allowed",

@@ -6,11 +6,12 @@ The setting decides the severity and whether a fix is proposed (it needs a key t
 
 from typing import Any
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.checks.base import Result, failed, passed
+from secagent.fixes.builders import put_default_encryption
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
-from secagent.remediation.builders import put_default_encryption
 
 META = CheckMeta(
     id="s3_bucket_sse_kms_not_used",

@@ -1,12 +1,13 @@
 """Bucket policy lacks a Deny for requests without TLS."""
 
-from secagent.checks.base import Draft, PlanningState, Result, bucket_policy_report, failed, passed
-from secagent.checks.policy import statements
+from secagent.checks.base import Result, bucket_policy_report, failed, passed
+from secagent.fixes.builders import put_policy
+from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.policy_edit import add_tls_deny
+from secagent.models.access import statements
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
-from secagent.remediation.builders import put_policy
-from secagent.remediation.policy_edit import add_tls_deny
 
 META = CheckMeta(
     id="s3_bucket_tls_not_enforced",

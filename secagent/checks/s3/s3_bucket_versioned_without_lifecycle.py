@@ -5,8 +5,9 @@ NON_COMPLIANT without an enabled lifecycle rule. Buckets without versioning are 
 scope (PASS here). Noncurrent versions otherwise pile up forever.
 """
 
-from secagent.checks.base import Draft, PlanningState, Result, failed, passed
+from secagent.checks.base import Result, failed, passed
 from secagent.checks.s3.s3_bucket_lifecycle_missing import add_lifecycle_rule
+from secagent.fixes.planning import Draft, PlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot

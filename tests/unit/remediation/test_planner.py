@@ -9,9 +9,9 @@ from botocore.session import get_session
 from botocore.validate import ParamValidator
 
 from secagent.checks import analyze
-from secagent.models import AgentSettings, ApiCall, Probe
+from secagent.fixes.policy_edit import UnsafePolicyEdit, add_tls_deny, guard, restrict_to_account
+from secagent.models import AgentSettings, ApiCall, Probe, RemediationPlanSet, Snapshot
 from secagent.remediation import cli_command, plan_remediations
-from secagent.remediation.policy_edit import UnsafePolicyEdit, add_tls_deny, guard, restrict_to_account
 from tests.unit.checks.snapshots import ACCOUNT, BUCKET, acl_with, public_grant, snapshot
 
 PUBLIC = {
@@ -31,7 +31,7 @@ PARTNER = {
 SETTINGS = AgentSettings(require_kms=True, access_log_bucket="central-logs")
 
 
-def everything_failing():  # type: ignore[no-untyped-def]
+def everything_failing() -> Snapshot:
     return snapshot(
         public_access_block=Probe(value=None),
         account_public_access_block=Probe(value=None),
@@ -50,12 +50,12 @@ def everything_failing():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def plans():  # type: ignore[no-untyped-def]
+def plans() -> RemediationPlanSet:
     snap = everything_failing()
     return plan_remediations(snap, analyze(snap, SETTINGS), SETTINGS)
 
 
-def test_plan_every_failing_check_is_planned_or_merged(plans) -> None:  # type: ignore[no-untyped-def]
+def test_plan_every_failing_check_is_planned_or_merged(plans: RemediationPlanSet) -> None:
     snap = everything_failing()
     failing = {f.check_id for f in analyze(snap, SETTINGS).findings if f.status.value == "FAIL"}
     assert len(failing) == 20
@@ -65,7 +65,7 @@ def test_plan_every_failing_check_is_planned_or_merged(plans) -> None:  # type: 
     assert plans.unplanned == ["s3_bucket_event_notifications_disabled"]
 
 
-def test_plan_order_is_safe_to_apply_top_to_bottom(plans) -> None:  # type: ignore[no-untyped-def]
+def test_plan_order_is_safe_to_apply_top_to_bottom(plans: RemediationPlanSet) -> None:
     order = [p.remediation_id for p in plans.plans]
     assert order.index("s3.put_bucket_public_access_block") < order.index("s3.remove_public_acl_grants")
     # AWS rejects BucketOwnerEnforced while the bucket ACL still grants others.
@@ -75,7 +75,7 @@ def test_plan_order_is_safe_to_apply_top_to_bottom(plans) -> None:  # type: igno
     assert [p.order for p in plans.plans] == list(range(1, len(plans.plans) + 1))
 
 
-def test_plan_acl_read_and_write_fixed_by_one_acl_rewrite(plans) -> None:  # type: ignore[no-untyped-def]
+def test_plan_acl_read_and_write_fixed_by_one_acl_rewrite(plans: RemediationPlanSet) -> None:
     [acl] = [p for p in plans.plans if p.remediation_id == "s3.remove_public_acl_grants"]
     assert acl.check_ids == ["s3_bucket_acl_public_read", "s3_bucket_acl_public_write"]
     grants = acl.api_call.parameters["AccessControlPolicy"]["Grants"]
@@ -83,7 +83,9 @@ def test_plan_acl_read_and_write_fixed_by_one_acl_rewrite(plans) -> None:  # typ
     assert len(acl.rollback.parameters["AccessControlPolicy"]["Grants"]) == 3  # type: ignore[union-attr]
 
 
-def test_plan_policy_edits_chain_and_each_rollback_captures_the_policy_before_it(plans) -> None:  # type: ignore[no-untyped-def]
+def test_plan_policy_edits_chain_and_each_rollback_captures_the_policy_before_it(
+    plans: RemediationPlanSet,
+) -> None:
     policy_plans = [p for p in plans.plans if p.api_call.operation == "PutBucketPolicy"]
     assert [p.remediation_id for p in policy_plans] == [
         "s3.restrict_public_policy_statements",
@@ -91,16 +93,17 @@ def test_plan_policy_edits_chain_and_each_rollback_captures_the_policy_before_it
         "s3.remove_untrusted_principals",
     ]
     for earlier, later in itertools.pairwise(policy_plans):
+        assert later.rollback is not None
         assert json.loads(later.rollback.parameters["Policy"]) == json.loads(
             earlier.api_call.parameters["Policy"]
-        )  # type: ignore[union-attr]
+        )
     final = json.loads(policy_plans[-1].api_call.parameters["Policy"])
     sids = [s["Sid"] for s in final["Statement"]]
     assert sids == ["Public", "Partner", "DenyInsecureTransport"]
     assert final["Statement"][1]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}
 
 
-def test_plan_every_api_call_and_rollback_is_valid_for_the_botocore_model(plans) -> None:  # type: ignore[no-untyped-def]
+def test_plan_every_api_call_and_rollback_is_valid_for_the_botocore_model(plans: RemediationPlanSet) -> None:
     session = get_session()
     calls: list[ApiCall] = [c for p in plans.plans for c in (p.api_call, p.rollback) if c is not None]
     for call in calls:
@@ -109,14 +112,16 @@ def test_plan_every_api_call_and_rollback_is_valid_for_the_botocore_model(plans)
         assert not report.has_errors(), (call.operation, report.generate_report())
 
 
-def test_plan_mfa_delete_needs_manual_input_and_others_are_runnable(plans) -> None:  # type: ignore[no-untyped-def]
+def test_plan_mfa_delete_needs_manual_input_and_others_are_runnable(plans: RemediationPlanSet) -> None:
     manual = {p.remediation_id for p in plans.plans if p.manual_inputs}
     assert manual == {"s3.enable_mfa_delete"}
     [mfa] = [p for p in plans.plans if p.remediation_id == "s3.enable_mfa_delete"]
     assert "MFA" in mfa.api_call.parameters and "--mfa" in mfa.cli_command
 
 
-def test_plan_every_plan_has_risk_reversibility_and_rollback_when_reversible(plans) -> None:  # type: ignore[no-untyped-def]
+def test_plan_every_plan_has_risk_reversibility_and_rollback_when_reversible(
+    plans: RemediationPlanSet,
+) -> None:
     for plan in plans.plans:
         assert plan.risk and "\n" not in plan.risk
         if plan.reversible:
@@ -127,7 +132,7 @@ def test_plan_every_plan_has_risk_reversibility_and_rollback_when_reversible(pla
     }
 
 
-def test_plan_json_is_camel_case(plans) -> None:  # type: ignore[no-untyped-def]
+def test_plan_json_is_camel_case(plans: RemediationPlanSet) -> None:
     data = plans.to_json_dict()["plans"][0]
     assert {"planId", "apiCall", "cliCommand", "rollbackCliCommand", "previousConfig", "manualInputs"} <= set(
         data

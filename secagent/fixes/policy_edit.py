@@ -3,7 +3,7 @@
 import copy
 from typing import Any
 
-from secagent.checks.policy import BLOCKLISTED_ACTIONS, aws_principals, is_everyone, statements
+from secagent.models.access import BLOCKLISTED_ACTIONS, aws_principals, statements
 
 TLS_SID = "DenyInsecureTransport"
 BLOCKLIST_SID = "DenyOtherAccountsBucketControl"
@@ -119,7 +119,6 @@ __all__ = [
     "add_tls_deny",
     "deny_blocklisted_to_other_accounts",
     "guard",
-    "is_everyone",
     "remove_principals",
     "restrict_to_account",
     "tls_deny_statement",

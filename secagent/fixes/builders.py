@@ -3,7 +3,8 @@
 import json
 from typing import Any
 
-from secagent.checks.base import PUBLIC_GROUPS, Draft, PlanningState
+from secagent.fixes.planning import Draft, PlanningState
+from secagent.models.access import PUBLIC_GROUPS
 from secagent.models.snapshot import Acl, Encryption, Grant
 
 
