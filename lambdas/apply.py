@@ -1,4 +1,4 @@
-"""Apply Lambda: {"auditId"} -> $.applied {"results", "appliedCount", "failedCount"}.
+"""Apply Lambda: {"auditId", "executionArn"} -> $.applied (secagent.models.state).
 
 Applies only what secagent.workflow.gate.authorize proves a person approved (from storage); its
 record of each plan's result is its checkpoint, written as it goes.
@@ -9,10 +9,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas import deps, faults
-from lambdas.events import AuditEvent, parse
+from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.records import ApplyProgress
-from secagent.models.report import AppliedSummary
+from secagent.models.state import AppliedOutput
 from secagent.workflow.apply import apply_plans
 from secagent.workflow.checkpoints import load_checkpoint, save_checkpoint
 from secagent.workflow.gate import authorize
@@ -22,10 +22,10 @@ from secagent.workflow.gate import authorize
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    faults.inject("apply", event)
-    request = parse(AuditEvent, event)
+    request = parse(StepEvent, event)
     logger.append_keys(audit_id=request.audit_id)
     deps.confirm(request.execution_arn, request.audit_id, "Apply Fixes")
+    faults.inject("apply", request.execution_arn)
     bucket, clients = deps.settings().report_bucket, deps.clients()
     authorized = authorize(
         request.audit_id, bucket, deps.analysis(), deps.sealer(), clients, scope=deps.scope()
@@ -53,6 +53,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "results": [{"planId": r.plan_id, "status": r.status, "error": r.error} for r in progress.results]
         },
     )
-    return AppliedSummary.model_validate(
-        progress.model_dump(include=set(AppliedSummary.model_fields))
+    return AppliedOutput(
+        applied_count=progress.applied_count, failed_count=progress.failed_count
     ).to_json_dict()

@@ -1,9 +1,10 @@
-"""Discover Lambda: {"auditId", "request"} -> Snapshot JSON.
+"""Discover Lambda: {"auditId", "executionArn", "input"} -> $.discovery (secagent.models.state).
 
-Only an audit the API (or the CreateBucket trigger) asked for is discovered: the execution input
-must match the sealed request record, so a StartExecution with forged input reads nothing. Both
-checks (the execution, then the request) come before the checkpoint: a resume with another mode
-in its input gets nothing either.
+Only an audit the API (or the CreateBucket trigger) asked for is discovered: the sealed request
+record must exist, and the execution input may state nothing else, so a StartExecution with
+forged input reads nothing. Both checks (the execution, then the request) come before the
+checkpoint: a resume with another mode in its input gets nothing either. The state machine
+routes on the sealed request this returns, never on the input.
 """
 
 from typing import Any
@@ -11,47 +12,75 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas import deps, faults
-from lambdas.checkpoint import checkpointed
-from lambdas.events import DiscoverEvent, parse
+from lambdas.checkpoint import load_or_compute
+from lambdas.events import DiscoverEvent, InputRequest, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.discovery import discover_bucket
 from secagent.models.errors import AuditNotRequested
+from secagent.models.records import AuditRequest
+from secagent.models.snapshot import Snapshot
+from secagent.models.state import DiscoveryOutput, Route
 from secagent.workflow.gate import load_request
 
+STATE = "Discover Bucket"
 
-def _requested(event: dict[str, Any]) -> None:
-    """AuditNotRequested unless the input matches the request record the API sealed."""
-    request = parse(DiscoverEvent, event)
-    stored = load_request(request.audit_id, deps.settings().report_bucket, deps.sealer(), deps.clients())
-    given = request.request
-    if (
-        stored is None
-        or stored.resource.id != given.resource.id
-        or stored.mode != given.mode
-        or stored.approval_timeout_seconds != given.approval_timeout_seconds
-    ):
-        raise AuditNotRequested(
-            "This execution was not started by the audit API: its input does not match a request "
-            "record sealed by the API. Nothing was read; start audits with POST /audits."
-        )
+
+def _requested(audit_id: str, given: InputRequest) -> AuditRequest:
+    """The request record the API sealed; AuditNotRequested when there is none, or the input
+    states anything else."""
+    stored = load_request(audit_id, deps.settings().report_bucket, deps.sealer(), deps.clients())
+    stated = {
+        "type": given.resource.type if given.resource else None,
+        "id": given.resource.id if given.resource else None,
+        "mode": given.mode,
+        "timeout": given.approval_timeout_seconds,
+    }
+    if stored is None:
+        raise _not_requested()
+    sealed = {
+        "type": stored.resource.type,
+        "id": stored.resource.id,
+        "mode": stored.mode,
+        "timeout": stored.approval_timeout_seconds,
+    }
+    if any(value is not None and value != sealed[key] for key, value in stated.items()):
+        raise _not_requested()
+    return stored
+
+
+def _not_requested() -> AuditNotRequested:
+    return AuditNotRequested(
+        "This execution was not started by the audit API: its input does not match a request "
+        "record sealed by the API. Nothing was read; start audits with POST /audits."
+    )
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = parse(DiscoverEvent, event)
-    logger.append_keys(audit_id=request.audit_id, bucket=request.request.resource.id)
-    return _discover(event, context)
+    step = parse(DiscoverEvent, event)
+    logger.append_keys(audit_id=step.audit_id)
+    deps.confirm(step.execution_arn, step.audit_id, STATE)
+    request = _requested(step.audit_id, step.input)
+    bucket = request.resource.id
+    logger.append_keys(bucket=bucket)
 
+    def discover() -> dict[str, Any]:
+        faults.inject("discover", step.execution_arn)
+        snapshot = discover_bucket(bucket, clients=deps.clients())
+        snapshot.exemptions = deps.exemptions_of(bucket)
+        unknown = [f for f, p in snapshot.config if not p.known]
+        metrics.add_metric(name="UnknownFields", unit=MetricUnit.Count, value=len(unknown))
+        logger.info(
+            "discovered", extra={"unknownFields": unknown, "durationMs": snapshot.read_by.duration_ms}
+        )
+        return snapshot.to_json_dict()
 
-@checkpointed("discovery", "Discover Bucket", check=_requested)
-def _discover(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    faults.inject("discover", event)
-    bucket = parse(DiscoverEvent, event).request.resource.id
-    snapshot = discover_bucket(bucket, clients=deps.clients())
-    snapshot.exemptions = deps.exemptions_of(bucket)
-    unknown = [f for f, p in snapshot.config if not p.known]
-    metrics.add_metric(name="UnknownFields", unit=MetricUnit.Count, value=len(unknown))
-    logger.info("discovered", extra={"unknownFields": unknown, "durationMs": snapshot.read_by.duration_ms})
-    return snapshot.to_json_dict()
+    snapshot = Snapshot.model_validate(load_or_compute(step.audit_id, "discovery", discover))
+    return DiscoveryOutput(
+        request=Route.of(request),
+        account_id=snapshot.account_id,
+        region=snapshot.region,
+        unknown_fields=[f for f, p in snapshot.config if not p.known],
+    ).to_json_dict()

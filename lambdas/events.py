@@ -1,15 +1,15 @@
 """Typed event models of the tool handlers (camelCase, unknown keys ignored).
 
-The state machine passes ids and its own tools' outputs; what decides a change (the request, the
-decision, the plans to apply) is loaded by the tools from storage (secagent.workflow.gate).
+The state machine passes ids only: every tool loads what it works on from storage (the request
+and decision the API sealed, the earlier steps' stored outputs; secagent.workflow.gate).
 """
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from secagent.models import AppliedSummary, Finding, InvalidInput, Snapshot, Status
+from secagent.models import InvalidInput
 
 
 class EventModel(BaseModel):
@@ -20,55 +20,37 @@ class StepEvent(EventModel):
     """Every tool's event: the audit, and the execution that scheduled the step (`$$.Execution.Id`,
     which the input cannot set): the tool confirms it before acting (secagent.workflow.invocation)."""
 
-    audit_id: str
-    execution_arn: str
+    audit_id: str = Field(min_length=1)
+    execution_arn: str = Field(min_length=1)
 
 
-class Resource(EventModel):
-    type: Literal["AWS::S3::Bucket"]
-    id: str
+class InputResource(EventModel):
+    type: str | None = None
+    id: str | None = None
 
 
-class RequestInState(EventModel):
-    """``$.request``: the execution input; checked against the sealed request record, never trusted."""
+class InputRequest(EventModel):
+    """The execution input (``$$.Execution.Input``): only routes, never trusted. Discover refuses
+    an input that states anything other than the sealed request record; what it leaves out, the
+    record decides (the request's defaults live in one place: the API's request model)."""
 
-    resource: Resource
-    mode: str = "plan"
-    approval_timeout_seconds: int = 3600
+    resource: InputResource | None = None
+    mode: str | None = None
+    approval_timeout_seconds: int | None = None
 
 
 class DiscoverEvent(StepEvent):
-    request: RequestInState
-
-
-class AnalyzeEvent(StepEvent):
-    snapshot: Snapshot
-
-
-class RemediateEvent(StepEvent):
-    snapshot: Snapshot
-    findings: list[Finding]
+    input: InputRequest
 
 
 class AwaitApprovalEvent(StepEvent):
     task_token: str = Field(min_length=1, repr=False)  # never in logs or reprs
 
 
-class AuditEvent(StepEvent):
-    """Recheck and Apply: the audit and execution only; everything they act on comes from storage."""
-
-
-class VerifyEvent(StepEvent):
-    resource: Resource
-    before: list[Finding]
-    applied: AppliedSummary
-    # A rollback: the verdicts the rolled-back checks must have again (empty for an audit).
-    expected: dict[str, Status] = Field(default_factory=dict)
-
-
 class ReportEvent(EventModel):
     execution_arn: str
     state: dict[str, Any]
+    input: Any = None  # the execution input: what an execution the API did not start named
 
 
 def parse[M: EventModel](model: type[M], event: Any) -> M:

@@ -1,30 +1,48 @@
 """Test-only fault injection: a failure or a delay in a named tool (docs/workflow.md).
 
 Active only when the stack was deployed with `-c faultInjection=true`, which sets
-SECAGENT_FAULT_INJECTION=enabled on the tool functions; otherwise `faults` is ignored.
+SECAGENT_FAULT_INJECTION=enabled on the tool functions; otherwise nothing is read and nothing
+happens. The faults are in the execution input (`"faults": {"analyze": {...}}`, a test starts
+the execution directly), which the tool reads from Step Functions itself: they are not part of
+the state machine's contract, and the API never passes them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
 
+from lambdas import deps
+from secagent.aws import execution_history
 from secagent.models import errors
+from secagent.workflow.timeline import build_timeline
 
 ENABLED = os.environ.get("SECAGENT_FAULT_INJECTION") == "enabled"
 
 
-def inject(tool: str, event: Any) -> None:
-    if not ENABLED or not isinstance(event, dict):
+def inject(tool: str, execution_arn: str) -> None:
+    if not ENABLED:
         return
-    fault = (event.get("faults") or {}).get(tool)
-    if not fault:
+    sfn = deps.clients()("stepfunctions", None)
+    given = json.loads(sfn.describe_execution(executionArn=execution_arn).get("input") or "{}")
+    faults = given.get("faults") if isinstance(given, dict) else None
+    fault = faults.get(tool) if isinstance(faults, dict) else None
+    if not isinstance(fault, dict):
         return
     if fault.get("kind") == "delay":
         time.sleep(float(fault.get("seconds", 0)))
     elif fault.get("kind") == "error":
         times = fault.get("times")
-        if times is None or int(event.get("attempt", 0)) < int(times):
+        attempt = _attempt(sfn, execution_arn) if times is not None else 0
+        if times is None or attempt < int(times):
             error_class = getattr(errors, fault.get("error", "TransientError"), errors.TransientError)
-            raise error_class(f"injected fault in {tool} (attempt {event.get('attempt', 0)})")
+            raise error_class(f"injected fault in {tool} (attempt {attempt})")
+
+
+def _attempt(sfn: Any, execution_arn: str) -> int:
+    """This invocation's retry count (0 for the first): the running step's attempts so far, less one."""
+    steps = build_timeline(execution_history(sfn, execution_arn))
+    running = [s for s in steps if s.status in ("running", "retrying")]
+    return max(running[-1].attempts - 1, 0) if running else 0

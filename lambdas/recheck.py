@@ -1,7 +1,8 @@
-"""Recheck Configuration Lambda: {"auditId"} -> $.planCheck.
+"""Recheck Configuration Lambda: {"auditId", "executionArn"} -> $.planCheck (secagent.models.state).
 
 Right before Apply: is the approval on record valid for exactly these plans (else
-ApprovalInvalid), and is the configuration they touch still what they were planned on?
+ApprovalInvalid), and is the configuration they touch still what they were planned on? The
+differences, with both values, are stored (``planCheck``) for the report; it runs again on a resume.
 """
 
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas import deps, faults
-from lambdas.events import AuditEvent, parse
+from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.records import ApplyProgress
 from secagent.models.report import ApplyStatus
-from secagent.workflow.checkpoints import load_checkpoint
+from secagent.models.state import PlanCheckOutput
+from secagent.workflow.checkpoints import load_checkpoint, save_checkpoint
 from secagent.workflow.gate import authorize
 from secagent.workflow.recheck import recheck
 
@@ -22,10 +24,10 @@ from secagent.workflow.recheck import recheck
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    faults.inject("recheck", event)
-    request = parse(AuditEvent, event)
+    request = parse(StepEvent, event)
     logger.append_keys(audit_id=request.audit_id)
     deps.confirm(request.execution_arn, request.audit_id, "Recheck Configuration")
+    faults.inject("recheck", request.execution_arn)
     bucket = deps.settings().report_bucket
     authorized = authorize(
         request.audit_id, bucket, deps.analysis(), deps.sealer(), deps.clients(), scope=deps.scope()
@@ -45,4 +47,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.info(
         "rechecked", extra={"stale": check.stale, "changedFields": [d.field for d in check.differences]}
     )
-    return check.to_json_dict()
+    save_checkpoint(bucket, request.audit_id, "planCheck", check.to_json_dict(), deps.clients())
+    return PlanCheckOutput(
+        stale=check.stale, changed_fields=[d.field for d in check.differences]
+    ).to_json_dict()

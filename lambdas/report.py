@@ -1,8 +1,9 @@
-"""Report Lambda: {"executionArn", "state"} -> {"auditId", "outcome", "reportKey"}.
+"""Report Lambda: {"executionArn", "state", "input"} -> {"auditId", "outcome", "reportKey"}.
 
-Builds the Task-state timeline from the execution history, the requester, decision and applied
-plans from the audit's records (sealed by the API, or Apply's own), writes reports/{auditId}.json
-and puts an "Audit Completed" event.
+Builds the Task-state timeline from the execution history, the findings, plans and verdicts from
+the steps' stored outputs, the requester, decision and applied plans from the audit's records
+(sealed by the API, or Apply's own), writes reports/{auditId}.json and puts an "Audit Completed"
+event.
 """
 
 from typing import Any
@@ -27,6 +28,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = write_report(
         request.execution_arn,
         {**request.state, "auditId": audit_id},
+        given=request.input if isinstance(request.input, dict) else None,
         bucket=deps.settings().report_bucket,
         sealer=deps.sealer(),
         event_bus=deps.settings().event_bus_name,

@@ -246,8 +246,10 @@ def render_status(audit: dict[str, Any]) -> str:
             ]
         else:
             lines += ["", f"Findings: {len(failing)} failing of {len(report['findings'])} checked"]
-    if audit.get("status") == "FAILED" and isinstance(audit.get("failure"), dict):
-        lines += ["", failure_text(audit["failure"], audit.get("auditId"))]
+    # A failed audit, or one that found no bucket or was denied: where and why.
+    failure = audit.get("failure") or (report.get("failure") if isinstance(report, dict) else None)
+    if isinstance(failure, dict):
+        lines += ["", failure_text(failure, audit.get("auditId"))]
     return "\n".join(lines)
 
 

@@ -210,6 +210,7 @@ class AuditStack(Stack):
             checkpoint("remediation"): [remediate],
             checkpoint("applied"): [apply],
             checkpoint("verification"): [verify],
+            checkpoint("planCheck"): [recheck],
         }
         reads = {
             store.REQUESTS_PREFIX + "*": [api, discover, remediate, await_approval, recheck, apply, report],
@@ -223,10 +224,10 @@ class AuditStack(Stack):
             store.REPORTS_PREFIX + "*": [api],
             # Since when each finding has been seen so: the next report of the bucket carries it on.
             store.OBSERVATIONS_PREFIX + "*": [report],
-            store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, report],
-            checkpoint("discovery"): [discover],
+            # Each step reads the stored outputs of the steps before it, not the state (state by reference).
+            store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, verify, report],
+            checkpoint("discovery"): [discover, analyze],
             checkpoint("analysis"): [analyze],
-            checkpoint("verification"): [verify],
         }
         for pattern, writers in writes.items():
             for fn in writers:

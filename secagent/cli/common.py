@@ -28,7 +28,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 _OUTCOMES_WRAPPED = textwrap.fill(
-    "(" + ", ".join(o for o in Outcome if o is not Outcome.FAILED) + ")",
+    "(" + ", ".join(o for o in Outcome if not o.ended_unjudged) + ")",
     width=90,
     initial_indent=" " * 7,
     subsequent_indent=" " * 8,
@@ -40,7 +40,8 @@ exit codes:
   1    an audit: findings at or above --fail-on still fail, whatever the outcome
 {_OUTCOMES_WRAPPED}
   2    usage error (bad arguments, or a request the API refused as invalid)
-  3    the audit FAILED, or the API could not be reached or answered an error
+  3    the audit ended FAILED, RESOURCE_NOT_FOUND or ACCESS_DENIED (nothing can be said
+       about the bucket), or the API could not be reached or answered an error
   130  interrupted (Ctrl-C); a started audit keeps running
 """
 

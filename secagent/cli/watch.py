@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from secagent.audit_api import AuditApi
+from secagent.models.outcome import Outcome
 from secagent.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -28,6 +29,8 @@ from secagent.cli.common import (
 )
 
 AWAIT_APPROVAL = "Await Approval"
+# Outcomes that say nothing about the bucket (exit 3): the report's failure says where and why.
+UNJUDGED = {o.value for o in Outcome if o.ended_unjudged}
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -247,8 +250,9 @@ def conclude(body: dict[str, Any], out: TextIO, fail_on: str = FAIL_ON_DEFAULT) 
     outcome = body.get("outcome") or (report or {}).get("outcome")
     code = audit_exit_code(report if isinstance(report, dict) else None, outcome, fail_on)
     if code is not None:
-        if outcome == "FAILED" or body.get("status") == "FAILED":
-            print(f"secagent: audit {audit_id} failed: {_why(body, report)}", file=sys.stderr)
+        if outcome in UNJUDGED or body.get("status") == "FAILED":
+            ended = "failed" if outcome in (None, "FAILED") else f"ended {outcome}"
+            print(f"secagent: audit {audit_id} {ended}: {_why(body, report)}", file=sys.stderr)
             return EXIT_FAILED
         return code
     if body.get("status") == "FAILED":

@@ -45,7 +45,7 @@ LABEL_CHAR_WIDTH = 6.3  # 11px edge labels
 LABEL_LINE_HEIGHT = 13
 LABEL_WRAP = 30  # characters per line of an edge label
 # Parameters every tool receives that say nothing about the step (docs/workflow.md).
-PLUMBING = frozenset({"executionArn.$", "faults.$", "attempt.$"})
+PLUMBING = frozenset({"executionArn.$"})
 
 
 @dataclass

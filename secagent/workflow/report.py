@@ -1,4 +1,5 @@
-"""Write Report: the report from the final state and the execution history; store and announce it."""
+"""Write Report: the report from the steps' stored outputs, the audit's records and the execution
+history; store and announce it. The state itself holds only routes and summaries."""
 
 import hashlib
 import uuid
@@ -26,7 +27,6 @@ from secagent.models.findings import Finding, Status
 from secagent.models.plans import Plan
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.report import (
-    AppliedSummary,
     ApprovalDecision,
     CheckRegistryVersion,
     Failure,
@@ -46,7 +46,7 @@ from secagent.models.report import (
 )
 from secagent.models.snapshot import ResourceRef
 from secagent.workflow._aws import put_event, put_json
-from secagent.workflow.checkpoints import STEPS, load_checkpoint
+from secagent.workflow.checkpoints import RECORDS, STEPS, load_checkpoint, load_checkpoints
 from secagent.workflow.failures import explain
 from secagent.workflow.gate import load_decision, load_request
 from secagent.workflow.store import Sealer, read_object
@@ -90,7 +90,8 @@ class _CaughtError(_StatePart):
 
 
 class WorkflowState(_StatePart):
-    """The execution state ``$`` as it reaches Write Report (docs/workflow.md, "State")."""
+    """What the report is built from: the execution state ``$`` (routes and summaries) with each
+    step's full output, read from storage, in place of its summary (``reported_state``)."""
 
     audit_id: str
     started_at: datetime
@@ -100,7 +101,6 @@ class WorkflowState(_StatePart):
     analysis: _Analysis | None = None
     remediation: _Remediation | None = None
     approval: ApprovalDecision | None = None
-    applied: AppliedSummary | None = None
     verification: Verification | None = None
     plan_check: PlanCheck | None = None
     error: _CaughtError | None = None
@@ -229,8 +229,9 @@ def _remediation(plan: Plan, approval: ApprovalDecision | None, records: AuditRe
 
 def _failure(state: WorkflowState, steps: list[ReportStep], execution: str | None) -> Failure | None:
     """The failed step (the last one the history marks failed) and the error its Catch recorded,
-    explained for a person (secagent.workflow.failures); the raw cause is left to the logs."""
-    if state.outcome != "FAILED":
+    explained for a person (secagent.workflow.failures); the raw cause is left to the logs. Also
+    for a resource not found or access denied: which step met it, and why."""
+    if not state.outcome.ended_unjudged:
         return None
     failed = next((s for s in reversed(steps) if s.status == "failed"), None)
     caught = state.error or _CaughtError.model_validate({})
@@ -431,10 +432,27 @@ def _earlier_observations(bucket: str, resource: str, clients: ClientFactory) ->
         return Observations()  # no readable history: the report keeps this audit's own times
 
 
+def reported_state(
+    state: dict[str, Any], stored: dict[str, Any], given: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The state as the report reads it: each step's summary replaced by its full output from
+    storage (``stored``: name -> output, secagent.workflow.checkpoints; a checkpoint from an
+    earlier execution of a resumed audit counts, a Recheck only from this one); the request as
+    Discover returned it (the sealed one), else as the execution input ``given`` named it (an
+    execution the API did not start fails before Discover returns)."""
+    full = {key: value for key, value in state.items() if key not in STEPS and key not in RECORDS}
+    full |= {name: output for name, output in stored.items() if name in STEPS or name in state}
+    discovered = state.get("discovery")
+    route = discovered.get("request") if isinstance(discovered, dict) else None
+    full["request"] = route or given or {}
+    return full
+
+
 def write_report(
     execution_arn: str,
     state: dict[str, Any],
     *,
+    given: dict[str, Any] | None = None,
     bucket: str,
     sealer: Sealer,
     event_bus: str = "default",
@@ -442,8 +460,9 @@ def write_report(
 ) -> Report:
     """Records + history -> Task-state timeline -> report -> stored and announced."""
     audit_id = str(state.get("auditId", ""))
+    stored = load_checkpoints(clients("s3", None), bucket, audit_id)
     report = build_report(
-        state,
+        reported_state(state, stored, given),
         build_timeline(execution_history(clients("stepfunctions", None), execution_arn)),
         location=AwsLocation.of(execution_arn),
         records=load_records(audit_id, execution_arn, bucket, sealer, clients),

@@ -73,7 +73,8 @@ def test_analyze_times_out_after_60_seconds():
 def test_approval_waits_for_task_token_with_per_audit_timeout_and_expiry_path():
     state = TASKS["Await Approval"]
     assert state["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
-    assert state["TimeoutSecondsPath"] == "$.request.approvalTimeoutSeconds"
+    # the window of the sealed request, as Discover returned it (never the execution input's)
+    assert state["TimeoutSecondsPath"] == "$.discovery.request.approvalTimeoutSeconds"
     assert state["Parameters"]["Payload"]["taskToken.$"] == "$$.Task.Token"
     timeout_catch = next(c for c in state["Catch"] if c["ErrorEquals"] == ["States.Timeout"])
     assert STATES[timeout_catch["Next"]]["Result"] == "APPROVAL_EXPIRED"
@@ -140,14 +141,6 @@ def test_apply_is_reached_only_through_the_stale_plan_check():
 # --- the approval gate's shape (docs/security.md): ids travel, decisions are read from storage ---
 
 TOOLS = {name for name, state in TASKS.items() if name not in REPORT_WRITERS}
-# What the execution input ($.request) may still decide: which resource, which mode, how long to
-# wait, and (test-only, inert unless deployed with faultInjection) which faults to inject.
-REQUEST_FIELDS_A_TOOL_MAY_READ = {
-    "$.request.resource",
-    "$.request.mode",
-    "$.request.approvalTimeoutSeconds",
-    "$.request.faults",
-}
 
 
 def paths(value: object) -> list[str]:
@@ -181,6 +174,23 @@ def test_every_tool_error_is_caught_into_mark_failed_with_the_error_in_state(nam
     assert TASKS[name]["TimeoutSeconds" if "TimeoutSeconds" in TASKS[name] else "TimeoutSecondsPath"]
 
 
+@pytest.mark.parametrize("name", sorted(TOOLS - {"Await Approval"}))
+def test_a_missing_resource_or_a_denied_access_ends_in_its_own_outcome_not_a_resumable_failure(name: str):
+    catchers = {tuple(c["ErrorEquals"]): c["Next"] for c in TASKS[name]["Catch"]}
+    assert catchers[("ResourceNotFound",)] == "Mark Resource Not Found"
+    assert catchers[("AccessDenied",)] == "Mark Access Denied"
+    for mark, outcome in (
+        ("Mark Resource Not Found", "RESOURCE_NOT_FOUND"),
+        ("Mark Access Denied", "ACCESS_DENIED"),
+    ):
+        assert (STATES[mark]["Result"], STATES[mark]["ResultPath"], STATES[mark]["Next"]) == (
+            outcome,
+            "$.outcome",
+            "Write Report",  # the audit ends with its report, not failed: there is nothing to resume
+        )
+        assert Outcome(outcome).exit_code() == 3
+
+
 @pytest.mark.parametrize("name", ["Recheck Configuration", "Apply Fixes"])
 def test_an_invalid_approval_ends_the_audit_approval_invalid_before_anything_else_catches_it(name: str):
     first, *_ = TASKS[name]["Catch"]
@@ -195,30 +205,42 @@ def test_an_invalid_approval_ends_the_audit_approval_invalid_before_anything_els
     assert not any("ApprovalInvalid" in r["ErrorEquals"] for r in TASKS[name]["Retry"])
 
 
-@pytest.mark.parametrize("name", sorted(TASKS))
-def test_no_task_takes_plans_approvals_or_checkpoints_from_the_execution_input(name: str):
-    state = TASKS[name]
-    read = paths(state["Parameters"]) + (
-        [state["TimeoutSecondsPath"]] if "TimeoutSecondsPath" in state else []
-    )
-    from_input = {p for p in read if p == "$.request" or p.startswith("$.request.")}
-    if name == "Discover Bucket":  # it checks the whole input against the sealed request record
-        from_input -= {"$.request"}
-    if name in REPORT_WRITERS:  # the state, whose requester/approval/applied the report does not believe
-        assert read[:2] == ["$$.Execution.Id", "$"]
-    assert from_input <= REQUEST_FIELDS_A_TOOL_MAY_READ, from_input
-    forbidden = ("plans", "approval", "rollbackPlans", "checkpoints", "decision", "resume")
-    assert not [p for p in read if p.startswith("$.request.") and p.split(".")[2] in forbidden]
+@pytest.mark.parametrize("name", sorted(TOOLS - {"Await Approval"}))
+def test_every_tool_is_passed_ids_only_and_loads_everything_else_from_storage(name: str):
+    # State by reference: no snapshot, finding, plan, approval or fault travels in a Task's input;
+    # each tool reads what it works on from storage its owner alone writes
+    ids = {"auditId.$": "$.auditId", "executionArn.$": "$$.Execution.Id"}
+    if name == "Discover Bucket":  # it refuses an input that states anything but the sealed request
+        ids["input.$"] = "$$.Execution.Input"
+    assert TASKS[name]["Parameters"] == ids
 
 
-def test_apply_recheck_and_await_approval_take_the_audit_id_only():
-    # Everything they act on (request, decision, snapshot, findings, plans) they load from storage;
-    # the execution is only what they confirm invoked them
-    for name in ("Recheck Configuration", "Apply Fixes"):
-        assert set(TASKS[name]["Parameters"]) == {"auditId.$", "executionArn.$", "faults.$", "attempt.$"}, (
-            name
-        )
-        assert TASKS[name]["Parameters"]["auditId.$"] == "$.auditId"
+@pytest.mark.parametrize("name", sorted(REPORT_WRITERS))
+def test_write_report_gets_the_state_and_the_input_only_to_name_what_an_unrequested_execution_named(
+    name: str,
+):
+    assert TASKS[name]["Parameters"] == {
+        "executionArn.$": "$$.Execution.Id",
+        "state.$": "$",
+        "input.$": "$$.Execution.Input",
+    }
+
+
+def test_the_machine_routes_on_the_sealed_request_discover_returns_never_on_the_input():
+    read = [choice["Variable"] for state in STATES.values() for choice in state.get("Choices", [])] + [
+        state["TimeoutSecondsPath"] for state in STATES.values() if "TimeoutSecondsPath" in state
+    ]
+    assert [p for p in read if p.startswith("$.request")] == []
+    assert {p for p in read if "request" in p} == {
+        "$.discovery.request.mode",
+        "$.discovery.request.approvalTimeoutSeconds",
+    }
+    assert "JsonMerge" not in json.dumps(STATES["Start Audit"])  # no defaults of its own
+
+
+def test_await_approval_takes_the_audit_id_only():
+    # Everything it acts on (request, snapshot, findings, plans) it loads from storage; the
+    # execution is only what it confirms invoked it
     assert TASKS["Await Approval"]["Parameters"]["Payload"] == {
         "taskToken.$": "$$.Task.Token",
         "auditId.$": "$.auditId",
@@ -243,12 +265,6 @@ def test_every_tool_is_told_its_execution_by_the_context_object_never_by_the_inp
     event = _tool_event(TASKS[name])
     assert event["executionArn.$"] == "$$.Execution.Id"
     assert "executionArn" not in event  # no literal either
-
-
-def test_verify_expects_the_verdicts_propose_fixes_returned():
-    parameters = TASKS["Verify Fixes"]["Parameters"]
-    assert parameters["expected.$"] == "$.remediation.expected"
-    assert TASKS["Propose Fixes"]["ResultPath"] == "$.remediation"
 
 
 def test_the_audit_id_is_the_execution_name_before_any_resume_suffix():

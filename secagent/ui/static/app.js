@@ -670,8 +670,11 @@ function failureOf(audit) {
 }
 
 function failureView(audit, poll) {
-  if (audit.status !== "FAILED") return [];
-  const failure = failureOf(audit);
+  // A failed audit; or one that ended RESOURCE_NOT_FOUND or ACCESS_DENIED, whose report says
+  // where and why (nothing to resume: a new audit once the bucket is there, or the access granted).
+  const stopped = audit.status === "SUCCEEDED" && audit.report && audit.report.failure;
+  if (audit.status !== "FAILED" && !stopped) return [];
+  const failure = stopped ? { ...failureOf({ failure: audit.report.failure }), resumable: false } : failureOf(audit);
   const note = h("p", { role: "status", class: "form-status" });
   let button = null;
   if (failure.resumable) {
@@ -691,7 +694,9 @@ function failureView(audit, poll) {
     : h("p", { class: "correlation" }, "Audit id ", h("code", { text: audit.auditId }),
       ": quote this id to whoever runs the stack.");
   return h("section", { class: "card failure", "aria-labelledby": "failure-title" },
-    h("h2", { id: "failure-title", text: failure.step ? `The audit failed at ${failure.step}` : "The audit failed" }),
+    h("h2", { id: "failure-title", text: stopped
+      ? `The audit stopped at ${failure.step || "a step"}: ${audit.report.outcome}`
+      : failure.step ? `The audit failed at ${failure.step}` : "The audit failed" }),
     h("p", { class: "failure-message", text: failure.message || "The audit stopped with an error." }),
     quote,
     button || h("p", { class: "hint", text: "This failure cannot be resumed: start a new audit once the cause is fixed." }),

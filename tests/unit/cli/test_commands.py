@@ -177,7 +177,7 @@ def _report_with(outcome: Outcome, severities: list[str], base: dict[str, Any]) 
     ]
     passing = [{"checkId": "ok", "title": "t", "severity": "CRITICAL", "status": "PASS", "controls": []}]
     report_ = {**base, "outcome": outcome.value, "findings": failing + passing}
-    if outcome is Outcome.FAILED:
+    if outcome.ended_unjudged:
         report_["failure"] = {
             "step": "Discover Bucket",
             "error": "AccessDenied",
@@ -205,14 +205,14 @@ def test_every_outcome_exits_by_the_findings_left_and_fail_on(
     outcome: Outcome, severities: list[str], fail_on: str, code: int, planned: dict[str, Any]
 ) -> None:
     # Whatever the outcome's name, the exit status says whether findings at or above --fail-on
-    # still fail; a FAILED audit says nothing about the bucket: 3
+    # still fail; an audit that failed, found no bucket or was denied says nothing about it: 3
     report_ = _report_with(outcome, severities, planned)
     status_ = "FAILED" if outcome is Outcome.FAILED else "SUCCEEDED"
     api = FakeApi(
         start_audit=ApiResponse(202, {"auditId": AUDIT_ID}),
         get_audit=ApiResponse(200, audit_body(status_, outcome=outcome.value, report=report_)),
     )
-    expected = 3 if outcome is Outcome.FAILED else code
+    expected = 3 if outcome.ended_unjudged else code
     assert run_audit(api, wait=True, fail_on=fail_on)[0] == expected
     assert report(api, AUDIT_ID, fail_on=fail_on, out=io.StringIO()) == expected
 

@@ -4,6 +4,7 @@ The handlers build their clients, settings and sealer once per warm environment 
 cached): each test gets fresh ones, over its own moto world, with the seal key's id in SEAL_KEY_ID.
 """
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,14 +25,26 @@ os.environ.setdefault("EVENT_BUS_NAME", "default")
 
 
 class RecordingStepFunctions:
-    """Step Functions as Await Approval uses it: SendTaskSuccess, recorded."""
+    """Step Functions as the tools use it: SendTaskSuccess (Await Approval), recorded; and, for
+    test-only fault injection, the execution's input and its running step's failed attempts."""
 
     def __init__(self) -> None:
         self.successes: list[dict[str, Any]] = []
+        self.execution_input: dict[str, Any] = {}
+        self.failed_attempts = 0
 
     def send_task_success(self, **kwargs: Any) -> dict[str, Any]:
         self.successes.append(kwargs)
         return {}
+
+    def describe_execution(self, **_: Any) -> dict[str, Any]:
+        return {"status": "RUNNING", "input": json.dumps(self.execution_input)}
+
+    def get_execution_history(self, **_: Any) -> dict[str, Any]:
+        attempt = [{"type": "LambdaFunctionScheduled"}]
+        failed = [*attempt, {"type": "LambdaFunctionFailed"}] * self.failed_attempts
+        entered = {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "a step"}}
+        return {"events": [entered, *failed, *attempt]}
 
 
 @dataclass

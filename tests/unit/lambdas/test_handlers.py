@@ -1,7 +1,8 @@
-"""Discover, Analyze, Propose Fixes: event in, one domain call, camelCase JSON out, checkpointed.
+"""Discover, Analyze, Propose Fixes: ids in, one domain call on what storage holds, the full
+output stored (load-or-compute) and a small summary out for the state (state by reference).
 
 Discover reads only an audit the API sealed a request for; each step returns its stored
-checkpoint instead of working again (load-or-compute).
+checkpoint instead of working again.
 """
 
 import json
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from lambdas import analyze, discover, remediate
-from lambdas.checkpoint import checkpointed
+from lambdas.checkpoint import load_or_compute
 from secagent.models import ApplyStatus, InvalidInput, ResourceNotFound
 from secagent.models.errors import AuditNotRequested
 from secagent.workflow.apply import apply_plans
@@ -23,6 +24,7 @@ from tests.unit.workflow.conftest import AUDIT, REPORTS, SETTINGS, Storage, hmac
 
 EVENTS = Path(__file__).parents[2] / "events"
 FIXTURE_AUDIT = "audit-0001"  # the audit of tests/events/{discover,analyze,remediate}.json
+FIXTURE_SNAPSHOT = json.loads((Path(__file__).parents[2] / "events" / "snapshot.json").read_text())
 FIXTURE_BUCKET = "check-fixture-bucket"
 MACHINE = "arn:aws:states:us-east-1:123456789012:execution:SecurityAgentAudit"
 
@@ -49,12 +51,32 @@ def test_discover_handler_reads_the_requested_bucket_and_checkpoints_it(tools: T
     _requested(tools)
     # When
     out = discover.handler(event("discover"), FakeLambdaContext())
-    # Then
-    assert out["schemaVersion"] == "1.0" and out["resource"]["id"] == FIXTURE_BUCKET
-    assert out["config"]["policy"] == {"state": "ok", "value": None, "reason": None}
-    json.dumps(out)
-    # And its output is checkpointed for a resume
-    assert tools.storage.load(FIXTURE_AUDIT, "discovery") == out
+    # Then the snapshot is stored (for the next steps and a resume) and the state gets the sealed
+    # request it routes on, with a summary
+    stored = tools.storage.load(FIXTURE_AUDIT, "discovery")
+    assert stored is not None and stored["resource"]["id"] == FIXTURE_BUCKET
+    assert stored["config"]["policy"] == {"state": "ok", "value": None, "reason": None}
+    assert out == {
+        "request": {
+            "resource": {"type": "AWS::S3::Bucket", "id": FIXTURE_BUCKET},
+            "mode": "plan",
+            "approvalTimeoutSeconds": 3600,
+        },
+        "accountId": stored["accountId"],
+        "region": "us-east-1",
+        "unknownFields": [f for f, probe in stored["config"].items() if probe["state"] == "unknown"],
+    }
+
+
+def test_discover_handler_routes_on_the_sealed_request_whatever_the_input_leaves_out(tools: Tools) -> None:
+    # Given the API sealed a remediate audit with a 10-minute window; the input names only the bucket
+    tools.storage.request(FIXTURE_AUDIT, resource=FIXTURE_BUCKET, mode="remediate", timeout=600)
+    given = event("discover")
+    given["input"] = {"resource": given["input"]["resource"]}
+    # When
+    out = discover.handler(given, FakeLambdaContext())
+    # Then the state machine routes on the record (no default of its own)
+    assert (out["request"]["mode"], out["request"]["approvalTimeoutSeconds"]) == ("remediate", 600)
 
 
 def _no_record(tools: Tools) -> None:
@@ -103,7 +125,7 @@ def test_discover_handler_input_that_differs_from_the_sealed_request_reads_nothi
     # Given the sealed request, and an execution input that says something else
     _requested(tools)
     forged = event("discover")
-    forged["request"] |= change
+    forged["input"] |= change
     # When / Then
     with pytest.raises(AuditNotRequested):
         discover.handler(forged, FakeLambdaContext())
@@ -113,7 +135,7 @@ def test_discover_handler_input_that_differs_from_the_sealed_request_reads_nothi
 def test_discover_handler_missing_bucket_raises_resource_not_found(tools: Tools) -> None:
     tools.storage.request(FIXTURE_AUDIT, resource="not-there-bucket", mode="plan")
     missing = event("discover")
-    missing["request"]["resource"]["id"] = "not-there-bucket"
+    missing["input"]["resource"]["id"] = "not-there-bucket"
     with pytest.raises(ResourceNotFound):
         discover.handler(missing, FakeLambdaContext())
 
@@ -123,17 +145,8 @@ def test_discover_handler_missing_bucket_raises_resource_not_found(tools: Tools)
     [
         {},
         {"auditId": "a", "executionArn": execution_arn("a")},
-        {"auditId": "a", "request": event("discover")["request"]},  # no execution
-        {
-            "auditId": "a",
-            "executionArn": execution_arn("a"),
-            "request": {"resource": {"type": "AWS::EC2::Instance", "id": "i-1"}},
-        },
-        {
-            "auditId": "a",
-            "executionArn": execution_arn("a"),
-            "request": {"resource": {"type": "AWS::S3::Bucket"}},
-        },
+        {"auditId": "a", "input": event("discover")["input"]},  # no execution
+        {"auditId": "a", "executionArn": execution_arn("a"), "input": {"mode": ["plan"]}},
     ],
 )
 def test_discover_handler_bad_event_raises_invalid_input(tools: Tools, bad: dict[str, Any]) -> None:
@@ -147,7 +160,7 @@ def test_discover_handler_resumed_with_forged_input_reads_nothing(tools: Tools) 
     discover.handler(event("discover"), FakeLambdaContext())
     # When an execution of the same audit id (a resume name) is started with another mode
     forged = event("discover")
-    forged["request"]["mode"] = "remediate"
+    forged["input"]["mode"] = "remediate"
     # Then it is refused like any input the API did not seal
     with pytest.raises(AuditNotRequested):
         discover.handler(forged, FakeLambdaContext())
@@ -168,113 +181,157 @@ def test_discover_handler_resumed_returns_its_checkpoint_without_reading_again(t
     assert not [c for c in calls if c.startswith("s3.") and c != "s3.GetObject"]
 
 
-# --- the load-or-compute decorator ----------------------------------------------------------------
+# --- load-or-compute ----------------------------------------------------------------------------
 
 
-def _step_event(audit_id: str, **more: Any) -> dict[str, Any]:
-    return {"auditId": audit_id, "executionArn": execution_arn(audit_id), **more}
+def test_load_or_compute_runs_once_then_returns_the_stored_output_without_running(tools: Tools) -> None:
+    # Given a computation that counts its runs
+    runs: list[str] = []
 
+    def compute(audit: str) -> dict[str, Any]:
+        runs.append(audit)
+        return {"auditId": audit, "run": len(runs)}
 
-def test_checkpointed_runs_once_then_returns_the_stored_output_without_running(tools: Tools) -> None:
-    # Given a step that counts its runs
-    runs: list[dict[str, Any]] = []
-
-    @checkpointed("analysis", "Analyze Configuration")
-    def step(evt: dict[str, Any], context: Any) -> dict[str, Any]:
-        runs.append(evt)
-        return {"auditId": evt["auditId"], "run": len(runs)}
-
-    # When it runs twice for one audit, and once for another
-    first = step(_step_event("a"), None)
-    second = step(_step_event("a", attempt=1), None)
-    other = step(_step_event("b"), None)
-    # Then the second call is the stored output of the first, and the handler ran once per audit
+    # When it is asked twice for one audit, and once for another
+    first = load_or_compute("a", "analysis", lambda: compute("a"))
+    second = load_or_compute("a", "analysis", lambda: compute("a"))
+    other = load_or_compute("b", "analysis", lambda: compute("b"))
+    # Then the second answer is the stored output of the first, and it ran once per audit
     assert first == second == {"auditId": "a", "run": 1} and other == {"auditId": "b", "run": 2}
-    assert [r["auditId"] for r in runs] == ["a", "b"]
-    assert tools.storage.load("a", "analysis") == first
-    # and each call, the stored one too, was confirmed as the audit's execution in the step's state
-    assert tools.confirmations == [(execution_arn(a), a, ("Analyze Configuration",)) for a in ("a", "a", "b")]
+    assert runs == ["a", "b"] and tools.storage.load("a", "analysis") == first
 
 
-def test_checkpointed_returns_a_stored_checkpoint_without_running_the_handler(tools: Tools) -> None:
-    # Given the step's checkpoint is in the report bucket (written by its own role earlier)
-    tools.storage.checkpoint("a", "remediation", {"auditId": "a", "plans": [], "stored": True})
-
-    @checkpointed("remediation", "Propose Fixes")
-    def step(evt: dict[str, Any], context: Any) -> dict[str, Any]:
-        raise AssertionError("the handler must not run")
-
-    # When / Then
-    assert step(_step_event("a"), None) == {"auditId": "a", "plans": [], "stored": True}
-
-
-def test_checkpointed_failed_step_stores_nothing_and_runs_again(tools: Tools) -> None:
+def test_load_or_compute_failed_step_stores_nothing_and_runs_again(tools: Tools) -> None:
     outcomes: list[Exception | dict[str, Any]] = [RuntimeError("throttled"), {"auditId": "a", "ok": True}]
 
-    @checkpointed("verification", "Verify Fixes")
-    def step(evt: dict[str, Any], context: Any) -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
     with pytest.raises(RuntimeError):
-        step(_step_event("a"), None)
+        load_or_compute("a", "verification", compute)
     assert tools.storage.load("a", "verification") is None
-    assert step(_step_event("a"), None) == {"auditId": "a", "ok": True} and outcomes == []
+    assert load_or_compute("a", "verification", compute) == {"auditId": "a", "ok": True} and outcomes == []
+
+
+@pytest.mark.parametrize(
+    ("handler", "state"),
+    [
+        (discover.handler, "Discover Bucket"),
+        (analyze.handler, "Analyze Configuration"),
+        (remediate.handler, "Propose Fixes"),
+    ],
+)
+def test_a_step_with_a_stored_checkpoint_is_confirmed_then_returns_it_without_working(
+    tools: Tools, handler: Any, state: str
+) -> None:
+    # Given the audit's steps stored their outputs (a resumed execution)
+    _requested(tools, mode="remediate")
+    tools.storage.checkpoint(FIXTURE_AUDIT, "discovery", FIXTURE_SNAPSHOT)
+    tools.storage.checkpoint(
+        FIXTURE_AUDIT,
+        "analysis",
+        {
+            "auditId": FIXTURE_AUDIT,
+            "resourceId": FIXTURE_BUCKET,
+            "snapshotReadAt": "2026-01-01T00:00:00Z",
+            "checksRun": 0,
+            "findings": [],
+            "summary": {},
+        },
+    )
+    tools.storage.checkpoint(
+        FIXTURE_AUDIT, "remediation", {"auditId": FIXTURE_AUDIT, "plans": [], "unplanned": ["x"]}
+    )
+    calls = record_calls(tools.session)
+    # When the step runs again
+    given = _step_event(FIXTURE_AUDIT, input={"resource": {"type": "AWS::S3::Bucket", "id": FIXTURE_BUCKET}})
+    out = handler(given, FakeLambdaContext())
+    # Then it was confirmed in its state, read only storage, and summarized the stored output
+    assert tools.confirmations == [(execution_arn(FIXTURE_AUDIT), FIXTURE_AUDIT, (state,))]
+    assert {c for c in calls if c.startswith("s3.")} <= {"s3.GetObject", "s3.ListObjectsV2"}
+    assert (
+        out
+        in (
+            {"checksRun": 0, "summary": {"pass": 0, "fail": 0, "unknown": 0, "exempt": 0}},
+            {"planCount": 0, "unplanned": ["x"]},
+        )
+        or out["request"]["mode"] == "remediate"
+    )
 
 
 @pytest.mark.parametrize("arn", [None, "", 42], ids=["missing", "empty", "not-a-string"])
-def test_checkpointed_without_an_execution_reads_nothing(tools: Tools, arn: Any) -> None:
+def test_a_step_without_an_execution_reads_nothing(tools: Tools, arn: Any) -> None:
     # Given a stored checkpoint, and an event that does not name the execution that scheduled it
     tools.storage.checkpoint("a", "remediation", {"auditId": "a", "plans": [], "stored": True})
     evt: dict[str, Any] = {"auditId": "a"} | ({} if arn is None else {"executionArn": arn})
-
-    @checkpointed("remediation", "Propose Fixes")
-    def step(evt: dict[str, Any], context: Any) -> dict[str, Any]:
-        raise AssertionError("the handler must not run")
-
     calls = record_calls(tools.session)
     # When / Then it is invalid input: nothing is confirmed, read or returned
     with pytest.raises(InvalidInput, match="executionArn"):
-        step(evt, None)
+        remediate.handler(evt, FakeLambdaContext())
     assert calls == [] and tools.confirmations == []
+
+
+def _step_event(audit_id: str, **more: Any) -> dict[str, Any]:
+    return {"auditId": audit_id, "executionArn": execution_arn(audit_id), **more}
 
 
 # --- Analyze ---------------------------------------------------------------------------------------
 
 
-def test_analyze_handler_returns_findings_and_summary(tools: Tools) -> None:
+def test_analyze_handler_judges_the_stored_snapshot_and_stores_the_findings(tools: Tools) -> None:
+    # Given Discover stored the fixture snapshot
+    tools.storage.checkpoint(FIXTURE_AUDIT, "discovery", FIXTURE_SNAPSHOT)
+    # When
     out = analyze.handler(event("analyze"), FakeLambdaContext())
-    assert out["auditId"] == FIXTURE_AUDIT
+    # Then the findings are stored; the state gets the counts
+    stored = tools.storage.load(FIXTURE_AUDIT, "analysis")
+    assert stored is not None and stored["auditId"] == FIXTURE_AUDIT
+    assert out == {"checksRun": stored["checksRun"], "summary": stored["summary"]}
     # 20 FAIL: the fixture fails every check but S3.10 (not versioned); the SSE-KMS check fails
     # S3.17 whatever require_kms says, but with it off it is LOW and proposes no fix
     assert out["summary"]["fail"] == 20
-    kms = next(f for f in out["findings"] if f["checkId"] == "s3_bucket_sse_kms_not_used")
+    kms = next(f for f in stored["findings"] if f["checkId"] == "s3_bucket_sse_kms_not_used")
     assert (kms["status"], kms["severity"], kms["controls"], kms["remediationId"]) == (
         "FAIL",
         "LOW",
         ["FSBP:S3.17"],
         None,
     )
-    finding = out["findings"][0]
+    finding = stored["findings"][0]
     assert {"checkId", "title", "severity", "status", "controls", "evidence", "remediationId"} <= set(finding)
     assert finding["severity"] == "CRITICAL"
-    assert tools.storage.load(FIXTURE_AUDIT, "analysis") == out
 
 
-def test_analyze_handler_bad_snapshot_raises_invalid_input(tools: Tools) -> None:
-    with pytest.raises(InvalidInput):
-        analyze.handler(_step_event("a", snapshot={"schemaVersion": "1.0"}), FakeLambdaContext())
+def test_analyze_handler_judges_storage_not_its_event(tools: Tools) -> None:
+    # Given Discover stored the fixture snapshot, and an event that carries another "snapshot"
+    tools.storage.checkpoint(FIXTURE_AUDIT, "discovery", FIXTURE_SNAPSHOT)
+    forged = {**event("analyze"), "snapshot": {**FIXTURE_SNAPSHOT, "config": {}}}
+    # When / Then the stored one is judged
+    assert analyze.handler(forged, FakeLambdaContext())["summary"]["fail"] == 20
+
+
+def test_analyze_handler_before_discover_raises_invalid_input_and_stores_nothing(tools: Tools) -> None:
+    with pytest.raises(InvalidInput, match="Discover Bucket"):
+        analyze.handler(event("analyze"), FakeLambdaContext())
+    assert tools.storage.load(FIXTURE_AUDIT, "analysis") is None
 
 
 # --- Propose Fixes ---------------------------------------------------------------------------------
 
 
-def test_remediate_handler_returns_ordered_plans(tools: Tools) -> None:
+def test_remediate_handler_stores_ordered_plans_and_returns_their_count(tools: Tools) -> None:
     _requested(tools, mode="remediate")
-    out = remediate.handler(event("remediate"), FakeLambdaContext())
-    assert out["auditId"] == FIXTURE_AUDIT and out["expected"] == {} and out["unplanned"] == []
+    tools.storage.checkpoint(FIXTURE_AUDIT, "discovery", FIXTURE_SNAPSHOT)
+    analyze.handler(event("analyze"), FakeLambdaContext())
+    summary = remediate.handler(event("remediate"), FakeLambdaContext())
+    out = tools.storage.load(FIXTURE_AUDIT, "remediation")
+    assert out is not None and summary == {"planCount": len(out["plans"]), "unplanned": out["unplanned"]}
+    # failing checks without a fix: SSE-KMS (LOW, require_kms off) and event notifications
+    assert out["unplanned"] == ["s3_bucket_sse_kms_not_used", "s3_bucket_event_notifications_disabled"]
+    assert out["auditId"] == FIXTURE_AUDIT and out["expected"] == {}
     assert [p["order"] for p in out["plans"]] == list(range(1, len(out["plans"]) + 1))
     first = out["plans"][0]
     assert first["apiCall"] == {
@@ -292,7 +349,6 @@ def test_remediate_handler_returns_ordered_plans(tools: Tools) -> None:
         "region": "us-east-1",
     }
     assert first["cliCommand"].startswith(f"aws s3api put-public-access-block --bucket {FIXTURE_BUCKET}")
-    assert tools.storage.load(FIXTURE_AUDIT, "remediation") == out
 
 
 def test_remediate_handler_without_a_sealed_request_raises(tools: Tools) -> None:
@@ -318,23 +374,21 @@ def test_remediate_handler_rollback_proposes_the_rollbacks_of_what_was_applied(t
     # and a rollback audit of it, sealed by the API, discovered and analyzed
     storage.request(AUDIT, mode="rollback", rollback_of=original)
     storage.discover_and_analyze(AUDIT)
-    findings = storage.load(AUDIT, "analysis")["findings"]  # type: ignore[index]
-    # When (the input's findings do not decide what a rollback proposes)
-    out = remediate.handler(
-        _step_event(AUDIT, snapshot=storage.load(AUDIT, "discovery"), findings=findings),
-        FakeLambdaContext(),
-    )
+    # When
+    remediate.handler(_step_event(AUDIT), FakeLambdaContext())
+    out = storage.load(AUDIT, "remediation")
+    assert out is not None
     # Then it proposes undoing exactly what was applied, newest first, with the verdicts to expect
     applied = [r.plan_id for r in progress.results if r.status is ApplyStatus.APPLIED]
     assert [p["planId"] for p in out["plans"]] == [f"rollback-{i}" for i in reversed(applied)]
     assert out["expected"] and set(out["expected"].values()) == {"FAIL"}
 
 
-def test_remediate_handler_missing_findings_raises_invalid_input(tools: Tools) -> None:
-    bad = event("remediate")
-    del bad["findings"]
-    with pytest.raises(InvalidInput):
-        remediate.handler(bad, FakeLambdaContext())
+def test_remediate_handler_before_analyze_raises_invalid_input(tools: Tools) -> None:
+    _requested(tools, mode="remediate")
+    tools.storage.checkpoint(FIXTURE_AUDIT, "discovery", FIXTURE_SNAPSHOT)
+    with pytest.raises(InvalidInput, match="Analyze Configuration"):
+        remediate.handler(event("remediate"), FakeLambdaContext())
 
 
 def test_handlers_settings_read_from_environment() -> None:

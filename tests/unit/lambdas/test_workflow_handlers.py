@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +55,13 @@ def _object(tools: Tools, key: str) -> dict[str, Any] | None:
     if "Contents" not in s3.list_objects_v2(Bucket=REPORTS, Prefix=key):
         return None
     return json.loads(s3.get_object(Bucket=REPORTS, Key=key)["Body"].read())
+
+
+def _stored(tools: Tools, name: str) -> dict[str, Any]:
+    """The full output a step stored (its state gets a summary)."""
+    stored = tools.storage.load(AUDIT, name)
+    assert stored is not None, f"{name} was not stored"
+    return stored
 
 
 def _proposed(tools: Tools, timeout: int = 3600) -> None:
@@ -229,8 +237,11 @@ def test_recheck_handler_unchanged_configuration_is_current_for_the_approved_pla
     # Given an approved audit (a plain approval: no object lock, no account-wide plan)
     tools.storage.approved(AUDIT)
     # When
-    out = recheck.handler(event("recheck"), FakeLambdaContext())
-    # Then only what the approved plans touch is checked
+    summary = recheck.handler(event("recheck"), FakeLambdaContext())
+    # Then only what the approved plans touch is checked; the state gets the verdict, the report
+    # the stored check
+    assert summary == {"stale": False, "changedFields": []}
+    out = _stored(tools, "planCheck")
     assert out["stale"] is False and out["differences"] == []
     assert "encryption" in out["checkedFields"] and "publicAccessBlock" in out["checkedFields"]
     assert not {"objectLock", "accountPublicAccessBlock"} & set(out["checkedFields"])
@@ -252,7 +263,11 @@ def test_recheck_handler_change_to_an_approved_field_is_stale(tools: Tools) -> N
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
         },
     )
-    out = recheck.handler(event("recheck"), FakeLambdaContext())
+    assert recheck.handler(event("recheck"), FakeLambdaContext()) == {
+        "stale": True,
+        "changedFields": ["encryption"],
+    }
+    out = _stored(tools, "planCheck")
     assert out["stale"] is True and [d["field"] for d in out["differences"]] == ["encryption"]
 
 
@@ -273,13 +288,15 @@ def test_recheck_handler_resumed_after_a_partial_apply_does_not_count_its_own_ch
         apply.handler(event("apply"), FakeLambdaContext())
     _use(monkeypatch, tools.clients)
     # When the configuration is rechecked
-    out = recheck.handler(event("recheck"), FakeLambdaContext())
+    recheck.handler(event("recheck"), FakeLambdaContext())
+    out = _stored(tools, "planCheck")
     # Then what this audit applied is not someone else's change: the plan is still current
     assert out["stale"] is False and "publicAccessBlock" not in out["checkedFields"]
     # but a record of another decision proves nothing
     tools.storage.edit_checkpoint(AUDIT, "applied", lambda p: p.update(planDigest="0" * 64))
     assert decision.plan_digest != "0" * 64
-    stale = recheck.handler(event("recheck"), FakeLambdaContext())
+    recheck.handler(event("recheck"), FakeLambdaContext())
+    stale = _stored(tools, "planCheck")
     assert stale["stale"] is True and "publicAccessBlock" in [d["field"] for d in stale["differences"]]
 
 
@@ -303,9 +320,10 @@ def test_apply_handler_applies_exactly_the_approved_selection(tools: Tools) -> N
     # Given a plain approval (reversible, bucket-scoped plans only)
     decision = tools.storage.approved(AUDIT)
     # When
-    out = apply.handler(event("apply"), FakeLambdaContext())
+    summary = apply.handler(event("apply"), FakeLambdaContext())
+    out = _stored(tools, "applied")
     # Then only the approved plans ran; the rest of the proposal did not
-    assert set(out) == {"results", "appliedCount", "failedCount"}
+    assert summary == {"appliedCount": out["appliedCount"], "failedCount": out["failedCount"]}
     assert [r["remediationId"] for r in out["results"]] == decision.remediation_ids
     # 8 approved: 6 applied (SSE-C blocked by a second PutBucketEncryption), two need manual input: SKIPPED
     assert out["failedCount"] == 0 and out["appliedCount"] == 6
@@ -329,7 +347,8 @@ def test_apply_handler_ignores_plans_and_approval_in_its_input(tools: Tools) -> 
         "approval": {"decision": "approve", "remediationIds": None},
     }  # fmt: skip
     # When
-    out = apply.handler(forged, FakeLambdaContext())
+    apply.handler(forged, FakeLambdaContext())
+    out = _stored(tools, "applied")
     # Then what runs is what the sealed decision binds
     assert "x" not in [r["planId"] for r in out["results"]] and _versioning(tools) is None
 
@@ -356,13 +375,14 @@ def test_apply_handler_injected_fault_raises_before_any_change(
     # Given fault injection is deployed and asks for one TransientError in apply
     tools.storage.approved(AUDIT)
     monkeypatch.setattr(faults, "ENABLED", True)
-    payload = {**event("apply"), "faults": {"apply": {"kind": "error", "times": 1}}, "attempt": 0}
+    tools.sfn.execution_input = {"faults": {"apply": {"kind": "error", "times": 1}}}
     # When / Then
     with pytest.raises(TransientError):
-        apply.handler(payload, FakeLambdaContext())
+        apply.handler(event("apply"), FakeLambdaContext())
     assert tools.storage.load(AUDIT, "applied") is None
     # and the retry (attempt 1) runs
-    assert apply.handler({**payload, "attempt": 1}, FakeLambdaContext())["appliedCount"] == 6
+    tools.sfn.failed_attempts = 1
+    assert apply.handler(event("apply"), FakeLambdaContext())["appliedCount"] == 6
 
 
 def test_apply_handler_retried_after_a_transient_error_does_not_reapply(
@@ -455,55 +475,86 @@ def test_apply_handler_refuses_a_decision_older_than_its_lifetime(tools: Tools) 
 # --- Verify Fixes ----------------------------------------------------------------------------------
 
 
+def _verifiable(tools: Tools, results: list[dict[str, Any]], expected: dict[str, str] | None = None) -> None:
+    """What Verify reads from storage: the stored snapshot and findings, Apply's record of what
+    it applied (``results``), and the verdicts Propose Fixes stored as expected (a rollback)."""
+    tools.storage.request(AUDIT)
+    tools.storage.discover_and_analyze(AUDIT)
+    tools.storage.checkpoint(
+        AUDIT, "remediation", {"auditId": AUDIT, "plans": [], "expected": expected or {}}
+    )
+    applied = sum(r["status"] == "APPLIED" for r in results)
+    record = {"auditId": AUDIT, "planDigest": "0" * 64, "plans": [], "results": results,
+              "appliedCount": applied, "failedCount": 0, "complete": True}  # fmt: skip
+    tools.storage.checkpoint(AUDIT, "applied", record)
+
+
+VERSIONING_APPLIED = [{"planId": "06", "remediationId": "s3.enable_versioning",
+                       "checkIds": ["s3_bucket_versioning_disabled"], "status": "APPLIED"}]  # fmt: skip
+
+
 def test_verify_handler_on_unfixed_bucket_fixes_nothing(tools: Tools) -> None:
-    # Given the event says plans were applied, but this bucket was never changed
-    out = verify.handler(event("verify"), FakeLambdaContext())
+    # Given Apply's record says a plan was applied, but this bucket was never changed
+    _verifiable(tools, VERSIONING_APPLIED)
+    summary = verify.handler(event("verify"), FakeLambdaContext())
+    out = _stored(tools, "verification")
     # Then verification tells the truth
     assert set(out) == {"findings", "summary", "comparison", "allFixed", "stillFailing", "outcome"}
     assert out["allFixed"] is False and not any(c["fixed"] for c in out["comparison"])
     assert out["outcome"] == "NON_COMPLIANT"  # nothing applied: never REMEDIATED
     assert "s3_bucket_versioning_disabled" in out["stillFailing"]
-    assert tools.storage.load(event("verify")["auditId"], "verification") == out
+    assert summary == {"outcome": "NON_COMPLIANT", "allFixed": False, "stillFailing": out["stillFailing"]}
 
 
-def test_verify_handler_rollback_expects_the_old_verdicts(tools: Tools) -> None:
+def test_verify_handler_judges_storage_not_its_event(tools: Tools) -> None:
+    # Given Apply's record says nothing was applied; the event claims a rollback was
+    _verifiable(tools, [])
+    forged = {**event("verify"), "applied": {"results": VERSIONING_APPLIED}, "expected": {"x": "FAIL"}}
+    # When / Then nothing is claimed fixed or rolled back
+    assert verify.handler(forged, FakeLambdaContext())["outcome"] == "NON_COMPLIANT"
+
+
+@pytest.mark.parametrize(
+    ("expected", "outcome"),
+    [({"s3_bucket_versioning_disabled": "FAIL"}, "ROLLED_BACK"), ({}, "NON_COMPLIANT")],
+)
+def test_verify_handler_rollback_expects_the_old_verdicts(
+    tools: Tools, expected: dict[str, str], outcome: str
+) -> None:
     # Given a rollback applied the undoing of versioning: the check must FAIL again
-    rollback = {
-        **event("verify"),
-        "applied": {
-            "results": [{"planId": "rollback-06", "remediationId": "rollback:s3.enable_versioning",
-                         "checkIds": ["s3_bucket_versioning_disabled"], "status": "APPLIED"}],
-            "appliedCount": 1,
-            "failedCount": 0,
-        },
-        "expected": {"s3_bucket_versioning_disabled": "FAIL"},
-    }  # fmt: skip
-    out = verify.handler(rollback, FakeLambdaContext())
-    assert out["allFixed"] is True and out["outcome"] == "ROLLED_BACK"
-    assert (
-        verify.handler(
-            {**rollback, "auditId": "audit-2", "executionArn": execution_arn("audit-2"), "expected": {}},
-            FakeLambdaContext(),
-        )["allFixed"]
-        is False
-    )
+    rolled_back = [{"planId": "rollback-06", "remediationId": "rollback:s3.enable_versioning",
+                    "checkIds": ["s3_bucket_versioning_disabled"], "status": "APPLIED"}]  # fmt: skip
+    _verifiable(tools, rolled_back, expected)
+    out = verify.handler(event("verify"), FakeLambdaContext())
+    assert out["outcome"] == outcome and out["allFixed"] is (outcome == "ROLLED_BACK")
 
 
 def test_verify_handler_injected_fault_raises(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
+    _verifiable(tools, [])
     monkeypatch.setattr(faults, "ENABLED", True)
-    payload = {**event("verify"), "faults": {"verify": {"kind": "error", "error": "AccessDenied"}}}
+    tools.sfn.execution_input = {"faults": {"verify": {"kind": "error", "error": "AccessDenied"}}}
     from secagent.models import AccessDenied
 
     with pytest.raises(AccessDenied):
-        verify.handler(payload, FakeLambdaContext())
+        verify.handler(event("verify"), FakeLambdaContext())
+    assert tools.storage.load(AUDIT, "verification") is None
 
 
 # --- Write Report ----------------------------------------------------------------------------------
 
 
+def _store_outputs(tools: Tools) -> None:
+    """The outputs the steps of tests/events/report.json's execution stored (its state has summaries)."""
+    stored = json.loads((Path(__file__).parents[2] / "events" / "stored_outputs.json").read_text())
+    for name in ("remediation", "planCheck", "applied", "verification"):
+        tools.storage.checkpoint(AUDIT, name, stored[name])
+
+
 def test_report_handler_writes_report_from_history_and_records(tools: Tools) -> None:
-    # Given an audit the API sealed and a person approved, and a real (moto) execution
+    # Given an audit the API sealed and a person approved, whose steps stored their outputs, and
+    # a real (moto) execution
     decision = tools.storage.approved(AUDIT)
+    _store_outputs(tools)
     tools.use_moto_sfn = True
     sfn = tools.session.client("stepfunctions")
     machine = sfn.create_state_machine(

@@ -67,7 +67,7 @@ def test_retry_policies_and_labels(definition):
     assert {e.label for e in approval} == {"timeout", "any error"}
     plan_only = [e for e in graph.edges if e.source == "Plan Only?" and e.kind == "choice"]
     assert len(plan_only) == 1  # two rules to one state: one arrow, both conditions
-    assert plan_only[0].label == "request.mode = plan or remediation.plans[0] absent"
+    assert plan_only[0].label == "request.mode = plan or remediation.planCount = 0"
 
 
 @pytest.mark.parametrize(
@@ -218,8 +218,8 @@ def test_console_layout_labels_are_whole_and_never_overlap(definition):
 def test_console_graph_nodes_carry_what_the_panel_shows(definition):
     graph = console_graph(definition)
     discover = graph.node("Discover Bucket")
-    assert discover.input == {"auditId.$": "$.auditId", "request.$": "$.request"}
-    assert discover.plumbing == ["attempt.$", "executionArn.$", "faults.$"]
+    assert discover.input == {"auditId.$": "$.auditId", "input.$": "$$.Execution.Input"}
+    assert discover.plumbing == ["executionArn.$"]
     assert discover.result_path == "$.discovery"
     approval = graph.node("Await Approval")
     assert "taskToken.$" not in approval.input and "taskToken.$" in approval.plumbing

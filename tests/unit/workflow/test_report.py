@@ -4,7 +4,6 @@ Who asked, who decided and what was applied come from storage (the API's sealed 
 Apply's own), never from the execution state, which anyone who can start an execution shapes.
 """
 
-import copy
 import json
 import re
 import shutil
@@ -37,6 +36,7 @@ from secagent.workflow.report import (
     observations_key,
     publish_report,
     registry_version,
+    reported_state,
     write_report,
 )
 from secagent.workflow.store import KmsSealer, decision_key, write_object
@@ -52,7 +52,25 @@ LOCATION = AwsLocation(partition="aws", region="us-east-1", account="12345678901
 
 
 def _state() -> dict[str, Any]:
-    return json.loads((EVENTS / "report.json").read_text())["state"]
+    """The state as the report reads it: the Write Report event's state (routes and summaries)
+    with each step's full output from storage (tests/events/stored_outputs.json)."""
+    event = json.loads((EVENTS / "report.json").read_text())
+    stored = json.loads((EVENTS / "stored_outputs.json").read_text())
+    return reported_state(event["state"], stored, event["input"])
+
+
+def _event() -> dict[str, Any]:
+    """The Write Report event (its state holds routes and summaries) of the execution whose steps
+    stored tests/events/stored_outputs.json."""
+    return json.loads((EVENTS / "report.json").read_text())
+
+
+def _store_outputs(storage: Storage, *leave_out: str) -> None:
+    """What the steps of that execution stored (Write Report reads them, not the state)."""
+    stored = json.loads((EVENTS / "stored_outputs.json").read_text())
+    for name, output in stored.items():
+        if name not in leave_out:
+            storage.checkpoint(AUDIT, name, output)
 
 
 def _history(name: str) -> list[dict[str, Any]]:
@@ -258,9 +276,11 @@ def test_write_report_of_a_rejection_without_the_api_s_seal_is_approval_invalid(
     write_object(REPORTS, decision_key(AUDIT), planted, storage.clients)
     sfn = _Histories({AUDIT: []})
     # When the report of the execution that ended REJECTED is written
+    _store_outputs(storage, "applied", "verification", "planCheck")
+    state = {k: v for k, v in _event()["state"].items() if k not in ("applied", "verification", "planCheck")}
     report = write_report(
         f"{MACHINE}:{AUDIT}",
-        _rejected_state(),
+        state | {"outcome": "REJECTED"},
         bucket=REPORTS,
         sealer=storage.sealer,
         clients=_stubbed(session, sfn),
@@ -485,13 +505,14 @@ def test_write_report_stores_the_observations_the_next_audit_of_the_bucket_reads
     clients = _stubbed(session, _Histories({AUDIT: []}))
     s3 = session.client("s3")
     bucket = _state()["request"]["resource"]["id"]
+    _store_outputs(storage)
     # An execution the API did not start (no sealed request) observes nothing: a forged one cannot
     # reset a finding's age
-    write_report(arn, _state(), bucket=REPORTS, sealer=storage.sealer, clients=clients)
+    write_report(arn, _event()["state"], bucket=REPORTS, sealer=storage.sealer, clients=clients)
     assert not s3.list_objects_v2(Bucket=REPORTS, Prefix=observations_key(bucket)).get("KeyCount")
     # One the API started leaves what it saw for the next audit of the bucket
     storage.request(resource=bucket)
-    report = write_report(arn, _state(), bucket=REPORTS, sealer=storage.sealer, clients=clients)
+    report = write_report(arn, _event()["state"], bucket=REPORTS, sealer=storage.sealer, clients=clients)
     stored = s3.get_object(Bucket=REPORTS, Key=observations_key(bucket))
     observed = Observations.model_validate_json(stored["Body"].read())
     versioning = next(f for f in report.findings if f.check_id == "s3_bucket_versioning_disabled")
@@ -525,9 +546,10 @@ def test_write_report_reads_every_history_page_and_the_records_from_storage(
     stub.add_response("get_execution_history", {"events": history[half:]}, first | {"nextToken": "t"})
     # When
     with stub:
+        _store_outputs(storage)
         report = write_report(
             arn,
-            copy.deepcopy(_state()),
+            _event()["state"],
             bucket=REPORTS,
             sealer=storage.sealer,
             clients=_stubbed(session, sfn),
@@ -817,11 +839,12 @@ def test_registry_version_is_the_same_for_the_same_sources_and_changes_with_them
 def test_write_report_takes_partition_region_and_account_from_the_execution_arn(
     session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
 ) -> None:
-    state = _state()
-    del state["discovery"]
+    # An execution that failed in Discover: nothing stored, its input names the bucket
+    state = {k: v for k, v in _event()["state"].items() if k != "discovery"}
     report = write_report(
         f"arn:aws-cn:states:cn-north-1:123456789012:execution:SecurityAgentAudit:{AUDIT}",
         state,
+        given=_event()["input"],
         bucket=REPORTS,
         sealer=storage.sealer,
         clients=_stubbed(session, _Histories({AUDIT: []})),
@@ -894,5 +917,5 @@ def test_the_report_of_the_write_report_event_fixture_validates() -> None:
     # The report of tests/events/report.json as the Write Report Lambda builds it from that event
     event = json.loads((EVENTS / "report.json").read_text())
     location = AwsLocation.of(event["executionArn"])
-    document = _valid(build_report(event["state"], build_timeline(_history("happy")), location=location))
+    document = _valid(build_report(_state(), build_timeline(_history("happy")), location=location))
     assert document["resourceArn"] == "arn:aws:s3:::audited-app-bucket"
