@@ -51,13 +51,14 @@ NOOP = "secagent-bench-noop"
 TARGET = "be2e-target"
 NOOP_CODE = """
 def handler(event, context):
-    # Enough of each tool's answer for the later states: Analyze's summary.fail > 0 sends the
-    # execution through Propose Fixes; plans [] and mode plan end at Write Report.
+    # Enough of each tool's summary for the later states (secagent/models/state.py): Discover's
+    # request in plan mode, Analyze's summary.fail > 0 sends the execution through Propose Fixes,
+    # planCount 0 and mode plan end at Write Report.
     return {
-        "auditId": event.get("auditId"),
-        "summary": {"pass": 1, "fail": 1, "unknown": 0},
-        "findings": [],
-        "plans": [],
+        "request": {"mode": "plan", "approvalTimeoutSeconds": 3600},
+        "checksRun": 2,
+        "summary": {"pass": 1, "fail": 1, "unknown": 0, "exempt": 0},
+        "planCount": 0,
         "unplanned": [],
         "outcome": "NON_COMPLIANT",
         "reportKey": "none",
@@ -90,6 +91,10 @@ def ensure_baseline() -> str:
         ]
     try:
         fn = lam.get_function(FunctionName=NOOP)["Configuration"]["FunctionArn"]
+        lam.update_function_code(
+            FunctionName=NOOP, ZipFile=_zip(NOOP_CODE)
+        )  # the state's shape may have changed
+        lam.get_waiter("function_updated_v2").wait(FunctionName=NOOP)
     except ClientError:
         fn = lam.create_function(
             FunctionName=NOOP,

@@ -6,8 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import deps, faults
+from lambdas import faults
 from lambdas.checkpoint import load_or_compute, stored_output
+from lambdas.deps import deps
 from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.checks import analyze
@@ -24,13 +25,13 @@ STATE = "Analyze Configuration"
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse(StepEvent, event)
     logger.append_keys(audit_id=step.audit_id)
-    deps.confirm(step.execution_arn, step.audit_id, STATE)
+    deps().confirm(step.execution_arn, step.audit_id, STATE)
 
     def judge() -> dict[str, Any]:
         faults.inject("analyze", step.execution_arn)
         snapshot = Snapshot.model_validate(stored_output(step.audit_id, "discovery"))
         logger.append_keys(bucket=snapshot.bucket)
-        result = analyze(snapshot, deps.analysis())
+        result = analyze(snapshot, deps().env.analysis)
         metrics.add_metric(name="FindingsFailed", unit=MetricUnit.Count, value=result.summary.fail)
         logger.info("analyzed", extra={"summary": result.summary.to_json_dict()})
         return {"auditId": step.audit_id, **result.to_json_dict()}

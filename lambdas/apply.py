@@ -8,7 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import deps, faults
+from lambdas import faults
+from lambdas.deps import deps
 from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.records import ApplyProgress
@@ -24,11 +25,11 @@ from secagent.workflow.gate import authorize
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse(StepEvent, event)
     logger.append_keys(audit_id=request.audit_id)
-    deps.confirm(request.execution_arn, request.audit_id, "Apply Fixes")
+    deps().confirm(request.execution_arn, request.audit_id, "Apply Fixes")
     faults.inject("apply", request.execution_arn)
-    bucket, clients = deps.settings().report_bucket, deps.clients()
+    bucket, clients = deps().report_bucket, deps().clients
     authorized = authorize(
-        request.audit_id, bucket, deps.analysis(), deps.sealer(), clients, scope=deps.scope()
+        request.audit_id, bucket, deps().env.analysis, deps().sealer, clients, scope=deps().env.scope
     )
     stored = load_checkpoint(bucket, request.audit_id, "applied", clients)
     earlier = ApplyProgress.model_validate(stored) if stored else None

@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import deps
+from lambdas.deps import deps
 from lambdas.events import AwaitApprovalEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.report import ApprovalRecord
@@ -26,9 +26,9 @@ from secagent.workflow.gate import default_remediation_ids, load_decision, load_
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse(AwaitApprovalEvent, event)
     logger.append_keys(audit_id=request.audit_id)
-    deps.confirm(request.execution_arn, request.audit_id, "Await Approval")
-    bucket, clients, sealer = deps.settings().report_bucket, deps.clients(), deps.sealer()
-    proposal = load_proposal(request.audit_id, bucket, deps.analysis(), sealer, clients)
+    deps().confirm(request.execution_arn, request.audit_id, "Await Approval")
+    bucket, clients, sealer = deps().report_bucket, deps().clients, deps().sealer
+    proposal = load_proposal(request.audit_id, bucket, deps().env.analysis, sealer, clients)
     decided = load_decision(request.audit_id, bucket, sealer, clients)  # a planted one decides nothing
     if decided is not None:  # a resume: the person's decision stands
         clients("stepfunctions", None).send_task_success(
@@ -45,7 +45,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             resource=proposal.request.resource,
             plans=sorted(proposal.plans, key=lambda p: p.order),
             default_remediation_ids=default_ids,
-            plan_digest=proposal.digest(proposal.select(default_ids, deps.analysis())),
+            plan_digest=proposal.digest(proposal.select(default_ids, deps().env.analysis)),
             named_only={p.remediation_id: why for p in proposal.plans if (why := needs_naming(p))},
             requested_by=proposal.request.requested_by,
             requested_at=now,
@@ -56,7 +56,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         timeout_seconds=proposal.request.approval_timeout_seconds,
         bucket=bucket,
         clients=clients,
-        event_bus=deps.settings().event_bus_name,
+        event_bus=deps().env.workflow.event_bus_name,
         now=now,
     )
     metrics.add_metric(name="ApprovalsRequested", unit=MetricUnit.Count, value=1)

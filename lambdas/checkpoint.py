@@ -11,25 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lambdas.deps import clients, settings
+from lambdas.deps import deps
 from secagent.models.errors import InvalidInput
 from secagent.workflow.checkpoints import STEPS, load_checkpoint, save_checkpoint
 
 
 def load_or_compute(audit_id: str, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Checkpoint `name` of the audit if it exists; else compute it, store it and return it."""
-    bucket = settings().report_bucket
-    if (stored := load_checkpoint(bucket, audit_id, name, clients())) is not None:
+    bucket = deps().report_bucket
+    if (stored := load_checkpoint(bucket, audit_id, name, deps().clients)) is not None:
         return stored
     result = compute()
-    save_checkpoint(bucket, audit_id, name, result, clients())
+    save_checkpoint(bucket, audit_id, name, result, deps().clients)
     return result
 
 
 def stored_output(audit_id: str, name: str) -> dict[str, Any]:
     """What an earlier step of the audit stored; InvalidInput when it has not run (a step is
     invoked out of order: nothing is done)."""
-    stored = load_checkpoint(settings().report_bucket, audit_id, name, clients())
+    stored = load_checkpoint(deps().report_bucket, audit_id, name, deps().clients)
     if stored is None:
         raise InvalidInput(f"audit {audit_id} has no stored output of {STEPS[name]}: it has not run")
     return stored

@@ -1,8 +1,16 @@
-"""What the workflow tools build once per warm environment, from the environment (cold start)."""
+"""What a workflow tool builds once per warm environment: ``deps()``, from one environment model.
+
+Every tool reads its configuration the same way: ``ToolEnvironment.from_env`` at the cold start
+(a missing setting fails it, before any work), then ``deps()`` holds it with the clients and the
+sealer for as long as the environment is warm.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from lambdas.observability import logger
 from secagent.aws import ClientFactory, client_factory
@@ -15,44 +23,53 @@ from secagent.workflow.settings import WorkflowSettings
 from secagent.workflow.store import KmsSealer, Sealer, load_exemptions
 
 
-@functools.cache
-def clients() -> ClientFactory:
-    """Clients live as long as the warm environment (thread-safe; creating them costs ~45 ms)."""
-    return client_factory()
+@dataclass(frozen=True)
+class ToolEnvironment:
+    """Everything a workflow tool reads from its environment variables."""
+
+    workflow: WorkflowSettings  # REPORT_BUCKET, EVENT_BUS_NAME, SEAL_KEY_ID
+    # SECAGENT_REQUIRE_KMS, SECAGENT_KMS_KEY_ID, ...: every tool that analyzes or plans judges alike.
+    analysis: AgentSettings
+    scope: TargetScope  # PROTECTED_BUCKETS, REMEDIATION_PREFIXES: what Apply refuses whatever was approved
+    fault_injection: bool  # SECAGENT_FAULT_INJECTION=enabled: test deployments only (lambdas/faults.py)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ToolEnvironment:
+        env = dict(os.environ if environ is None else environ)
+        return cls(
+            workflow=WorkflowSettings.from_env(env),
+            analysis=AgentSettings.from_env(env),
+            scope=TargetScope.from_env(env),
+            fault_injection=env.get("SECAGENT_FAULT_INJECTION") == "enabled",
+        )
+
+
+@dataclass(frozen=True)
+class Deps:
+    env: ToolEnvironment
+    clients: ClientFactory  # thread-safe; creating them costs ~45 ms, so once per environment
+    sealer: Sealer
+
+    @property
+    def report_bucket(self) -> str:
+        return self.env.workflow.report_bucket
+
+    def confirm(self, execution_arn: str, audit_id: str, *states: str) -> None:
+        """Refuse unless the audit's own running execution, in one of `states`, invoked this tool."""
+        confirm_invocation(execution_arn, audit_id, states, self.clients)
+
+    def exemptions_of(self, bucket: str) -> list[ExemptionRecord]:
+        """The bucket's exemptions sealed by the API (Discover and Verify read them alike); none
+        when they cannot be read, so its findings stay FAIL."""
+        try:
+            return load_exemptions(self.report_bucket, bucket, self.sealer, self.clients)
+        except AccessDenied:
+            logger.warning("exemption records unreadable: none applied", extra={"bucket": bucket})
+            return []
 
 
 @functools.cache
-def settings() -> WorkflowSettings:
-    return WorkflowSettings.from_env()
-
-
-@functools.cache
-def analysis() -> AgentSettings:
-    """SECAGENT_REQUIRE_KMS, SECAGENT_KMS_KEY_ID, ...: every tool that analyzes or plans judges alike."""
-    return AgentSettings.from_env()
-
-
-@functools.cache
-def scope() -> TargetScope:
-    """PROTECTED_BUCKETS, REMEDIATION_PREFIXES: what Apply's gate refuses whatever was approved."""
-    return TargetScope.from_env()
-
-
-@functools.cache
-def sealer() -> Sealer:
-    return KmsSealer(settings().seal_key_id, clients())
-
-
-def exemptions_of(bucket: str) -> list[ExemptionRecord]:
-    """The bucket's exemptions sealed by the API (Discover and Verify read them alike); none when
-    they cannot be read, so its findings stay FAIL."""
-    try:
-        return load_exemptions(settings().report_bucket, bucket, sealer(), clients())
-    except AccessDenied:
-        logger.warning("exemption records unreadable: none applied", extra={"bucket": bucket})
-        return []
-
-
-def confirm(execution_arn: str, audit_id: str, *states: str) -> None:
-    """Refuse unless the audit's own running execution, in one of `states`, invoked this tool."""
-    confirm_invocation(execution_arn, audit_id, states, clients())
+def deps() -> Deps:
+    env = ToolEnvironment.from_env()
+    clients = client_factory()
+    return Deps(env, clients, KmsSealer(env.workflow.seal_key_id, clients))

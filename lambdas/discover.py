@@ -11,8 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import deps, faults
+from lambdas import faults
 from lambdas.checkpoint import load_or_compute
+from lambdas.deps import deps
 from lambdas.events import DiscoverEvent, InputRequest, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.discovery import discover_bucket
@@ -28,7 +29,7 @@ STATE = "Discover Bucket"
 def _requested(audit_id: str, given: InputRequest) -> AuditRequest:
     """The request record the API sealed; AuditNotRequested when there is none, or the input
     states anything else."""
-    stored = load_request(audit_id, deps.settings().report_bucket, deps.sealer(), deps.clients())
+    stored = load_request(audit_id, deps().report_bucket, deps().sealer, deps().clients)
     stated = {
         "type": given.resource.type if given.resource else None,
         "id": given.resource.id if given.resource else None,
@@ -61,15 +62,15 @@ def _not_requested() -> AuditNotRequested:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse(DiscoverEvent, event)
     logger.append_keys(audit_id=step.audit_id)
-    deps.confirm(step.execution_arn, step.audit_id, STATE)
+    deps().confirm(step.execution_arn, step.audit_id, STATE)
     request = _requested(step.audit_id, step.input)
     bucket = request.resource.id
     logger.append_keys(bucket=bucket)
 
     def discover() -> dict[str, Any]:
         faults.inject("discover", step.execution_arn)
-        snapshot = discover_bucket(bucket, clients=deps.clients())
-        snapshot.exemptions = deps.exemptions_of(bucket)
+        snapshot = discover_bucket(bucket, clients=deps().clients)
+        snapshot.exemptions = deps().exemptions_of(bucket)
         unknown = [f for f, p in snapshot.config if not p.known]
         metrics.add_metric(name="UnknownFields", unit=MetricUnit.Count, value=len(unknown))
         logger.info(

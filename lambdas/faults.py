@@ -1,31 +1,33 @@
 """Test-only fault injection: a failure or a delay in a named tool (docs/workflow.md).
 
 Active only when the stack was deployed with `-c faultInjection=true`, which sets
-SECAGENT_FAULT_INJECTION=enabled on the tool functions; otherwise nothing is read and nothing
-happens. The faults are in the execution input (`"faults": {"analyze": {...}}`, a test starts
-the execution directly), which the tool reads from Step Functions itself: they are not part of
-the state machine's contract, and the API never passes them.
+SECAGENT_FAULT_INJECTION=enabled on the tool functions (``ToolEnvironment.fault_injection``);
+otherwise nothing is read and nothing happens. The faults are in the execution input
+(`"faults": {"analyze": {...}}`: a test starts the execution directly), which the tool reads from
+Step Functions itself: they are not part of the state machine's contract, and the API never
+passes them.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
-from lambdas import deps
+from lambdas.deps import deps
 from secagent.aws import execution_history
 from secagent.models import errors
 from secagent.workflow.timeline import build_timeline
 
-ENABLED = os.environ.get("SECAGENT_FAULT_INJECTION") == "enabled"
+
+class InjectedFault(Exception):
+    """An unexpected error (none of the agent's own): not retried, caught into a resumable FAILED."""
 
 
 def inject(tool: str, execution_arn: str) -> None:
-    if not ENABLED:
+    if not deps().env.fault_injection:
         return
-    sfn = deps.clients()("stepfunctions", None)
+    sfn = deps().clients("stepfunctions", None)
     given = json.loads(sfn.describe_execution(executionArn=execution_arn).get("input") or "{}")
     faults = given.get("faults") if isinstance(given, dict) else None
     fault = faults.get(tool) if isinstance(faults, dict) else None
@@ -37,7 +39,10 @@ def inject(tool: str, execution_arn: str) -> None:
         times = fault.get("times")
         attempt = _attempt(sfn, execution_arn) if times is not None else 0
         if times is None or attempt < int(times):
-            error_class = getattr(errors, fault.get("error", "TransientError"), errors.TransientError)
+            name = fault.get("error", "TransientError")
+            error_class = (
+                InjectedFault if name == "InjectedFault" else getattr(errors, name, errors.TransientError)
+            )
             raise error_class(f"injected fault in {tool} (attempt {attempt})")
 
 

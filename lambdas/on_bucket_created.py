@@ -5,6 +5,8 @@ so a redelivered event starts nothing, and a bucket already being audited is not
 """
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -37,11 +39,33 @@ class BucketCreatedEvent(BaseModel):
     detail: _Detail
 
 
+@dataclass(frozen=True)
+class TriggerEnvironment:
+    """Everything the trigger reads from its environment variables: the API's settings (it starts
+    audits as the API does) and the mode it starts them in (TRIGGER_MODE)."""
+
+    api: ApiSettings
+    mode: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "TriggerEnvironment":
+        env = dict(os.environ if environ is None else environ)
+        return cls(api=ApiSettings.from_env(env), mode=env.get("TRIGGER_MODE", "remediate"))
+
+
+@dataclass(frozen=True)
+class Deps:
+    env: TriggerEnvironment
+    sfn: Any
+    s3: Any
+    records: RecordStore
+
+
 @cache
-def _deps() -> tuple[ApiSettings, Any, Any, RecordStore]:
-    make = client_factory()
-    settings = ApiSettings.from_env(os.environ)
-    return settings, make("stepfunctions", None), make("s3", None), RecordStore.deployed(settings, make)
+def deps() -> Deps:
+    """Built once per warm environment, from one environment model (as every tool's)."""
+    env, make = TriggerEnvironment.from_env(), client_factory()
+    return Deps(env, make("stepfunctions", None), make("s3", None), RecordStore.deployed(env.api, make))
 
 
 @logger.inject_lambda_context
@@ -58,10 +82,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "not a successful CreateBucket", extra={"eventId": parsed.id, "eventName": detail.eventName}
         )
         return {"outcome": "skipped", "reason": "not a successful CreateBucket call"}
-    settings, sfn, s3, records = _deps()
-    result = start_from_event(
-        parsed.id, bucket, os.environ.get("TRIGGER_MODE", "remediate"), sfn, s3, settings, records
-    )
+    d = deps()
+    result = start_from_event(parsed.id, bucket, d.env.mode, d.sfn, d.s3, d.env.api, d.records)
     metrics.add_metric(name=f"Trigger{result.outcome.title()}", unit=MetricUnit.Count, value=1)
     logger.info("bucket created", extra={"bucket": bucket, "eventId": parsed.id, **result.to_json_dict()})
     return result.to_json_dict()

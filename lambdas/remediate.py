@@ -9,8 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import deps, faults
+from lambdas import faults
 from lambdas.checkpoint import load_or_compute, stored_output
+from lambdas.deps import deps
 from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.errors import AuditNotRequested
@@ -29,23 +30,25 @@ STATE = "Propose Fixes"
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse(StepEvent, event)
     logger.append_keys(audit_id=step.audit_id)
-    deps.confirm(step.execution_arn, step.audit_id, STATE)
+    deps().confirm(step.execution_arn, step.audit_id, STATE)
 
     def propose() -> dict[str, Any]:
         faults.inject("remediate", step.execution_arn)
-        bucket = deps.settings().report_bucket
-        stored = load_request(step.audit_id, bucket, deps.sealer(), deps.clients())
+        bucket = deps().report_bucket
+        stored = load_request(step.audit_id, bucket, deps().sealer, deps().clients)
         if stored is None:
             raise AuditNotRequested(f"audit {step.audit_id} has no request record sealed by the audit API")
         snapshot = Snapshot.model_validate(stored_output(step.audit_id, "discovery"))
         logger.append_keys(bucket=snapshot.bucket)
         if stored.mode == "rollback":
-            proposal = load_proposal(step.audit_id, bucket, deps.analysis(), deps.sealer(), deps.clients())
+            proposal = load_proposal(
+                step.audit_id, bucket, deps().env.analysis, deps().sealer, deps().clients
+            )
             plans, unplanned, expected = proposal.plans, [], proposal.expected
         else:
             analysis = stored_output(step.audit_id, "analysis")
             findings = [Finding.model_validate(f) for f in analysis.get("findings", [])]
-            plan_set = plan_remediations(snapshot, findings, deps.analysis())
+            plan_set = plan_remediations(snapshot, findings, deps().env.analysis)
             plans, unplanned, expected = plan_set.plans, plan_set.unplanned, {}
         metrics.add_metric(name="PlansProposed", unit=MetricUnit.Count, value=len(plans))
         logger.info("planned", extra={"plans": [p.plan_id for p in plans], "unplanned": unplanned})

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import deps
+from lambdas.deps import deps
 from lambdas.events import ReportEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.workflow.report import report_key, write_report
@@ -24,15 +24,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(execution_arn=request.execution_arn)
     # The audit is the execution's, never the state's: `auditId` in the state could be anything.
     audit_id = request.execution_arn.rsplit(":", 1)[-1].split("_", 1)[0]
-    deps.confirm(request.execution_arn, audit_id, "Write Report", "Write Failure Report")
+    deps().confirm(request.execution_arn, audit_id, "Write Report", "Write Failure Report")
     report = write_report(
         request.execution_arn,
         {**request.state, "auditId": audit_id},
         given=request.input if isinstance(request.input, dict) else None,
-        bucket=deps.settings().report_bucket,
-        sealer=deps.sealer(),
-        event_bus=deps.settings().event_bus_name,
-        clients=deps.clients(),
+        bucket=deps().report_bucket,
+        sealer=deps().sealer,
+        event_bus=deps().env.workflow.event_bus_name,
+        clients=deps().clients,
     )
     key = report_key(report.audit_id)
     # One metric per outcome (OutcomeRemediated, OutcomeFailed, ...): alarms need no dimensions.

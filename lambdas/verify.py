@@ -9,8 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lambdas import deps, faults
+from lambdas import faults
 from lambdas.checkpoint import load_or_compute, stored_output
+from lambdas.deps import deps
 from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.findings import Finding, Status
@@ -29,7 +30,7 @@ STATE = "Verify Fixes"
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse(StepEvent, event)
     logger.append_keys(audit_id=step.audit_id)
-    deps.confirm(step.execution_arn, step.audit_id, STATE)
+    deps().confirm(step.execution_arn, step.audit_id, STATE)
 
     def check_again() -> dict[str, Any]:
         faults.inject("verify", step.execution_arn)
@@ -48,10 +49,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             before,
             applied,
             None,
-            deps.analysis(),  # the same settings as Analyze, or before/after would disagree
+            deps().env.analysis,  # the same settings as Analyze, or before/after would disagree
             expected=expected or None,
-            clients=deps.clients(),
-            exemptions=deps.exemptions_of(resource.id),
+            clients=deps().clients,
+            exemptions=deps().exemptions_of(resource.id),
         )
         metrics.add_metric(name="ChecksStillFailing", unit=MetricUnit.Count, value=len(result.still_failing))
         logger.info("verified", extra={"allFixed": result.all_fixed, "stillFailing": result.still_failing})

@@ -26,9 +26,11 @@ _OWN_ERRORS = {
     "NotInvokedByWorkflow",
 }
 # Resuming re-runs the failed step on the same request: useless when the request itself is the
-# problem (no bucket, not requested by the API, approval not valid).
+# problem (no bucket, access denied, not requested by the API, approval not valid). The state
+# machine ends the first two in outcomes of their own (RESOURCE_NOT_FOUND, ACCESS_DENIED).
 _NOT_RESUMABLE = {
     "ResourceNotFound",
+    "AccessDenied",
     "InvalidInput",
     "ApprovalInvalid",
     "AuditNotRequested",
@@ -67,7 +69,7 @@ def _sentence(step: str, error: str | None, own: str | None) -> str:
         case "AccessDenied":
             return (
                 f"{step} was refused access{said}. Give the stack's role that access (docs/iam.md) "
-                "or lift the bucket policy's deny, then resume the audit."
+                "or lift the bucket policy's deny, then start a new audit."
             )
         case "TransientError":
             return f"{step} kept meeting a temporary AWS error after its retries{said}. Resume the audit."

@@ -63,8 +63,13 @@ class Tools:
 
 
 def clear_deps() -> None:
-    for cached in (deps.clients, deps.settings, deps.analysis, deps.sealer, deps.scope):
-        cached.cache_clear()
+    deps.deps.cache_clear()
+
+
+def inject_faults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test deployment's tools (SECAGENT_FAULT_INJECTION=enabled), from their next cold start."""
+    monkeypatch.setenv("SECAGENT_FAULT_INJECTION", "enabled")
+    clear_deps()
 
 
 @pytest.fixture
@@ -95,9 +100,9 @@ def tools(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tools]:
         monkeypatch.setenv("SEAL_KEY_ID", key)
         monkeypatch.setattr(deps, "client_factory", lambda *_, **__: clients)
         monkeypatch.setattr(
-            deps,
+            deps.Deps,
             "confirm",
-            lambda arn, audit_id, *states: state.confirmations.append((arn, audit_id, states)),
+            lambda _, arn, audit_id, *states: state.confirmations.append((arn, audit_id, states)),
         )
         clear_deps()
         yield state

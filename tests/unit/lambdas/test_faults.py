@@ -3,6 +3,7 @@ execution input, read from Step Functions, never from the state machine's Task p
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,18 +33,19 @@ class ExecutionOf:
         return {"events": [*events, {"type": "LambdaFunctionScheduled"}]}
 
 
-def _use(monkeypatch: pytest.MonkeyPatch, sfn: ExecutionOf) -> None:
-    monkeypatch.setattr(faults, "ENABLED", True)
-    monkeypatch.setattr(deps, "clients", lambda: lambda service, region=None: sfn)
+def _use(monkeypatch: pytest.MonkeyPatch, sfn: ExecutionOf, *, enabled: bool = True) -> None:
+    """The tools' clients answer with ``sfn``; fault injection deployed (or not)."""
+    env = deps.ToolEnvironment.from_env({"REPORT_BUCKET": "reports-bucket"})
+    built = deps.Deps(replace(env, fault_injection=enabled), lambda *_: sfn, None)  # type: ignore[arg-type]
+    monkeypatch.setattr(faults, "deps", lambda: built)
 
 
 FAULTS = {"faults": {"discover": {"kind": "error", "error": "TransientError", "times": 1}}}
 
 
 def test_faults_disabled_by_default_read_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert faults.ENABLED is False  # the unit-test environment sets no SECAGENT_FAULT_INJECTION
     sfn = ExecutionOf(FAULTS)
-    monkeypatch.setattr(deps, "clients", lambda: lambda service, region=None: sfn)
+    _use(monkeypatch, sfn, enabled=False)
     faults.inject("discover", ARN)
     assert sfn.calls == 0
 

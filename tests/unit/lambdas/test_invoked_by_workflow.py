@@ -123,11 +123,11 @@ def record_requests(session: boto3.Session) -> list[tuple[str, dict[str, Any]]]:
 def _refusing(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
     """deps.confirm as it answers a direct invocation: recorded, then refused."""
 
-    def refuse(arn: str, audit_id: str, *states: str) -> None:
+    def refuse(_: deps.Deps, arn: str, audit_id: str, *states: str) -> None:
         tools.confirmations.append((arn, audit_id, states))
         raise NotInvokedByWorkflow("refused: not a step of the audit's running execution")
 
-    monkeypatch.setattr(deps, "confirm", refuse)
+    monkeypatch.setattr(deps.Deps, "confirm", refuse)
 
 
 def _stored(tools: Tools) -> list[str]:

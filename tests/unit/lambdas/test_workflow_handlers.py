@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdas import apply, await_approval, deps, faults, recheck, report, verify
+from lambdas import apply, await_approval, deps, recheck, report, verify
 from lambdas.observability import logger
 from secagent.aws import ClientFactory
 from secagent.models import InvalidInput, TransientError
@@ -24,7 +24,7 @@ from secagent.workflow.gate import DECISION_LIFETIME, default_remediation_ids, l
 from secagent.workflow.settings import WorkflowSettings
 from secagent.workflow.store import decision_key, token_key, write_object
 from tests.unit.awsfakes import failing_clients
-from tests.unit.lambdas.conftest import Tools, clear_deps
+from tests.unit.lambdas.conftest import Tools, clear_deps, inject_faults
 from tests.unit.lambdas.fakes import FakeLambdaContext
 from tests.unit.lambdas.test_handlers import event, execution_arn
 from tests.unit.workflow.conftest import (
@@ -374,7 +374,7 @@ def test_apply_handler_injected_fault_raises_before_any_change(
 ) -> None:
     # Given fault injection is deployed and asks for one TransientError in apply
     tools.storage.approved(AUDIT)
-    monkeypatch.setattr(faults, "ENABLED", True)
+    inject_faults(monkeypatch)
     tools.sfn.execution_input = {"faults": {"apply": {"kind": "error", "times": 1}}}
     # When / Then
     with pytest.raises(TransientError):
@@ -531,7 +531,7 @@ def test_verify_handler_rollback_expects_the_old_verdicts(
 
 def test_verify_handler_injected_fault_raises(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
     _verifiable(tools, [])
-    monkeypatch.setattr(faults, "ENABLED", True)
+    inject_faults(monkeypatch)
     tools.sfn.execution_input = {"faults": {"verify": {"kind": "error", "error": "AccessDenied"}}}
     from secagent.models import AccessDenied
 
@@ -631,8 +631,24 @@ def test_deps_are_built_once_per_environment_from_its_variables(
     monkeypatch.setenv("EVENT_BUS_NAME", "SecurityAgentEvents")
     clear_deps()
     # Then the tools read it once, and keep it while warm
-    assert (deps.settings().report_bucket, deps.settings().event_bus_name) == (REPORTS, "SecurityAgentEvents")
-    assert deps.settings().seal_key_id == tools.seal_key
+    built = deps.deps()
+    assert (built.report_bucket, built.env.workflow.event_bus_name) == (REPORTS, "SecurityAgentEvents")
+    assert built.env.workflow.seal_key_id == tools.seal_key and built.env.fault_injection is False
     monkeypatch.setenv("EVENT_BUS_NAME", "another")
-    assert deps.settings() is deps.settings() and deps.settings().event_bus_name == "SecurityAgentEvents"
-    assert deps.sealer() is deps.sealer() and deps.clients() is deps.clients()
+    assert deps.deps() is built and deps.deps().env.workflow.event_bus_name == "SecurityAgentEvents"
+
+
+def test_the_tool_environment_is_one_model_read_from_the_variables() -> None:
+    env = deps.ToolEnvironment.from_env(
+        {
+            "REPORT_BUCKET": "reports-bucket",
+            "SEAL_KEY_ID": "arn:aws:kms:k",
+            "SECAGENT_REQUIRE_KMS": "true",
+            "PROTECTED_BUCKETS": "keep-out",
+            "SECAGENT_FAULT_INJECTION": "enabled",
+        }
+    )
+    assert env.workflow.report_bucket == "reports-bucket" and env.analysis.require_kms
+    assert env.scope.protected("keep-out") and env.fault_injection
+    with pytest.raises(ValueError):
+        deps.ToolEnvironment.from_env({})  # no report bucket: the cold start fails, before any work

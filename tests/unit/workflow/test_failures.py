@@ -37,7 +37,7 @@ def test_text_the_agent_did_not_write_is_never_shown(error: str, cause: str) -> 
     failure = explain("Await Approval", error, cause, "audit-1")
     assert failure.message == (
         "Await Approval was refused access. Give the stack's role that access (docs/iam.md) or lift "
-        "the bucket policy's deny, then resume the audit."
+        "the bucket policy's deny, then start a new audit."
     )
     assert "evil" not in failure.model_dump_json() and "/var/task" not in failure.model_dump_json()
 

@@ -385,7 +385,7 @@ def test_build_report_failed_explains_the_caught_error_without_its_trace() -> No
         "step": "Apply Fixes",
         "error": "AccessDenied",
         "message": "Apply Fixes was refused access: s3:PutBucketPolicy failed: AccessDenied. Give the "
-        "stack's role that access (docs/iam.md) or lift the bucket policy's deny, then resume the audit.",
+        "stack's role that access (docs/iam.md) or lift the bucket policy's deny, then start a new audit.",
         "correlationId": "5c1d2e3f-0000-4000-8000-000000000001",
         "resumable": True,
     }
