@@ -373,7 +373,7 @@ def test_build_report_failed_explains_the_caught_error_without_its_trace() -> No
         "requestId": "5c1d2e3f-0000-4000-8000-000000000001",
         "stackTrace": ['  File "/var/task/secagent/remediation/apply.py", line 42, in execute_api_call\n'],
     }
-    state |= {"outcome": "FAILED", "error": {"Error": "AccessDenied", "Cause": json.dumps(payload)}}
+    state |= {"outcome": "ACCESS_DENIED", "error": {"Error": "AccessDenied", "Cause": json.dumps(payload)}}
     records = AuditRecords(request=_request(), decision=_decision())
     # When
     report = build_report(
@@ -387,7 +387,7 @@ def test_build_report_failed_explains_the_caught_error_without_its_trace() -> No
         "message": "Apply Fixes was refused access: s3:PutBucketPolicy failed: AccessDenied. Give the "
         "stack's role that access (docs/iam.md) or lift the bucket policy's deny, then start a new audit.",
         "correlationId": "5c1d2e3f-0000-4000-8000-000000000001",
-        "resumable": True,
+        "resumable": False,
     }
     assert {r.result for r in report.remediations} == {"NOT_RUN"}
     # and nothing of the trace is anywhere in the report
