@@ -193,7 +193,7 @@ def test_planted_checkpoint_and_decision_with_resume_change_nothing(aws, outputs
     target = create_public_bucket(aws("s3"), "gate-a")
     victim = private_bucket(aws)
     before = configuration(aws, victim)
-    faults = {"remediate": {"kind": "error", "error": "AccessDenied"}}
+    faults = {"remediate": {"kind": "error", "error": "InjectedFault"}}
     audit_id = start_direct(
         aws,
         outputs,
@@ -414,7 +414,7 @@ def test_idempotency_key_reused_with_another_body_is_422(aws, api):
 def test_resume_takes_the_resource_lock(aws, outputs, api):
     # Given a failed audit of a bucket, and a new audit of that bucket running
     target = create_public_bucket(aws("s3"), "gate-lock")
-    faults = {"analyze": {"kind": "error", "error": "AccessDenied"}}
+    faults = {"analyze": {"kind": "error", "error": "InjectedFault"}}
     failed = start_direct(
         aws, outputs, {"resource": {"type": "AWS::S3::Bucket", "id": target}, "faults": faults}
     )
