@@ -14,6 +14,13 @@ if TYPE_CHECKING:  # pydantic models: imported where used, so `secagent status` 
 STATUS_MARK = {"PASS": "pass", "FAIL": "FAIL", "UNKNOWN": "?"}
 
 
+def _wording(outcome: str) -> str:
+    """What the outcome means, from its one definition (imported here: pydantic is slow to load)."""
+    from secagent.models.outcome import Outcome
+
+    return Outcome(outcome).wording
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     cells = [[str(c) for c in headers], *[["" if c is None else str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
@@ -115,6 +122,7 @@ def render_report(report: Report) -> str:
         f"Audit {report.audit_id}: {report.resource.type} {report.resource.id}",
         f"Outcome: {report.outcome}   mode: {report.mode}   "
         f"took {_seconds(report.started_at, report.finished_at)}",
+        f"  ({_wording(report.outcome)})",
         "",
         "Findings" + (" (before -> after Verify)" if after else ""),
         table(["severity", "check", "before", "after" if after else "", "controls"], finding_rows),
@@ -340,7 +348,7 @@ def render_markdown_report(report: Report) -> str:
         *_md_table(
             ["", ""],
             [
-                ("Outcome", f"**{report.outcome}**"),
+                ("Outcome", f"**{report.outcome}**: {_wording(report.outcome)}"),
                 ("Audit", f"`{report.audit_id}`"),
                 ("Mode", report.mode),
                 ("Requested by", report.requested_by or ""),

@@ -214,7 +214,10 @@ def test_every_outcome_exits_by_the_findings_left_and_fail_on(
     )
     expected = 3 if outcome.ended_unjudged else code
     assert run_audit(api, wait=True, fail_on=fail_on)[0] == expected
-    assert report(api, AUDIT_ID, fail_on=fail_on, out=io.StringIO()) == expected
+    shown = io.StringIO()
+    assert report(api, AUDIT_ID, fail_on=fail_on, out=shown) == expected
+    # and a person reads the outcome with what it means, from its one definition
+    assert f"Outcome: {outcome.value}" in shown.getvalue() and outcome.wording in shown.getvalue()
 
 
 def test_exit_status_judges_verifys_findings_not_the_first_analysis(remediated: dict[str, Any]) -> None:

@@ -116,6 +116,13 @@ def test_no_tool_applies_a_change_directly():
     assert "explicit decision" in listed["decide_approval"].description
 
 
+def test_get_audit_tells_the_model_every_outcome_and_what_it_means():
+    from secagent.models.outcome import Outcome
+
+    described = tools()["get_audit"].description or ""
+    assert all(f"{o.value} = {o.wording}" in described for o in Outcome)
+
+
 def test_descriptions_come_from_the_registry():
     checks = registry()
     listed = tools()
