@@ -83,14 +83,15 @@ demo: deploy ## the main job: audit a real bucket on LocalStack and print the re
 
 # ---- tests and checks -----------------------------------------------------------------------
 
-test: bootstrap ## every test: unit, infrastructure, and the deployed stack on LocalStack
+test: bootstrap lint ## every test (after the lint): unit, infrastructure, and the deployed stack on LocalStack
 	@scripts/test.sh
 
 unit: $(VENV)/.installed ## fast tests only (no LocalStack)
 	@$(PY) -m pytest tests/unit tests/infra -q
 
-lint: $(VENV)/.installed ## ruff lint + format check
+lint: $(VENV)/.installed ## ruff lint + format check, mypy --strict on secagent/ and lambdas/
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 
 clean-state: localstack-down ## forget LocalStack's state and logs
 	rm -rf .localstack

@@ -92,7 +92,7 @@ def _confirm(
         audit_id=audit_id,
     )
     digest, plans = preview.get("planDigest"), preview.get("plans") or []
-    if not digest or not plans:
+    if not isinstance(digest, str) or not digest or not plans:
         raise CliError(f"audit {audit_id}: the API previewed nothing to approve; nothing was sent")
     # Which plans a plain approval covers, and why the others need naming: the audit's status says
     audit = expect(api.get_audit(audit_id), 200, what=f"status of audit {audit_id}", audit_id=audit_id)

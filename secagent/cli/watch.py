@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from secagent.audit_api import AuditApi
-from secagent.models.outcome import Outcome
 from secagent.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -27,6 +26,7 @@ from secagent.cli.common import (
     audit_exit_code,
     expect,
 )
+from secagent.models.outcome import Outcome
 
 AWAIT_APPROVAL = "Await Approval"
 # Outcomes that say nothing about the bucket (exit 3): the report's failure says where and why.
@@ -201,7 +201,8 @@ def follow(
             if body.get("status") in FINISHED:
                 live.clear()
                 out.flush()
-                return body
+                finished: dict[str, Any] = body
+                return finished
             live.show(progress.running(body))
             out.flush()
             sleep(poll_interval)

@@ -8,6 +8,7 @@ from secagent.models.findings import (
     Status,
     Summary,
 )
+from secagent.models.outcome import Outcome
 from secagent.models.plans import ApiCall, Plan, RemediationPlanSet
 from secagent.models.report import (
     REPORT_SCHEMA_VERSION,
@@ -18,7 +19,6 @@ from secagent.models.report import (
     ApprovalRecord,
     CheckComparison,
     Failure,
-    Outcome,
     Report,
     ReportFinding,
     ReportRemediation,

@@ -68,11 +68,13 @@ class Summary(CamelModel):
 
     @classmethod
     def of(cls, findings: "list[Finding]") -> "Summary":
-        return cls(
-            pass_=sum(f.status is Status.PASS for f in findings),
-            fail=sum(f.status is Status.FAIL for f in findings),
-            unknown=sum(f.status is Status.UNKNOWN for f in findings),
-            exempt=sum(f.status is Status.EXEMPT for f in findings),
+        return cls.model_validate(
+            {
+                "pass": sum(f.status is Status.PASS for f in findings),
+                "fail": sum(f.status is Status.FAIL for f in findings),
+                "unknown": sum(f.status is Status.UNKNOWN for f in findings),
+                "exempt": sum(f.status is Status.EXEMPT for f in findings),
+            }
         )
 
 

@@ -113,7 +113,8 @@ class Graph:
 
 
 def load_definition(path: Path = ASL_PATH) -> dict[str, Any]:
-    return json.loads(path.read_text())
+    definition: dict[str, Any] = json.loads(path.read_text())
+    return definition
 
 
 # --- nodes and edges ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from secagent.checks.registry import registry
 from secagent.models.base import CamelModel
 from secagent.models.errors import InvalidInput
 from secagent.models.findings import Finding, Status
+from secagent.models.outcome import Outcome
 from secagent.models.plans import Plan
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.report import (
@@ -31,7 +32,6 @@ from secagent.models.report import (
     CheckRegistryVersion,
     Failure,
     FindingCounts,
-    Outcome,
     PlanCheck,
     Product,
     RemediationResult,
@@ -217,7 +217,7 @@ def _remediation(plan: Plan, approval: ApprovalDecision | None, records: AuditRe
         plan = next((p for p in progress.plans if p.plan_id == plan.plan_id), plan)
     result: RemediationResult
     if applied is not None:
-        result = applied.status.value  # type: ignore[assignment]
+        result = applied.status.value
     elif approved:
         result = "NOT_RUN"
     elif approval is not None:

@@ -7,7 +7,7 @@ land in the innermost open state; Map/Parallel iterations are not told apart.
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from secagent.models.report import ProgressStep, StepError, StepRecord
 from secagent.workflow.failures import step_error
@@ -34,13 +34,12 @@ _EXECUTION_ENDED = _EXECUTION_ENDED_BADLY | {"ExecutionSucceeded"}
 
 def _timestamp(value: Any) -> datetime | None:
     """boto3 gives datetimes; JSON fixtures and the CLI give ISO strings. Normalise to UTC."""
-    if value is None:
+    when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if not isinstance(when, datetime):
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:  # Step Functions times are UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    if when.tzinfo is None:  # Step Functions times are UTC
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
 
 
 def _details(event: HistoryEvent) -> Mapping[str, Any]:
@@ -150,5 +149,5 @@ def audit_progress(histories: list[tuple[str, list[HistoryEvent]]], *, running: 
     names = PLAN + ([_FAILURE_REPORT] if _FAILURE_REPORT in latest else [])
     if _FAILURE_REPORT in latest:
         names.remove("Write Report")
-    idle = "pending" if running else "skipped"
+    idle: Literal["pending", "skipped"] = "pending" if running else "skipped"
     return [latest.get(name) or ProgressStep(name=name, status=idle) for name in names]

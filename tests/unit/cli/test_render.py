@@ -35,7 +35,10 @@ def test_markdown_groups_failing_findings_by_severity(remediated: dict[str, Any]
     assert "- **FAIL** -> still FAIL: Bucket server access logging is not enabled" in text
     assert "### Passed (8)" in text
     assert "```sh\naws s3api put-public-access-block --bucket cli-demo-public-1" in text
-    assert "| Outcome | **PARTIALLY_REMEDIATED**: the approved fixes were applied and verified; other findings still fail |" in text
+    assert (
+        "| Outcome | **PARTIALLY_REMEDIATED**: the approved fixes were applied and verified; "
+        "other findings still fail |" in text
+    )
 
 
 def test_markdown_of_a_plan_has_proposed_fixes_and_no_verification(planned: dict[str, Any]) -> None:
