@@ -5,7 +5,7 @@ Run: LOCALSTACK_PORT=4640 .venv/bin/python -m bench.scan [--repeats 2] [--bucket
 In one run, interleaved `--repeats` times:
   floor      the same S3 read calls `secagent scan` makes, from a bare boto3 ThreadPoolExecutor
              (one call per task, one shared client): calls/s LocalStack serves here;
-  ours       `secagent.scan.scan()` in-process over every bucket of the account;
+  ours       `secagent.scan.domain.scan()` in-process over every bucket of the account;
   ours-cmd   the command (`secagent scan --format json`, or `python -m secagent.scan` while the
              console script is not wired), process start-up included;
   c7n        `custodian run` with equivalent S3 policies over every bucket (its file cache on, cold
@@ -45,9 +45,9 @@ from bench._common import (
     table,
     write_result,
 )
-from secagent.discovery.s3 import _bucket_readers
+from secagent.discovery.s3 import bucket_readers
 from secagent.models import AgentSettings
-from secagent.scan import DEFAULT_CONCURRENCY, FIELD_READS, list_buckets, scan, skipped_reads
+from secagent.scan.domain import DEFAULT_CONCURRENCY, fields_checks_use, list_buckets, scan
 
 PREFIX = "bscan-"
 LOG_TARGET = "bscan-logtarget"
@@ -247,14 +247,13 @@ def floor(listed: dict[str, str | None], workers: int, all_fields: bool = False)
     from secagent.aws import _strip_account_host_prefix  # same LocalStack host fix as the product
 
     s3control.meta.events.register("before-sign.s3-control", _strip_account_host_prefix)
-    skip = frozenset() if all_fields else skipped_reads()
-    fields = [f for f, method in FIELD_READS.items() if method not in skip]
+    used = fields_checks_use()
     calls: list[Callable[[], Any]] = []
     for name, region in listed.items():
         if all_fields or not region:
             calls.append(lambda n=name: s3.head_bucket(Bucket=n))
-        readers = _bucket_readers(s3, name)
-        calls.extend(readers[f] for f in fields)
+        readers = bucket_readers(s3, name)
+        calls.extend(read for f, read in readers.items() if all_fields or f in used)
     errors = 0
     lock = threading.Lock()
 

@@ -50,7 +50,7 @@ class ForwardedCommand:
 
 
 FORWARDED = [
-    ForwardedCommand("scan", "secagent.scan", "cli_main", "scan many buckets of the account"),
+    ForwardedCommand("scan", "secagent.scan.cli", "cli_main", "scan many buckets of the account"),
     ForwardedCommand("mcp", "secagent.mcp.server", "main", "run the MCP server for AI assistants"),
     ForwardedCommand("ui", "secagent.ui.server", "main", "serve the web console on 127.0.0.1"),
 ]

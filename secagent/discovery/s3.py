@@ -6,11 +6,14 @@ failures). Error policy:
   - bucket missing            -> ResourceNotFound (not retryable)
   - throttling / 5xx / network -> TransientError (retryable)
   - access denied / anything else on one call -> that field is ``unknown`` with the reason
+
+A caller may ask for some fields only (``fields``): the others cost no call and are ``unknown``
+with the reason ``NOT_REQUESTED``, so a check that needs one answers UNKNOWN, never a guess.
 """
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +56,13 @@ NOT_CONFIGURED = frozenset(
     }
 )
 MISSING = frozenset({"NoSuchBucket", "404", "NotFound"})
+
+# Every configuration field Discover reads, one API call each; the account's own fields need the
+# caller's account id (GetCallerIdentity), the others are the bucket's.
+FIELDS: tuple[str, ...] = tuple(S3BucketConfig.model_fields)
+ACCOUNT_FIELDS = frozenset({"account_public_access_block"})
+# The reason of a field the caller did not ask for (an unknown field, never "not configured").
+NOT_REQUESTED = "not read: not requested"
 
 
 class _NotConfigured(Exception):
@@ -149,8 +159,8 @@ def _logging(resp: dict[str, Any]) -> Logging | None:
     return Logging(target_bucket=enabled["TargetBucket"], target_prefix=enabled.get("TargetPrefix", ""))
 
 
-def _bucket_readers(s3: Any, bucket: str, owner: str | None = None) -> dict[str, Callable[[], Any]]:
-    """config field -> zero-arg reader. One API call each.
+def bucket_readers(s3: Any, bucket: str, owner: str | None = None) -> dict[str, Callable[[], Any]]:
+    """The bucket's config field -> zero-arg reader. One API call each.
 
     ``owner``: the account the bucket must belong to (ExpectedBucketOwner). A bucket of another
     account then answers 403 to every read, so no verdict (and no fix) is made on it as if the
@@ -236,6 +246,15 @@ def _whoami(sts: Any) -> tuple[str | None, str | None, str | None]:
         raise TransientError(f"GetCallerIdentity: {type(err).__name__}") from err
 
 
+def _requested(fields: Iterable[str] | None) -> frozenset[str]:
+    if fields is None:
+        return frozenset(FIELDS)
+    requested = frozenset(fields)
+    if unknown := sorted(requested - set(FIELDS)):
+        raise ValueError(f"not configuration fields of a bucket: {unknown}")
+    return requested
+
+
 def discover_bucket(
     name: str,
     session: boto3.Session | None = None,
@@ -243,19 +262,29 @@ def discover_bucket(
     clients: ClientFactory | None = None,
     concurrent: bool = True,
     max_workers: int = 16,
+    fields: Iterable[str] | None = None,
+    exists_in_region: str | None = None,
 ) -> Snapshot:
-    """Read the bucket's configuration into a Snapshot. Calls run concurrently by default."""
+    """Read the bucket's configuration into a Snapshot. Calls run concurrently by default.
+
+    ``fields``: the configuration fields to read (names of ``S3BucketConfig`` fields; default:
+    every one). Each field left out costs no call and is ``unknown`` with reason ``NOT_REQUESTED``.
+    ``exists_in_region``: the caller already knows the bucket exists and its region (ListBuckets
+    names the bucket and its ``BucketRegion``): no HeadBucket then. A bucket deleted since is still
+    ResourceNotFound, from its first read.
+    """
     validate_bucket_name(name)
+    requested = _requested(fields)
     started = time.perf_counter()
     session = session or boto3.Session()
     make = clients or client_factory(session)
     home_region = session.region_name or "us-east-1"
 
-    region = _locate(make("s3", home_region), name, home_region)
+    region = exists_in_region or _locate(make("s3", home_region), name, home_region)
     account_id, caller_arn, account_reason = _whoami(make("sts", region))
     s3 = make("s3", region)
-    readers = _bucket_readers(s3, name, account_id)
-    if account_id:
+    readers = {f: r for f, r in bucket_readers(s3, name, account_id).items() if f in requested}
+    if account_id and "account_public_access_block" in requested:
         s3control = make("s3control", region)
         readers["account_public_access_block"] = lambda: _pab(
             s3control.get_public_access_block(AccountId=account_id)["PublicAccessBlockConfiguration"]
@@ -268,11 +297,14 @@ def discover_bucket(
             probes = {f: fut.result() for f, fut in futures.items()}
     else:
         probes = {f: _probe(f, r, name) for f, r in readers.items()}
-    if not account_id:
-        probes["account_public_access_block"] = Probe(state="unknown", reason=account_reason)
+    for field in (ACCOUNT_FIELDS & requested) - probes.keys():  # requested, but no account id to read them
+        probes[field] = Probe(state="unknown", reason=account_reason)
+    not_read = [f for f in FIELDS if f not in requested]
+    probes.update({f: Probe(state="unknown", reason=NOT_REQUESTED) for f in not_read})
 
-    calls = len(readers) + 2  # + HeadBucket + GetCallerIdentity
+    calls = len(readers) + (0 if exists_in_region else 1) + 1  # + HeadBucket + GetCallerIdentity
     mode = "concurrent" if concurrent else "sequential"
+    how = f"boto3 s3 API, {calls} calls {mode}" + (f"; not read: {', '.join(not_read)}" if not_read else "")
     return Snapshot(
         resource=ResourceRef(id=name),
         account_id=account_id,
@@ -282,7 +314,7 @@ def discover_bucket(
             principal_arn=caller_arn,
             account_id=account_id,
             region=region,
-            how=f"boto3 s3 API, {calls} calls {mode}",
+            how=how,
             calls=calls,
             concurrent=concurrent,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),

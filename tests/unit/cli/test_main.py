@@ -121,14 +121,14 @@ def test_a_bug_shows_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_forwarded_commands_get_the_rest_of_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
-    fake = types.ModuleType("secagent.scan")
+    fake = types.ModuleType("secagent.scan.cli")
 
     def cli_main(argv: list[str]) -> int:
         seen.append(argv)
         return 1
 
     fake.cli_main = cli_main  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "secagent.scan", fake)
+    monkeypatch.setitem(sys.modules, "secagent.scan.cli", fake)
     for key in (
         "AWS_ENDPOINT_URL",
         "AWS_DEFAULT_REGION",

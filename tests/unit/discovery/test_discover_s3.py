@@ -10,7 +10,10 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from secagent.aws import client_factory
+from secagent.checks import registry, run_check
 from secagent.discovery import discover_bucket
+from secagent.discovery.s3 import FIELDS, NOT_REQUESTED
+from secagent.models import AgentSettings, Probe, Status
 from secagent.models.errors import InvalidInput, ResourceNotFound, TransientError
 from tests.unit.awsfakes import allow_log_delivery, failing_clients
 
@@ -369,3 +372,117 @@ def test_discover_every_bucket_read_names_the_callers_account_as_expected_owner(
 
     snapshot = discover_bucket(configured_bucket, session, clients=clients)
     assert len(seen) >= 15 and set(seen.values()) == {snapshot.account_id}
+
+
+# ---- fields asked for, and a bucket the caller knows exists ------------------------------------
+
+
+def _recording(session: boto3.Session) -> tuple[Any, list[str]]:
+    """A client factory over moto and the "service.Operation" of every call its clients make."""
+    factory = client_factory(session)
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(f"{model.service_model.service_name}.{model.name}")
+
+    def clients(service: str, region: str | None = None) -> Any:
+        client = factory(service, region)
+        client.meta.events.register("before-call", record)
+        return client
+
+    return clients, calls
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_discover_reads_only_the_fields_asked_for(
+    session: boto3.Session, configured_bucket: str, concurrent: bool
+) -> None:
+    # Given a caller asking for the versioning and the tags only
+    clients, calls = _recording(session)
+    snap = discover_bucket(
+        configured_bucket, session, clients=clients, concurrent=concurrent, fields=["versioning", "tags"]
+    )
+    # Then only their reads are made (besides locating the bucket and naming the account)
+    assert sorted(calls) == [
+        "s3.GetBucketTagging",
+        "s3.GetBucketVersioning",
+        "s3.HeadBucket",
+        "sts.GetCallerIdentity",
+    ]
+    assert snap.config.versioning.value is not None and snap.config.versioning.value.status == "Enabled"
+    assert snap.config.tags.value == {"team": "sec"}
+    # and every other field is unknown, "not requested": never "read fine, not configured"
+    others = [f for f in FIELDS if f not in ("versioning", "tags")]
+    assert all(getattr(snap.config, f) == Probe(state="unknown", reason=NOT_REQUESTED) for f in others)
+    assert snap.read_by.calls == 4
+    assert snap.read_by.how.endswith(f"; not read: {', '.join(others)}")
+
+
+def test_discover_without_the_account_field_makes_no_s3control_call(
+    session: boto3.Session, bare_bucket: str
+) -> None:
+    clients, calls = _recording(session)
+    snap = discover_bucket(
+        bare_bucket, session, clients=clients, fields=set(FIELDS) - {"account_public_access_block"}
+    )
+    assert not [c for c in calls if c.startswith("s3control.")]
+    assert snap.config.account_public_access_block.reason == NOT_REQUESTED
+    assert snap.account_id == ACCOUNT  # still named: every read pins ExpectedBucketOwner to it
+
+
+def test_discover_by_default_reads_every_field(session: boto3.Session, bare_bucket: str) -> None:
+    clients, calls = _recording(session)
+    snap = discover_bucket(bare_bucket, session, clients=clients)
+    assert len(calls) == len(set(calls)) == len(FIELDS) + 2 == snap.read_by.calls  # + HeadBucket, STS
+    assert "s3.GetBucketReplication" in calls and "s3control.GetPublicAccessBlock" in calls
+    assert all(probe.reason != NOT_REQUESTED for _, probe in snap.config)
+
+
+def test_discover_a_field_asked_for_twice_or_none_at_all(session: boto3.Session, bare_bucket: str) -> None:
+    clients, calls = _recording(session)
+    snap = discover_bucket(bare_bucket, session, clients=clients, fields=["tags", "tags"])
+    assert calls.count("s3.GetBucketTagging") == 1 and snap.config.tags.known
+    calls.clear()
+    nothing = discover_bucket(bare_bucket, session, clients=clients, fields=[])
+    assert sorted(calls) == ["s3.HeadBucket", "sts.GetCallerIdentity"]
+    assert not any(probe.known for _, probe in nothing.config)
+
+
+def test_discover_an_unknown_field_is_refused_before_any_call(
+    session: boto3.Session, bare_bucket: str
+) -> None:
+    clients, calls = _recording(session)
+    with pytest.raises(ValueError, match="replicaton"):
+        discover_bucket(bare_bucket, session, clients=clients, fields=["replicaton"])
+    assert calls == []
+
+
+@pytest.mark.parametrize("check_id", sorted(registry()))
+def test_discover_a_required_field_not_read_makes_the_check_unknown_never_pass(
+    session: boto3.Session, configured_bucket: str, check_id: str
+) -> None:
+    # Given a snapshot read without the fields this check requires
+    check = registry()[check_id]
+    snap = discover_bucket(configured_bucket, session, fields=set(FIELDS) - set(check.meta.requires))
+    # Then its verdict is UNKNOWN, naming why
+    findings = run_check(check, snap, AgentSettings())
+    assert [f.status for f in findings] == [Status.UNKNOWN]
+    assert NOT_REQUESTED in (findings[0].error or "")
+
+
+def test_discover_a_bucket_known_to_exist_is_not_located_again(session: boto3.Session) -> None:
+    session.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="eu-bucket-audit", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    clients, calls = _recording(session)
+    # Given a caller that knows the bucket exists, and where (ListBuckets' BucketRegion)
+    snap = discover_bucket("eu-bucket-audit", session, clients=clients, exists_in_region="eu-west-1")
+    # Then no HeadBucket; everything else is read in that region
+    assert "s3.HeadBucket" not in calls
+    assert snap.region == "eu-west-1" and snap.read_by.calls == len(FIELDS) + 1
+    assert all(probe.known for _, probe in snap.config)
+
+
+def test_discover_a_bucket_said_to_exist_but_gone_is_resource_not_found(session: boto3.Session) -> None:
+    with pytest.raises(ResourceNotFound):
+        discover_bucket("deleted-since-listed", session, exists_in_region="us-east-1", concurrent=False)

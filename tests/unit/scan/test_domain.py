@@ -1,19 +1,28 @@
-"""`secagent scan` on moto: listing, findings, JSON/table output, exit codes, shared clients."""
+"""The scan's domain on moto: what is read, the verdicts, the results and their exit status."""
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from moto import mock_aws
 
-from secagent import scan as scan_module
+from secagent.aws import client_factory
 from secagent.checks import registry, run_check
+from secagent.discovery.s3 import FIELDS, NOT_REQUESTED
 from secagent.models import AgentSettings, Grant, Probe, PublicAccessBlock, S3BucketConfig, Snapshot, Status
-from secagent.scan import FIELD_READS, SharedClients, cli_main, list_bucket_names, scan
+from secagent.scan import domain
+from secagent.scan.clients import SharedClients
+from secagent.scan.domain import (
+    ANALYSIS_READS,
+    ScanResult,
+    account_level_checks,
+    fields_checks_use,
+    list_bucket_names,
+    scan,
+    scan_bucket,
+)
 from tests.unit.checks.snapshots import (
     BUCKET,
     OPEN,
@@ -24,13 +33,12 @@ from tests.unit.checks.snapshots import (
     public_grant,
     snapshot,
 )
+from tests.unit.scan.conftest import OTHER, PRIVATE, PUBLIC, Recorder
 
-PRIVATE = "scan-private-bucket"
-PUBLIC = "scan-public-bucket"
-OTHER = "other-team-bucket"
 STATUS_PUBLIC = "status-public-bucket"
 EXEMPTED = "exempted-bucket"
 EXEMPT_CHECK = "s3_bucket_versioning_disabled"
+ACCOUNT_CHECK = "s3_account_block_public_access_off"
 
 
 def _cancelled_public_policy(bucket: str) -> dict[str, object]:
@@ -95,45 +103,7 @@ VERDICT_CASES = {
 }
 
 
-def _lock_down(s3: object, bucket: str) -> None:
-    s3.put_public_access_block(  # type: ignore[attr-defined]
-        Bucket=bucket,
-        PublicAccessBlockConfiguration=dict.fromkeys(
-            ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], True
-        ),
-    )
-
-
-@pytest.fixture
-def session() -> Iterator[boto3.Session]:
-    with mock_aws():
-        session = boto3.Session(region_name="us-east-1")
-        s3 = session.client("s3")
-        for name in (PRIVATE, PUBLIC, OTHER):
-            s3.create_bucket(Bucket=name)
-        _lock_down(s3, PRIVATE)
-        s3.put_public_access_block(
-            Bucket=PUBLIC,
-            PublicAccessBlockConfiguration=dict.fromkeys(
-                ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], False
-            ),
-        )
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": f"arn:aws:s3:::{PUBLIC}/*",
-                }
-            ],
-        }
-        s3.put_bucket_policy(Bucket=PUBLIC, Policy=json.dumps(policy))
-        yield session
-
-
-def _failing(result: scan_module.ScanResult, bucket: str) -> set[str]:
+def _failing(result: ScanResult, bucket: str) -> set[str]:
     (one,) = [b for b in result.buckets if b.bucket == bucket]
     return {f.check_id for f in one.failing()}
 
@@ -170,9 +140,78 @@ def test_named_buckets_and_prefix(session: boto3.Session) -> None:
     assert [b.bucket for b in result.buckets] == [OTHER]
 
 
+def test_a_scan_asks_discover_only_for_the_fields_verdicts_use(session: boto3.Session) -> None:
+    # Given every check enabled: only the replication feeds no verdict
+    assert set(FIELDS) - fields_checks_use() == {"replication"}
+    # When the account is scanned
+    fast = Recorder(session)
+    scan(session=session, clients=SharedClients(session, inner=fast))
+    # Then the field left out costs no call; every other one is read once per bucket
+    assert "s3.GetBucketReplication" not in fast.calls
+    assert fast.calls.count("s3.GetBucketVersioning") == fast.calls.count("s3.GetBucketTagging") == 3
+    # and --all-fields reads it too
+    full = Recorder(session)
+    scan(session=session, clients=SharedClients(session, inner=full), all_fields=True)
+    assert full.calls.count("s3.GetBucketReplication") == 3
+
+
+def test_only_the_fields_of_the_enabled_checks_are_read(session: boto3.Session) -> None:
+    # Given only the versioning check enabled
+    settings = AgentSettings(disabled_checks=frozenset(registry()) - {EXEMPT_CHECK})
+    recorder = Recorder(session)
+    # When one bucket is scanned
+    result = scan(
+        [PUBLIC], session=session, settings=settings, clients=SharedClients(session, inner=recorder)
+    )
+    # Then Discover reads its versioning and its tags (exemptions) only: no policy, no account BPA
+    assert sorted(set(recorder.calls)) == [
+        "s3.GetBucketTagging",
+        "s3.GetBucketVersioning",
+        "s3.HeadBucket",  # named, not listed: located
+        "sts.GetCallerIdentity",
+    ]
+    (bucket,) = result.buckets
+    assert bucket.analysis is not None
+    assert [(f.check_id, f.status) for f in bucket.analysis.findings] == [(EXEMPT_CHECK, Status.FAIL)]
+
+
+def test_a_listed_bucket_is_not_located_again(session: boto3.Session) -> None:
+    # Given ListBuckets naming each bucket's region (as AWS does; moto leaves BucketRegion out)
+    listed = Recorder(session, bucket_regions=True)
+    # When the account is scanned
+    result = scan(session=session, clients=SharedClients(session, inner=listed))
+    # Then no HeadBucket: the listing said each bucket exists, and where
+    assert "s3.HeadBucket" not in listed.calls
+    assert {b.region for b in result.buckets} == {"us-east-1"} and not result.errors
+    # while --all-fields locates every bucket
+    full = Recorder(session, bucket_regions=True)
+    scan(session=session, clients=SharedClients(session, inner=full), all_fields=True)
+    assert full.calls.count("s3.HeadBucket") == 3
+
+
+def test_a_field_not_read_is_judged_unknown_never_pass(session: boto3.Session) -> None:
+    # Given a bucket read without its versioning
+    result = scan_bucket(
+        PRIVATE,
+        session,
+        client_factory(session),
+        AgentSettings(),
+        concurrent=False,
+        fields=set(FIELDS) - {"versioning"},
+    )
+    assert result.analysis is not None
+    verdicts = {f.check_id: f for f in result.analysis.findings}
+    # Then every check that needs it says UNKNOWN, and why
+    needing = [cid for cid, c in registry().items() if "versioning" in c.meta.requires]
+    assert needing
+    for check_id in needing:
+        assert verdicts[check_id].status is Status.UNKNOWN
+        assert NOT_REQUESTED in (verdicts[check_id].error or "")
+
+
 def test_one_client_per_service_and_account_reads_once(session: boto3.Session) -> None:
     made: list[tuple[str, str | None]] = []
-    inner = scan_module.client_factory(session)
+    inner = client_factory(session)
 
     def counting(service: str, region: str | None = None) -> object:
         made.append((service, region))
@@ -190,8 +229,8 @@ def test_one_client_per_service_and_account_reads_once(session: boto3.Session) -
     assert len(result.buckets) == 3
     assert sorted(made) == sorted(set(made))  # never two clients for one (service, region)
     assert sts_calls == 1  # GetCallerIdentity once for the account, not once per bucket
-    # 3 buckets x the 14 reads verdicts use (all 15 but GetBucketReplication; HeadBucket answered
-    # by ListBuckets) + ListBuckets + GetCallerIdentity + account BPA
+    # 3 buckets x the 14 reads verdicts use (all 15 but GetBucketReplication; HeadBucket left out
+    # when ListBuckets tells the region) + ListBuckets + GetCallerIdentity + account BPA
     # (moto's ListBuckets may leave out BucketRegion: then HeadBucket is still made)
     tells_region = "BucketRegion" in session.client("s3").list_buckets()["Buckets"][0]
     assert result.requests == 3 * (14 if tells_region else 15) + 3
@@ -200,9 +239,6 @@ def test_one_client_per_service_and_account_reads_once(session: boto3.Session) -
 
 
 def test_reads_left_out_change_no_verdict(session: boto3.Session) -> None:
-    # Only replication feeds nothing: S3.11 needs the notifications, the public-policy verdict
-    # S3's own policy status, the exemptions the bucket's tags
-    assert scan_module.skipped_reads() == {"get_bucket_replication"}
     s3 = session.client("s3")
     # Given a policy S3 calls public although its Deny cancels the Allow (moto's IsPublic ignores
     # Denies): the verdict follows S3's own policy status
@@ -230,19 +266,20 @@ def test_reads_left_out_change_no_verdict(session: boto3.Session) -> None:
 
 
 def test_fields_checks_read_are_snapshot_fields() -> None:
-    fields = {f for c in registry().values() for f in c.meta.also_reads} | set(scan_module.ANALYSIS_READS)
-    assert fields <= set(S3BucketConfig.model_fields)
+    fields = {f for c in registry().values() for f in (*c.meta.requires, *c.meta.also_reads)}
+    assert fields | set(ANALYSIS_READS) <= set(S3BucketConfig.model_fields) == set(FIELDS)
 
 
 @pytest.mark.parametrize("check_id", sorted(registry()))
 @pytest.mark.parametrize("case", sorted(VERDICT_CASES))
 def test_a_check_alone_reads_every_field_its_verdict_uses(check_id: str, case: str) -> None:
-    # With only this check enabled, the fields a scan leaves out change none of its verdicts
+    # With only this check enabled, the fields a scan leaves out (the account's too) change none
+    # of its verdicts
     settings = AgentSettings(disabled_checks=frozenset(registry()) - {check_id})
-    read = scan_module.fields_checks_use(settings)
+    read = fields_checks_use(settings)
     full = VERDICT_CASES[case]()
     left_out: dict[str, Probe[Any]] = {
-        f: Probe(state="unknown", reason="not read by secagent scan") for f in FIELD_READS if f not in read
+        f: Probe(state="unknown", reason=NOT_REQUESTED) for f in FIELDS if f not in read
     }
     fast = full.model_copy(update={"config": full.config.model_copy(update=left_out)})
     check = registry()[check_id]
@@ -255,23 +292,34 @@ def test_a_check_alone_reads_every_field_its_verdict_uses(check_id: str, case: s
     assert verdicts(fast) == verdicts(full)
 
 
-def test_a_bucket_gone_after_listing_is_skipped(session: boto3.Session) -> None:
-    clients = SharedClients(session)
-    real_list = scan_module.list_buckets
+def test_a_bucket_gone_after_listing_is_skipped(
+    session: boto3.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_list = domain.list_buckets
 
     def list_then_delete(s3: object, prefix: str | None = None) -> dict[str, str | None]:
         listed = real_list(s3, prefix)
         session.client("s3").delete_bucket(Bucket=OTHER)
         return listed
 
-    scan_module.list_buckets = list_then_delete  # type: ignore[assignment]
-    try:
-        result = scan(session=session, clients=clients)
-    finally:
-        scan_module.list_buckets = real_list
+    monkeypatch.setattr(domain, "list_buckets", list_then_delete)
+    result = scan(session=session, clients=SharedClients(session))
     assert result.skipped == [OTHER]
     assert OTHER not in [b.bucket for b in result.buckets]
     assert not result.errors
+
+
+def test_a_bucket_listed_with_its_region_then_gone_is_skipped(session: boto3.Session) -> None:
+    # Given a listing that names the regions (no HeadBucket), and a bucket deleted right after it
+    recorder = Recorder(session, bucket_regions=True)
+    clients = SharedClients(session, inner=recorder)
+    clients("s3", "us-east-1").meta.events.register(
+        "after-call.s3.ListBuckets", lambda **_: session.client("s3").delete_bucket(Bucket=OTHER)
+    )
+    result = scan(session=session, clients=clients)
+    # Then its first read finds it gone: skipped, not an error
+    assert "s3.HeadBucket" not in recorder.calls
+    assert result.skipped == [OTHER] and not result.errors
 
 
 def test_missing_named_bucket_is_an_error_exit_3(session: boto3.Session) -> None:
@@ -282,47 +330,22 @@ def test_missing_named_bucket_is_an_error_exit_3(session: boto3.Session) -> None
     assert result.exit_code() == 3
 
 
-def test_json_output_and_exit_codes(session: boto3.Session, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["--format", "json", "--prefix", "scan-", "--concurrency", "2"]) == 1
-    out = json.loads(capsys.readouterr().out)
-    assert [b["bucket"] for b in out["buckets"]] == [PRIVATE, PUBLIC]
-    public = out["buckets"][1]
-    finding = next(f for f in public["findings"] if f["checkId"] == "s3_bucket_policy_public")
-    assert finding == {
-        "checkId": "s3_bucket_policy_public",
-        "severity": "CRITICAL",
-        "status": "FAIL",
-        "controls": ["FSBP:S3.2"],  # anyone may read (s3:GetObject), nobody may write: not S3.3
-    }
-    assert out["totals"]["buckets"] == 2
-    assert out["totals"]["failBySeverity"]["CRITICAL"] >= 1
-    assert out["timing"]["concurrency"] == 2
-    assert out["timing"]["requests"] > 0
-
-
-ACCOUNT_CHECK = "s3_account_block_public_access_off"
-
-
 def test_account_level_checks_are_those_reading_only_the_account() -> None:
-    assert scan_module.account_level_checks() == {ACCOUNT_CHECK}
+    assert account_level_checks() == {ACCOUNT_CHECK}
 
 
 def test_an_account_finding_is_counted_once_not_once_per_bucket(session: boto3.Session) -> None:
     # Given three buckets of an account whose own Block Public Access is off (moto: not configured)
     result = scan(session=session, concurrency=2)
     assert all(ACCOUNT_CHECK in {f.check_id for f in b.failing()} for b in result.buckets)
-    # Then the account's finding is one, in the counts and in the JSON, beside each bucket's own
+    # Then the account's finding is one in the counts, beside each bucket's own
     (account,) = result.account_findings()
     assert (account.check_id, account.status) == (ACCOUNT_CHECK, Status.FAIL)
     own = [f for b in result.buckets for f in b.own_failing()]
+    assert all(f.check_id != ACCOUNT_CHECK for f in own)
     totals = result.totals()
     assert totals["fail"] == len(own) + 1 and totals["failingAccountChecks"] == 1
     assert totals["failBySeverity"]["HIGH"] == sum(f.severity == "HIGH" for f in own) + 1
-    out = result.to_json()
-    assert [f["checkId"] for f in out["account"]] == [ACCOUNT_CHECK]
-    assert all(f["checkId"] != ACCOUNT_CHECK for b in out["buckets"] for f in b["findings"])
-    for shown, scanned in zip(out["buckets"], result.buckets, strict=True):
-        assert shown["summary"]["fail"] == len(scanned.own_failing())
 
 
 def test_a_bucket_failing_only_the_account_check_is_not_a_failing_bucket(session: boto3.Session) -> None:
@@ -331,60 +354,6 @@ def test_a_bucket_failing_only_the_account_check_is_not_a_failing_bucket(session
     totals = result.totals()
     assert (totals["buckets"], totals["failingBuckets"], totals["fail"]) == (3, 0, 1)
     assert result.exit_code() == 1  # the account's Block Public Access still fails
-    text = scan_module.render_table(result)
-    assert text.count("account_block_public_access_off") == 1
-    assert "3 buckets, 0 with failing checks, and the account fails 1 (counted once); 1 FAIL (high 1)" in text
-
-
-@pytest.mark.parametrize("width", [10, 30, 60])
-def test_table_wraps_check_names_and_never_cuts_them(session: boto3.Session, width: int) -> None:
-    result = scan(session=session)
-    text = scan_module.render_table(result, width=width)
-    assert "..." not in text and "…" not in text
-    rows = text.split("\n\n")[0].splitlines()[2:]
-    assert rows[0].startswith("account 123456789012 ")
-    column = rows[0].index("account_block_public_access_off")
-    cells = [line[column:] for line in rows if not line[column:].startswith("ERROR")]
-    # Each line of the column fits the width, or holds one name longer than it (the column widens)
-    assert all(len(cell) <= width or ", " not in cell.rstrip(",") for cell in cells)
-    listed = set(" ".join(cells).replace(",", " ").split())
-    for b in result.buckets:
-        assert {f.check_id.removeprefix("s3_").removeprefix("bucket_") for f in b.own_failing()} <= listed
-
-
-def test_failing_only_leaves_out_passing_findings(
-    session: boto3.Session, capsys: pytest.CaptureFixture[str]
-) -> None:
-    cli_main(["--format", "json", "--bucket", PUBLIC, "--failing-only"])
-    out = json.loads(capsys.readouterr().out)
-    assert {f["status"] for f in out["buckets"][0]["findings"]} <= {"FAIL", "UNKNOWN"}
-
-
-def test_table_output(session: boto3.Session, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["--bucket", PUBLIC]) == 1
-    out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("bucket")
-    assert PUBLIC in out and "policy_public" in out
-    assert "1 buckets, 1 with failing checks" in out
-
-
-def test_exit_0_when_nothing_fails(
-    session: boto3.Session, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    every_check = ",".join(registry())
-    monkeypatch.setenv("SECAGENT_DISABLED_CHECKS", every_check)
-    assert cli_main(["--bucket", PRIVATE]) == 0
-
-
-def test_unreachable_endpoint_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    # Nothing listens on port 9 (discard): the listing fails to connect.
-    code = cli_main(["--endpoint-url", "http://127.0.0.1:9", "--concurrency", "1"])
-    assert code == 3
-    assert "cannot list the buckets" in capsys.readouterr().err
-
-
-def test_bad_concurrency_is_a_usage_error() -> None:
-    assert cli_main(["--concurrency", "0"]) == 2
 
 
 def test_connection_errors_per_bucket_are_exit_3(
@@ -393,6 +362,6 @@ def test_connection_errors_per_bucket_are_exit_3(
     def broken(*_: object, **__: object) -> object:
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
 
-    monkeypatch.setattr(scan_module, "discover_bucket", broken)
+    monkeypatch.setattr(domain, "discover_bucket", broken)
     result = scan([PUBLIC], session=session)
     assert result.errors and result.exit_code() == 3
