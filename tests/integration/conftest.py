@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import urllib.request
 import uuid
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 
 from scripts.localstack_client import ENDPOINT, client, stack_outputs
+from secagent.client import AuditApiClient
+from tests.deployed import approver_api, requester_api
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +104,24 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: floa
         if time.monotonic() > deadline:
             return result
         time.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+def api(outputs) -> AuditApiClient:
+    """The requester."""
+    return requester_api(outputs)
+
+
+@pytest.fixture(scope="module")
+def approver(outputs) -> AuditApiClient:
+    """Another person (four-eyes): approvals come from them."""
+    return approver_api(outputs)
+
+
+@pytest.fixture(scope="module")
+def fault_injection(aws, outputs) -> None:
+    machine = aws("stepfunctions").describe_state_machine(stateMachineArn=outputs["StateMachineArn"])
+    discover = json.loads(machine["definition"])["States"]["Discover Bucket"]["Resource"]
+    variables = aws("lambda").get_function_configuration(FunctionName=discover)["Environment"]["Variables"]
+    if variables.get("SECAGENT_FAULT_INJECTION") != "enabled":
+        pytest.fail("these tests need the stack deployed with `-c faultInjection=true` (make test does it)")

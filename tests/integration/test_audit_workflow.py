@@ -18,32 +18,11 @@ from secagent.checks import analyze
 from secagent.client import AuditApiClient
 from secagent.discovery import discover_bucket
 from secagent.models import AgentSettings
-from tests.deployed import approver_api, requester_api, stack_records, start_direct
+from tests.deployed import stack_records, start_direct
 from tests.integration.conftest import wait_for
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
 POLICY_CHECK = "s3_bucket_policy_public"
-
-
-@pytest.fixture(scope="module")
-def api(outputs) -> AuditApiClient:
-    """The requester."""
-    return requester_api(outputs)
-
-
-@pytest.fixture(scope="module")
-def approver(outputs) -> AuditApiClient:
-    """Another person (four-eyes): approvals come from them."""
-    return approver_api(outputs)
-
-
-@pytest.fixture(scope="module")
-def fault_injection(aws, outputs) -> None:
-    machine = aws("stepfunctions").describe_state_machine(stateMachineArn=outputs["StateMachineArn"])
-    discover = json.loads(machine["definition"])["States"]["Discover Bucket"]["Resource"]
-    variables = aws("lambda").get_function_configuration(FunctionName=discover)["Environment"]["Variables"]
-    if variables.get("SECAGENT_FAULT_INJECTION") != "enabled":
-        pytest.fail("these tests need the stack deployed with `-c faultInjection=true` (make test does it)")
 
 
 @pytest.fixture()
@@ -270,10 +249,12 @@ def test_audit_of_a_missing_bucket_is_404_and_starts_nothing(api, aws, outputs):
     assert _audits_of_bucket(aws, outputs, missing) == []
 
 
-def test_a_bucket_gone_before_discover_fails_with_a_sentence_and_no_resume(api, aws, outputs):
+def test_a_bucket_gone_before_discover_ends_resource_not_found_with_a_sentence_and_no_resume(
+    api, aws, outputs
+):
     """A bucket deleted right after its creation: the CreateBucket trigger starts the audit, Discover
-    finds nothing. The user sees which step, a sentence and a correlation id: no trace, no path, no
-    raw Lambda error, and no resume offered (a resume would fail the same way)."""
+    finds nothing. The audit ends RESOURCE_NOT_FOUND (not a FAILED that invites a resume); the user
+    sees which step, a sentence and a correlation id: no trace, no path, no raw Lambda error."""
     gone = f"audit-gone-{uuid.uuid4().hex[:10]}"
     entry = {
         "Source": "aws.s3",
@@ -283,7 +264,7 @@ def test_a_bucket_gone_before_discover_fails_with_a_sentence_and_no_resume(api, 
     assert aws("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
     (audit_id,) = wait_for(lambda: _audits_of_bucket(aws, outputs, gone), timeout=30, interval=0.5)
     done = wait_status(api, audit_id, {"FAILED", "SUCCEEDED"})
-    assert done["status"] == "FAILED"
+    assert (done["status"], done["outcome"]) == ("SUCCEEDED", "RESOURCE_NOT_FOUND"), done
     failure = done["failure"]
     assert (failure["step"], failure["error"], failure["resumable"]) == (
         "Discover Bucket",
@@ -296,10 +277,12 @@ def test_a_bucket_gone_before_discover_fails_with_a_sentence_and_no_resume(api, 
     for leak in ("Traceback", 'File \\"', ".py", "stackTrace", "errorMessage"):
         assert leak not in shown, leak
     report = finished_report(aws, outputs, audit_id)
-    assert report["outcome"] == "FAILED" and report["failure"] == failure
+    assert report["outcome"] == "RESOURCE_NOT_FOUND" and report["failure"] == failure
     assert attempts_of(history(aws, outputs, audit_id), "Discover Bucket") == 1
     resumed = api.resume(audit_id)
-    assert resumed.status == 409 and "cannot be resumed" in resumed.body["message"], resumed.body
+    assert resumed.status == 409 and "only a FAILED audit can be resumed" in resumed.body["message"], (
+        resumed.body
+    )
 
 
 def test_audit_transient_fault_is_retried_then_succeeds(aws, outputs, fault_injection, public_bucket):
@@ -543,7 +526,7 @@ def test_audit_failed_in_apply_after_approval_resumes_with_that_approval(
     api, approver, aws, outputs, fault_injection, public_bucket
 ):
     # Given an approved audit whose Apply failed before changing anything (an injected fault)
-    faults = {"apply": {"kind": "error", "error": "AccessDenied"}}
+    faults = {"apply": {"kind": "error", "error": "InjectedFault"}}
     audit_id = start_direct(
         aws,
         outputs,

@@ -196,7 +196,7 @@ def test_resume_of_a_failed_audit(aws: Any, outputs: dict[str, str]) -> None:
     execution_input = {
         "resource": {"type": "AWS::S3::Bucket", "id": bucket},
         "mode": "plan",
-        "faults": {"analyze": {"kind": "error", "error": "AccessDenied"}},
+        "faults": {"analyze": {"kind": "error", "error": "InjectedFault"}},
     }
     audit_id = start_direct(aws, outputs, execution_input)
     failed = wait_status(audit_id, {"SUCCEEDED", "FAILED"})
@@ -204,7 +204,7 @@ def test_resume_of_a_failed_audit(aws: Any, outputs: dict[str, str]) -> None:
     report = secagent("report", audit_id)
     assert report.returncode == 3, report.stderr
     # one sentence, the id the full error is logged under, and the resume it allows; no trace
-    assert "Analyze Configuration was refused access" in report.stdout
+    assert "Analyze Configuration failed unexpectedly (InjectedFault)" in report.stdout
     assert "correlation id" in report.stdout and f"secagent resume {audit_id}" in report.stdout
     assert "Traceback" not in report.stdout and ".py" not in report.stdout
     resumed = secagent("resume", audit_id, "--wait")
