@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lambdas.observability import logger
 from secagent.aws import ClientFactory, client_factory
 from secagent.models import AgentSettings
-from secagent.models.errors import AccessDenied
+from secagent.models.errors import StoreUnavailable
 from secagent.models.exemption import ExemptionRecord
 from secagent.models.settings import TargetScope
 from secagent.workflow.invocation import confirm_invocation
@@ -63,7 +63,7 @@ class Deps:
         when they cannot be read, so its findings stay FAIL."""
         try:
             return load_exemptions(self.report_bucket, bucket, self.sealer, self.clients)
-        except AccessDenied:
+        except StoreUnavailable:
             logger.warning("exemption records unreadable: none applied", extra={"bucket": bucket})
             return []
 

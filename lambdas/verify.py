@@ -1,6 +1,7 @@
 """Verify Lambda: {"auditId", "executionArn"} -> $.verification (secagent.models.state).
 
-Discovers and analyzes the bucket again and compares with the findings Analyze stored, given
+Discovers and analyzes the bucket of the sealed request again (the stored snapshot must be of it)
+and compares with the findings Analyze stored, given
 Apply's own record of what it applied (and, for a rollback, the verdicts Propose Fixes stored as
 expected); stores the comparison (checkpoint ``verification``).
 """
@@ -14,11 +15,13 @@ from lambdas.checkpoint import load_or_compute, stored_output
 from lambdas.deps import deps
 from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
+from secagent.models.errors import AuditNotRequested
 from secagent.models.findings import Finding, Status
 from secagent.models.records import ApplyProgress
 from secagent.models.report import Verification
 from secagent.models.snapshot import Snapshot
 from secagent.models.state import VerificationOutput
+from secagent.workflow.gate import load_request
 from secagent.workflow.verify import verify
 
 STATE = "Verify Fixes"
@@ -35,6 +38,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def check_again() -> dict[str, Any]:
         faults.inject("verify", step.execution_arn)
         resource = Snapshot.model_validate(stored_output(step.audit_id, "discovery")).resource
+        request = load_request(step.audit_id, deps().report_bucket, deps().sealer, deps().clients)
+        if request is None or request.resource != resource:
+            raise AuditNotRequested(
+                f"the stored snapshot of audit {step.audit_id} is not of the bucket its sealed request names"
+            )
         logger.append_keys(bucket=resource.id)
         before = [
             Finding.model_validate(f) for f in stored_output(step.audit_id, "analysis").get("findings", [])

@@ -213,7 +213,16 @@ class AuditStack(Stack):
             checkpoint("planCheck"): [recheck],
         }
         reads = {
-            store.REQUESTS_PREFIX + "*": [api, discover, remediate, await_approval, recheck, apply, report],
+            store.REQUESTS_PREFIX + "*": [
+                api,
+                discover,
+                remediate,
+                await_approval,
+                recheck,
+                apply,
+                verify,
+                report,
+            ],
             store.DECISIONS_PREFIX + "*": [api, await_approval, recheck, apply, report],
             store.TOKENS_PREFIX + "*": [api],
             store.APPROVALS_PREFIX + "*": [api],
@@ -225,9 +234,12 @@ class AuditStack(Stack):
             # Since when each finding has been seen so: the next report of the bucket carries it on.
             store.OBSERVATIONS_PREFIX + "*": [report],
             # Each step reads the stored outputs of the steps before it, not the state (state by reference).
-            store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, verify, report],
-            checkpoint("discovery"): [discover, analyze],
-            checkpoint("analysis"): [analyze],
+            store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, report],
+            checkpoint("discovery"): [discover, analyze, verify],
+            checkpoint("analysis"): [analyze, verify],
+            checkpoint("remediation"): [verify],
+            checkpoint("applied"): [verify],
+            checkpoint("verification"): [verify],
         }
         for pattern, writers in writes.items():
             for fn in writers:

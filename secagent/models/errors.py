@@ -23,6 +23,12 @@ class AccessDenied(SecAgentError):
     """The caller may not perform an operation required to proceed."""
 
 
+class StoreUnavailable(SecAgentError):
+    """The agent's own report bucket refused a read or a write, or lacks its bucket: a problem of
+    the deployment, not of the audited resource (never RESOURCE_NOT_FOUND or ACCESS_DENIED):
+    a resumable failure once it is fixed."""
+
+
 class TransientError(SecAgentError):
     """Throttling, timeouts or 5xx from AWS: retrying later may succeed."""
 

@@ -20,6 +20,7 @@ _OWN_ERRORS = {
     "ResourceNotFound",
     "AccessDenied",
     "TransientError",
+    "StoreUnavailable",
     "InvalidInput",
     "ApprovalInvalid",
     "AuditNotRequested",
@@ -70,6 +71,11 @@ def _sentence(step: str, error: str | None, own: str | None) -> str:
             return (
                 f"{step} was refused access{said}. Give the stack's role that access (docs/iam.md) "
                 "or lift the bucket policy's deny, then start a new audit."
+            )
+        case "StoreUnavailable":
+            return (
+                f"{step} could not use the agent's report bucket{said}. Check the stack's bucket "
+                "policy and key (docs/iam.md), then resume the audit."
             )
         case "TransientError":
             return f"{step} kept meeting a temporary AWS error after its retries{said}. Resume the audit."

@@ -5,7 +5,8 @@ cannot see who invoked it. So each tool receives the execution that scheduled it
 (`$$.Execution.Id`, which the execution input cannot set) and checks, before it acts, that
 
 - the execution belongs to the audit: named `<auditId>`, or `<auditId>_r<n>` (a resume), and a
-  resume only follows a failed execution of the audit (so no replay runs under a made-up name);
+  resume only follows executions of the audit that all failed (so no replay runs under a made-up
+  name, nor after a failed resume of a finished audit);
 - the execution is RUNNING and the state it entered last is this tool's state.
 
 A direct invocation outside that window is refused (NotInvokedByWorkflow) before anything is read
@@ -41,10 +42,11 @@ def confirm_invocation(
         if sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
             raise _refuse(f"execution {name} is not running")
         if resume is not None:
-            n = int(resume["n"])
-            previous = audit_id if n == 1 else f"{audit_id}_r{n - 1}"
-            if sfn.describe_execution(executionArn=f"{base}:{previous}")["status"] not in _ENDED_BADLY:
-                raise _refuse(f"{name} resumes {previous}, which did not fail")
+            # Every earlier execution of the audit failed: one that succeeded (or runs) ends the
+            # chain, or a failed `_r1` of a finished audit would let `_r2` replay it.
+            for earlier in [audit_id, *(f"{audit_id}_r{k}" for k in range(1, int(resume["n"])))]:
+                if sfn.describe_execution(executionArn=f"{base}:{earlier}")["status"] not in _ENDED_BADLY:
+                    raise _refuse(f"{name} resumes {audit_id}, whose execution {earlier} did not fail")
         page = sfn.get_execution_history(
             executionArn=execution_arn, reverseOrder=True, maxResults=25, includeExecutionData=False
         )

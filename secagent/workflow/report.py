@@ -100,7 +100,6 @@ class WorkflowState(_StatePart):
     discovery: _Discovery | None = None
     analysis: _Analysis | None = None
     remediation: _Remediation | None = None
-    approval: ApprovalDecision | None = None
     verification: Verification | None = None
     plan_check: PlanCheck | None = None
     error: _CaughtError | None = None
@@ -432,19 +431,54 @@ def _earlier_observations(bucket: str, resource: str, clients: ClientFactory) ->
         return Observations()  # no readable history: the report keeps this audit's own times
 
 
+# The Pass state that sets ``$.outcome`` -> the outcome it sets (the ASL's `Result`s: a test keeps
+# them equal); after Verify, "Record Verified Outcome" copies Verify's stored verdict.
+OUTCOME_STATES: dict[str, Outcome] = {
+    "Mark Compliant": Outcome.COMPLIANT,
+    "Mark Plans Proposed": Outcome.NON_COMPLIANT,
+    "Mark Rejected": Outcome.REJECTED,
+    "Mark Approval Expired": Outcome.APPROVAL_EXPIRED,
+    "Mark Approval Invalid": Outcome.APPROVAL_INVALID,
+    "Mark Stale Plan": Outcome.STALE_PLAN,
+    "Mark Resource Not Found": Outcome.RESOURCE_NOT_FOUND,
+    "Mark Access Denied": Outcome.ACCESS_DENIED,
+    "Mark Failed": Outcome.FAILED,
+}
+VERIFIED_OUTCOME_STATE = "Record Verified Outcome"
+
+
+def outcome_of(steps: Iterable[StepRecord], stored: dict[str, Any]) -> Outcome:
+    """How the execution ended: the last state its history shows setting the outcome (and, after
+    Verify, Verify's stored verdict). Never the state handed to Write Report, which a direct
+    invocation inside the step's window could forge; FAILED when the history shows none."""
+    for step in reversed(list(steps)):
+        if step.name in OUTCOME_STATES:
+            return OUTCOME_STATES[step.name]
+        if step.name == VERIFIED_OUTCOME_STATE:
+            verified = stored.get("verification")
+            return Verification.model_validate(verified).outcome if verified else Outcome.FAILED
+    return Outcome.FAILED
+
+
 def reported_state(
-    state: dict[str, Any], stored: dict[str, Any], given: dict[str, Any] | None = None
+    state: dict[str, Any],
+    stored: dict[str, Any],
+    given: dict[str, Any] | None = None,
+    sealed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The state as the report reads it: each step's summary replaced by its full output from
     storage (``stored``: name -> output, secagent.workflow.checkpoints; a checkpoint from an
     earlier execution of a resumed audit counts, a Recheck only from this one); the request as
-    Discover returned it (the sealed one), else as the execution input ``given`` named it (an
-    execution the API did not start fails before Discover returns)."""
-    full = {key: value for key, value in state.items() if key not in STEPS and key not in RECORDS}
+    Discover returned it, else the ``sealed`` request (Discover failed after reading it), else as
+    the execution input ``given`` named it (an execution the API did not start). The task result
+    ``approval`` is left out: the report states the sealed decision, and a malformed result (from
+    anyone holding the token) must not stop the report."""
+    skip = {*STEPS, *RECORDS, "approval"}
+    full = {key: value for key, value in state.items() if key not in skip}
     full |= {name: output for name, output in stored.items() if name in STEPS or name in state}
     discovered = state.get("discovery")
     route = discovered.get("request") if isinstance(discovered, dict) else None
-    full["request"] = route or given or {}
+    full["request"] = route or sealed or given or {}
     return full
 
 
@@ -461,11 +495,16 @@ def write_report(
     """Records + history -> Task-state timeline -> report -> stored and announced."""
     audit_id = str(state.get("auditId", ""))
     stored = load_checkpoints(clients("s3", None), bucket, audit_id)
+    history = execution_history(clients("stepfunctions", None), execution_arn)
+    records = load_records(audit_id, execution_arn, bucket, sealer, clients)
+    sealed = records.request.model_dump(mode="json", by_alias=True) if records.request else None
+    full = reported_state(state, stored, given, sealed)
+    full["outcome"] = outcome_of(build_timeline(history, include_all=True), stored)
     report = build_report(
-        reported_state(state, stored, given),
-        build_timeline(execution_history(clients("stepfunctions", None), execution_arn)),
+        full,
+        build_timeline(history),
         location=AwsLocation.of(execution_arn),
-        records=load_records(audit_id, execution_arn, bucket, sealer, clients),
+        records=records,
         execution_name=execution_arn.rsplit(":", 1)[-1],
     )
     # One audit of a resource at a time (the API's lock), so this read-then-write does not race.

@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 from secagent.aws import ClientFactory
+from secagent.models.errors import AccessDenied, ResourceNotFound, StoreUnavailable
 from secagent.models.exemption import ExemptionRecord, exemption_key, exemptions_prefix
 from secagent.models.plans import ApiCall
 from secagent.remediation.apply import execute_api_call
@@ -100,11 +101,20 @@ def canonical(document: Any) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _store_call(call: ApiCall, clients: ClientFactory) -> dict[str, Any]:
+    """A call on the report bucket: its denials and a missing bucket are the deployment's problem
+    (StoreUnavailable), never the audited resource's (AccessDenied, ResourceNotFound)."""
+    try:
+        return execute_api_call(call, clients=clients)
+    except (AccessDenied, ResourceNotFound) as err:
+        raise StoreUnavailable(f"the report bucket refused {call.operation}: {err}") from err
+
+
 def read_object(bucket: str, key: str, clients: ClientFactory) -> dict[str, Any] | None:
     """The object as a JSON object, or None when there is none."""
     call = ApiCall(service="s3", operation="GetObject", parameters={"Bucket": bucket, "Key": key})
     try:
-        body = execute_api_call(call, clients=clients)["Body"].read()
+        body = _store_call(call, clients)["Body"].read()
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
             return None
@@ -128,7 +138,7 @@ def write_object(
     }
     if once:
         params["IfNoneMatch"] = "*"
-    execute_api_call(ApiCall(service="s3", operation="PutObject", parameters=params), clients=clients)
+    _store_call(ApiCall(service="s3", operation="PutObject", parameters=params), clients)
 
 
 def write_sealed(
@@ -196,9 +206,7 @@ def load_exemptions(
         params: dict[str, Any] = {"Bucket": report_bucket, "Prefix": exemptions_prefix(bucket)}
         if token:
             params["ContinuationToken"] = token
-        page = execute_api_call(
-            ApiCall(service="s3", operation="ListObjectsV2", parameters=params), clients=clients
-        )
+        page = _store_call(ApiCall(service="s3", operation="ListObjectsV2", parameters=params), clients)
         keys += [o["Key"] for o in page.get("Contents", [])]
         token = page.get("NextContinuationToken")
         if not token:

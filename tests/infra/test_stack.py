@@ -271,6 +271,7 @@ WRITERS = {
     "checkpoints/*/remediation.json": ["Remediate"],
     "checkpoints/*/applied.json": ["Apply"],
     "checkpoints/*/verification.json": ["Verify"],
+    "checkpoints/*/planCheck.json": ["Recheck"],
 }
 
 
@@ -302,7 +303,7 @@ def test_only_the_api_role_may_read_a_task_token(template: Template):
 @pytest.mark.parametrize(
     ("function", "step"),
     [("Discover", "discovery"), ("Analyze", "analysis"), ("Remediate", "remediation"),
-     ("Apply", "applied"), ("Verify", "verification")],
+     ("Apply", "applied"), ("Verify", "verification"), ("Recheck", "planCheck")],
 )  # fmt: skip
 def test_each_tool_may_write_only_its_own_checkpoint(template: Template, function: str, step: str):
     writes = [
@@ -311,6 +312,28 @@ def test_each_tool_may_write_only_its_own_checkpoint(template: Template, functio
         if s["Effect"] == "Allow" and "s3:PutObject" in actions_of(s)
     ]
     assert writes == [reports_objects(template, f"checkpoints/*/{step}.json")]
+
+
+@pytest.mark.parametrize(
+    ("function", "reads"),
+    [
+        ("Analyze", {"discovery", "analysis"}),
+        ("Verify", {"discovery", "analysis", "remediation", "applied", "verification"}),
+    ],
+)
+def test_a_tool_reads_only_the_stored_outputs_it_works_on(template: Template, function: str, reads: set[str]):
+    # State by reference: each tool reads the outputs of the steps before it, and no other
+    granted = {
+        json.dumps(resource)
+        for s in statements_of(template, f"Tools{function}Role")
+        if s["Effect"] == "Allow" and "s3:GetObject" in actions_of(s)
+        for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    }
+    checkpoints = {json.dumps(reports_objects(template, f"checkpoints/*/{name}.json")) for name in reads}
+    assert json.dumps(reports_objects(template, "checkpoints/*")) not in granted
+    assert checkpoints <= granted
+    others = {"remediation", "applied", "verification", "planCheck", "discovery", "analysis"} - reads
+    assert not {json.dumps(reports_objects(template, f"checkpoints/*/{n}.json")) for n in others} & granted
 
 
 def test_apply_role_never_writes_the_stacks_own_or_cdk_buckets(template: Template):

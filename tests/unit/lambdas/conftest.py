@@ -47,6 +47,19 @@ class RecordingStepFunctions:
         return {"events": [entered, *failed, *attempt]}
 
 
+class _WithHistory:
+    """A Step Functions client whose executions show ``history``."""
+
+    def __init__(self, client: Any, history: list[dict[str, Any]]) -> None:
+        self._client, self._history = client, history
+
+    def get_execution_history(self, **_: Any) -> dict[str, Any]:
+        return {"events": self._history}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 @dataclass
 class Tools:
     """What a tool handler sees: moto through ``session``, the report bucket, the API's records."""
@@ -57,6 +70,9 @@ class Tools:
     sfn: RecordingStepFunctions
     seal_key: str
     use_moto_sfn: bool = False
+    # With moto's Step Functions: the history its executions show instead of moto's canned one
+    # (moto names no states), as Write Report reads it.
+    history: list[dict[str, Any]] | None = None
     # (executionArn, auditId, states) each tool confirmed before acting; the check itself is
     # secagent.workflow.invocation's, tested on its own (tests/unit/workflow/test_invocation.py).
     confirmations: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
@@ -93,6 +109,8 @@ def tools(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tools]:
         def clients(service: str, region: str | None = None) -> Any:
             if service == "stepfunctions" and not state.use_moto_sfn:
                 return sfn
+            if service == "stepfunctions" and state.history is not None:
+                return _WithHistory(inner(service, region), state.history)
             return inner(service, region)
 
         monkeypatch.setenv("REPORT_BUCKET", REPORTS)

@@ -18,7 +18,7 @@ from lambdas import apply, await_approval, deps, recheck, report, verify
 from lambdas.observability import logger
 from secagent.aws import ClientFactory
 from secagent.models import InvalidInput, TransientError
-from secagent.models.errors import ApprovalInvalid
+from secagent.models.errors import ApprovalInvalid, AuditNotRequested, StoreUnavailable
 from secagent.workflow.approval import approval_key
 from secagent.workflow.gate import DECISION_LIFETIME, default_remediation_ids, load_proposal, needs_naming
 from secagent.workflow.settings import WorkflowSettings
@@ -385,6 +385,22 @@ def test_apply_handler_injected_fault_raises_before_any_change(
     assert apply.handler(event("apply"), FakeLambdaContext())["appliedCount"] == 6
 
 
+def test_apply_whose_record_is_refused_after_a_change_fails_resumable_not_access_denied(
+    tools: Tools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the report bucket refuses Apply's record (a bucket policy or key problem of the
+    # deployment), after a plan changed the bucket
+    tools.storage.approved(AUDIT)
+    failing, _ = failing_clients(tools.session, {"s3.PutObject": (403, "AccessDenied")})
+    _use(monkeypatch, failing)
+    # When / Then the error is the deployment's (a resumable FAILED that a resume records), never
+    # the audited bucket's ACCESS_DENIED, which would end the audit hiding the change
+    with pytest.raises(StoreUnavailable):
+        apply.handler(event("apply"), FakeLambdaContext())
+    s3 = tools.session.client("s3")
+    assert s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
+
+
 def test_apply_handler_retried_after_a_transient_error_does_not_reapply(
     tools: Tools, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -529,6 +545,21 @@ def test_verify_handler_rollback_expects_the_old_verdicts(
     assert out["outcome"] == outcome and out["allFixed"] is (outcome == "ROLLED_BACK")
 
 
+def test_attack_verify_with_a_stored_snapshot_of_another_bucket_judges_nothing(tools: Tools) -> None:
+    # Given a snapshot of another bucket planted as the audit's discovery (where the bucket policy
+    # is not enforced): Verify would judge that bucket and report it fixed
+    _verifiable(tools, VERSIONING_APPLIED)
+    tools.storage.edit_checkpoint(
+        AUDIT, "discovery", lambda s: s["resource"].update(id="check-fixture-bucket")
+    )
+    calls = record_calls(tools.session)
+    # When / Then it refuses before reading any bucket, and stores no verdict
+    with pytest.raises(AuditNotRequested):
+        verify.handler(event("verify"), FakeLambdaContext())
+    assert not [c for c in calls if c.startswith("s3.") and c not in {"s3.GetObject", "s3.ListObjectsV2"}]
+    assert tools.storage.load(AUDIT, "verification") is None
+
+
 def test_verify_handler_injected_fault_raises(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
     _verifiable(tools, [])
     inject_faults(monkeypatch)
@@ -543,6 +574,14 @@ def test_verify_handler_injected_fault_raises(tools: Tools, monkeypatch: pytest.
 # --- Write Report ----------------------------------------------------------------------------------
 
 
+# The history of an execution that recorded Verify's outcome, then entered Write Report
+VERIFIED_THEN_REPORTED = [
+    {"type": "PassStateEntered", "stateEnteredEventDetails": {"name": "Record Verified Outcome"}},
+    {"type": "PassStateExited", "stateExitedEventDetails": {"name": "Record Verified Outcome"}},
+    {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Write Report"}},
+]
+
+
 def _store_outputs(tools: Tools) -> None:
     """The outputs the steps of tests/events/report.json's execution stored (its state has summaries)."""
     stored = json.loads((Path(__file__).parents[2] / "events" / "stored_outputs.json").read_text())
@@ -555,7 +594,7 @@ def test_report_handler_writes_report_from_history_and_records(tools: Tools) -> 
     # a real (moto) execution
     decision = tools.storage.approved(AUDIT)
     _store_outputs(tools)
-    tools.use_moto_sfn = True
+    tools.use_moto_sfn, tools.history = True, VERIFIED_THEN_REPORTED
     sfn = tools.session.client("stepfunctions")
     machine = sfn.create_state_machine(
         name="secagent-audit",

@@ -10,7 +10,8 @@ from botocore.exceptions import ClientError
 
 from secagent.aws import client_factory
 from secagent.discovery import discover_bucket
-from secagent.models import AccessDenied, ApprovalRecord, Plan, ResourceNotFound, ResourceRef
+from secagent.models import ApprovalRecord, Plan, ResourceRef
+from secagent.models.errors import StoreUnavailable
 from secagent.models.records import Decision
 from secagent.workflow.approval import approval_key, decision_output, plan_digest, request_approval
 from secagent.workflow.gate import default_remediation_ids
@@ -124,7 +125,7 @@ def test_request_approval_missing_report_bucket_raises_and_announces_nothing(
     session: boto3.Session, plans: list[Plan], events: list[dict[str, Any]]
 ) -> None:
     # Given no record can be stored, nobody could approve: the event must not go out
-    with pytest.raises(ResourceNotFound):
+    with pytest.raises(StoreUnavailable):
         _request(session, plans, bucket="no-such-report-bucket")
     assert events == []
 
@@ -139,7 +140,7 @@ def test_request_approval_token_not_stored_shows_no_plans_and_announces_nothing(
 
     session.events.register("before-parameter-build.s3.PutObject", refuse_tokens)
     # When / Then
-    with pytest.raises(AccessDenied):
+    with pytest.raises(StoreUnavailable):
         _request(session, plans)
     assert "Contents" not in session.client("s3").list_objects_v2(Bucket=REPORTS, Prefix="approvals/")
     assert events == []

@@ -189,7 +189,20 @@ def test_a_resume_whose_previous_resume_succeeded_is_refused(sfn: FakeStepFuncti
     sfn.add_execution(arn(AUDIT), status="FAILED")
     sfn.add_execution(arn(f"{AUDIT}_r1"), status="SUCCEEDED")
     sfn.add_execution(arn(f"{AUDIT}_r2"), history=running_in("Apply Fixes"))
-    _refused(sfn, f"{AUDIT}_r2", "Apply Fixes", match="resumes .*_r1, which did not fail")
+    _refused(sfn, f"{AUDIT}_r2", "Apply Fixes", match="whose execution .*_r1 did not fail")
+
+
+@pytest.mark.parametrize("original", ["SUCCEEDED", "RUNNING"])
+def test_attack_a_resume_after_a_failed_resume_of_a_finished_or_running_audit_is_refused(
+    sfn: FakeStepFunctions, original: str
+) -> None:
+    # Given an audit that succeeded (or still runs); someone starts `_r1`, which every tool
+    # refuses, so it fails; then `_r2`, whose previous execution did fail
+    sfn.add_execution(arn(AUDIT), status=original, history=running_in("Await Approval"))
+    sfn.add_execution(arn(f"{AUDIT}_r1"), status="FAILED")
+    sfn.add_execution(arn(f"{AUDIT}_r2"), history=running_in("Write Report"))
+    # When / Then `_r2` may neither rewrite the audit's report nor replay its approval
+    _refused(sfn, f"{AUDIT}_r2", "Write Report", match=f"whose execution {AUDIT} did not fail")
 
 
 def test_an_execution_that_does_not_exist_is_refused(sfn: FakeStepFunctions) -> None:

@@ -25,6 +25,8 @@ from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.report import REPORT_SCHEMA_VERSION, STANDARDS, ReportControl, report_json_schema
 from secagent.workflow.report import (
     CHECKS_DIR,
+    OUTCOME_STATES,
+    VERIFIED_OUTCOME_STATE,
     AuditRecords,
     AwsLocation,
     Observation,
@@ -274,7 +276,7 @@ def test_write_report_of_a_rejection_without_the_api_s_seal_is_approval_invalid(
     storage.discover_and_analyze()
     planted = {"record": _decision("reject").to_json_dict(), "seal": "AAAA"}
     write_object(REPORTS, decision_key(AUDIT), planted, storage.clients)
-    sfn = _Histories({AUDIT: []})
+    sfn = _Histories({AUDIT: _ended_in("Mark Rejected")})
     # When the report of the execution that ended REJECTED is written
     _store_outputs(storage, "applied", "verification", "planCheck")
     state = {k: v for k, v in _event()["state"].items() if k not in ("applied", "verification", "planCheck")}
@@ -327,7 +329,7 @@ def test_build_report_shows_a_plan_as_applied_from_apply_s_record() -> None:
 def test_build_report_plan_mode_without_decision_lists_proposed_plans() -> None:
     state = _state()
     for key in ("approval", "applied", "verification", "planCheck"):
-        del state[key]
+        state.pop(key, None)
     state["request"]["mode"] = "plan"
     state["outcome"] = "NON_COMPLIANT"
     request = _request().model_copy(update={"mode": "plan"})
@@ -490,7 +492,7 @@ def test_a_report_without_findings_keeps_the_observations_of_earlier_audits() ->
     earlier = Observations(findings={"f-critical": Observation(status=Status.FAIL, first_observed_at=since)})
     state = _state()
     for key in ("analysis", "remediation", "approval", "planCheck", "applied", "verification"):
-        del state[key]
+        state.pop(key, None)
     state["outcome"] = "FAILED"
     failed = build_report(state, [], location=LOCATION, now=NOW)
     # When its observations are carried, the earlier one is kept as it was
@@ -502,7 +504,7 @@ def test_write_report_stores_the_observations_the_next_audit_of_the_bucket_reads
     session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
 ) -> None:
     arn = f"{MACHINE}:{AUDIT}"
-    clients = _stubbed(session, _Histories({AUDIT: []}))
+    clients = _stubbed(session, _Histories({AUDIT: _ended_in("Record Verified Outcome")}))
     s3 = session.client("s3")
     bucket = _state()["request"]["resource"]["id"]
     _store_outputs(storage)
@@ -569,7 +571,7 @@ def test_write_report_reads_every_history_page_and_the_records_from_storage(
     assert set(decision.remediation_ids) - proposed == {"s3.block_sse_c_uploads"}
     approved = {r.plan.remediation_id for r in report.remediations if r.approved}
     assert approved == set(decision.remediation_ids) & proposed
-    assert set(_state()["approval"]["remediationIds"]) == proposed != approved
+    assert set(_event()["state"]["approval"]["remediationIds"]) == proposed != approved
 
 
 def test_load_records_leaves_out_a_record_without_a_valid_seal(
@@ -594,6 +596,21 @@ def test_load_records_of_another_key_believes_nothing(
     Storage(clients, KmsSealer(hmac_key(session), clients)).request()
     records = load_records(AUDIT, f"{MACHINE}:{AUDIT}", REPORTS, storage.sealer, clients)
     assert records.request is None
+
+
+def _ended_in(*states: str) -> list[dict[str, Any]]:
+    """The history of an execution that went through ``states`` (Pass states) to Write Report."""
+    events: list[dict[str, Any]] = []
+    for name in (*states, "Write Report"):
+        kind = "Task" if name == "Write Report" else "Pass"
+        events.append(
+            {"type": f"{kind}StateEntered", "timestamp": NOW, "stateEnteredEventDetails": {"name": name}}
+        )
+        if kind == "Pass":
+            events.append(
+                {"type": "PassStateExited", "timestamp": NOW, "stateExitedEventDetails": {"name": name}}
+            )
+    return events
 
 
 class _Histories:
@@ -696,7 +713,7 @@ def test_build_report_without_discovery_takes_account_and_region_from_the_execut
     # Given Discover failed: the state has no snapshot
     state = _state()
     for key in ("discovery", "analysis", "remediation", "approval", "applied", "verification", "planCheck"):
-        del state[key]
+        state.pop(key, None)
     state |= {"outcome": "FAILED", "failure": {"step": "Discover Bucket", "error": "AccessDenied"}}
     # When
     document = _valid(build_report(state, [], location=LOCATION, now=NOW))
@@ -768,7 +785,7 @@ def test_a_check_verify_did_not_judge_was_last_observed_by_analyze() -> None:
 def test_findings_of_a_plan_are_last_observed_when_first() -> None:
     state = _verified_state()
     for key in ("approval", "applied", "verification", "planCheck"):
-        del state[key]
+        state.pop(key, None)
     state["outcome"] = "NON_COMPLIANT"
     report = build_report(state, build_timeline(_history("happy")), location=LOCATION, now=NOW)
     assert {(f.first_observed_at, f.last_observed_at) for f in report.findings} == {
@@ -847,7 +864,7 @@ def test_write_report_takes_partition_region_and_account_from_the_execution_arn(
         given=_event()["input"],
         bucket=REPORTS,
         sealer=storage.sealer,
-        clients=_stubbed(session, _Histories({AUDIT: []})),
+        clients=_stubbed(session, _Histories({AUDIT: _ended_in("Mark Failed")})),
     )
     assert (report.partition, report.region, report.account) == ("aws-cn", "cn-north-1", "123456789012")
     assert report.resource_arn == "arn:aws-cn:s3:::audited-app-bucket"
@@ -919,3 +936,95 @@ def test_the_report_of_the_write_report_event_fixture_validates() -> None:
     location = AwsLocation.of(event["executionArn"])
     document = _valid(build_report(_state(), build_timeline(_history("happy")), location=location))
     assert document["resourceArn"] == "arn:aws:s3:::audited-app-bucket"
+
+
+# --- Write Report trusts the history and storage, not the state it is handed --------------------------
+
+
+def test_attack_a_forged_outcome_in_the_state_is_not_reported(
+    session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
+) -> None:
+    # Given a plan-mode audit whose history ends in "Mark Plans Proposed"; someone invokes Write
+    # Report directly inside its window with a state that claims REMEDIATED
+    storage.request(mode="plan")
+    _store_outputs(storage, "applied", "verification", "planCheck")
+    forged = {**_event()["state"], "outcome": "REMEDIATED"}
+    # When
+    report = write_report(
+        f"{MACHINE}:{AUDIT}",
+        forged,
+        bucket=REPORTS,
+        sealer=storage.sealer,
+        clients=_stubbed(session, _Histories({AUDIT: _ended_in("Mark Plans Proposed")})),
+    )
+    # Then the report says what the history and storage say
+    assert report.outcome == "NON_COMPLIANT" and report.verification is None
+    assert [json.loads(e["Detail"])["outcome"] for e in events] == ["NON_COMPLIANT"]
+
+
+def test_a_verified_outcome_is_the_one_verify_stored(
+    session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
+) -> None:
+    storage.request()
+    _store_outputs(storage)
+    stored = json.loads((EVENTS / "stored_outputs.json").read_text())["verification"]["outcome"]
+    report = write_report(
+        f"{MACHINE}:{AUDIT}",
+        {**_event()["state"], "outcome": "REMEDIATED"},
+        bucket=REPORTS,
+        sealer=storage.sealer,
+        clients=_stubbed(session, _Histories({AUDIT: _ended_in("Record Verified Outcome")})),
+    )
+    assert report.outcome == stored == "PARTIALLY_REMEDIATED"
+
+
+def test_attack_a_malformed_task_result_does_not_stop_the_report(
+    session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
+) -> None:
+    # Given someone with the task token sent a result of their own shape, routed to Mark Rejected
+    storage.request()
+    _store_outputs(storage, "applied", "verification", "planCheck")
+    state = {**_event()["state"], "approval": {"decision": "nope", "extra": [1, 2]}}
+    # When / Then the report is written, and no person's rejection is claimed
+    report = write_report(
+        f"{MACHINE}:{AUDIT}",
+        state,
+        bucket=REPORTS,
+        sealer=storage.sealer,
+        clients=_stubbed(session, _Histories({AUDIT: _ended_in("Mark Rejected")})),
+    )
+    assert report.outcome == "APPROVAL_INVALID" and report.approval is None
+
+
+def test_an_input_that_leaves_out_the_resource_still_gets_a_report_of_the_sealed_one(
+    session: boto3.Session, storage: Storage, events: list[dict[str, Any]]
+) -> None:
+    # Given Discover met a missing bucket after checking an input that named no resource
+    storage.request(resource="gone-bucket")
+    state = {
+        "auditId": AUDIT,
+        "startedAt": _event()["state"]["startedAt"],
+        "error": {"Error": "ResourceNotFound"},
+    }
+    # When
+    report = write_report(
+        f"{MACHINE}:{AUDIT}",
+        state,
+        given={"mode": "remediate"},
+        bucket=REPORTS,
+        sealer=storage.sealer,
+        clients=_stubbed(session, _Histories({AUDIT: _ended_in("Mark Resource Not Found")})),
+    )
+    # Then it is the report of the sealed request's bucket
+    assert report.outcome == "RESOURCE_NOT_FOUND" and report.resource.id == "gone-bucket"
+
+
+def test_every_state_that_sets_the_outcome_is_known_to_the_report() -> None:
+    asl = json.loads((ROOT / "statemachine" / "audit.asl.json").read_text())["States"]
+    setters = {
+        name: s["Result"]
+        for name, s in asl.items()
+        if s["Type"] == "Pass" and s.get("ResultPath") == "$.outcome" and "Result" in s
+    }
+    assert setters == {name: outcome.value for name, outcome in OUTCOME_STATES.items()}
+    assert asl[VERIFIED_OUTCOME_STATE]["InputPath"] == "$.verification.outcome"

@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from secagent.aws import ClientFactory
-from secagent.models import AccessDenied, ResourceRef
+from secagent.models import ResourceRef
+from secagent.models.errors import StoreUnavailable
 from secagent.models.records import AuditRequest, Decision
 from secagent.workflow.checkpoints import checkpoint_key
 from secagent.workflow.store import (
@@ -215,9 +216,10 @@ def test_read_object_that_is_not_a_json_object_is_none(
 
 
 def test_read_object_denied_is_an_error_not_an_absent_record(session: boto3.Session) -> None:
-    # Given the report bucket refuses the read: a record that cannot be read is not "no record"
+    # Given the report bucket refuses the read: a record that cannot be read is not "no record",
+    # and it is the deployment's problem, never the audited bucket's (not AccessDenied)
     clients, hits = failing_clients(session, {"s3.GetObject": (403, "AccessDenied")})
     # When / Then
-    with pytest.raises(AccessDenied):
+    with pytest.raises(StoreUnavailable):
         read_object(REPORTS, KEY, clients)
     assert hits == ["s3.GetObject"]
