@@ -11,6 +11,7 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from lambdas.observability import logger
 from secagent.aws import ClientFactory, client_factory
@@ -54,9 +55,10 @@ class Deps:
     def report_bucket(self) -> str:
         return self.env.workflow.report_bucket
 
-    def confirm(self, execution_arn: str, audit_id: str, *states: str) -> None:
-        """Refuse unless the audit's own running execution, in one of `states`, invoked this tool."""
-        confirm_invocation(execution_arn, audit_id, states, self.clients)
+    def confirm(self, execution_arn: str, audit_id: str, *states: str) -> datetime | None:
+        """Refuse unless the audit's own running execution, in one of `states`, invoked this tool;
+        when that execution started."""
+        return confirm_invocation(execution_arn, audit_id, states, self.clients)
 
     def exemptions_of(self, bucket: str) -> list[ExemptionRecord]:
         """The bucket's exemptions sealed by the API (Discover and Verify read them alike); none

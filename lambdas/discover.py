@@ -7,6 +7,7 @@ checkpoint: a resume with another mode in its input gets nothing either. The sta
 routes on the sealed request this returns, never on the input.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,6 +25,8 @@ from secagent.models.state import DiscoveryOutput, Route
 from secagent.workflow.gate import load_request
 
 STATE = "Discover Bucket"
+# The API and the trigger start the execution right after sealing its request.
+REQUEST_LIFETIME = timedelta(hours=1)
 
 
 def _requested(audit_id: str, given: InputRequest) -> AuditRequest:
@@ -62,8 +65,13 @@ def _not_requested() -> AuditNotRequested:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse(DiscoverEvent, event)
     logger.append_keys(audit_id=step.audit_id)
-    deps().confirm(step.execution_arn, step.audit_id, STATE)
+    started = deps().confirm(step.execution_arn, step.audit_id, STATE)
     request = _requested(step.audit_id, step.input)
+    first = step.execution_arn.rsplit(":", 1)[-1] == step.audit_id
+    if first and started is not None and started - request.requested_at > REQUEST_LIFETIME:
+        # Execution names are unique for 90 days only; a sealed request lives longer. An old audit
+        # started again under its own name would rewrite its report: only a resume may come later.
+        raise _not_requested()
     bucket = request.resource.id
     logger.append_keys(bucket=bucket)
 

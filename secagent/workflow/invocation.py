@@ -16,6 +16,7 @@ or written; inside it, it could only do what the running execution is doing anyw
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 
@@ -31,15 +32,17 @@ def _refuse(why: str) -> NotInvokedByWorkflow:
 
 def confirm_invocation(
     execution_arn: str, audit_id: str, states: tuple[str, ...], clients: ClientFactory
-) -> None:
-    """NotInvokedByWorkflow unless `execution_arn` is the audit's running execution, in one of `states`."""
+) -> datetime | None:
+    """NotInvokedByWorkflow unless `execution_arn` is the audit's running execution, in one of
+    `states`. Returns when the execution started (Step Functions' own time)."""
     base, _, name = execution_arn.rpartition(":")
     resume = re.fullmatch(rf"{re.escape(audit_id)}_r(?P<n>[1-9][0-9]?)", name)
     if name != audit_id and resume is None:
         raise _refuse(f"execution {name!r} is not one of audit {audit_id}")
     sfn = clients("stepfunctions", None)
     try:
-        if sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
             raise _refuse(f"execution {name} is not running")
         if resume is not None:
             # Every earlier execution of the audit failed: one that succeeded (or runs) ends the
@@ -64,3 +67,5 @@ def confirm_invocation(
     )
     if entered not in states:
         raise _refuse(f"execution {name} is in {entered!r}, not in {' or '.join(states)}")
+    started = described.get("startDate")
+    return started if isinstance(started, datetime) else None

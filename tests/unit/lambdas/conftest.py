@@ -73,6 +73,7 @@ class Tools:
     # With moto's Step Functions: the history its executions show instead of moto's canned one
     # (moto names no states), as Write Report reads it.
     history: list[dict[str, Any]] | None = None
+    started: datetime | None = None  # when the confirmed execution started (None: not told)
     # (executionArn, auditId, states) each tool confirmed before acting; the check itself is
     # secagent.workflow.invocation's, tested on its own (tests/unit/workflow/test_invocation.py).
     confirmations: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
@@ -120,7 +121,9 @@ def tools(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tools]:
         monkeypatch.setattr(
             deps.Deps,
             "confirm",
-            lambda _, arn, audit_id, *states: state.confirmations.append((arn, audit_id, states)),
+            lambda _, arn, audit_id, *states: (
+                state.confirmations.append((arn, audit_id, states)) or state.started
+            ),
         )
         clear_deps()
         yield state

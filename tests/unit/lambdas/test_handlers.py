@@ -6,6 +6,7 @@ checkpoint instead of working again.
 """
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,25 @@ def test_discover_handler_input_that_differs_from_the_sealed_request_reads_nothi
     with pytest.raises(AuditNotRequested):
         discover.handler(forged, FakeLambdaContext())
     assert tools.storage.load(FIXTURE_AUDIT, "discovery") is None
+
+
+@pytest.mark.parametrize(("resume", "refused"), [(False, True), (True, False)], ids=["first", "resume"])
+def test_attack_an_old_audit_started_again_under_its_own_name_reads_nothing(
+    tools: Tools, resume: bool, refused: bool
+) -> None:
+    # Given a sealed request, and its audit's name started again long after (execution names are
+    # unique for 90 days only): only a resume may come later than the request
+    request = tools.storage.request(FIXTURE_AUDIT, resource=FIXTURE_BUCKET, mode="plan")
+    tools.started = request.requested_at + timedelta(days=91)
+    name = f"{FIXTURE_AUDIT}_r1" if resume else FIXTURE_AUDIT
+    given = {**event("discover"), "executionArn": execution_arn(name)}
+    # When / Then
+    if refused:
+        with pytest.raises(AuditNotRequested):
+            discover.handler(given, FakeLambdaContext())
+        assert tools.storage.load(FIXTURE_AUDIT, "discovery") is None
+    else:
+        assert discover.handler(given, FakeLambdaContext())["request"]["mode"] == "plan"
 
 
 def test_discover_handler_missing_bucket_raises_resource_not_found(tools: Tools) -> None:

@@ -75,8 +75,9 @@ def test_the_audit_s_running_execution_in_the_tool_s_state_is_accepted(
 ) -> None:
     # Given the audit's execution runs the tool of `state`
     sfn.add_execution(arn(AUDIT), history=running_in(state))
-    # When / Then
-    _confirm(sfn, AUDIT, state)
+    # When / Then it is accepted, and says when the execution started (Step Functions' own time)
+    started = confirm_invocation(arn(AUDIT), AUDIT, (state,), lambda *_: sfn)
+    assert started is not None and started == sfn.executions[arn(AUDIT)].start
     # and it read the newest events only, without their data (Await Approval's hold the token)
     (asked,) = sfn.called("GetExecutionHistory")
     assert asked["reverseOrder"] is True and asked["includeExecutionData"] is False
