@@ -37,6 +37,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"auditId": step.audit_id, **result.to_json_dict()}
 
     result = AnalysisResult.model_validate(
-        {k: v for k, v in load_or_compute(step.audit_id, "analysis", judge).items() if k != "auditId"}
+        {k: v for k, v in load_or_compute(step, "analysis", judge).items() if k != "auditId"}
     )
     return AnalysisOutput(checks_run=result.checks_run, summary=result.summary).to_json_dict()

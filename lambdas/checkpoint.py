@@ -12,14 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdas.deps import deps
+from lambdas.events import StepEvent
 from secagent.models.errors import InvalidInput
 from secagent.workflow.checkpoints import STEPS, load_checkpoint, save_checkpoint
 
 
-def load_or_compute(audit_id: str, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Checkpoint `name` of the audit if it exists; else compute it, store it and return it."""
-    bucket = deps().report_bucket
-    if (stored := load_checkpoint(bucket, audit_id, name, deps().clients)) is not None:
+def load_or_compute(step: StepEvent, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Checkpoint `name` of the audit if a resume finds it; else compute it, store it and return it.
+    The audit's first execution has nothing to reuse, so it does not look (one read less a step)."""
+    audit_id, bucket = step.audit_id, deps().report_bucket
+    resumed = step.execution_arn.rsplit(":", 1)[-1] != audit_id
+    if resumed and (stored := load_checkpoint(bucket, audit_id, name, deps().clients)) is not None:
         return stored
     result = compute()
     save_checkpoint(bucket, audit_id, name, result, deps().clients)

@@ -86,7 +86,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
         return snapshot.to_json_dict()
 
-    snapshot = Snapshot.model_validate(load_or_compute(step.audit_id, "discovery", discover))
+    snapshot = Snapshot.model_validate(load_or_compute(step, "discovery", discover))
     return DiscoveryOutput(
         request=Route.of(request),
         account_id=snapshot.account_id,

@@ -60,7 +60,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "expected": expected,
         }
 
-    stored = load_or_compute(step.audit_id, "remediation", propose)
+    stored = load_or_compute(step, "remediation", propose)
     return RemediationOutput(
         plan_count=len(stored.get("plans") or []), unplanned=stored.get("unplanned") or []
     ).to_json_dict()

@@ -66,7 +66,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("verified", extra={"allFixed": result.all_fixed, "stillFailing": result.still_failing})
         return result.to_json_dict()
 
-    result = Verification.model_validate(load_or_compute(step.audit_id, "verification", check_again))
+    result = Verification.model_validate(load_or_compute(step, "verification", check_again))
     return VerificationOutput(
         outcome=result.outcome, all_fixed=result.all_fixed, still_failing=result.still_failing
     ).to_json_dict()

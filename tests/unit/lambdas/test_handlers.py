@@ -14,6 +14,7 @@ import pytest
 
 from lambdas import analyze, discover, remediate
 from lambdas.checkpoint import load_or_compute
+from lambdas.events import StepEvent
 from secagent.models import ApplyStatus, InvalidInput, ResourceNotFound
 from secagent.models.errors import AuditNotRequested
 from secagent.workflow.apply import apply_plans
@@ -195,7 +196,9 @@ def test_discover_handler_resumed_returns_its_checkpoint_without_reading_again(t
     )
     calls = record_calls(tools.session)
     # When the step runs again (a resumed execution)
-    again = discover.handler(event("discover"), FakeLambdaContext())
+    again = discover.handler(
+        {**event("discover"), "executionArn": execution_arn(f"{FIXTURE_AUDIT}_r1")}, FakeLambdaContext()
+    )
     # Then it returns the stored snapshot without reading the bucket again
     assert again == first and "s3.GetObject" in calls
     assert not [c for c in calls if c.startswith("s3.") and c != "s3.GetObject"]
@@ -204,7 +207,12 @@ def test_discover_handler_resumed_returns_its_checkpoint_without_reading_again(t
 # --- load-or-compute ----------------------------------------------------------------------------
 
 
-def test_load_or_compute_runs_once_then_returns_the_stored_output_without_running(tools: Tools) -> None:
+def _step(name: str) -> StepEvent:
+    """The step event of execution `name` (`<auditId>`, or `<auditId>_r<n>` for a resume)."""
+    return StepEvent(audit_id=name.split("_")[0], execution_arn=execution_arn(name))
+
+
+def test_load_or_compute_stores_then_a_resume_returns_the_stored_output_without_running(tools: Tools) -> None:
     # Given a computation that counts its runs
     runs: list[str] = []
 
@@ -212,13 +220,25 @@ def test_load_or_compute_runs_once_then_returns_the_stored_output_without_runnin
         runs.append(audit)
         return {"auditId": audit, "run": len(runs)}
 
-    # When it is asked twice for one audit, and once for another
-    first = load_or_compute("a", "analysis", lambda: compute("a"))
-    second = load_or_compute("a", "analysis", lambda: compute("a"))
-    other = load_or_compute("b", "analysis", lambda: compute("b"))
-    # Then the second answer is the stored output of the first, and it ran once per audit
-    assert first == second == {"auditId": "a", "run": 1} and other == {"auditId": "b", "run": 2}
+    # When audit a's first execution computes, its resume asks again, and audit b's first execution
+    first = load_or_compute(_step("a"), "analysis", lambda: compute("a"))
+    resumed = load_or_compute(_step("a_r1"), "analysis", lambda: compute("a"))
+    other = load_or_compute(_step("b"), "analysis", lambda: compute("b"))
+    # Then the resume got the stored output of the first, and it ran once per audit
+    assert first == resumed == {"auditId": "a", "run": 1} and other == {"auditId": "b", "run": 2}
     assert runs == ["a", "b"] and tools.storage.load("a", "analysis") == first
+
+
+def test_load_or_compute_in_a_first_execution_never_reads_a_checkpoint(tools: Tools) -> None:
+    # Given a checkpoint planted before the audit's first execution ran its step
+    tools.storage.checkpoint("a", "analysis", {"auditId": "a", "planted": True})
+    calls = record_calls(tools.session)
+    # When / Then the first execution computes (a first execution has nothing to reuse)
+    assert load_or_compute(_step("a"), "analysis", lambda: {"auditId": "a", "run": 1}) == {
+        "auditId": "a",
+        "run": 1,
+    }
+    assert "s3.GetObject" not in calls
 
 
 def test_load_or_compute_failed_step_stores_nothing_and_runs_again(tools: Tools) -> None:
@@ -231,9 +251,10 @@ def test_load_or_compute_failed_step_stores_nothing_and_runs_again(tools: Tools)
         return outcome
 
     with pytest.raises(RuntimeError):
-        load_or_compute("a", "verification", compute)
+        load_or_compute(_step("a"), "verification", compute)
     assert tools.storage.load("a", "verification") is None
-    assert load_or_compute("a", "verification", compute) == {"auditId": "a", "ok": True} and outcomes == []
+    assert load_or_compute(_step("a_r1"), "verification", compute) == {"auditId": "a", "ok": True}
+    assert outcomes == []
 
 
 @pytest.mark.parametrize(
@@ -267,10 +288,15 @@ def test_a_step_with_a_stored_checkpoint_is_confirmed_then_returns_it_without_wo
     )
     calls = record_calls(tools.session)
     # When the step runs again
-    given = _step_event(FIXTURE_AUDIT, input={"resource": {"type": "AWS::S3::Bucket", "id": FIXTURE_BUCKET}})
+    resumed = f"{FIXTURE_AUDIT}_r1"
+    given = {
+        "auditId": FIXTURE_AUDIT,
+        "executionArn": execution_arn(resumed),
+        "input": {"resource": {"type": "AWS::S3::Bucket", "id": FIXTURE_BUCKET}},
+    }
     out = handler(given, FakeLambdaContext())
     # Then it was confirmed in its state, read only storage, and summarized the stored output
-    assert tools.confirmations == [(execution_arn(FIXTURE_AUDIT), FIXTURE_AUDIT, (state,))]
+    assert tools.confirmations == [(execution_arn(resumed), FIXTURE_AUDIT, (state,))]
     assert {c for c in calls if c.startswith("s3.")} <= {"s3.GetObject", "s3.ListObjectsV2"}
     assert (
         out
