@@ -4,7 +4,8 @@ POST /exemptions/{id}/approve|revoke)."""
 
 import json
 import os
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -24,8 +25,9 @@ app = APIGatewayRestResolver()
 
 @cache
 def deps() -> api.Deps:
-    """Settings and clients, built on the first request (not at import: tests set the env first)."""
-    make = client_factory()
+    """Settings and clients, built on the first request (not at import: tests set the env first).
+    Each client is made once and shared (they are thread-safe): the records' reads and seals too."""
+    make = cache(client_factory())
     settings = api.ApiSettings.from_env(os.environ)
     records = RecordStore.deployed(settings, make)
     identity = api.StsIdentity(
@@ -43,9 +45,15 @@ def _body[M](model: api.Parsable[M]) -> M:
 def _caller() -> Caller:
     """Who sends this state-changing request: proven by STS, not taken from the request context
     (the function may be invoked directly, with any context; secagent.proof)."""
+    return _proof()()
+
+
+def _proof() -> Callable[[], Caller]:
+    """The check of this request's identity proof, to run when (and where) the caller is needed."""
     event = app.current_event
     body = event.decoded_body
-    return deps().identity.caller(
+    return partial(
+        deps().identity.caller,
         event.raw_event.get("requestContext"),
         dict(event.headers or {}),
         event.http_method,
@@ -59,16 +67,15 @@ def start_audit() -> tuple[dict[str, Any], int]:
     request = _body(api.StartAuditRequest)
     headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
     d = deps()
-    caller = _caller()  # proven first: nobody unproven learns anything about a bucket
-    api.confirm_auditable(request.resource.id, request.mode, d.s3, d.settings)
     started = api.start_audit(
         request,
-        caller,
+        _proof(),  # checked beside the read-only preflight; nobody unproven learns anything about a bucket
         d.sfn,
         d.settings,
         d.records,
         s3=d.s3,
         idempotency_key=(headers.get("idempotency-key") or "")[:256] or None,
+        confirm=partial(api.confirm_bucket, request.resource.id, d.s3, d.settings),
     )
     logger.info(
         "audit started",
@@ -112,7 +119,8 @@ def rollback(auditId: str) -> tuple[dict[str, Any], int]:
 
 @app.get("/audits/<auditId>")
 def get_audit(auditId: str) -> dict[str, Any]:
-    return api.get_audit(auditId, deps().sfn, deps().s3, deps().settings).to_json_dict()
+    d = deps()
+    return api.get_audit(auditId, d.sfn, d.s3, d.settings, known=d.known).to_json_dict()
 
 
 @app.get("/audits/<auditId>/approval")
@@ -181,8 +189,7 @@ def revoke_exemption(exemptionId: str) -> dict[str, Any]:
     return revoked.to_json_dict()
 
 
-@app.exception_handler(Exception)
-def on_error(exc: Exception) -> Response:
+def on_error(exc: Exception) -> Response[str]:
     if isinstance(exc, NotFoundError):  # no such route or method
         exc = api.NotFound(f"There is no route {app.current_event.http_method} {app.current_event.path}.")
     status, body = api.error_response(exc, app.current_event.request_context.request_id)
@@ -196,6 +203,9 @@ def on_error(exc: Exception) -> Response:
             "request refused", extra={"status": status, "error": body["error"], "field": body.get("field")}
         )
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+app.exception_handler(Exception)(on_error)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -202,6 +202,7 @@ class AuditStack(Stack):
             store.APPROVALS_PREFIX + "*": [await_approval, api],
             store.LOCKS_PREFIX + "*": [api, on_bucket_created],
             store.IDEMPOTENCY_PREFIX + "*": [api],
+            store.EXECUTIONS_PREFIX + "*": [api],
             store.EXEMPTIONS_PREFIX + "*": [api],
             store.REPORTS_PREFIX + "*": [report],
             store.OBSERVATIONS_PREFIX + "*": [report],
@@ -228,6 +229,7 @@ class AuditStack(Stack):
             store.APPROVALS_PREFIX + "*": [api],
             store.LOCKS_PREFIX + "*": [api, on_bucket_created],
             store.IDEMPOTENCY_PREFIX + "*": [api],
+            store.EXECUTIONS_PREFIX + "*": [api],
             # Discover and Verify apply a bucket's exemptions alike (before and after the fixes).
             store.EXEMPTIONS_PREFIX + "*": [api, discover, verify],
             store.REPORTS_PREFIX + "*": [api],

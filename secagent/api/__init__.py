@@ -1,10 +1,10 @@
 """The REST API's domain: request validation, audits, approvals. No Lambda objects, no environment."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from secagent.api.approvals import decide_approval, preview_approval
-from secagent.api.audits import get_audit, list_audits, start_audit
+from secagent.api.audits import list_audits, start_audit
 from secagent.api.errors import (
     ApiError,
     BadRequest,
@@ -29,7 +29,8 @@ from secagent.api.models import (
     StartAuditResponse,
 )
 from secagent.api.parsing import UNKNOWN_CALLER, Parsable, caller_identity, parse_body, parse_query
-from secagent.api.preflight import confirm_auditable
+from secagent.api.preflight import confirm_auditable, confirm_bucket
+from secagent.api.progress import Known, get_audit
 from secagent.api.records import RecordStore
 from secagent.api.resume import resume_audit
 from secagent.api.rollback import rollback_audit
@@ -45,6 +46,8 @@ class Deps:
     s3: Any
     records: RecordStore
     identity: StsIdentity  # who sends a state-changing request, proven by STS
+    # What GET /audits/{id} learned that cannot change, kept for the container's life.
+    known: Known = field(default_factory=Known)
 
 
 __all__ = [
@@ -61,6 +64,7 @@ __all__ = [
     "ExemptionRequest",
     "ExemptionsQuery",
     "Forbidden",
+    "Known",
     "ListAuditsQuery",
     "NotFound",
     "Parsable",
@@ -73,6 +77,7 @@ __all__ = [
     "approve_exemption",
     "caller_identity",
     "confirm_auditable",
+    "confirm_bucket",
     "decide_approval",
     "error_response",
     "get_audit",

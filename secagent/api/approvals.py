@@ -14,11 +14,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from secagent.api.audits import pending_approval
-from secagent.api.aws import audit_executions, error_code, read_json, write_json
+from secagent.api.aws import error_code, read_json, write_json
 from secagent.api.errors import BadRequest, Conflict, UpstreamError
+from secagent.api.executions import audit_executions
 from secagent.api.identity import Caller, check_four_eyes
 from secagent.api.models import ApprovalPreview, ApprovalRequest, ApprovalResponse
+from secagent.api.progress import pending_approval
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.models.plans import Plan
@@ -41,7 +42,7 @@ def _pending(
     audit_id: str, sfn: Any, s3: Any, settings: ApiSettings, moment: datetime
 ) -> tuple[dict[str, Any], str]:
     """The pending approval record and the name of the execution that waits for it."""
-    execution = audit_executions(sfn, settings, audit_id)[-1]  # a resume may be the one waiting
+    execution = audit_executions(sfn, s3, settings, audit_id)[-1]  # a resume may be the one waiting
     if execution["status"] != "RUNNING":
         raise Conflict(f'Audit "{audit_id}" is not awaiting approval: it is {execution["status"]}.')
     record = read_json(s3, settings.report_bucket, settings.approval_key(audit_id))

@@ -1,4 +1,4 @@
-"""Start an audit (one execution named by the audit id) and report where it is."""
+"""Start an audit (one execution named by the audit id), and list audits."""
 
 import json
 import uuid
@@ -8,17 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import ValidationError
 
 from secagent.api import guard
-from secagent.api.aws import audit_executions, error_code, read_json
+from secagent.api.aws import error_code, read_json
 from secagent.api.errors import BadRequest, Forbidden
+from secagent.api.executions import ENDED_BADLY, resumed_since
 from secagent.api.identity import Caller
 from secagent.api.models import (
     AuditList,
-    AuditStatus,
     AuditSummary,
-    ExecutionSummary,
     Links,
     ListAuditsQuery,
     ListCursor,
@@ -26,18 +24,11 @@ from secagent.api.models import (
     StartAuditResponse,
 )
 from secagent.api.parsing import UNKNOWN_CALLER
+from secagent.api.progress import json_object, pending_approval
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
-from secagent.aws import execution_history
-from secagent.models.findings import Severity
 from secagent.models.records import AuditRequest
-from secagent.models.report import Failure, ProgressStep, Report
 from secagent.models.snapshot import ResourceRef
-from secagent.workflow.checkpoints import checkpoint_key
-from secagent.workflow.failures import explain
-from secagent.workflow.timeline import audit_progress, current_step
-
-_FAILED = {"FAILED", "TIMED_OUT", "ABORTED"}
 
 
 def _now() -> datetime:
@@ -46,7 +37,7 @@ def _now() -> datetime:
 
 def start_audit(
     request: StartAuditRequest,
-    requested_by: Caller,
+    requested_by: Caller | Callable[[], Caller],
     sfn: Any,
     settings: ApiSettings,
     records: RecordStore,
@@ -55,34 +46,60 @@ def start_audit(
     idempotency_key: str | None = None,
     audit_id: str | None = None,
     now: Callable[[], datetime] = _now,
+    confirm: Callable[[], None] | None = None,
 ) -> StartAuditResponse:
     """Start one execution named by the audit id; one running audit per resource (with `s3`).
 
-    `idempotency_key` (the Idempotency-Key header) replays the first answer to the same caller for
-    the same body (another body with that key is a 422); `audit_id` is set by triggers that derive
-    it from their event, so a redelivery starts nothing.
+    `requested_by` is who asks, or the proof of it to check (a callable raising Forbidden).
+    `confirm` asks S3 whether the bucket is there and the deployment's to read (preflight). The
+    proof, `confirm` and the read of the resource's lock run side by side, all read-only; what
+    `confirm` and the lock find is answered only once the proof holds, and nothing is written
+    before. `idempotency_key` (the Idempotency-Key header) replays the first answer to the same
+    caller for the same body (another body with that key is a 422); `audit_id` is set by triggers
+    that derive it from their event, so a redelivery starts nothing.
     """
-    check_target(request.resource.id, request.mode, settings)
-    body = request.model_dump(by_alias=True)
-    if s3 is not None and (first := guard.replayed(s3, settings, requested_by.arn, idempotency_key, body)):
-        return StartAuditResponse.model_validate(first)
-    started = start_execution_for(
-        AuditRequest(
-            audit_id=audit_id or str(uuid.uuid4()),
-            resource=ResourceRef(id=request.resource.id),
-            mode=request.mode,
-            approval_timeout_seconds=request.approval_timeout_seconds,
-            requested_by=requested_by.principal or UNKNOWN_CALLER,
-            requested_by_arn=requested_by.arn or None,
-            requested_at=now(),
-        ),
-        sfn=sfn,
-        s3=s3,
-        settings=settings,
-        records=records,
-    )
+    try:
+        check_target(request.resource.id, request.mode, settings)
+        refused: Forbidden | None = None
+    except Forbidden as err:
+        refused = err  # answered once the caller is proven; nothing is asked of S3 meanwhile
+    resource = ResourceRef(id=request.resource.id)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        proving = pool.submit(requested_by) if callable(requested_by) else None
+        confirming = pool.submit(confirm) if confirm is not None and refused is None else None
+        locking = (
+            pool.submit(guard.read_lock, s3, sfn, settings, resource.type, resource.id)
+            if s3 is not None and refused is None
+            else None
+        )
+        # The proof first: an unproven caller learns nothing of the bucket, not even that it is protected.
+        caller = proving.result() if proving is not None else requested_by
+        assert isinstance(caller, Caller)
+        if refused is not None:
+            raise refused
+        if confirming is not None:
+            confirming.result()
+        body = request.model_dump(by_alias=True)
+        if s3 is not None and (first := guard.replayed(s3, settings, caller.arn, idempotency_key, body)):
+            return StartAuditResponse.model_validate(first)
+        started = start_execution_for(
+            AuditRequest(
+                audit_id=audit_id or str(uuid.uuid4()),
+                resource=resource,
+                mode=request.mode,
+                approval_timeout_seconds=request.approval_timeout_seconds,
+                requested_by=caller.principal or UNKNOWN_CALLER,
+                requested_by_arn=caller.arn or None,
+                requested_at=now(),
+            ),
+            sfn=sfn,
+            s3=s3,
+            settings=settings,
+            records=records,
+            lock=locking.result() if locking is not None else None,
+        )
     if s3 is not None:
-        guard.remember(s3, settings, requested_by.arn, idempotency_key, body, started.to_json_dict())
+        guard.remember(s3, settings, caller.arn, idempotency_key, body, started.to_json_dict())
     return started
 
 
@@ -103,16 +120,31 @@ def check_target(bucket: str, mode: str, settings: ApiSettings) -> None:
 
 
 def start_execution_for(
-    request: AuditRequest, *, sfn: Any, s3: Any, settings: ApiSettings, records: RecordStore
+    request: AuditRequest,
+    *,
+    sfn: Any,
+    s3: Any,
+    settings: ApiSettings,
+    records: RecordStore,
+    lock: guard.Lock | None = None,
 ) -> StartAuditResponse:
-    """Claim the resource (one running audit each, with `s3`), seal the request, start the execution.
+    """Claim the resource (one running audit each, with `s3`; over `lock` when it was read already),
+    seal the request, start the execution. The seal is made while the claim is written; the sealed
+    record is written once the claim holds, and the execution started once it is written.
 
     The execution input only routes; Discover checks it against the sealed request record.
     """
     audit_id = request.audit_id
-    if s3 is not None:
-        guard.take_resource(s3, sfn, settings, request.resource.type, request.resource.id, audit_id)
-    records.write_request(request)
+    if s3 is None:
+        records.write_request(request)
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sealing = pool.submit(records.seal_request, request)
+            if lock is None:
+                lock = guard.read_lock(s3, sfn, settings, request.resource.type, request.resource.id)
+            guard.claim(s3, settings, lock, audit_id)
+            sealed = sealing.result()
+        records.put_request(sealed)
     execution_input = {
         "resource": request.resource.to_json_dict(),
         "mode": request.mode,
@@ -124,128 +156,6 @@ def start_execution_for(
     return StartAuditResponse(
         audit_id=audit_id, links=Links(self=f"/audits/{audit_id}", approval=f"/audits/{audit_id}/approval")
     )
-
-
-def pending_approval(record: dict[str, Any] | None, now: datetime) -> bool:
-    """A PENDING record whose deadline has passed is not awaiting anyone: the task timed out."""
-    if not record or record.get("status") != "PENDING":
-        return False
-    expires = _parse_time(record.get("expiresAt"))
-    return expires is None or expires > now
-
-
-def get_audit(
-    audit_id: str, sfn: Any, s3: Any, settings: ApiSettings, *, now: Callable[[], datetime] = _now
-) -> AuditStatus:
-    executions = audit_executions(sfn, settings, audit_id)
-    first, latest = executions[0], executions[-1]
-    execution_input = _json_object(first.get("input"))
-    histories = [(e["name"], execution_history(sfn, e["executionArn"])) for e in executions]
-    sfn_status = latest["status"]
-    running = sfn_status in {"RUNNING", "PENDING_REDRIVE"}
-    started, stopped = first.get("startDate"), None if running else latest.get("stopDate")
-    status = AuditStatus(
-        audit_id=audit_id,
-        status="RUNNING",
-        resource=execution_input.get("resource"),
-        mode=execution_input.get("mode", "plan"),  # the state machine's default
-        started_at=started,
-        stopped_at=stopped,
-        elapsed_seconds=_elapsed(started, stopped, now()),
-        timeline=audit_progress(histories, running=running),
-        executions=[ExecutionSummary.of(e) for e in executions],
-    )
-    if running:
-        status.current_step = current_step(histories[-1][1])
-        record = read_json(s3, settings.report_bucket, settings.approval_key(audit_id))
-        if pending_approval(record, now()):
-            assert record is not None
-            status.status = "AWAITING_APPROVAL"
-            default_ids = list(record.get("defaultRemediationIds") or [])  # in plan order
-            default = set(default_ids)
-            named_only = record.get("namedOnly") or {}
-            severity = _plan_severities(s3, settings, audit_id)
-            status.pending_plans = [
-                {
-                    **plan,
-                    "severity": severity(plan.get("checkIds") or []),
-                    "approvedByDefault": plan.get("remediationId") in default,
-                    "namedOnlyReason": named_only.get(plan.get("remediationId")),
-                }
-                for plan in record.get("plans") or []
-            ]
-            status.default_remediation_ids = default_ids
-            status.plan_digest = record.get("planDigest")
-            status.approval_expires_at = record.get("expiresAt")
-        return status
-    report = _shown(read_json(s3, settings.report_bucket, settings.report_key(audit_id)))
-    status.report = report
-    status.outcome = (report or {}).get("outcome") or _json_object(latest.get("output")).get("outcome")
-    if sfn_status in _FAILED:
-        status.status = "FAILED"
-        status.failure = _failure(report, status.timeline, latest, sfn_status)
-    else:
-        status.status = "SUCCEEDED"
-    return status
-
-
-def _shown(report: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The stored report as a reader may see it: read through the model (a schema 1 report kept
-    raw causes, stack traces included, which the model drops); what it cannot read, without any
-    `cause`."""
-    if report is None:
-        return None
-    try:
-        return Report.model_validate(report).to_json_dict()
-    except ValidationError:
-        return _without_causes(report)
-
-
-def _without_causes(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_causes(v) for k, v in value.items() if k.lower() != "cause"}
-    if isinstance(value, list):
-        return [_without_causes(v) for v in value]
-    return value
-
-
-def _failure(
-    report: dict[str, Any] | None, timeline: list[ProgressStep], latest: dict[str, Any], sfn_status: str
-) -> Failure:
-    """The report's failure (the step, a sentence, the correlation id); without a report (the
-    failure report itself failed), the same explanation of the execution's own error. Never the
-    raw cause: it holds a Lambda's stack trace."""
-    stored = (report or {}).get("failure")
-    if isinstance(stored, dict):
-        try:
-            return Failure.model_validate(stored)
-        except ValidationError:
-            pass  # a report of an older schema (with the raw cause): explain it afresh
-    failed = next((s.name for s in reversed(timeline) if s.status == "failed"), "unknown")
-    return explain(failed, latest.get("error") or sfn_status, latest.get("cause"), latest.get("name"))
-
-
-def _plan_severities(s3: Any, settings: ApiSettings, audit_id: str) -> Callable[[list[str]], str | None]:
-    """checkIds -> the highest severity among the failing findings a plan fixes (from Analyze's
-    checkpoint); None when the analysis cannot be read."""
-    analysis = read_json(s3, settings.report_bucket, checkpoint_key(audit_id, "analysis")) or {}
-    worst: dict[str, Severity] = {}
-    for finding in analysis.get("findings") or []:
-        if finding.get("status") != "FAIL":
-            continue
-        try:
-            level = Severity(finding.get("severity"))
-        except ValueError:
-            continue
-        check = str(finding.get("checkId"))
-        if check not in worst or level.rank < worst[check].rank:
-            worst[check] = level
-
-    def worst_of(check_ids: list[str]) -> str | None:
-        found = [worst[c] for c in check_ids if c in worst]
-        return min(found, key=lambda s: s.rank).value if found else None
-
-    return worst_of
 
 
 # ListExecutions is read in pages of this size (at least the largest `limit`), at most this many
@@ -306,7 +216,7 @@ def list_audits(query: ListAuditsQuery, sfn: Any, s3: Any, settings: ApiSettings
 
 def _coarse(status: str) -> str:
     """An audit state or a Step Functions execution status as one of RUNNING, SUCCEEDED, FAILED."""
-    if status in _FAILED or status == "FAILED":
+    if status in ENDED_BADLY or status == "FAILED":
         return "FAILED"
     return "SUCCEEDED" if status == "SUCCEEDED" else "RUNNING"
 
@@ -355,7 +265,7 @@ def _matching(
         seen.add(audit_id)
 
     def one(execution: dict[str, Any], candidate: bool) -> AuditSummary | None:
-        if not candidate or _resumed(execution, sfn, settings):
+        if not candidate or resumed_since(execution, sfn, s3, settings):
             return None
         summary = _summary(execution, sfn, s3, settings)
         if cursor.status is not None and summary.status != cursor.status:
@@ -367,22 +277,6 @@ def _matching(
     return pool.map(one, batch, candidates)
 
 
-def _resumed(execution: dict[str, Any], sfn: Any, settings: ApiSettings) -> bool:
-    """Whether a later execution of the audit exists (`<auditId>_r<n+1>`): then this one is not the
-    audit (it was listed with that one, before or since). Only a failed audit is resumed."""
-    if execution["status"] not in _FAILED:
-        return False
-    audit_id, _, suffix = execution["name"].partition("_")
-    number = int(suffix[1:]) if suffix[:1] == "r" and suffix[1:].isdigit() else 0
-    try:
-        sfn.describe_execution(executionArn=settings.execution_arn(f"{audit_id}_r{number + 1}"))
-    except ClientError as err:
-        if error_code(err) == "ExecutionDoesNotExist":
-            return False
-        raise
-    return True
-
-
 def _summary(execution: dict[str, Any], sfn: Any, s3: Any, settings: ApiSettings) -> AuditSummary:
     audit_id = execution["name"].split("_", 1)[0]
     described = sfn.describe_execution(executionArn=execution["executionArn"])
@@ -391,44 +285,20 @@ def _summary(execution: dict[str, Any], sfn: Any, s3: Any, settings: ApiSettings
         if audit_id == execution["name"]
         else sfn.describe_execution(executionArn=settings.execution_arn(audit_id))
     )
-    execution_input = _json_object(first.get("input"))
+    execution_input = json_object(first.get("input"))
     state = described["status"]
     summary = AuditSummary(
         audit_id=audit_id,
-        status="FAILED" if state in _FAILED else "SUCCEEDED" if state == "SUCCEEDED" else "RUNNING",
+        status="FAILED" if state in ENDED_BADLY else "SUCCEEDED" if state == "SUCCEEDED" else "RUNNING",
         resource=execution_input.get("resource"),
         mode=execution_input.get("mode", "plan"),
         started_at=first.get("startDate"),
         stopped_at=described.get("stopDate"),
-        outcome=_json_object(described.get("output")).get("outcome")
-        or ("FAILED" if state in _FAILED else None),
+        outcome=json_object(described.get("output")).get("outcome")
+        or ("FAILED" if state in ENDED_BADLY else None),
     )
     if summary.status == "RUNNING" and pending_approval(
         read_json(s3, settings.report_bucket, settings.approval_key(audit_id)), _now()
     ):
         summary.status = "AWAITING_APPROVAL"
     return summary
-
-
-def _elapsed(started: datetime | None, stopped: datetime | None, now: datetime) -> float | None:
-    if started is None:
-        return None
-    return round(((stopped or now) - started).total_seconds(), 3)
-
-
-def _json_object(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -8,14 +8,9 @@ from botocore.exceptions import ClientError
 from secagent.api.errors import NotFound, UpstreamError
 from secagent.models.records import AUDIT_ID
 
-# Execution names: 1-80 characters; the API only ever creates UUIDs, EventBridge too.
-# No "_": it separates an audit id from its resume suffix (<auditId>_r<n>).
-# Used with fullmatch: `$` in `re.match` would let "<id>\n" through.
-_MAX_RESUMES = 20  # a bound on probing <auditId>_r<n>; a resume beyond it is refused
-
 
 def error_code(err: ClientError) -> str:
-    return err.response.get("Error", {}).get("Code", "Unknown")
+    return str(err.response.get("Error", {}).get("Code", "Unknown"))
 
 
 def describe_execution(sfn: Any, execution_arn: str, audit_id: str) -> dict[str, Any]:
@@ -23,11 +18,12 @@ def describe_execution(sfn: Any, execution_arn: str, audit_id: str) -> dict[str,
     if not AUDIT_ID.fullmatch(audit_id):
         raise NotFound(f"There is no audit with id {json.dumps(audit_id[:100])}.")
     try:
-        return sfn.describe_execution(executionArn=execution_arn)
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
     except ClientError as err:
         if error_code(err) in {"ExecutionDoesNotExist", "InvalidArn"}:
             raise NotFound(f'There is no audit with id "{audit_id}".') from None
         raise
+    return described
 
 
 def read_json(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
@@ -44,18 +40,3 @@ def read_json(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
 
 def write_json(s3: Any, bucket: str, key: str, data: dict[str, Any]) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(data).encode(), ContentType="application/json")
-
-
-def audit_executions(sfn: Any, settings: Any, audit_id: str) -> list[dict[str, Any]]:
-    """Every execution of the audit, oldest first: `<auditId>`, then its resumes `<auditId>_r<n>`."""
-    executions = [describe_execution(sfn, settings.execution_arn(audit_id), audit_id)]
-    for attempt in range(1, _MAX_RESUMES + 1):
-        try:
-            executions.append(
-                sfn.describe_execution(executionArn=settings.execution_arn(f"{audit_id}_r{attempt}"))
-            )
-        except ClientError as err:
-            if error_code(err) == "ExecutionDoesNotExist":
-                break
-            raise
-    return executions

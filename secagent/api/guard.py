@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from secagent.api.aws import audit_executions, error_code, read_json
+from secagent.api.aws import error_code, read_json
 from secagent.api.errors import Conflict, NotFound, Unprocessable
+from secagent.api.executions import audit_executions
 from secagent.api.settings import ApiSettings
 
 _ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -67,39 +69,65 @@ def remember(
         )
 
 
-def take_resource(
-    s3: Any, sfn: Any, settings: ApiSettings, resource_type: str, resource_id: str, audit_id: str
-) -> None:
-    """Claim the resource for `audit_id`, or raise Conflict naming the audit running on it."""
+@dataclass(frozen=True)
+class Lock:
+    """A resource's lock as read: the audit it names (if any), whether that audit still runs, and
+    the version a claim must replace (the conditional write's If-Match; none: If-None-Match)."""
+
+    key: str
+    resource_id: str
+    holder: str | None = None
+    running: bool = False
+    etag: str | None = None
+
+
+def read_lock(s3: Any, sfn: Any, settings: ApiSettings, resource_type: str, resource_id: str) -> Lock:
+    """Read-only: what `claim` needs, and whether it will refuse."""
     key = lock_key(resource_type, resource_id)
-    body = json.dumps({"auditId": audit_id}).encode()
     try:
         current = s3.get_object(Bucket=settings.report_bucket, Key=key)
     except ClientError as err:
         if error_code(err) not in {"NoSuchKey", "404"}:
             raise
-        condition = {"IfNoneMatch": "*"}
-    else:
-        holder = json.loads(current["Body"].read()).get("auditId", "")
-        if _running(sfn, settings, holder):
-            raise _busy(resource_id, holder)
-        condition = {"IfMatch": current["ETag"]}
+        return Lock(key, resource_id)
+    holder = str(json.loads(current["Body"].read()).get("auditId", ""))
+    return Lock(key, resource_id, holder, _running(sfn, s3, settings, holder), current["ETag"])
+
+
+def claim(s3: Any, settings: ApiSettings, lock: Lock, audit_id: str) -> None:
+    """Claim the resource for `audit_id` over the lock as read, or raise Conflict naming the audit
+    running on it (also when another start claimed it since it was read)."""
+    if lock.running:
+        raise _busy(lock.resource_id, lock.holder or "another audit")
+    condition = {"IfMatch": lock.etag} if lock.etag is not None else {"IfNoneMatch": "*"}
+    body = json.dumps({"auditId": audit_id}).encode()
     try:
         s3.put_object(
-            Bucket=settings.report_bucket, Key=key, Body=body, ContentType="application/json", **condition
+            Bucket=settings.report_bucket,
+            Key=lock.key,
+            Body=body,
+            ContentType="application/json",
+            **condition,
         )
     except ClientError as err:
         if error_code(err) in {"PreconditionFailed", "ConditionalRequestConflict"}:
             # Another start claimed it between our read and our write.
-            holder = (read_json(s3, settings.report_bucket, key) or {}).get("auditId", "another audit")
-            raise _busy(resource_id, holder) from None
+            holder = (read_json(s3, settings.report_bucket, lock.key) or {}).get("auditId", "another audit")
+            raise _busy(lock.resource_id, holder) from None
         raise
 
 
-def _running(sfn: Any, settings: ApiSettings, audit_id: str) -> bool:
+def take_resource(
+    s3: Any, sfn: Any, settings: ApiSettings, resource_type: str, resource_id: str, audit_id: str
+) -> None:
+    """Claim the resource for `audit_id`, or raise Conflict naming the audit running on it."""
+    claim(s3, settings, read_lock(s3, sfn, settings, resource_type, resource_id), audit_id)
+
+
+def _running(sfn: Any, s3: Any, settings: ApiSettings, audit_id: str) -> bool:
     """Is that audit's latest execution (it or its latest resume) still running?"""
     try:
-        return audit_executions(sfn, settings, audit_id)[-1]["status"] not in _ENDED
+        return audit_executions(sfn, s3, settings, audit_id)[-1]["status"] not in _ENDED
     except NotFound:  # the lock names an audit that never started
         return False
 

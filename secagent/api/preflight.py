@@ -26,6 +26,13 @@ def confirm_auditable(bucket: str, mode: str, s3: Any, settings: ApiSettings) ->
     Forbidden when S3 says so. Any other answer lets the audit start (Discover, with its retries,
     then reports what it finds)."""
     check_target(bucket, mode, settings)
+    confirm_bucket(bucket, s3, settings)
+
+
+def confirm_bucket(bucket: str, s3: Any, settings: ApiSettings) -> None:
+    """NotFound or Forbidden when S3 says the bucket is missing or not this deployment's to read
+    (the part of `confirm_auditable` that asks S3; `start_audit` runs it beside the identity proof
+    and answers it only to a proven caller)."""
     shown = json.dumps(bucket)
     try:
         s3.get_bucket_location(Bucket=bucket, ExpectedBucketOwner=settings.account)

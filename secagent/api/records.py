@@ -7,6 +7,7 @@ policy); the tools only verify. See secagent.workflow.store for the layout.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -21,12 +22,20 @@ from secagent.workflow.gate import Proposal, load_decision, load_proposal, load_
 from secagent.workflow.store import (
     KmsSealer,
     Sealer,
+    canonical,
     decision_key,
     read_object,
     request_key,
     token_key,
+    write_object,
     write_sealed,
 )
+
+
+@dataclass(frozen=True)
+class SealedRequest:
+    audit_id: str
+    body: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,17 @@ class RecordStore:
         write_sealed(
             self.bucket, request_key(request.audit_id), request, self.sealer, self.clients, once=True
         )
+
+    def seal_request(self, request: AuditRequest) -> SealedRequest:
+        """The request record, sealed but not yet written (sealing can go beside the lock's claim)."""
+        content = request.model_dump(mode="json", by_alias=True)
+        return SealedRequest(
+            request.audit_id, {"record": content, "seal": self.sealer.seal(canonical(content))}
+        )
+
+    def put_request(self, sealed: SealedRequest) -> None:
+        """Written once, as `write_request` writes it (secagent.workflow.store.write_sealed)."""
+        write_object(self.bucket, request_key(sealed.audit_id), sealed.body, self.clients, once=True)
 
     def request(self, audit_id: str) -> AuditRequest | None:
         return load_request(audit_id, self.bucket, self.sealer, self.clients)

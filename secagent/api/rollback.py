@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secagent.api.audits import check_target, start_execution_for
-from secagent.api.aws import audit_executions
 from secagent.api.errors import Conflict
+from secagent.api.executions import audit_executions
 from secagent.api.identity import Caller
 from secagent.api.models import StartAuditResponse
 from secagent.api.parsing import UNKNOWN_CALLER
@@ -31,7 +31,7 @@ _ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 def rollback_audit(
     audit_id: str, requested_by: Caller, sfn: Any, s3: Any, settings: ApiSettings, records: RecordStore
 ) -> StartAuditResponse:
-    latest = audit_executions(sfn, settings, audit_id)[-1]
+    latest = audit_executions(sfn, s3, settings, audit_id)[-1]
     if latest["status"] not in _ENDED:
         raise Conflict(f'Audit "{audit_id}" is still running; roll it back once it has ended.')
     original = records.request(audit_id)

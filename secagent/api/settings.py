@@ -36,6 +36,8 @@ class ApiSettings(CamelModel):
     scope: TargetScope = PydanticField(default_factory=TargetScope)
     approvals_prefix: str = "approvals/"
     reports_prefix: str = "reports/"
+    # The executions the API started for each audit (its resumes): written and read by the API only.
+    executions_prefix: str = "executions/"
 
     def protected(self, bucket: str) -> bool:
         return self.scope.protected(bucket)
@@ -94,3 +96,6 @@ class ApiSettings(CamelModel):
 
     def report_key(self, audit_id: str) -> str:
         return f"{self.reports_prefix}{audit_id}.json"
+
+    def executions_key(self, audit_id: str) -> str:
+        return f"{self.executions_prefix}{audit_id}.json"

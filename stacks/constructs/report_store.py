@@ -24,6 +24,7 @@ class ReportStore(Construct):
     LOCKS_PREFIX = "locks/"  # one running audit per resource
     IDEMPOTENCY_PREFIX = "idempotency/"  # answers replayed for a repeated Idempotency-Key
     REQUESTS_PREFIX = "requests/"  # sealed audit requests
+    EXECUTIONS_PREFIX = "executions/"  # per audit, the executions the API started (its resumes)
     DECISIONS_PREFIX = "decisions/"  # sealed decisions, written once
     TOKENS_PREFIX = "tokens/"  # task tokens: the API's role alone reads them
     EXEMPTIONS_PREFIX = "exemptions/"  # sealed exemptions a person granted through the API
@@ -106,12 +107,13 @@ class ReportStore(Construct):
                     expiration=Duration.days(8),
                     noncurrent_version_expiration=Duration.days(1),
                 ),
-                # Requests and decisions are audit evidence, kept as long as reports.
+                # Requests and decisions are audit evidence, kept as long as reports (and with them,
+                # the record of each audit's executions).
                 *(
                     s3.LifecycleRule(
                         id=f"age-out-{prefix.rstrip('/')}", prefix=prefix, expiration=Duration.days(400)
                     )
-                    for prefix in (self.REQUESTS_PREFIX, self.DECISIONS_PREFIX)
+                    for prefix in (self.REQUESTS_PREFIX, self.DECISIONS_PREFIX, self.EXECUTIONS_PREFIX)
                 ),
             ],
         )

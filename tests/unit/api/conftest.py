@@ -159,6 +159,13 @@ def get_json(s3: Any, key: str) -> dict[str, Any]:
     return json.loads(s3.get_object(Bucket=REPORT_BUCKET, Key=key)["Body"].read())
 
 
+def record_resumes(s3: Any, audit_id: str, count: int) -> None:
+    """executions/{auditId}.json as POST /audits/{id}/resume leaves it after ``count`` resumes: how
+    the API finds an audit's executions (an execution it did not record is not the audit's)."""
+    names = [audit_id, *(f"{audit_id}_r{n}" for n in range(1, count + 1))]
+    put_json(s3, f"executions/{audit_id}.json", {"auditId": audit_id, "executions": names})
+
+
 def exists(s3: Any, key: str) -> bool:
     return bool(s3.list_objects_v2(Bucket=REPORT_BUCKET, Prefix=key).get("KeyCount"))
 

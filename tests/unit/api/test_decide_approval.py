@@ -40,6 +40,7 @@ from tests.unit.api.conftest import (
     exists,
     get_json,
     reach_approval,
+    record_resumes,
     seed_audit,
 )
 from tests.unit.api.fakes import FailingS3, FakeStepFunctions
@@ -245,6 +246,7 @@ def test_decide_approval_on_a_resume_that_waits_wakes_the_resume(
     seed_audit(sfn, records, public_snapshot, now=SEEDED_AT, token="first-token")
     sfn.executions[EXECUTION_ARN].status = "FAILED"
     sfn.add_execution(f"{EXECUTION_ARN}_r1", input=sfn.executions[EXECUTION_ARN].input)
+    record_resumes(s3, AUDIT_ID, 1)
     record = reach_approval(sfn, records, AUDIT_ID, public_snapshot, now=SEEDED_AT)
     # When a person approves
     request = ApprovalRequest.model_validate({"decision": "approve", "planDigest": record.plan_digest})
@@ -261,6 +263,7 @@ def test_decide_approval_on_a_resume_never_uses_the_token_of_an_earlier_executio
     seed_audit(sfn, records, public_snapshot, now=SEEDED_AT, token="first-token")
     sfn.executions[EXECUTION_ARN].status = "FAILED"
     sfn.add_execution(f"{EXECUTION_ARN}_r1", input=sfn.executions[EXECUTION_ARN].input)
+    record_resumes(s3, AUDIT_ID, 1)
     record = reach_approval(sfn, records, AUDIT_ID, public_snapshot, now=SEEDED_AT)
     s3.delete_object(Bucket=REPORT_BUCKET, Key=token_key(AUDIT_ID, f"{AUDIT_ID}_r1"))
     # When a person approves

@@ -265,6 +265,25 @@ def test_get_audit_failed_with_report_takes_its_failure(
     assert body["report"]["auditId"] == AUDIT_ID
 
 
+def test_get_audit_ended_without_judging_the_bucket_says_why_from_its_report(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
+) -> None:
+    # Given an audit that ended (not failed) because its bucket was gone, and its report saying so
+    sfn.add_execution(EXECUTION_ARN, input=json.dumps(INPUT), status="SUCCEEDED", stop=STOPPED, output="{}")
+    failure = {
+        "step": "Discover Bucket",
+        "error": "ResourceNotFound",
+        "message": "Discover Bucket found no bucket: bucket customer-data does not exist.",
+        "correlationId": "r-1",
+        "resumable": False,
+    }
+    report = {"auditId": AUDIT_ID, "outcome": "RESOURCE_NOT_FOUND", "failure": failure}
+    put_json(s3, f"reports/{AUDIT_ID}.json", report)
+    body = get_audit(AUDIT_ID, sfn, s3, settings).to_json_dict()
+    # Then it succeeded with that outcome, and says which step found what
+    assert (body["status"], body["outcome"], body["failure"]) == ("SUCCEEDED", "RESOURCE_NOT_FOUND", failure)
+
+
 def test_get_audit_eventbridge_input_without_mode_defaults_to_plan(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings
 ) -> None:

@@ -29,6 +29,7 @@ from tests.unit.api.conftest import (
     get_json,
     pending_record,
     put_json,
+    record_resumes,
 )
 from tests.unit.api.fakes import FakeStepFunctions
 
@@ -75,6 +76,7 @@ def test_resume_of_a_failure_a_resume_cannot_help_is_a_conflict_that_says_why(sf
 def test_resume_twice_numbers_executions(sfn, s3, settings):
     failed(sfn)
     failed(sfn, f"{EXECUTION_ARN}_r1")
+    record_resumes(s3, AUDIT_ID, 1)  # the first resume, as the API recorded it
     resumed = resume_audit(AUDIT_ID, sfn, s3, settings)
     assert resumed.execution == f"{AUDIT_ID}_r2" and resumed.reused_steps == []
     assert json.loads(sfn.called("StartExecution")[0]["input"]) == INPUT
@@ -144,6 +146,7 @@ def test_list_audits_newest_first_one_entry_per_resumed_audit(sfn, s3, settings)
     # Given an old failed audit resumed (running again), and a newer finished one
     _audit(sfn, settings, "aaaa-1", "bucket-one", "FAILED", 0)
     _audit(sfn, settings, "aaaa-1_r1", "bucket-one", "RUNNING", 5)
+    record_resumes(s3, "aaaa-1", 1)
     _audit(sfn, settings, "bbbb-2", "bucket-two", "SUCCEEDED", 3)
     # When listed
     listed = list_audits(ListAuditsQuery(), sfn, s3, settings).to_json_dict()
@@ -284,6 +287,7 @@ def test_list_audits_a_resumed_audit_once_even_across_requests(sfn, s3, settings
         _audit(sfn, settings, f"bbbb-{i}", "bucket-one", "SUCCEEDED", i)
     _audit(sfn, settings, "aaaa-1_r1", "bucket-one", "FAILED", 5)
     _audit(sfn, settings, "aaaa-1_r2", "bucket-one", "RUNNING", 6)
+    record_resumes(s3, "aaaa-1", 2)
     # When listed one per request, FAILED ones too
     pages = _every_page(sfn, s3, settings, limit=1)
     assert [a for page in pages for a in page] == ["aaaa-1", "bbbb-3", "bbbb-2", "bbbb-1"]

@@ -245,6 +245,20 @@ def test_post_audits_proves_the_caller_before_it_tells_anything_of_the_bucket(
     assert (status, answer["message"]) == (403, "prove who you are")
 
 
+def test_post_audits_of_a_protected_bucket_by_an_unproven_caller_says_only_to_prove_it(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployment's own buckets are not named to a caller who has not proven who they are."""
+
+    class Unproven:
+        def caller(self, *args: Any) -> Caller:
+            raise Forbidden("prove who you are")
+
+    monkeypatch.setattr(api_handler, "deps", lambda: dataclasses.replace(deps, identity=Unproven()))
+    body = json.dumps({"resource": {"type": "AWS::S3::Bucket", "id": PROTECTED}})
+    assert call(event("start_audit", body)) == (403, {"error": "Forbidden", "message": "prove who you are"})
+
+
 def test_post_audits_idempotency_key_replays_the_same_body_and_refuses_another(
     sfn: FakeStepFunctions, s3: Any
 ) -> None:
@@ -369,6 +383,18 @@ def test_get_audit_awaiting_approval_answers_plans_without_token(
         seeded.default_ids,
     )
     assert TOKEN not in json.dumps(body) and TOKEN not in logs.getvalue()
+
+
+def test_get_audit_of_a_finished_audit_is_read_once_per_container(sfn: FakeStepFunctions, s3: Any) -> None:
+    # Given a finished audit
+    sfn.add_execution(EXECUTION_ARN, input=json.dumps(INPUT), status="SUCCEEDED", output="{}")
+    put_json(s3, f"reports/{AUDIT_ID}.json", {"auditId": AUDIT_ID, "outcome": "COMPLIANT"})
+    # When it is read twice
+    first = call(event("get_audit"))
+    calls = len(sfn.calls)
+    # Then the second answer is the first, and nothing was read for it: a success never changes
+    assert call(event("get_audit")) == first and first[1]["status"] == "SUCCEEDED"
+    assert len(sfn.calls) == calls
 
 
 def test_get_audit_unknown_is_404(sfn: FakeStepFunctions, s3: Any) -> None:
