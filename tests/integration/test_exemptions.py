@@ -11,8 +11,6 @@ import pytest
 
 from tests.integration.test_audit_workflow import (  # noqa: F401  (fixtures)
     POLICY_CHECK,
-    api,
-    approver,
     finished_report,
     public_bucket,
     wait_status,
