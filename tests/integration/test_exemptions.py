@@ -44,7 +44,7 @@ def exempt_tags(checks: str, until: str | None) -> dict[str, str]:
     return tags
 
 
-def run_audit(api, aws, outputs, bucket: str, mode: str) -> dict:  # noqa: F811
+def run_audit(api, aws, outputs, bucket: str, mode: str) -> dict:
     started = api.start_audit(bucket, mode=mode)
     assert started.status == 202, started.body
     done = wait_status(api, started.body["auditId"], {"SUCCEEDED", "FAILED", "AWAITING_APPROVAL"})
@@ -52,7 +52,7 @@ def run_audit(api, aws, outputs, bucket: str, mode: str) -> dict:  # noqa: F811
     return finished_report(aws, outputs, started.body["auditId"])
 
 
-def test_exempt_bucket_is_compliant_in_remediate_mode_without_asking(api, aws, outputs):  # noqa: F811
+def test_exempt_bucket_is_compliant_in_remediate_mode_without_asking(api, aws, outputs):
     # Given a bare (private) bucket, whose failures are all below CRITICAL, tagged exempt for every
     # check with a reason and an expiry 30 days from today
     s3 = aws("s3")
@@ -82,7 +82,7 @@ def test_exempt_bucket_is_compliant_in_remediate_mode_without_asking(api, aws, o
 
 
 def test_tag_never_exempts_the_critical_public_policy(
-    api,  # noqa: F811
+    api,
     aws,
     outputs,
     public_bucket,  # noqa: F811
@@ -106,7 +106,7 @@ def test_tag_never_exempts_the_critical_public_policy(
 
 
 def test_exemption_of_one_check_leaves_the_others_to_remediation(
-    api,  # noqa: F811
+    api,
     aws,
     outputs,
     public_bucket,  # noqa: F811
@@ -127,7 +127,7 @@ def test_exemption_of_one_check_leaves_the_others_to_remediation(
 
 @pytest.mark.parametrize(("days", "why"), [(None, "is missing or empty"), (91, "more than 90 days")])
 def test_tag_without_expiry_or_too_far_ahead_does_not_apply(
-    api,  # noqa: F811
+    api,
     aws,
     outputs,
     public_bucket,  # noqa: F811
@@ -148,7 +148,7 @@ def test_tag_without_expiry_or_too_far_ahead_does_not_apply(
 
 
 def test_expired_exemption_does_not_apply(
-    api,  # noqa: F811
+    api,
     aws,
     outputs,
     public_bucket,  # noqa: F811
@@ -176,8 +176,8 @@ def test_expired_exemption_does_not_apply(
 
 
 def test_api_exemption_asked_by_one_person_applies_once_another_approves_and_ends_when_revoked(
-    api,  # noqa: F811
-    approver,  # noqa: F811
+    api,
+    approver,
     aws,
     outputs,
     public_bucket,  # noqa: F811
@@ -221,8 +221,8 @@ def test_api_exemption_asked_by_one_person_applies_once_another_approves_and_end
 
 
 def test_api_exemption_holds_through_verify_after_the_approved_fixes(
-    api,  # noqa: F811
-    approver,  # noqa: F811
+    api,
+    approver,
     aws,
     outputs,
     public_bucket,  # noqa: F811
@@ -248,7 +248,7 @@ def test_api_exemption_holds_through_verify_after_the_approved_fixes(
 
 
 def test_attack_a_planted_exemption_record_exempts_nothing(
-    api,  # noqa: F811
+    api,
     aws,
     outputs,
     public_bucket,  # noqa: F811
