@@ -347,21 +347,25 @@ def fold_history(
 ) -> tuple[dict[str, dict[str, Any]], list[list[str]]]:
     """States entered (per execution, in order: (state name, record)) as the folded graph shows them.
 
-    A node shows the record of the last of its members entered; transitions are drawn between
-    nodes, through the Pass states folded into arrows.
+    A node shows the record of the last of its members entered; a transition is
+    ``[source, target, *the Pass states folded into the arrow that were entered]``, so of two arrows
+    between the same nodes (Verify's outcome, or a resource gone) only the one taken is drawn so.
     """
     states: dict[str, dict[str, Any]] = {}
     transitions: list[list[str]] = []
     for entries in executions:
         previous: str | None = None
+        between: list[str] = []
         for name, record in entries:
             node = graph.aliases.get(name, name)
             if node is None:
+                between.append(name)
                 continue
             states[node] = record
-            if previous is not None and previous != node and [previous, node] not in transitions:
-                transitions.append([previous, node])
-            previous = node
+            taken = [previous, node, *between] if previous is not None else None
+            if taken is not None and previous != node and taken not in transitions:
+                transitions.append(taken)
+            previous, between = node, []
     return states, transitions
 
 

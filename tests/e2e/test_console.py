@@ -163,8 +163,12 @@ def test_remediate_approve_reaches_remediated_and_fixes_the_bucket(
     expect(graph.locator('g.node[data-state="Write Report"]')).to_have_attribute("data-status", "succeeded")
     # "Record Verified Outcome" only moves data: it is the words on the arrow Verify -> Write Report
     expect(
-        graph.locator('path.edge[data-source="Verify Fixes"][data-target="Write Report"]')
+        graph.locator('path.edge.edge-next[data-source="Verify Fixes"][data-target="Write Report"]')
     ).to_have_attribute("data-taken", "true")
+    # and the other arrow between them (a resource gone, an access denied) was not taken
+    expect(
+        graph.locator('path.edge.edge-catch[data-source="Verify Fixes"][data-target="Write Report"]')
+    ).to_have_attribute("data-taken", "false")
     expect(graph.locator('path.edge[data-source="Approved?"][data-target="Write Report"]')).to_have_attribute(
         "data-taken", "false"
     )
@@ -370,7 +374,8 @@ def test_findings_view_counts_filters_in_the_address_and_links_each_finding_to_i
     graph.locator('g.node[data-state="Analyze Configuration"]').click()
     panel = page.locator("#graph-panel")
     expect(panel.locator("h3")).to_contain_text("Analyze Configuration")
-    expect(panel.locator("pre.state-json").first).to_contain_text("$.discovery")  # its input
+    # its input: the audit id only (it reads Discover's snapshot from storage)
+    expect(panel.locator("pre.state-json").first).to_contain_text('"auditId.$": "$.auditId"')
     expect(panel.locator("pre.state-json").nth(1)).to_contain_text('"failing"')  # its output, from the report
     page.evaluate("document.querySelector('.graph-scroll').style.maxHeight = 'none'")
     screenshot(page, "workflow-graph", element=page.locator("section.graph-card"))
@@ -501,7 +506,7 @@ def test_a_failed_audit_shows_a_clean_message(page, console, outputs, public_buc
         {
             "resource": {"type": "AWS::S3::Bucket", "id": public_bucket},
             "mode": "plan",
-            "faults": {"analyze": {"kind": "error", "error": "AccessDenied"}},
+            "faults": {"analyze": {"kind": "error", "error": "InjectedFault"}},
         },
     )
     page.goto(f"{console}/#/audits/{audit_id}")

@@ -1320,7 +1320,10 @@ function edgePath(points) {
 }
 
 function graphSvg(graph, statuses, transitions, audit) {
-  const taken = new Set(transitions.map(([a, b]) => `${a}\u0000${b}`));
+  // [source, target, ...the folded Pass states entered on the way]: of two arrows between the same
+  // nodes, the one through the states entered.
+  const isTakenEdge = (edge) => transitions.some(([a, b, ...via]) => a === edge.source && b === edge.target
+    && (via.length ? via.every((v) => (edge.via || []).includes(v)) : !(edge.via || []).length));
   const svg = s("svg", {
     viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height,
     class: "graph", role: "group", "aria-labelledby": "graph-svg-title graph-svg-desc",
@@ -1339,7 +1342,7 @@ function graphSvg(graph, statuses, transitions, audit) {
   const edges = s("g", { class: "edges" });
   const labels = s("g", { class: "edge-labels" });
   for (const edge of graph.edges) {
-    const isTaken = taken.has(`${edge.source}\u0000${edge.target}`);
+    const isTaken = isTakenEdge(edge);
     const title = `${edge.source} → ${edge.target}${edge.title ? ` (${edge.title})` : ""}${edge.via && edge.via.length ? `, through ${edge.via.join(", ")}` : ""}`;
     if (edge.exit) { // a Catch of any error into the failure: a short dashed exit beside its state
       const [[x1, y1], [x2, y2]] = edge.points;

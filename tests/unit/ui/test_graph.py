@@ -242,9 +242,24 @@ def test_history_is_folded_onto_the_drawn_graph(definition):
     ]
     states, transitions = fold_history(graph, [[(name, {"state": name}) for name in sequence]])
     assert "Start Audit" not in states and "Mark Rejected" not in states
-    assert ["Approved?", "Write Report"] in transitions
+    assert ["Approved?", "Write Report", "Mark Rejected"] in transitions
     drawn = {(e.source, e.target) for e in graph.edges}
-    assert all(tuple(t) in drawn for t in transitions)
+    assert all((t[0], t[1]) in drawn for t in transitions)
+
+
+def test_of_two_arrows_between_two_steps_the_one_taken_is_told_by_the_states_entered(definition):
+    # Verify Fixes reaches Write Report through Record Verified Outcome, or through Mark Resource
+    # Not Found / Mark Access Denied (a Catch): two arrows between the same two steps
+    graph = console_graph(definition)
+    arrows = [e for e in graph.edges if (e.source, e.target) == ("Verify Fixes", "Write Report")]
+    assert sorted(e.kind for e in arrows) == ["catch", "next"]
+    verified = ["Verify Fixes", "Record Verified Outcome", "Write Report"]
+    gone = ["Verify Fixes", "Mark Resource Not Found", "Write Report"]
+    for sequence, kind in ((verified, "next"), (gone, "catch")):
+        _, transitions = fold_history(graph, [[(name, {}) for name in sequence]])
+        ((source, target, *via),) = transitions
+        taken = [e for e in arrows if via and set(via) <= set(e.via)]
+        assert [e.kind for e in taken] == [kind]
 
 
 def test_the_packaged_asl_is_the_deployed_one():
