@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -10,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +22,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -286,3 +291,60 @@ def run_custodian(
         resources[policy["name"]] = json.loads(found.read_text()) if found.exists() else None
     errors = [line for line in proc.stderr.splitlines() if "ERROR" in line or "Traceback" in line]
     return CustodianRun(seconds, proc.returncode, resources, errors[:20], log)
+
+
+def _noop_zip(code: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("noop.py", date_time=(1980, 1, 1, 0, 0, 0)), code)  # same bytes each run
+    return buf.getvalue()
+
+
+def ensure_noop_function(
+    name: str,
+    code: str,
+    *,
+    services: Sequence[str] = ("lambda.amazonaws.com",),
+    timeout: int = 30,
+    memory: int = 128,
+) -> tuple[str, str]:
+    """A benches' baseline: the Python function `name` running `code` (`noop.handler`) and its role,
+    trusted by `services`; made again when an earlier run left other code. (function ARN, role ARN)"""
+    iam, lam = client("iam"), client("lambda")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+            for service in services
+        ],
+    }
+    try:
+        role = iam.get_role(RoleName=f"{name}-role")["Role"]["Arn"]
+    except ClientError:
+        role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+            "Arn"
+        ]
+    package = _noop_zip(code)
+    try:
+        found = lam.get_function(FunctionName=name)["Configuration"]
+    except ClientError:
+        found = None
+    if (
+        found is not None
+        and found["CodeSha256"] != base64.b64encode(hashlib.sha256(package).digest()).decode()
+    ):
+        lam.delete_function(FunctionName=name)  # an earlier bench's code: made again (same ARN)
+        found = None
+    if found is not None:
+        return found["FunctionArn"], role
+    arn = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Handler="noop.handler",
+        Role=role,
+        Code={"ZipFile": package},
+        Timeout=timeout,
+        MemorySize=memory,
+    )["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return arn, role

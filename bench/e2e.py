@@ -18,13 +18,11 @@ Figures per audit:
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import sys
 import time
 import uuid
-import zipfile
 from collections import defaultdict
 from typing import Any
 
@@ -35,6 +33,7 @@ from bench._common import (
     ROOT,
     RssSampler,
     client,
+    ensure_noop_function,
     machine,
     median,
     now,
@@ -66,46 +65,12 @@ def handler(event, context):
 """
 
 
-def _zip(code: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("noop.py", code)
-    return buf.getvalue()
-
-
 def ensure_baseline() -> str:
     """The no-op function and the baseline state machine; returns the machine's ARN."""
-    iam, lam, sfn = client("iam"), client("lambda"), client("stepfunctions")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": s}, "Action": "sts:AssumeRole"}
-            for s in ("lambda.amazonaws.com", "states.amazonaws.com")
-        ],
-    }
-    try:
-        role = iam.get_role(RoleName=f"{NOOP}-role")["Role"]["Arn"]
-    except ClientError:
-        role = iam.create_role(RoleName=f"{NOOP}-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
-            "Arn"
-        ]
-    try:
-        fn = lam.get_function(FunctionName=NOOP)["Configuration"]["FunctionArn"]
-        lam.update_function_code(
-            FunctionName=NOOP, ZipFile=_zip(NOOP_CODE)
-        )  # the state's shape may have changed
-        lam.get_waiter("function_updated_v2").wait(FunctionName=NOOP)
-    except ClientError:
-        fn = lam.create_function(
-            FunctionName=NOOP,
-            Runtime="python3.13",
-            Handler="noop.handler",
-            Role=role,
-            Code={"ZipFile": _zip(NOOP_CODE)},
-            Timeout=30,
-            MemorySize=128,
-        )["FunctionArn"]
-        lam.get_waiter("function_active_v2").wait(FunctionName=NOOP)
+    sfn = client("stepfunctions")
+    fn, role = ensure_noop_function(
+        NOOP, NOOP_CODE, services=("lambda.amazonaws.com", "states.amazonaws.com")
+    )
     definition = (ROOT / "statemachine" / "audit.asl.json").read_text()
     # Every function the ASL names (${XFunctionArn}) becomes the no-op: same shape, no work.
     definition = re.sub(r"\$\{\w+FunctionArn\}", fn, definition)
