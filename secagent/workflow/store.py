@@ -9,7 +9,7 @@ docs/security.md):
 | decisions/      | API                   | ``Decision`` (sealed, written once)                |
 | tokens/         | Await Approval        | each execution's token, written once; API reads it |
 | approvals/      | Await Approval        | the pending plans as shown to a person (no token)  |
-| checkpoints/    | each tool, its step   | step outputs (full; the state has summaries); Apply's ``ApplyProgress`` |
+| checkpoints/    | each tool, its step   | full step outputs; Apply's ``ApplyProgress``       |
 | executions/     | API                   | the resumes the API started, per audit             |
 | exemptions/     | API                   | ``ExemptionRecord`` per bucket (sealed)            |
 
