@@ -257,7 +257,7 @@ def test_of_two_arrows_between_two_steps_the_one_taken_is_told_by_the_states_ent
     gone = ["Verify Fixes", "Mark Resource Not Found", "Write Report"]
     for sequence, kind in ((verified, "next"), (gone, "catch")):
         _, transitions = fold_history(graph, [[(name, {}) for name in sequence]])
-        ((source, target, *via),) = transitions
+        ((_source, _target, *via),) = transitions
         taken = [e for e in arrows if via and set(via) <= set(e.via)]
         assert [e.kind for e in taken] == [kind]
 
