@@ -366,10 +366,21 @@ def publish_report(
 
 
 def load_records(
-    audit_id: str, execution_arn: str, bucket: str, sealer: Sealer, clients: ClientFactory
+    audit_id: str,
+    execution_arn: str,
+    bucket: str,
+    sealer: Sealer,
+    clients: ClientFactory,
+    outputs: dict[str, Any] | None = None,
 ) -> AuditRecords:
-    """The audit's records from storage; a record without a valid seal is left out, not believed."""
-    stored = load_checkpoint(bucket, audit_id, "applied", clients)
+    """The audit's records from storage; a record without a valid seal is left out, not believed.
+    ``outputs``: the audit's stored outputs when already read (load_checkpoints), so Apply's record
+    is not read twice."""
+    stored = (
+        outputs.get("applied")
+        if outputs is not None
+        else load_checkpoint(bucket, audit_id, "applied", clients)
+    )
     name = execution_arn.rsplit(":", 1)[-1]
     resumes = int(name.rsplit("_r", 1)[1]) if "_r" in name else 0
     previous = [audit_id, *(f"{audit_id}_r{n}" for n in range(1, resumes))] if resumes else []
@@ -496,7 +507,7 @@ def write_report(
     audit_id = str(state.get("auditId", ""))
     stored = load_checkpoints(clients("s3", None), bucket, audit_id)
     history = execution_history(clients("stepfunctions", None), execution_arn)
-    records = load_records(audit_id, execution_arn, bucket, sealer, clients)
+    records = load_records(audit_id, execution_arn, bucket, sealer, clients, stored)
     sealed = records.request.model_dump(mode="json", by_alias=True) if records.request else None
     full = reported_state(state, stored, given, sealed)
     full["outcome"] = outcome_of(build_timeline(history, include_all=True), stored)
