@@ -21,8 +21,7 @@ def load_or_compute(step: StepEvent, name: str, compute: Callable[[], dict[str, 
     """Checkpoint `name` of the audit if a resume finds it; else compute it, store it and return it.
     The audit's first execution has nothing to reuse, so it does not look (one read less a step)."""
     audit_id, bucket = step.audit_id, deps().report_bucket
-    resumed = step.execution_arn.rsplit(":", 1)[-1] != audit_id
-    if resumed and (stored := load_checkpoint(bucket, audit_id, name, deps().clients)) is not None:
+    if step.resumed and (stored := load_checkpoint(bucket, audit_id, name, deps().clients)) is not None:
         return stored
     result = compute()
     save_checkpoint(bucket, audit_id, name, result, deps().clients)

@@ -67,8 +67,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(audit_id=step.audit_id)
     started = deps().confirm(step.execution_arn, step.audit_id, STATE)
     request = _requested(step.audit_id, step.input)
-    first = step.execution_arn.rsplit(":", 1)[-1] == step.audit_id
-    if first and started is not None and started - request.requested_at > REQUEST_LIFETIME:
+    if not step.resumed and started is not None and started - request.requested_at > REQUEST_LIFETIME:
         # Execution names are unique for 90 days only; a sealed request lives longer. An old audit
         # started again under its own name would rewrite its report: only a resume may come later.
         raise _not_requested()

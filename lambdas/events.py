@@ -23,6 +23,11 @@ class StepEvent(EventModel):
     audit_id: str = Field(min_length=1)
     execution_arn: str = Field(min_length=1)
 
+    @property
+    def resumed(self) -> bool:
+        """A resume (`<auditId>_r<n>`), not the audit's first execution (named as the audit)."""
+        return self.execution_arn.rsplit(":", 1)[-1] != self.audit_id
+
 
 class InputResource(EventModel):
     type: str | None = None
