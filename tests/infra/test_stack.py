@@ -272,6 +272,7 @@ WRITERS = {
     "checkpoints/*/applied.json": ["Apply"],
     "checkpoints/*/verification.json": ["Verify"],
     "checkpoints/*/planCheck.json": ["Recheck"],
+    "executions/*": ["Api"],
 }
 
 
