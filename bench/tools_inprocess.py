@@ -22,7 +22,7 @@ from moto import mock_aws  # noqa: E402
 from secagent.aws import ClientFactory, client_factory  # noqa: E402
 from secagent.checks import analyze, list_checks  # noqa: E402
 from secagent.discovery import discover_bucket  # noqa: E402
-from secagent.models import AgentSettings, Snapshot  # noqa: E402
+from secagent.models import AgentSettings, parse_snapshot  # noqa: E402
 from secagent.remediation import plan_remediations  # noqa: E402
 
 EVENTS = Path(__file__).resolve().parents[1] / "tests" / "events"
@@ -52,7 +52,7 @@ def with_latency(session: boto3.Session, seconds: float) -> ClientFactory:
 
 
 def main(repeats: int = 20) -> None:
-    snapshot = Snapshot.model_validate(json.loads((EVENTS / "analyze.json").read_text())["snapshot"])
+    snapshot = parse_snapshot(json.loads((EVENTS / "analyze.json").read_text())["snapshot"])
     settings = AgentSettings(require_kms=True, access_log_bucket="central-logs")
     results = {
         "checks": len(list_checks()),

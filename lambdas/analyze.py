@@ -13,7 +13,7 @@ from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.checks import analyze
 from secagent.models.findings import AnalysisResult
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import parse_snapshot
 from secagent.models.state import AnalysisOutput
 
 STATE = "Analyze Configuration"
@@ -29,8 +29,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     def judge() -> dict[str, Any]:
         faults.inject("analyze", step.execution_arn)
-        snapshot = Snapshot.model_validate(stored_output(step.audit_id, "discovery"))
-        logger.append_keys(bucket=snapshot.bucket)
+        snapshot = parse_snapshot(stored_output(step.audit_id, "discovery"))
+        logger.append_keys(resource_id=snapshot.resource.id)
         result = analyze(snapshot, deps().env.analysis)
         metrics.add_metric(name="FindingsFailed", unit=MetricUnit.Count, value=result.summary.fail)
         logger.info("analyzed", extra={"summary": result.summary.to_json_dict()})

@@ -35,7 +35,9 @@ def deps() -> api.Deps:
         os.environ.get("AWS_ENDPOINT_URL") or None,
         account=settings.account,
     )
-    return api.Deps(settings, make("stepfunctions", None), make("s3", None), records, identity)
+    return api.Deps(
+        settings, make("stepfunctions", None), make("s3", None), records, identity, ec2=make("ec2", None)
+    )
 
 
 def _body[M](model: api.Parsable[M]) -> M:
@@ -75,11 +77,11 @@ def start_audit() -> tuple[dict[str, Any], int]:
         d.records,
         s3=d.s3,
         idempotency_key=(headers.get("idempotency-key") or "")[:256] or None,
-        confirm=partial(api.confirm_bucket, request.resource.id, d.s3, d.settings),
+        confirm=partial(api.confirm_resource, request.resource.ref(), d.s3, d.ec2, d.settings),
     )
     logger.info(
         "audit started",
-        extra={"auditId": started.audit_id, "bucket": request.resource.id, "mode": request.mode},
+        extra={"auditId": started.audit_id, "resource": request.resource.id, "mode": request.mode},
     )
     metrics.add_metric(name="AuditsStarted", unit=MetricUnit.Count, value=1)
     return started.to_json_dict(), 202

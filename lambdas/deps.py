@@ -19,6 +19,7 @@ from secagent.models import AgentSettings
 from secagent.models.errors import StoreUnavailable
 from secagent.models.exemption import ExemptionRecord
 from secagent.models.settings import TargetScope
+from secagent.models.snapshot import BUCKET, ResourceRef
 from secagent.workflow.invocation import confirm_invocation
 from secagent.workflow.settings import WorkflowSettings
 from secagent.workflow.store import KmsSealer, Sealer, load_exemptions
@@ -60,13 +61,15 @@ class Deps:
         when that execution started."""
         return confirm_invocation(execution_arn, audit_id, states, self.clients)
 
-    def exemptions_of(self, bucket: str) -> list[ExemptionRecord]:
-        """The bucket's exemptions sealed by the API (Discover and Verify read them alike); none
-        when they cannot be read, so its findings stay FAIL."""
+    def exemptions_of(self, resource: ResourceRef) -> list[ExemptionRecord]:
+        """A bucket's exemptions sealed by the API (Discover and Verify read them alike); none
+        when they cannot be read, so its findings stay FAIL. The API exempts buckets only."""
+        if resource.type != BUCKET:
+            return []
         try:
-            return load_exemptions(self.report_bucket, bucket, self.sealer, self.clients)
+            return load_exemptions(self.report_bucket, resource.id, self.sealer, self.clients)
         except StoreUnavailable:
-            logger.warning("exemption records unreadable: none applied", extra={"bucket": bucket})
+            logger.warning("exemption records unreadable: none applied", extra={"bucket": resource.id})
             return []
 
 

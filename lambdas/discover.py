@@ -1,6 +1,6 @@
 """Discover Lambda: {"auditId", "executionArn", "input"} -> $.discovery (secagent.models.state).
 
-Only an audit the API (or the CreateBucket trigger) asked for is discovered: the sealed request
+Only an audit the API (or a CloudTrail trigger) asked for is discovered: the sealed request
 record must exist, and the execution input may state nothing else, so a StartExecution with
 forged input reads nothing. Both checks (the execution, then the request) come before the
 checkpoint: a resume with another mode in its input gets nothing either. The state machine
@@ -17,10 +17,10 @@ from lambdas.checkpoint import load_or_compute
 from lambdas.deps import deps
 from lambdas.events import DiscoverEvent, InputRequest, parse
 from lambdas.observability import logger, metrics, tracer
-from secagent.discovery import discover_bucket
+from secagent.discovery import discover
 from secagent.models.errors import AuditNotRequested
 from secagent.models.records import AuditRequest
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import parse_snapshot
 from secagent.models.state import DiscoveryOutput, Route
 from secagent.workflow.gate import load_request
 
@@ -71,24 +71,24 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Execution names are unique for 90 days only; a sealed request lives longer. An old audit
         # started again under its own name would rewrite its report: only a resume may come later.
         raise _not_requested()
-    bucket = request.resource.id
-    logger.append_keys(bucket=bucket)
+    resource = request.resource
+    logger.append_keys(resource_id=resource.id, resource_type=resource.type)
 
-    def discover() -> dict[str, Any]:
+    def read() -> dict[str, Any]:
         faults.inject("discover", step.execution_arn)
-        snapshot = discover_bucket(bucket, clients=deps().clients)
-        snapshot.exemptions = deps().exemptions_of(bucket)
-        unknown = [f for f, p in snapshot.config if not p.known]
+        snapshot = discover(resource, clients=deps().clients)
+        snapshot.exemptions = deps().exemptions_of(resource)
+        unknown = snapshot.unknown_fields()
         metrics.add_metric(name="UnknownFields", unit=MetricUnit.Count, value=len(unknown))
         logger.info(
             "discovered", extra={"unknownFields": unknown, "durationMs": snapshot.read_by.duration_ms}
         )
         return snapshot.to_json_dict()
 
-    snapshot = Snapshot.model_validate(load_or_compute(step, "discovery", discover))
+    snapshot = parse_snapshot(load_or_compute(step, "discovery", read))
     return DiscoveryOutput(
         request=Route.of(request),
         account_id=snapshot.account_id,
         region=snapshot.region,
-        unknown_fields=[f for f, p in snapshot.config if not p.known],
+        unknown_fields=snapshot.unknown_fields(),
     ).to_json_dict()

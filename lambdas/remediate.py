@@ -16,7 +16,7 @@ from lambdas.events import StepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.errors import AuditNotRequested
 from secagent.models.findings import Finding
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import parse_snapshot
 from secagent.models.state import RemediationOutput
 from secagent.remediation import plan_remediations
 from secagent.workflow.gate import load_proposal, load_request
@@ -38,8 +38,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         stored = load_request(step.audit_id, bucket, deps().sealer, deps().clients)
         if stored is None:
             raise AuditNotRequested(f"audit {step.audit_id} has no request record sealed by the audit API")
-        snapshot = Snapshot.model_validate(stored_output(step.audit_id, "discovery"))
-        logger.append_keys(bucket=snapshot.bucket)
+        snapshot = parse_snapshot(stored_output(step.audit_id, "discovery"))
+        logger.append_keys(resource_id=snapshot.resource.id)
         if stored.mode == "rollback":
             proposal = load_proposal(
                 step.audit_id, bucket, deps().env.analysis, deps().sealer, deps().clients
@@ -54,7 +54,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("planned", extra={"plans": [p.plan_id for p in plans], "unplanned": unplanned})
         return {
             "auditId": step.audit_id,
-            "resourceId": snapshot.bucket,
+            "resourceId": snapshot.resource.id,
             "plans": [p.to_json_dict() for p in plans],
             "unplanned": unplanned,
             "expected": expected,

@@ -1,6 +1,6 @@
 """Verify Lambda: {"auditId", "executionArn"} -> $.verification (secagent.models.state).
 
-Discovers and analyzes the bucket of the sealed request again (the stored snapshot must be of it)
+Discovers and analyzes the resource of the sealed request again (the stored snapshot must be of it)
 and compares with the findings Analyze stored, given
 Apply's own record of what it applied (and, for a rollback, the verdicts Propose Fixes stored as
 expected); stores the comparison (checkpoint ``verification``).
@@ -19,7 +19,7 @@ from secagent.models.errors import AuditNotRequested
 from secagent.models.findings import Finding, Status
 from secagent.models.records import ApplyProgress
 from secagent.models.report import Verification
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import parse_snapshot
 from secagent.models.state import VerificationOutput
 from secagent.workflow.gate import load_request
 from secagent.workflow.verify import verify
@@ -37,13 +37,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     def check_again() -> dict[str, Any]:
         faults.inject("verify", step.execution_arn)
-        resource = Snapshot.model_validate(stored_output(step.audit_id, "discovery")).resource
+        resource = parse_snapshot(stored_output(step.audit_id, "discovery")).resource
         request = load_request(step.audit_id, deps().report_bucket, deps().sealer, deps().clients)
         if request is None or request.resource != resource:
             raise AuditNotRequested(
-                f"the stored snapshot of audit {step.audit_id} is not of the bucket its sealed request names"
+                f"the stored snapshot of audit {step.audit_id} is not of the resource its sealed "
+                "request names"
             )
-        logger.append_keys(bucket=resource.id)
+        logger.append_keys(resource_id=resource.id)
         before = [
             Finding.model_validate(f) for f in stored_output(step.audit_id, "analysis").get("findings", [])
         ]
@@ -60,7 +61,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             deps().env.analysis,  # the same settings as Analyze, or before/after would disagree
             expected=expected or None,
             clients=deps().clients,
-            exemptions=deps().exemptions_of(resource.id),
+            exemptions=deps().exemptions_of(resource),
         )
         metrics.add_metric(name="ChecksStillFailing", unit=MetricUnit.Count, value=len(result.still_failing))
         logger.info("verified", extra={"allFixed": result.all_fixed, "stillFailing": result.still_failing})

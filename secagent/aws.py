@@ -29,7 +29,12 @@ TRANSIENT_ERROR_CODES = frozenset(
         "PriorRequestNotComplete",
     }
 )
-ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled"})
+# EC2 says UnauthorizedOperation where S3 says AccessDenied.
+ACCESS_DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "UnauthorizedOperation"}
+)
+# The audited resource is gone (a bucket, a security group).
+RESOURCE_MISSING_CODES = frozenset({"NoSuchBucket", "InvalidGroup.NotFound"})
 
 _ENDPOINT_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3_CONTROL")
 

@@ -29,7 +29,7 @@ from secagent.api.models import (
     StartAuditResponse,
 )
 from secagent.api.parsing import UNKNOWN_CALLER, Parsable, caller_identity, parse_body, parse_query
-from secagent.api.preflight import confirm_auditable, confirm_bucket
+from secagent.api.preflight import confirm_auditable, confirm_bucket, confirm_resource
 from secagent.api.progress import Known, get_audit
 from secagent.api.records import RecordStore
 from secagent.api.resume import resume_audit
@@ -48,6 +48,7 @@ class Deps:
     identity: StsIdentity  # who sends a state-changing request, proven by STS
     # What GET /audits/{id} learned that cannot change, kept for the container's life.
     known: Known = field(default_factory=Known)
+    ec2: Any = None  # the preflight of a security group
 
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "caller_identity",
     "confirm_auditable",
     "confirm_bucket",
+    "confirm_resource",
     "decide_approval",
     "error_response",
     "get_audit",

@@ -58,12 +58,12 @@ def start_audit(
     caller for the same body (another body with that key is a 422); `audit_id` is set by triggers
     that derive it from their event, so a redelivery starts nothing.
     """
+    resource = request.resource.ref()
     try:
-        check_target(request.resource.id, request.mode, settings)
+        check_target(resource, request.mode, settings)
         refused: Forbidden | None = None
     except Forbidden as err:
-        refused = err  # answered once the caller is proven; nothing is asked of S3 meanwhile
-    resource = ResourceRef(id=request.resource.id)
+        refused = err  # answered once the caller is proven; nothing is asked of AWS meanwhile
     with ThreadPoolExecutor(max_workers=3) as pool:
         proving = pool.submit(requested_by) if callable(requested_by) else None
         confirming = pool.submit(confirm) if confirm is not None and refused is None else None
@@ -103,18 +103,19 @@ def start_audit(
     return started
 
 
-def check_target(bucket: str, mode: str, settings: ApiSettings) -> None:
+def check_target(resource: ResourceRef, mode: str, settings: ApiSettings) -> None:
     """The stack's own buckets (and CDK's) are never audited; remediation only within the scope."""
-    if settings.protected(bucket):
+    if settings.protected(resource):
         raise Forbidden(
-            f'"{bucket}" is protected: it belongs to this stack or to the CDK bootstrap, and is never '
+            f'"{resource.id}" is protected: it belongs to this stack or to the CDK bootstrap, and is never '
             "audited or changed by it.",
             field="resource.id",
         )
-    if mode != "plan" and not settings.in_remediation_scope(bucket):
+    if mode != "plan" and not settings.in_remediation_scope(resource):
+        scope = f"bucket names starting with {', '.join(settings.scope.remediation_prefixes)}"
         raise Forbidden(
-            f'"{bucket}" is outside this deployment\'s remediation scope (bucket names starting with '
-            f"{', '.join(settings.scope.remediation_prefixes)}); audit it in plan mode.",
+            f'"{resource.id}" is outside this deployment\'s remediation scope ({scope}; no security '
+            "group); audit it in plan mode.",
             field="resource.id",
         )
 

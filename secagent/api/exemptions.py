@@ -24,6 +24,7 @@ from secagent.api.settings import ApiSettings
 from secagent.discovery.names import bucket_name_problem
 from secagent.models.exemption import MAX_ACTIVE_PER_BUCKET, MAX_DAYS, ExemptionRecord
 from secagent.models.findings import CheckMeta, Severity
+from secagent.models.snapshot import ResourceRef
 from secagent.workflow.store import load_exemptions, read_exemption, write_exemption
 
 
@@ -55,7 +56,7 @@ def request_exemption(
     """A PENDING exemption: it exempts nothing until another person approves it."""
     if not caller.arn:
         raise Forbidden("An exemption names the person who asks for it: sign the request (SigV4).")
-    if settings.protected(request.bucket):
+    if settings.protected(ResourceRef(id=request.bucket)):
         raise Forbidden(f'"{request.bucket}" is protected: it belongs to this stack and is never audited.')
     by_id = {c.id: c for c in checks}
     if unknown := sorted(set(request.check_ids) - set(by_id)):

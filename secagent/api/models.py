@@ -16,10 +16,11 @@ from secagent.api.settings import (
     MIN_APPROVAL_TIMEOUT_SECONDS,
     ApiSettings,
 )
-from secagent.discovery.names import bucket_name_problem
+from secagent.discovery.names import ID_KINDS, bucket_name_problem, resource_id_problem, resource_type_of
 from secagent.models.base import CamelModel
 from secagent.models.exemption import MAX_REASON_CHARS, ExemptionRecord, ExemptionStatus
 from secagent.models.report import Failure, ProgressStep
+from secagent.models.snapshot import ResourceRef, ResourceType
 
 Mode = Literal["plan", "remediate"]
 Decision = Literal["approve", "reject"]
@@ -45,11 +46,35 @@ def valid_bucket_name(value: str) -> str:
     return value
 
 
+def valid_resource_id(value: str, info: ValidationInfo) -> str:
+    """A pydantic field validator: the id as given, or an error naming what is wrong with it for
+    the resource type given before it."""
+    resource_type = info.data.get("type")
+    if resource_type is None:
+        return value  # the type's own error names the problem
+    problem = resource_id_problem(resource_type, value)
+    if problem:
+        shown = value if len(value) <= 70 else value[:67] + "..."
+        raise PydanticCustomError(
+            "resource_id",
+            "{name} is not a valid {kind}: {problem}",
+            {
+                "name": json.dumps(shown, ensure_ascii=False),
+                "kind": ID_KINDS[resource_type],
+                "problem": problem,
+            },
+        )
+    return value
+
+
 class ResourceInput(RequestModel):
-    type: Literal["AWS::S3::Bucket"]
+    type: ResourceType
     id: str
 
-    _bucket_name = field_validator("id")(valid_bucket_name)
+    _resource_id = field_validator("id")(valid_resource_id)
+
+    def ref(self) -> ResourceRef:
+        return ResourceRef(type=self.type, id=self.id)
 
 
 class StartAuditRequest(RequestModel):
@@ -146,13 +171,19 @@ class ListAuditsQuery(BaseModel):
 
     @field_validator("resource")
     @classmethod
-    def _bucket_name(cls, value: str | None) -> str | None:
-        if value is not None and (problem := bucket_name_problem(value)):
-            raise PydanticCustomError(
-                "bucket_name",
-                "{name} is not a valid S3 bucket name: {problem}",
-                {"name": json.dumps(value, ensure_ascii=False), "problem": problem},
-            )
+    def _resource_id(cls, value: str | None) -> str | None:
+        if value is not None:
+            kind = resource_type_of(value)
+            if problem := resource_id_problem(kind, value):
+                raise PydanticCustomError(
+                    "resource_id",
+                    "{name} is not a valid {kind}: {problem}",
+                    {
+                        "name": json.dumps(value, ensure_ascii=False),
+                        "kind": ID_KINDS[kind],
+                        "problem": problem,
+                    },
+                )
         return value
 
     @field_validator("next_token")

@@ -44,7 +44,7 @@ def rollback_audit(
         plans = []
     if not plans:
         raise Conflict(f'Audit "{audit_id}" applied no fix that can be rolled back.')
-    check_target(original.resource.id, "rollback", settings)
+    check_target(original.resource, "rollback", settings)
     return start_execution_for(
         AuditRequest(
             audit_id=str(uuid.uuid4()),

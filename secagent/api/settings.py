@@ -9,6 +9,7 @@ from pydantic import field_validator, model_validator
 
 from secagent.models.base import CamelModel
 from secagent.models.settings import TargetScope
+from secagent.models.snapshot import ResourceRef
 
 _STATE_MACHINE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
@@ -39,11 +40,11 @@ class ApiSettings(CamelModel):
     # The executions the API started for each audit (its resumes): written and read by the API only.
     executions_prefix: str = "executions/"
 
-    def protected(self, bucket: str) -> bool:
-        return self.scope.protected(bucket)
+    def protected(self, resource: ResourceRef) -> bool:
+        return self.scope.protected(resource)
 
-    def in_remediation_scope(self, bucket: str) -> bool:
-        return self.scope.in_remediation_scope(bucket)
+    def in_remediation_scope(self, resource: ResourceRef) -> bool:
+        return self.scope.in_remediation_scope(resource)
 
     @field_validator("state_machine_arn")
     @classmethod

@@ -1,6 +1,6 @@
 """Check authoring kit: what a check module returns, and the verdicts several checks share.
 
-A check proposes its fix with the builders of secagent.fixes (Draft, PlanningState and the
+A check proposes its fix with the builders of secagent.fixes (Draft, BucketPlanningState and the
 document edits), which know nothing of checks.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 from secagent.checks.policy import PolicyReport, analyze_policy
 from secagent.models.access import PUBLIC_GROUPS
 from secagent.models.findings import Severity, Status
-from secagent.models.snapshot import Acl, Grant, PublicAccessBlock, Snapshot
+from secagent.models.snapshot import Acl, BucketSnapshot, Grant, PublicAccessBlock
 
 READ_PERMISSIONS = ("READ", "READ_ACP", "FULL_CONTROL")
 WRITE_PERMISSIONS = ("WRITE", "WRITE_ACP", "FULL_CONTROL")
@@ -64,7 +64,7 @@ def public_grants(acl: Acl | None, permissions: tuple[str, ...]) -> list[Grant]:
 
 
 def bucket_policy_report(
-    snapshot: Snapshot, policy: dict[str, Any] | None, trusted_accounts: frozenset[str] = frozenset()
+    snapshot: BucketSnapshot, policy: dict[str, Any] | None, trusted_accounts: frozenset[str] = frozenset()
 ) -> PolicyReport:
     """The policy engine on ``policy`` (as discovered, or as planned) for this snapshot's bucket,
     owner account and owner canonical id (the ACL's owner): every policy check asks it this way."""
@@ -78,7 +78,7 @@ def bucket_policy_report(
     )
 
 
-def neutralised_by(snapshot: Snapshot, setting: str) -> bool | None:
+def neutralised_by(snapshot: BucketSnapshot, setting: str) -> bool | None:
     """Does Block Public Access (bucket or account level) turn ``setting`` on? None: cannot tell
     (a level is unreadable and the readable one does not turn it on)."""
     probes = (snapshot.config.public_access_block, snapshot.config.account_public_access_block)
@@ -87,15 +87,15 @@ def neutralised_by(snapshot: Snapshot, setting: str) -> bool | None:
     return None if any(not p.known for p in probes) else False
 
 
-def ignores_public_acls(snapshot: Snapshot) -> bool | None:
+def ignores_public_acls(snapshot: BucketSnapshot) -> bool | None:
     return neutralised_by(snapshot, "ignore_public_acls")
 
 
-def restricts_public_buckets(snapshot: Snapshot) -> bool | None:
+def restricts_public_buckets(snapshot: BucketSnapshot) -> bool | None:
     return neutralised_by(snapshot, "restrict_public_buckets")
 
 
-def public_acl_grants_result(snapshot: Snapshot, permissions: tuple[str, ...]) -> list[Result]:
+def public_acl_grants_result(snapshot: BucketSnapshot, permissions: tuple[str, ...]) -> list[Result]:
     """The verdict of the public-ACL checks. Grants that IgnorePublicAcls makes S3 ignore are not
     public access (S3 user guide, Block Public Access): PASS, with the latent grants as evidence."""
     grants = [g.to_json_dict() for g in public_grants(snapshot.config.acl.value, permissions)]

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from secagent.models.exemption import MAX_DAYS, ExemptionRecord
 from secagent.models.findings import Finding, Severity, Status
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot, Snapshot
 
 TAG_CHECKS = "secagent:exempt"
 TAG_REASON = "secagent:exempt-reason"
@@ -193,15 +193,18 @@ def exemptions_for(
     """The exemptions that name this bucket on ``today`` (UTC): deploy-time ones first, then the
     bucket's tags (whose expiry may be at most TAG_MAX_DAYS after ``today``)."""
     out = BucketExemptions()
-    for e in settings.exemptions:
-        if e.bucket == snapshot.bucket:
-            checks = None if e.checks == ALL else frozenset(e.checks)
-            out.grants.append(Grant(source="deployment", checks=checks, reason=e.reason, until=e.until))
-    for record in snapshot.exemptions:
-        grant = _from_record(record, snapshot.bucket, known, today)
-        if grant is not None:
-            out.grants.append(grant)
-    tags = snapshot.config.tags
+    # The deploy-time list and the API's records name buckets; other resource types are exempted
+    # by their own tags only (a group id is also a valid bucket name: never let one stand for the other).
+    if isinstance(snapshot, BucketSnapshot):
+        for e in settings.exemptions:
+            if e.bucket == snapshot.bucket:
+                checks = None if e.checks == ALL else frozenset(e.checks)
+                out.grants.append(Grant(source="deployment", checks=checks, reason=e.reason, until=e.until))
+        for record in snapshot.exemptions:
+            grant = _from_record(record, snapshot.bucket, known, today)
+            if grant is not None:
+                out.grants.append(grant)
+    tags = snapshot.resource_tags()
     if tags.known and tags.value:
         _from_tags(tags.value, known, today, out)
     return out

@@ -1,4 +1,9 @@
-"""Check registry: finds every module under secagent.checks.s3 by itself; adding a check = adding a file."""
+"""Check registry: finds every check by itself; adding a check = adding a file.
+
+Each resource type's checks are one package under secagent.checks whose ``RESOURCE_TYPE`` names
+the type (secagent.checks.s3: buckets; secagent.checks.ec2: security groups). A snapshot is judged
+by its own type's checks only; check ids are unique across all types.
+"""
 
 import importlib
 import pkgutil
@@ -10,52 +15,71 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
+import secagent.checks as checks_package
 from secagent.checks.base import Result
 from secagent.checks.exemptions import apply_exemptions, validate_exemptions
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import Draft
 from secagent.models.findings import AnalysisResult, CheckMeta, Finding, Status, Summary
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
-
-CHECK_PACKAGES = ("secagent.checks.s3",)
+from secagent.models.snapshot import ResourceType, Snapshot
 
 
 @dataclass(frozen=True)
 class Check:
     meta: CheckMeta
-    evaluate: Callable[[Snapshot, AgentSettings], list[Result]]
-    remediate: Callable[[PlanningState, Finding], Draft | None] | None
+    # Each check module types its own resource's snapshot and planning state.
+    evaluate: Callable[[Any, AgentSettings], list[Result]]
+    remediate: Callable[[Any, Finding], Draft | None] | None
     phase: int  # remediation order: lower applies first
     module: str
+    resource_type: ResourceType
 
 
-def _load(module: ModuleType) -> Check:
+def _load(module: ModuleType, resource_type: ResourceType) -> Check:
     return Check(
         meta=module.META,
         evaluate=module.evaluate,
         remediate=getattr(module, "remediate", None),
         phase=getattr(module, "PHASE", 100),
         module=module.__name__,
+        resource_type=resource_type,
     )
+
+
+def check_packages() -> dict[str, ResourceType]:
+    """Every package of checks under secagent.checks -> the resource type it judges."""
+    found: dict[str, ResourceType] = {}
+    for info in pkgutil.iter_modules(checks_package.__path__):
+        if info.ispkg:
+            package = importlib.import_module(f"{checks_package.__name__}.{info.name}")
+            if resource_type := getattr(package, "RESOURCE_TYPE", None):
+                found[package.__name__] = resource_type
+    return dict(sorted(found.items()))
 
 
 @cache
 def registry() -> dict[str, Check]:
+    """Every check of every resource type, by id."""
     found: dict[str, Check] = {}
-    for package_name in CHECK_PACKAGES:
+    for package_name, resource_type in check_packages().items():
         package = importlib.import_module(package_name)
         for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
             if info.name.startswith("_"):
                 continue
-            check = _load(importlib.import_module(f"{package_name}.{info.name}"))
+            check = _load(importlib.import_module(f"{package_name}.{info.name}"), resource_type)
             if check.meta.id != info.name or check.meta.id in found:
                 raise RuntimeError(f"check id {check.meta.id!r} must be unique and equal its module name")
             found[check.meta.id] = check
     return dict(sorted(found.items()))
 
 
-def list_checks() -> list[CheckMeta]:
-    return [c.meta for c in registry().values()]
+def checks_for(resource_type: str) -> dict[str, Check]:
+    """The checks that judge one resource type."""
+    return {check_id: c for check_id, c in registry().items() if c.resource_type == resource_type}
+
+
+def list_checks(resource_type: str | None = None) -> list[CheckMeta]:
+    return [c.meta for c in (registry() if resource_type is None else checks_for(resource_type)).values()]
 
 
 def get_check(check_id: str) -> Check:
@@ -71,7 +95,7 @@ def _finding(meta: CheckMeta, snapshot: Snapshot, result: Result) -> Finding:
         severity=result.severity or meta.severity,
         status=result.status,
         controls=list(meta.controls if result.controls is None else result.controls),
-        resource_id=snapshot.bucket,
+        resource_id=snapshot.resource.id,
         evidence=result.evidence,
         remediation_id=meta.remediation_id if result.status is Status.FAIL and result.remediable else None,
         rationale=meta.rationale,
@@ -105,16 +129,17 @@ def analyze(
     *,
     now: datetime | None = None,
 ) -> AnalysisResult:
-    """Run every registered check on one snapshot. Pure: no AWS calls.
+    """Run every registered check of the snapshot's resource type on it. Pure: no AWS calls.
 
     A FAIL that an exemption covers (bucket tag or deploy-time allow-list, not expired at
     ``now``, default the current time) is reported as EXEMPT; see secagent.checks.exemptions.
     """
     settings = settings or AgentSettings()
-    checks = registry() if checks is None else checks
-    if unknown := sorted(settings.disabled_checks - set(checks)):
+    everything = registry()
+    if unknown := sorted(settings.disabled_checks - set(everything)):
         raise ValueError(f"disabled checks not in the registry: {unknown}")
-    validate_exemptions(settings, checks)
+    validate_exemptions(settings, everything)
+    checks = checks_for(snapshot.resource.type) if checks is None else checks
     known = set(checks)
     # Checks switched off for this deployment (like Prowler's --excluded-checks) are not run at all.
     checks = {
@@ -124,7 +149,7 @@ def analyze(
     findings = sorted((f for c in checks.values() for f in run_check(c, snapshot, settings)), key=sort_key)
     findings = apply_exemptions(findings, snapshot, settings, known, now)
     return AnalysisResult(
-        resource_id=snapshot.bucket,
+        resource_id=snapshot.resource.id,
         snapshot_read_at=snapshot.read_at.isoformat(),
         checks_run=len(checks),
         findings=findings,

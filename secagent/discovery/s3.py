@@ -24,19 +24,19 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTT
 from secagent.aws import TRANSIENT_ERROR_CODES, ClientFactory, client_factory
 from secagent.discovery.names import validate_bucket_name
 from secagent.models.errors import ResourceNotFound, TransientError
+from secagent.models.probe import Probe
 from secagent.models.snapshot import (
     Acl,
+    BucketSnapshot,
     CorsRule,
     Encryption,
     Grant,
     Logging,
     ObjectLock,
-    Probe,
     PublicAccessBlock,
     ReadBy,
     ResourceRef,
     S3BucketConfig,
-    Snapshot,
     Versioning,
 )
 
@@ -264,7 +264,7 @@ def discover_bucket(
     max_workers: int = 16,
     fields: Iterable[str] | None = None,
     exists_in_region: str | None = None,
-) -> Snapshot:
+) -> BucketSnapshot:
     """Read the bucket's configuration into a Snapshot. Calls run concurrently by default.
 
     ``fields``: the configuration fields to read (names of ``S3BucketConfig`` fields; default:
@@ -305,7 +305,7 @@ def discover_bucket(
     calls = len(readers) + (0 if exists_in_region else 1) + 1  # + HeadBucket + GetCallerIdentity
     mode = "concurrent" if concurrent else "sequential"
     how = f"boto3 s3 API, {calls} calls {mode}" + (f"; not read: {', '.join(not_read)}" if not_read else "")
-    return Snapshot(
+    return BucketSnapshot(
         resource=ResourceRef(id=name),
         account_id=account_id,
         region=region,

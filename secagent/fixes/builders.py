@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.access import PUBLIC_GROUPS
 from secagent.models.snapshot import Acl, Encryption, Grant
 
@@ -26,7 +26,7 @@ def acl_to_api(acl: Acl) -> dict[str, Any]:
     return {"Owner": owner, "Grants": [grant_to_api(g) for g in acl.grants]}
 
 
-def remove_public_acl_grants(state: PlanningState) -> Draft | None:
+def remove_public_acl_grants(state: BucketPlanningState) -> Draft | None:
     """One plan removes every AllUsers/AuthenticatedUsers grant; a second check finds nothing left."""
     if state.acl is None:
         return None
@@ -48,7 +48,7 @@ def remove_public_acl_grants(state: PlanningState) -> Draft | None:
 
 
 def put_policy(
-    state: PlanningState, new_policy: dict[str, Any] | None, title: str, risk: str
+    state: BucketPlanningState, new_policy: dict[str, Any] | None, title: str, risk: str
 ) -> Draft | None:
     before = state.policy
     if new_policy == before:
@@ -69,7 +69,7 @@ def put_policy(
     )
 
 
-def put_encryption(state: PlanningState, after: Encryption, title: str, risk: str) -> Draft | None:
+def put_encryption(state: BucketPlanningState, after: Encryption, title: str, risk: str) -> Draft | None:
     """PutBucketEncryption of ``after``, built on the plans drafted before (like put_policy)."""
     before = state.encryption
     if after == before:
@@ -90,7 +90,7 @@ def put_encryption(state: PlanningState, after: Encryption, title: str, risk: st
     )
 
 
-def put_default_encryption(state: PlanningState) -> Draft | None:
+def put_default_encryption(state: BucketPlanningState) -> Draft | None:
     """SSE-KMS when the settings require it, SSE-S3 otherwise. Planned once for both encryption checks."""
     if "encryption" in state.done:
         return None

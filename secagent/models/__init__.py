@@ -10,6 +10,7 @@ from secagent.models.findings import (
 )
 from secagent.models.outcome import Outcome
 from secagent.models.plans import ApiCall, Plan, RemediationPlanSet
+from secagent.models.probe import Probe
 from secagent.models.report import (
     REPORT_SCHEMA_VERSION,
     AppliedSummary,
@@ -27,22 +28,25 @@ from secagent.models.report import (
     StepRecord,
     Verification,
 )
+from secagent.models.security_group import SecurityGroupConfig, SecurityGroupRule
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import (
     SNAPSHOT_SCHEMA_VERSION,
     Acl,
+    BucketSnapshot,
     CorsRule,
     Encryption,
     Grant,
     Logging,
     ObjectLock,
-    Probe,
     PublicAccessBlock,
     ReadBy,
     ResourceRef,
     S3BucketConfig,
+    SecurityGroupSnapshot,
     Snapshot,
     Versioning,
+    parse_snapshot,
 )
 
 __all__ = [
@@ -58,6 +62,7 @@ __all__ = [
     "ApplyStatus",
     "ApprovalDecision",
     "ApprovalRecord",
+    "BucketSnapshot",
     "CheckComparison",
     "CheckMeta",
     "CheckResult",
@@ -83,6 +88,9 @@ __all__ = [
     "ResourceRef",
     "S3BucketConfig",
     "SecAgentError",
+    "SecurityGroupConfig",
+    "SecurityGroupRule",
+    "SecurityGroupSnapshot",
     "Severity",
     "Snapshot",
     "Status",
@@ -92,4 +100,5 @@ __all__ = [
     "TransientError",
     "Verification",
     "Versioning",
+    "parse_snapshot",
 ]

@@ -1,14 +1,16 @@
 """Analysis / remediation settings, passed in explicitly (from env only at the edge)."""
 
+import ipaddress
 import json
 import os
 from datetime import date
 from typing import Literal
 
 from pydantic import Field as PydanticField
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 
 from secagent.models.base import CamelModel
+from secagent.models.snapshot import BUCKET, ResourceRef
 
 
 def comma_separated(value: object, kind: type) -> object:
@@ -57,11 +59,42 @@ class AgentSettings(CamelModel):
     access_log_bucket: str | None = None  # target for server access logs; None -> manual input
     disabled_checks: frozenset[str] = PydanticField(default_factory=frozenset)  # check ids not to run
     exemptions: list[Exemption] = PydanticField(default_factory=list)  # deploy-time allow-list
+    # EC2.18: the TCP ports a security group may open to the internet (Config's authorizedTcpPorts).
+    authorized_ports: frozenset[int] = frozenset({80, 443})
+    # Security group fixes narrow an internet-wide rule to this range instead of revoking it.
+    narrow_ingress_cidr_ipv4: str | None = None
+    narrow_ingress_cidr_ipv6: str | None = None
 
     @field_validator("trusted_accounts", "disabled_checks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         return comma_separated(value, frozenset)
+
+    @field_validator("authorized_ports", mode="before")
+    @classmethod
+    def _ports(cls, value: object) -> object:
+        ports = comma_separated(value, frozenset)
+        if isinstance(ports, frozenset) and any(
+            not str(p).isdigit() or not 0 < int(p) < 65536 for p in ports
+        ):
+            raise ValueError(
+                f"authorized ports must be TCP port numbers (1-65535): {sorted(map(str, ports))}"
+            )
+        return ports
+
+    @field_validator("narrow_ingress_cidr_ipv4", "narrow_ingress_cidr_ipv6")
+    @classmethod
+    def _narrow_cidr(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        version = 4 if info.field_name == "narrow_ingress_cidr_ipv4" else 6
+        try:
+            network = ipaddress.ip_network(value.strip(), strict=True)
+        except ValueError as err:
+            raise ValueError(f"not an IPv{version} CIDR: {err}") from None
+        if network.version != version or network.prefixlen == 0:
+            raise ValueError(f"must be an IPv{version} CIDR narrower than the whole internet: {value}")
+        return str(network)
 
     @field_validator("trusted_accounts")
     @classmethod
@@ -100,12 +133,15 @@ class AgentSettings(CamelModel):
                 "access_log_bucket": env.get("SECAGENT_ACCESS_LOG_BUCKET") or None,
                 "disabled_checks": env.get("SECAGENT_DISABLED_CHECKS", ""),
                 "exemptions": env.get("SECAGENT_EXEMPTIONS", ""),
+                "authorized_ports": env.get("SECAGENT_AUTHORIZED_PORTS") or "80,443",
+                "narrow_ingress_cidr_ipv4": env.get("SECAGENT_NARROW_INGRESS_CIDR_IPV4") or None,
+                "narrow_ingress_cidr_ipv6": env.get("SECAGENT_NARROW_INGRESS_CIDR_IPV6") or None,
             }
         )
 
 
 class TargetScope(CamelModel):
-    """Which buckets this deployment may touch: never its own (nor CDK's staging buckets); and,
+    """Which resources this deployment may touch: never its own (nor CDK's staging buckets); and,
     when a scope is set, only buckets whose names start with one of its prefixes are remediated.
     The API refuses them up front; Apply's gate refuses them again (secagent.workflow.gate)."""
 
@@ -133,8 +169,15 @@ class TargetScope(CamelModel):
             }
         )
 
-    def protected(self, bucket: str) -> bool:
-        return bucket in self.protected_buckets or bucket.startswith(self.protected_prefixes)
+    def protected(self, resource: ResourceRef) -> bool:
+        """The stack's own buckets; no security group is the stack's (its functions run outside a VPC)."""
+        if resource.type != BUCKET:
+            return False
+        return resource.id in self.protected_buckets or resource.id.startswith(self.protected_prefixes)
 
-    def in_remediation_scope(self, bucket: str) -> bool:
-        return not self.remediation_prefixes or bucket.startswith(self.remediation_prefixes)
+    def in_remediation_scope(self, resource: ResourceRef) -> bool:
+        """Every resource when no scope is set; else the buckets named by a prefix and no security
+        group (a scope names buckets; a group is then audited in plan mode only)."""
+        if not self.remediation_prefixes:
+            return True
+        return resource.type == BUCKET and resource.id.startswith(self.remediation_prefixes)

@@ -1,4 +1,9 @@
-"""The versioned, JSON-serialisable picture of one bucket's configuration."""
+"""The versioned, JSON-serialisable picture of one resource's configuration.
+
+``Snapshot`` is what every resource type shares (which resource, where, when, read by whom); each
+type's snapshot adds its own ``config``: ``BucketSnapshot`` (S3), ``SecurityGroupSnapshot`` (EC2).
+``parse_snapshot`` reads a stored one back as its own type.
+"""
 
 from datetime import datetime
 from typing import Any, Literal
@@ -7,23 +12,10 @@ from pydantic import Field as PydanticField
 
 from secagent.models.base import CamelModel
 from secagent.models.exemption import ExemptionRecord
+from secagent.models.probe import Probe, ResourceConfig
+from secagent.models.security_group import SecurityGroupConfig
 
 SNAPSHOT_SCHEMA_VERSION = "1.0"
-
-
-class Probe[T](CamelModel):
-    """One configuration field as read: its value, or ``unknown`` with the reason.
-
-    ``state == "ok"`` with ``value is None`` means "read fine, not configured".
-    """
-
-    state: Literal["ok", "unknown"] = "ok"
-    value: T | None = None
-    reason: str | None = None
-
-    @property
-    def known(self) -> bool:
-        return self.state == "ok"
 
 
 class PublicAccessBlock(CamelModel):
@@ -100,7 +92,7 @@ class CorsRule(CamelModel):
     id: str | None = None
 
 
-class S3BucketConfig(CamelModel):
+class S3BucketConfig(ResourceConfig):
     public_access_block: Probe[PublicAccessBlock] = Probe()
     account_public_access_block: Probe[PublicAccessBlock] = Probe()
     acl: Probe[Acl] = Probe()
@@ -129,8 +121,13 @@ class ReadBy(CamelModel):
     duration_ms: float
 
 
+ResourceType = Literal["AWS::S3::Bucket", "AWS::EC2::SecurityGroup"]
+BUCKET: ResourceType = "AWS::S3::Bucket"
+SECURITY_GROUP: ResourceType = "AWS::EC2::SecurityGroup"
+
+
 class ResourceRef(CamelModel):
-    type: Literal["AWS::S3::Bucket"] = "AWS::S3::Bucket"
+    type: ResourceType = BUCKET
     id: str
 
 
@@ -141,11 +138,53 @@ class Snapshot(CamelModel):
     region: str
     read_at: datetime
     read_by: ReadBy
-    config: S3BucketConfig
+    config: ResourceConfig
     # The exemptions granted through the audit API whose seals Discover verified (not config: a
     # plan never reads them, and the plan digest covers the configuration only).
     exemptions: list[ExemptionRecord] = PydanticField(default_factory=list)
 
+    def unknown_fields(self) -> list[str]:
+        return [name for name, probe in self.config if not probe.known]
+
+    def resource_tags(self) -> Probe[dict[str, str]]:
+        """The resource's own tags (exemptions may be granted by them)."""
+        return Probe(state="unknown", reason="this resource type has no tags")
+
+
+class BucketSnapshot(Snapshot):
+    config: S3BucketConfig
+
     @property
     def bucket(self) -> str:
         return self.resource.id
+
+    def resource_tags(self) -> Probe[dict[str, str]]:
+        return self.config.tags
+
+
+class SecurityGroupSnapshot(Snapshot):
+    config: SecurityGroupConfig
+
+    @property
+    def group_id(self) -> str:
+        return self.resource.id
+
+    def resource_tags(self) -> Probe[dict[str, str]]:
+        group = self.config.group
+        if not group.known:
+            return Probe(state="unknown", reason=group.reason)
+        return Probe(value=group.value.tags if group.value else {})
+
+
+SNAPSHOT_TYPES: dict[ResourceType, type[Snapshot]] = {
+    BUCKET: BucketSnapshot,
+    SECURITY_GROUP: SecurityGroupSnapshot,
+}
+
+
+def parse_snapshot(data: Any) -> Snapshot:
+    """A stored snapshot as the snapshot of its own resource type (a bucket's when it names none)."""
+    if isinstance(data, Snapshot):
+        return data
+    kind = (data.get("resource") or {}).get("type", BUCKET) if isinstance(data, dict) else BUCKET
+    return SNAPSHOT_TYPES.get(kind, BucketSnapshot).model_validate(data)

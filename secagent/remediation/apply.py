@@ -6,7 +6,13 @@ import boto3
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
-from secagent.aws import ACCESS_DENIED_CODES, TRANSIENT_ERROR_CODES, ClientFactory, client_factory
+from secagent.aws import (
+    ACCESS_DENIED_CODES,
+    RESOURCE_MISSING_CODES,
+    TRANSIENT_ERROR_CODES,
+    ClientFactory,
+    client_factory,
+)
 from secagent.models.errors import AccessDenied, InvalidInput, ResourceNotFound, TransientError
 from secagent.models.plans import ApiCall
 
@@ -30,7 +36,7 @@ def execute_api_call(
             raise TransientError(message) from err
         if code in ACCESS_DENIED_CODES:
             raise AccessDenied(message) from err
-        if code == "NoSuchBucket":
+        if code in RESOURCE_MISSING_CODES:
             raise ResourceNotFound(message) from err
         raise
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}

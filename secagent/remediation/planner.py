@@ -1,21 +1,14 @@
 """Turn FAIL findings into an ordered list of plans that is safe to apply top to bottom."""
 
-from secagent.checks.registry import Check, registry
+from secagent.checks.registry import Check, checks_for
+from secagent.fixes import start_planning
+from secagent.fixes.operations import FIELD_OF_OPERATION
 from secagent.fixes.planning import PlanningState
 from secagent.models.findings import AnalysisResult, Finding, Status
 from secagent.models.plans import Plan, RemediationPlanSet
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import Snapshot
 from secagent.remediation.cli import cli_command
-
-# The configuration field each planned call rewrites (the documents PlanningState tracks).
-_FIELD_OF_OPERATION = {
-    "PutBucketPolicy": "policy",
-    "DeleteBucketPolicy": "policy",
-    "PutBucketAcl": "acl",
-    "PutBucketEncryption": "encryption",
-    "DeleteBucketEncryption": "encryption",
-}
 
 
 def _earlier_plan_fixing(check: Check, state: PlanningState, plans: list[Plan]) -> Plan | None:
@@ -25,7 +18,11 @@ def _earlier_plan_fixing(check: Check, state: PlanningState, plans: list[Plan]) 
     planned = state.planned_snapshot()
     if any(r.status is Status.FAIL for r in check.evaluate(planned, state.settings)):
         return None
-    touching = [p for p in plans if _FIELD_OF_OPERATION.get(p.api_call.operation) in check.meta.requires]
+    touching = [
+        p
+        for p in plans
+        if FIELD_OF_OPERATION.get((p.api_call.service, p.api_call.operation)) in check.meta.requires
+    ]
     return touching[-1] if touching else None
 
 
@@ -37,10 +34,10 @@ def plan_remediations(
     """One plan per fix, ordered by phase (e.g. Block Public Access first, ACL grants
     removed before ownership controls disable ACLs), then by check id."""
     findings = analysis.findings if isinstance(analysis, AnalysisResult) else analysis
-    checks = registry()
+    checks = checks_for(snapshot.resource.type)
     failing = [f for f in findings if f.status is Status.FAIL and f.check_id in checks]
     failing.sort(key=lambda f: (checks[f.check_id].phase, f.check_id))
-    state = PlanningState.start(snapshot, settings or AgentSettings())
+    state = start_planning(snapshot, settings or AgentSettings())
     plans: list[Plan] = []
     unplanned: list[str] = []
     for finding in failing:
@@ -66,7 +63,7 @@ def plan_remediations(
                 check_ids=[finding.check_id],
                 remediation_id=check.meta.remediation_id,
                 title=draft.title,
-                resource_id=snapshot.bucket,
+                resource_id=snapshot.resource.id,
                 api_call=draft.api_call,
                 cli_command=cli_command(draft.api_call),
                 risk=draft.risk,
@@ -77,4 +74,4 @@ def plan_remediations(
                 manual_inputs=draft.manual_inputs,
             )
         )
-    return RemediationPlanSet(resource_id=snapshot.bucket, plans=plans, unplanned=unplanned)
+    return RemediationPlanSet(resource_id=snapshot.resource.id, plans=plans, unplanned=unplanned)

@@ -34,12 +34,13 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secagent.aws import ClientFactory
-from secagent.checks import analyze, registry
+from secagent.checks.registry import analyze, checks_for
 from secagent.discovery import discover_bucket
 from secagent.models import AgentSettings
 from secagent.models.errors import ResourceNotFound, SecAgentError
 from secagent.models.findings import AnalysisResult, Finding, Severity, Status
 from secagent.models.outcome import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK
+from secagent.models.snapshot import BUCKET
 from secagent.scan.clients import SharedClients
 
 # LocalStack on a 2-core machine peaks at 8-16 in-flight calls (bench/README.md); AWS S3
@@ -53,7 +54,7 @@ def fields_checks_use(settings: AgentSettings | None = None) -> frozenset[str]:
     """Bucket fields a verdict uses: those the enabled checks require or also read, and
     the tags the exemptions read."""
     disabled = settings.disabled_checks if settings else frozenset()
-    checks = (c for cid, c in registry().items() if cid not in disabled)
+    checks = (c for cid, c in checks_for(BUCKET).items() if cid not in disabled)
     used = {f for c in checks for f in (*c.meta.requires, *c.meta.also_reads)}
     return frozenset(used.union(ANALYSIS_READS))
 
@@ -65,7 +66,7 @@ def account_level_checks() -> frozenset[str]:
     scan reports them once, for the account."""
     return frozenset(
         check_id
-        for check_id, check in registry().items()
+        for check_id, check in checks_for(BUCKET).items()
         if check.meta.requires and all(f.startswith("account_") for f in check.meta.requires)
     )
 

@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from secagent.aws import ClientFactory
-from secagent.checks.registry import registry
+from secagent.checks.registry import checks_for
+from secagent.fixes.operations import ACCOUNT_WIDE_SERVICES, FIELD_OF_OPERATION, TARGET_PARAMETER
 from secagent.models.errors import ApprovalInvalid
 from secagent.models.findings import Finding, Status
 from secagent.models.plans import Plan
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.settings import AgentSettings, TargetScope
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import Snapshot, parse_snapshot
 from secagent.remediation import plan_remediations
 from secagent.workflow.approval import plan_digest
 from secagent.workflow.checkpoints import load_checkpoint
-from secagent.workflow.recheck import FIELD_OF_OPERATION
 from secagent.workflow.store import (
     SealBroken,
     Sealer,
@@ -38,8 +38,8 @@ from secagent.workflow.store import (
     request_key,
 )
 
-ACCOUNT_WIDE_SERVICES = frozenset({"s3control"})
 DECISION_LIFETIME = timedelta(days=7)
+OPENING_OPERATIONS = frozenset({"AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress"})
 ROLLBACK_RISK = "Restores the configuration from before the fix: the finding it fixed comes back."
 # A fix that cannot be undone while another applied fix stays: S3 refuses to suspend versioning
 # once Object Lock is on (and Object Lock itself cannot be turned off).
@@ -70,7 +70,7 @@ def replan(
     plan keeps the id and order it has in the full proposal, so results map onto what a person
     was shown (the planner orders a subset as it orders the whole).
     """
-    checks = registry()
+    checks = checks_for(snapshot.resource.type)
     chosen = set(remediation_ids)
     subset = [
         f
@@ -126,15 +126,23 @@ def rollback_plans(progress: ApplyProgress, before: list[Finding]) -> tuple[list
 
 
 def check_targets(plans: list[Plan], request: AuditRequest, snapshot: Snapshot) -> None:
-    """Every plan acts on the audited bucket (or its account) with an operation a fix can emit."""
+    """Every plan acts on the audited resource (or, for a bucket, its account) with an operation a
+    fix of that resource type can emit."""
+    service, parameter = TARGET_PARAMETER[request.resource.type]
     for plan in plans:
         call = plan.api_call
-        if (call.service, call.operation) not in FIELD_OF_OPERATION:
+        account_wide = call.service in ACCOUNT_WIDE_SERVICES and service == "s3"
+        if (call.service, call.operation) not in FIELD_OF_OPERATION or not (
+            call.service == service or account_wide
+        ):
             raise ApprovalInvalid(f"plan {plan.plan_id}: {call.service}:{call.operation} is not a fix")
-        if call.service in ACCOUNT_WIDE_SERVICES:
+        if call.operation in OPENING_OPERATIONS and request.mode != "rollback":
+            # Only a rollback re-opens what a fix closed; no fix ever widens access.
+            raise ApprovalInvalid(f"plan {plan.plan_id}: {call.operation} opens access; only a rollback may")
+        if account_wide:
             target, expected = call.parameters.get("AccountId"), snapshot.account_id
         else:
-            target, expected = call.parameters.get("Bucket"), request.resource.id
+            target, expected = call.parameters.get(parameter), request.resource.id
         if expected is None or target != expected:
             raise ApprovalInvalid(f"plan {plan.plan_id} targets {target!r}, not the audited {expected!r}")
 
@@ -186,9 +194,11 @@ def load_proposal(
     stored = load_checkpoint(bucket, audit_id, "discovery", clients)
     if stored is None:
         raise ApprovalInvalid(f"audit {audit_id} has no stored snapshot")
-    snapshot = Snapshot.model_validate(stored)
-    if snapshot.bucket != request.resource.id:
-        raise ApprovalInvalid(f"the stored snapshot is of {snapshot.bucket!r}, not {request.resource.id!r}")
+    snapshot = parse_snapshot(stored)
+    if snapshot.resource != request.resource:
+        raise ApprovalInvalid(
+            f"the stored snapshot is of {snapshot.resource.id!r}, not {request.resource.id!r}"
+        )
     analysis = load_checkpoint(bucket, audit_id, "analysis", clients) or {}
     findings = [Finding.model_validate(f) for f in analysis.get("findings", [])]
     if request.mode == "rollback":
@@ -239,9 +249,9 @@ def authorize(
     request = proposal.request
     if request.mode == "plan":
         raise ApprovalInvalid(f"audit {audit_id} was requested in plan mode: nothing may be applied")
-    target = request.resource.id
+    target = request.resource
     if scope is not None and (scope.protected(target) or not scope.in_remediation_scope(target)):
-        raise ApprovalInvalid(f"{target!r} is protected or outside this deployment's remediation scope")
+        raise ApprovalInvalid(f"{target.id!r} is protected or outside this deployment's remediation scope")
     if (
         decision.audit_id != audit_id
         or decision.resource != request.resource

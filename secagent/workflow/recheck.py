@@ -1,7 +1,7 @@
 """Stale-plan check: right before Apply, has anything an approved plan touches changed?
 
 A plan was computed from one snapshot and approved as such (its planDigest). If the bucket's
-configuration that a plan is about to change is no longer what it was, applying the plan could
+(or group's) configuration that a plan is about to change is no longer what it was, applying the plan could
 undo someone else's change or act on a wrong premise: nothing is applied, and the audit ends
 STALE_PLAN with the difference (a new audit re-plans on the current configuration).
 """
@@ -11,43 +11,20 @@ from __future__ import annotations
 import boto3
 
 from secagent.aws import ClientFactory
-from secagent.discovery import discover_bucket
+from secagent.discovery import discover
+from secagent.fixes.operations import FIELD_OF_OPERATION
 from secagent.models.plans import Plan
 from secagent.models.report import ConfigDifference, PlanCheck
-from secagent.models.snapshot import S3BucketConfig, Snapshot
-
-# The configuration field each remediation API call changes (service, operation) -> field.
-FIELD_OF_OPERATION: dict[tuple[str, str], str] = {
-    ("s3", "PutPublicAccessBlock"): "public_access_block",
-    ("s3", "DeletePublicAccessBlock"): "public_access_block",
-    ("s3control", "PutPublicAccessBlock"): "account_public_access_block",
-    ("s3control", "DeletePublicAccessBlock"): "account_public_access_block",
-    ("s3", "PutBucketAcl"): "acl",
-    ("s3", "PutBucketOwnershipControls"): "ownership_controls",
-    ("s3", "DeleteBucketOwnershipControls"): "ownership_controls",
-    ("s3", "PutBucketPolicy"): "policy",
-    ("s3", "DeleteBucketPolicy"): "policy",
-    ("s3", "PutBucketEncryption"): "encryption",
-    ("s3", "DeleteBucketEncryption"): "encryption",
-    ("s3", "PutBucketVersioning"): "versioning",
-    ("s3", "PutBucketLogging"): "logging",
-    ("s3", "PutBucketLifecycleConfiguration"): "lifecycle_rules",
-    ("s3", "DeleteBucketLifecycle"): "lifecycle_rules",
-    ("s3", "PutObjectLockConfiguration"): "object_lock",
-    ("s3", "PutBucketCors"): "cors",
-    ("s3", "DeleteBucketCors"): "cors",
-    ("s3", "PutBucketWebsite"): "website",
-    ("s3", "DeleteBucketWebsite"): "website",
-}
+from secagent.models.snapshot import Snapshot
 
 
-def fields_touched(plans: list[Plan]) -> list[str]:
+def fields_touched(plans: list[Plan], planned_on: Snapshot) -> list[str]:
     """Snapshot fields the plans change; a call we cannot place counts as touching everything."""
     fields: set[str] = set()
     for plan in plans:
         field = FIELD_OF_OPERATION.get((plan.api_call.service, plan.api_call.operation))
         if field is None:
-            return sorted(S3BucketConfig.model_fields)
+            return sorted(type(planned_on.config).model_fields)
         fields.add(field)
     return sorted(fields)
 
@@ -74,8 +51,8 @@ def recheck(
     clients: ClientFactory | None = None,
 ) -> PlanCheck:
     """Read the configuration again and compare what ``plans`` (the approved ones still to apply) touch."""
-    now = discover_bucket(planned_on.bucket, session, clients=clients)
-    return compare_configuration(planned_on, now, fields_touched(plans) if plans else [])
+    now = discover(planned_on.resource, session, clients=clients)
+    return compare_configuration(planned_on, now, fields_touched(plans, planned_on) if plans else [])
 
 
 def _camel(field: str) -> str:

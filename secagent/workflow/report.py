@@ -44,7 +44,7 @@ from secagent.models.report import (
     StepRecord,
     Verification,
 )
-from secagent.models.snapshot import ResourceRef
+from secagent.models.snapshot import SECURITY_GROUP, ResourceRef
 from secagent.workflow._aws import put_event, put_json
 from secagent.workflow.checkpoints import RECORDS, STEPS, load_checkpoint, load_checkpoints
 from secagent.workflow.failures import explain
@@ -146,8 +146,13 @@ class AwsLocation:
         return cls(partition=parts[1], region=parts[3], account=parts[4])
 
 
-def bucket_arn(partition: str, bucket: str) -> str:
-    return f"arn:{partition}:s3:::{bucket}"
+def resource_arn_of(resource: ResourceRef, location: AwsLocation) -> str:
+    """The resource's ARN: a bucket's names no region or account; a security group's names both."""
+    if resource.type == SECURITY_GROUP:
+        return (
+            f"arn:{location.partition}:ec2:{location.region}:{location.account}:security-group/{resource.id}"
+        )
+    return f"arn:{location.partition}:s3:::{resource.id}"
 
 
 def finding_id(resource_arn: str, check_id: str) -> str:
@@ -287,8 +292,15 @@ def build_report(
     request = records.request
     approval = records.approval()
     resource = request.resource if request else parsed.request.resource
-    resource_arn = bucket_arn(location.partition, resource.id)
     discovery = parsed.discovery or _Discovery()
+    resource_arn = resource_arn_of(
+        resource,
+        AwsLocation(
+            partition=location.partition,
+            region=discovery.region or location.region,
+            account=discovery.account_id or location.account,
+        ),
+    )
     finished_at = now or datetime.now(UTC)
     # First seen: when the configuration Analyze judged was read. Last seen: when Verify judged it
     # again (its step's end; the report's time when the history lacks it).

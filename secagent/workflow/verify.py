@@ -6,7 +6,7 @@ import boto3
 
 from secagent.aws import ClientFactory
 from secagent.checks import analyze
-from secagent.discovery import discover_bucket
+from secagent.discovery import discover
 from secagent.models.exemption import ExemptionRecord
 from secagent.models.findings import Finding, Status, Summary
 from secagent.models.outcome import Outcome
@@ -95,8 +95,8 @@ def verify(
 ) -> Verification:
     """Re-run Discover + Analyze on ``resource`` and compare with ``before_findings``.
 
-    ``exemptions``: the bucket's sealed API exemptions, read again as Discover reads them."""
-    snapshot = discover_bucket(resource.id, session, clients=clients)
+    ``exemptions``: a bucket's sealed API exemptions, read again as Discover reads them."""
+    snapshot = discover(resource, session, clients=clients)
     snapshot.exemptions = list(exemptions or [])
     result = analyze(snapshot, settings)
     return compare(before_findings, result.findings, applied, expected)

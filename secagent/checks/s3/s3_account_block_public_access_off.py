@@ -6,11 +6,11 @@ own settings all on, the account's gap fails S3.1 only (for this bucket).
 
 from secagent.checks.base import Result, failed, passed, unknown
 from secagent.checks.s3.s3_bucket_block_public_access_off import ALL_ON, to_api
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.plans import ApiCall
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import PublicAccessBlock, Snapshot
+from secagent.models.snapshot import BucketSnapshot, PublicAccessBlock
 
 META = CheckMeta(
     id="s3_account_block_public_access_off",
@@ -26,7 +26,7 @@ META = CheckMeta(
 PHASE = 15
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     if snapshot.account_id is None:
         return unknown("account id unknown")
     pab = snapshot.config.account_public_access_block.value
@@ -41,7 +41,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     )
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     account = state.snapshot.account_id
     if account is None:
         return None

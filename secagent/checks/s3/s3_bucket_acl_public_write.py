@@ -2,10 +2,10 @@
 
 from secagent.checks.base import WRITE_PERMISSIONS, Result, public_acl_grants_result
 from secagent.fixes.builders import remove_public_acl_grants
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_acl_public_write",
@@ -21,9 +21,9 @@ META = CheckMeta(
 PHASE = 20
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     return public_acl_grants_result(snapshot, WRITE_PERMISSIONS)
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     return remove_public_acl_grants(state)

@@ -6,10 +6,10 @@ owner fail the product's own stricter rule (LOW, no control): nothing stops a gr
 """
 
 from secagent.checks.base import Result, failed, passed, unknown
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_acls_enabled",
@@ -25,7 +25,7 @@ META = CheckMeta(
 PHASE = 30  # after public ACL grants are removed: AWS rejects BucketOwnerEnforced while the ACL grants others
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     ownership = snapshot.config.ownership_controls.value
     if ownership == "BucketOwnerEnforced":
         return passed(objectOwnership=ownership)
@@ -40,7 +40,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     return failed(controls=[], severity=Severity.LOW, objectOwnership=ownership, nonOwnerGrants=[])
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     previous = state.snapshot.config.ownership_controls.value
     others = [g for g in (state.acl.grants if state.acl else []) if g.grantee_id != state.acl.owner_id]  # type: ignore[union-attr]
     manual = (

@@ -6,10 +6,10 @@ fully blocked account fails S3.8 only.
 """
 
 from secagent.checks.base import Result, failed, passed
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import PublicAccessBlock, Snapshot
+from secagent.models.snapshot import BucketSnapshot, PublicAccessBlock
 
 META = CheckMeta(
     id="s3_bucket_block_public_access_off",
@@ -40,7 +40,7 @@ def to_api(pab: PublicAccessBlock) -> dict[str, bool]:
     }
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     pab = snapshot.config.public_access_block.value
     if pab is not None and pab.all_on:
         return passed(publicAccessBlock=to_api(pab))
@@ -53,7 +53,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     )
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     pab = state.snapshot.config.public_access_block.value
     previous = None if pab is None else to_api(pab)
     return Draft(

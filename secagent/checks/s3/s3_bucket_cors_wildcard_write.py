@@ -1,10 +1,10 @@
 """CORS allows any origin to use write methods."""
 
 from secagent.checks.base import Result, failed, passed
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import CorsRule, Snapshot
+from secagent.models.snapshot import BucketSnapshot, CorsRule
 
 META = CheckMeta(
     id="s3_bucket_cors_wildcard_write",
@@ -37,12 +37,12 @@ def to_api(rule: CorsRule) -> dict[str, object]:
     return data
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     bad = [to_api(r) for r in snapshot.config.cors.value or [] if offending(r)]
     return failed(rules=bad) if bad else passed(rules=[])
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     rules = state.snapshot.config.cors.value or []
     keep = [to_api(r) for r in rules if not offending(r)]
     previous = [to_api(r) for r in rules]

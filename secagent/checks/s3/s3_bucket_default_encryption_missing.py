@@ -2,10 +2,10 @@
 
 from secagent.checks.base import Result, failed, passed
 from secagent.fixes.builders import put_default_encryption
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_default_encryption_missing",
@@ -20,10 +20,10 @@ META = CheckMeta(
 PHASE = 50
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     enc = snapshot.config.encryption.value
     return failed(encryption=None) if enc is None else passed(encryption=enc.to_json_dict())
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     return put_default_encryption(state)

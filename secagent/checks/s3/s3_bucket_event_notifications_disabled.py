@@ -8,7 +8,7 @@ S3's event notification to EventBridge, from which any target can subscribe.
 from secagent.checks.base import Result, failed, passed
 from secagent.models.findings import CheckMeta, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_event_notifications_disabled",
@@ -28,7 +28,7 @@ TARGETS = (
 )
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     config = snapshot.config.notifications.value or {}
     targets = [key for key in TARGETS if key in config and (config[key] or key == "EventBridgeConfiguration")]
     return passed(destinations=targets) if targets else failed(remediable=False, destinations=[])

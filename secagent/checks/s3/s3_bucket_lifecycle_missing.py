@@ -1,10 +1,10 @@
 """No lifecycle rules."""
 
 from secagent.checks.base import Result, failed, passed
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_lifecycle_missing",
@@ -20,17 +20,17 @@ PHASE = 80
 RULE_ID = "secagent-abort-incomplete-multipart-uploads"
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     rules = snapshot.config.lifecycle_rules.value or []
     enabled = [r.get("ID") for r in rules if r.get("Status") == "Enabled"]
     return passed(enabledRules=enabled) if enabled else failed(rules=rules)
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     return add_lifecycle_rule(state)
 
 
-def add_lifecycle_rule(state: PlanningState) -> Draft | None:
+def add_lifecycle_rule(state: BucketPlanningState) -> Draft | None:
     """Planned once for both lifecycle checks (S3.13, S3.10). Conservative on purpose: only
     abandoned multipart uploads are removed, never objects or versions."""
     if "lifecycle" in state.done:

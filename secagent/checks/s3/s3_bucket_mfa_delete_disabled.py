@@ -6,10 +6,10 @@ only CIS 2.1.2.
 """
 
 from secagent.checks.base import Result, failed, passed
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_mfa_delete_disabled",
@@ -25,7 +25,7 @@ PHASE = 65  # needs versioning enabled first
 MFA_PLACEHOLDER = "<root-mfa-device-arn> <current-mfa-code>"
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     v = snapshot.config.versioning.value
     mfa = v.mfa_delete if v else None
     if mfa == "Enabled":
@@ -39,7 +39,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     )
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     def versioning(mfa_delete: str) -> dict[str, str]:
         return {"Status": "Enabled", "MFADelete": mfa_delete}
 

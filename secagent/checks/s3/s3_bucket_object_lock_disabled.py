@@ -1,10 +1,10 @@
 """Object Lock is not enabled."""
 
 from secagent.checks.base import Result, failed, passed
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_object_lock_disabled",
@@ -19,14 +19,14 @@ META = CheckMeta(
 PHASE = 70  # Object Lock needs versioning, enabled at phase 60
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     lock = snapshot.config.object_lock.value
     if lock is not None and lock.enabled:
         return passed(objectLock=lock.to_json_dict())
     return failed(objectLock=None if lock is None else lock.to_json_dict())
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     return Draft(
         title="Enable Object Lock (no default retention)",
         api_call=state.s3(

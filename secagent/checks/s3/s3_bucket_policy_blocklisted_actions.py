@@ -9,12 +9,12 @@ account. Other cross-account grants are s3_bucket_policy_cross_account's busines
 
 from secagent.checks.base import Result, bucket_policy_report, failed, passed, unknown
 from secagent.fixes.builders import put_policy
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.fixes.policy_edit import deny_blocklisted_to_other_accounts
 from secagent.models.access import BLOCKLISTED_ACTIONS
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_policy_blocklisted_actions",
@@ -30,7 +30,7 @@ META = CheckMeta(
 PHASE = 42  # before s3_bucket_policy_cross_account (43), which may remove the same principals
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     if snapshot.account_id is None:
         return unknown("owner account id unknown: cannot tell which principals are another account's")
     report = bucket_policy_report(snapshot, snapshot.config.policy.value)
@@ -51,7 +51,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     )
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     owner = state.snapshot.account_id
     if owner is None or not bucket_policy_report(state.snapshot, state.policy).blocklisted:
         return None

@@ -8,11 +8,11 @@ lets only them through, or a canonical-user principal is not the bucket owner.
 
 from secagent.checks.base import Result, bucket_policy_report, failed, passed, unknown
 from secagent.fixes.builders import put_policy
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.fixes.policy_edit import remove_principals
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_policy_cross_account",
@@ -28,7 +28,7 @@ META = CheckMeta(
 PHASE = 43
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     if snapshot.account_id is None:
         return unknown("owner account id unknown: cannot tell which principals are foreign")
     report = bucket_policy_report(snapshot, snapshot.config.policy.value, settings.trusted_accounts)
@@ -41,7 +41,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     )
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     report = bucket_policy_report(state.snapshot, state.policy, state.settings.trusted_accounts)
     # Principals that name an untrusted account are removed; access granted through conditions
     # is left for a person to edit (finding evidence: grantedThrough).

@@ -11,11 +11,11 @@ from secagent.checks.base import (
     unknown,
 )
 from secagent.fixes.builders import put_policy
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.fixes.policy_edit import restrict_to_account
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_policy_public",
@@ -34,7 +34,7 @@ PHASE = 40
 READ, WRITE = "FSBP:S3.2", "FSBP:S3.3"
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     report = bucket_policy_report(snapshot, snapshot.config.policy.value)
     # On AWS, GetBucketPolicyStatus is S3's own verdict: when it says public, so do we.
     status_public = snapshot.config.policy_status_is_public.value is True
@@ -65,7 +65,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     return failed(controls=[c for c, hit in ((READ, read), (WRITE, write)) if hit], **evidence)
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     report = bucket_policy_report(state.snapshot, state.policy)
     if not report.is_public or state.policy is None:
         return None

@@ -7,10 +7,10 @@ longer read them, which ransomware has used against S3. No FSBP or CIS control c
 
 from secagent.checks.base import Result, failed, passed
 from secagent.fixes.builders import put_encryption
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Encryption, Snapshot
+from secagent.models.snapshot import BucketSnapshot, Encryption
 
 META = CheckMeta(
     id="s3_bucket_sse_c_allowed",
@@ -25,7 +25,7 @@ META = CheckMeta(
 PHASE = 51  # after default encryption: builds on the rule it sets
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     enc = snapshot.config.encryption.value
     blocked = [] if enc is None else enc.blocked_encryption_types
     if "SSE-C" in blocked:
@@ -33,7 +33,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     return failed(blockedEncryptionTypes=blocked)
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     current = state.encryption or Encryption(algorithm="AES256")
     if "SSE-C" in current.blocked_encryption_types:
         return None

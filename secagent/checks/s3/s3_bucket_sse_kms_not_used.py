@@ -8,10 +8,10 @@ from typing import Any
 
 from secagent.checks.base import Result, failed, passed
 from secagent.fixes.builders import put_default_encryption
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_sse_kms_not_used",
@@ -27,7 +27,7 @@ PHASE = 50
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     enc = snapshot.config.encryption.value
     evidence: dict[str, Any] = {
         "encryption": None if enc is None else enc.to_json_dict(),
@@ -41,5 +41,5 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     return failed(severity=Severity.LOW, remediable=False, **evidence)
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     return put_default_encryption(state)

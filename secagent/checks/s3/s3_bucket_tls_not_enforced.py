@@ -2,12 +2,12 @@
 
 from secagent.checks.base import Result, bucket_policy_report, failed, passed
 from secagent.fixes.builders import put_policy
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.fixes.policy_edit import add_tls_deny
 from secagent.models.access import statements
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_tls_not_enforced",
@@ -22,7 +22,7 @@ META = CheckMeta(
 PHASE = 41
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     policy = snapshot.config.policy.value
     report = bucket_policy_report(snapshot, policy)
     if report.tls_enforced:
@@ -31,7 +31,7 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     return failed(tlsDenyStatements=[], hasPolicy=policy is not None)
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     if bucket_policy_report(state.snapshot, state.policy).tls_enforced:
         return None
     return put_policy(

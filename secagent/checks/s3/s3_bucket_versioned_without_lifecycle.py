@@ -7,10 +7,10 @@ scope (PASS here). Noncurrent versions otherwise pile up forever.
 
 from secagent.checks.base import Result, failed, passed
 from secagent.checks.s3.s3_bucket_lifecycle_missing import add_lifecycle_rule
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_versioned_without_lifecycle",
@@ -25,7 +25,7 @@ META = CheckMeta(
 PHASE = 80
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     versioning = snapshot.config.versioning.value
     status = None if versioning is None else versioning.status
     if status != "Enabled":
@@ -37,5 +37,5 @@ def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
     )
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     return add_lifecycle_rule(state)

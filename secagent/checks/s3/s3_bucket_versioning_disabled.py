@@ -1,10 +1,10 @@
 """Versioning is not enabled."""
 
 from secagent.checks.base import Result, failed, passed
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_versioning_disabled",
@@ -19,13 +19,13 @@ META = CheckMeta(
 PHASE = 60
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     v = snapshot.config.versioning.value
     status = v.status if v else None
     return passed(status=status) if status == "Enabled" else failed(status=status)
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     v = state.snapshot.config.versioning.value
     previous = v.status if v else None
     return Draft(

@@ -1,10 +1,10 @@
 """Static website hosting is on."""
 
 from secagent.checks.base import Result, failed, passed
-from secagent.fixes.planning import Draft, PlanningState
+from secagent.fixes.planning import BucketPlanningState, Draft
 from secagent.models.findings import CheckMeta, Finding, Severity
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import BucketSnapshot
 
 META = CheckMeta(
     id="s3_bucket_website_enabled",
@@ -19,12 +19,12 @@ META = CheckMeta(
 PHASE = 80
 
 
-def evaluate(snapshot: Snapshot, settings: AgentSettings) -> list[Result]:
+def evaluate(snapshot: BucketSnapshot, settings: AgentSettings) -> list[Result]:
     site = snapshot.config.website.value
     return passed(website=None) if site is None else failed(website=site)
 
 
-def remediate(state: PlanningState, finding: Finding) -> Draft | None:
+def remediate(state: BucketPlanningState, finding: Finding) -> Draft | None:
     previous = state.snapshot.config.website.value
     if previous is None:
         return None

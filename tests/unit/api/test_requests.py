@@ -60,7 +60,8 @@ def test_start_audit_request_full_body_is_accepted(settings: ApiSettings) -> Non
         (
             {"resource": {"type": "AWS::EC2::Instance", "id": "i-1"}},
             "resource.type",
-            'resource.type: must be one of AWS::S3::Bucket, got a string "AWS::EC2::Instance"',
+            "resource.type: must be one of AWS::S3::Bucket, AWS::EC2::SecurityGroup, "
+            'got a string "AWS::EC2::Instance"',
         ),
         (
             {"resource": {"type": "AWS::S3::Bucket", "id": "My_Bucket"}},

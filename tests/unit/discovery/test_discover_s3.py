@@ -10,11 +10,13 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from secagent.aws import client_factory
-from secagent.checks import registry, run_check
+from secagent.checks import run_check
+from secagent.checks.registry import checks_for
 from secagent.discovery import discover_bucket
 from secagent.discovery.s3 import FIELDS, NOT_REQUESTED
 from secagent.models import AgentSettings, Probe, Status
 from secagent.models.errors import InvalidInput, ResourceNotFound, TransientError
+from secagent.models.snapshot import BUCKET as BUCKET_TYPE
 from tests.unit.awsfakes import allow_log_delivery, failing_clients
 
 BUCKET = "audit-target-bucket"
@@ -185,10 +187,10 @@ def test_discover_configured_bucket_reads_every_field(session: boto3.Session, co
 
 
 def test_discover_snapshot_json_round_trips(session: boto3.Session, configured_bucket: str) -> None:
-    from secagent.models import Snapshot
+    from secagent.models import parse_snapshot
 
     snap = discover_bucket(configured_bucket, session)
-    again = Snapshot.model_validate(json.loads(json.dumps(snap.to_json_dict())))
+    again = parse_snapshot(json.loads(json.dumps(snap.to_json_dict())))
     assert again == snap
 
 
@@ -457,12 +459,12 @@ def test_discover_an_unknown_field_is_refused_before_any_call(
     assert calls == []
 
 
-@pytest.mark.parametrize("check_id", sorted(registry()))
+@pytest.mark.parametrize("check_id", sorted(checks_for(BUCKET_TYPE)))
 def test_discover_a_required_field_not_read_makes_the_check_unknown_never_pass(
     session: boto3.Session, configured_bucket: str, check_id: str
 ) -> None:
     # Given a snapshot read without the fields this check requires
-    check = registry()[check_id]
+    check = checks_for(BUCKET_TYPE)[check_id]
     snap = discover_bucket(configured_bucket, session, fields=set(FIELDS) - set(check.meta.requires))
     # Then its verdict is UNKNOWN, naming why
     findings = run_check(check, snap, AgentSettings())

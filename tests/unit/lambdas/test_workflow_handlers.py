@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from lambdas import apply, await_approval, deps, recheck, report, verify
 from lambdas.observability import logger
 from secagent.aws import ClientFactory
-from secagent.models import InvalidInput, TransientError
+from secagent.models import InvalidInput, ResourceRef, TransientError
 from secagent.models.errors import ApprovalInvalid, AuditNotRequested, StoreUnavailable
 from secagent.workflow.approval import approval_key
 from secagent.workflow.gate import DECISION_LIFETIME, default_remediation_ids, load_proposal, needs_naming
@@ -688,6 +688,6 @@ def test_the_tool_environment_is_one_model_read_from_the_variables() -> None:
         }
     )
     assert env.workflow.report_bucket == "reports-bucket" and env.analysis.require_kms
-    assert env.scope.protected("keep-out") and env.fault_injection
+    assert env.scope.protected(ResourceRef(id="keep-out")) and env.fault_injection
     with pytest.raises(ValueError):
         deps.ToolEnvironment.from_env({})  # no report bucket: the cold start fails, before any work

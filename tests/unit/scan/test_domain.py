@@ -9,9 +9,11 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from secagent.aws import client_factory
-from secagent.checks import registry, run_check
+from secagent.checks import run_check
+from secagent.checks.registry import checks_for
 from secagent.discovery.s3 import FIELDS, NOT_REQUESTED
 from secagent.models import AgentSettings, Grant, Probe, PublicAccessBlock, S3BucketConfig, Snapshot, Status
+from secagent.models.snapshot import BUCKET as BUCKET_TYPE
 from secagent.scan import domain
 from secagent.scan.clients import SharedClients
 from secagent.scan.domain import (
@@ -157,7 +159,7 @@ def test_a_scan_asks_discover_only_for_the_fields_verdicts_use(session: boto3.Se
 
 def test_only_the_fields_of_the_enabled_checks_are_read(session: boto3.Session) -> None:
     # Given only the versioning check enabled
-    settings = AgentSettings(disabled_checks=frozenset(registry()) - {EXEMPT_CHECK})
+    settings = AgentSettings(disabled_checks=frozenset(checks_for(BUCKET_TYPE)) - {EXEMPT_CHECK})
     recorder = Recorder(session)
     # When one bucket is scanned
     result = scan(
@@ -202,7 +204,7 @@ def test_a_field_not_read_is_judged_unknown_never_pass(session: boto3.Session) -
     assert result.analysis is not None
     verdicts = {f.check_id: f for f in result.analysis.findings}
     # Then every check that needs it says UNKNOWN, and why
-    needing = [cid for cid, c in registry().items() if "versioning" in c.meta.requires]
+    needing = [cid for cid, c in checks_for(BUCKET_TYPE).items() if "versioning" in c.meta.requires]
     assert needing
     for check_id in needing:
         assert verdicts[check_id].status is Status.UNKNOWN
@@ -266,23 +268,23 @@ def test_reads_left_out_change_no_verdict(session: boto3.Session) -> None:
 
 
 def test_fields_checks_read_are_snapshot_fields() -> None:
-    fields = {f for c in registry().values() for f in (*c.meta.requires, *c.meta.also_reads)}
+    fields = {f for c in checks_for(BUCKET_TYPE).values() for f in (*c.meta.requires, *c.meta.also_reads)}
     assert fields | set(ANALYSIS_READS) <= set(S3BucketConfig.model_fields) == set(FIELDS)
 
 
-@pytest.mark.parametrize("check_id", sorted(registry()))
+@pytest.mark.parametrize("check_id", sorted(checks_for(BUCKET_TYPE)))
 @pytest.mark.parametrize("case", sorted(VERDICT_CASES))
 def test_a_check_alone_reads_every_field_its_verdict_uses(check_id: str, case: str) -> None:
     # With only this check enabled, the fields a scan leaves out (the account's too) change none
     # of its verdicts
-    settings = AgentSettings(disabled_checks=frozenset(registry()) - {check_id})
+    settings = AgentSettings(disabled_checks=frozenset(checks_for(BUCKET_TYPE)) - {check_id})
     read = fields_checks_use(settings)
     full = VERDICT_CASES[case]()
     left_out: dict[str, Probe[Any]] = {
         f: Probe(state="unknown", reason=NOT_REQUESTED) for f in FIELDS if f not in read
     }
     fast = full.model_copy(update={"config": full.config.model_copy(update=left_out)})
-    check = registry()[check_id]
+    check = checks_for(BUCKET_TYPE)[check_id]
 
     def verdicts(snap: Snapshot) -> list[tuple[object, ...]]:
         return [
@@ -349,7 +351,7 @@ def test_an_account_finding_is_counted_once_not_once_per_bucket(session: boto3.S
 
 
 def test_a_bucket_failing_only_the_account_check_is_not_a_failing_bucket(session: boto3.Session) -> None:
-    only_account = AgentSettings(disabled_checks=frozenset(registry()) - {ACCOUNT_CHECK})
+    only_account = AgentSettings(disabled_checks=frozenset(checks_for(BUCKET_TYPE)) - {ACCOUNT_CHECK})
     result = scan(session=session, settings=only_account)
     totals = result.totals()
     assert (totals["buckets"], totals["failingBuckets"], totals["fail"]) == (3, 0, 1)

@@ -5,9 +5,12 @@ import json
 import boto3
 
 from secagent.discovery import discover_bucket
+from secagent.fixes.operations import FIELD_OF_OPERATION
 from secagent.models import ApiCall, Plan
+from secagent.models.security_group import SecurityGroupConfig
 from secagent.models.snapshot import S3BucketConfig
-from secagent.workflow.recheck import FIELD_OF_OPERATION, fields_touched, recheck
+from secagent.workflow.recheck import fields_touched, recheck
+from tests.unit.checks.snapshots import snapshot
 from tests.unit.workflow.conftest import BUCKET
 
 
@@ -50,7 +53,8 @@ def test_recheck_change_outside_the_approved_plans_is_not_stale(
 def test_every_operation_the_planner_emits_maps_to_a_configuration_field(plans: list[Plan]) -> None:
     operations = {(p.api_call.service, p.api_call.operation) for p in plans}
     assert operations and operations <= set(FIELD_OF_OPERATION)
-    assert set(FIELD_OF_OPERATION.values()) <= set(S3BucketConfig.model_fields)
+    fields = set(S3BucketConfig.model_fields) | set(SecurityGroupConfig.model_fields)
+    assert set(FIELD_OF_OPERATION.values()) <= fields
 
 
 def test_an_operation_of_unknown_effect_is_checked_against_every_field() -> None:
@@ -72,4 +76,4 @@ def test_an_operation_of_unknown_effect_is_checked_against_every_field() -> None
             )
         )
     )
-    assert fields_touched([unknown]) == sorted(S3BucketConfig.model_fields)
+    assert fields_touched([unknown], snapshot()) == sorted(S3BucketConfig.model_fields)
