@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from secagent.aws import ClientFactory, client_factory
 from secagent.checks import analyze
-from secagent.discovery import discover_bucket
+from secagent.discovery import discover, discover_bucket
 from secagent.models import AgentSettings, AnalysisResult, Plan, ResourceRef, Snapshot
 from secagent.models.records import AuditRequest, Decision, Mode
 from secagent.remediation import plan_remediations
@@ -81,15 +81,15 @@ class Storage:
         self,
         audit_id: str = AUDIT,
         *,
-        resource: str = BUCKET,
+        resource: str | ResourceRef = BUCKET,
         mode: Mode = "remediate",
         rollback_of: str | None = None,
         timeout: int = 3600,
     ) -> AuditRequest:
-        """The audit API's sealed request record (written once)."""
+        """The audit API's sealed request record (written once); a plain name is a bucket's."""
         request = AuditRequest(
             audit_id=audit_id,
-            resource=ResourceRef(id=resource),
+            resource=resource if isinstance(resource, ResourceRef) else ResourceRef(id=resource),
             mode=mode,
             approval_timeout_seconds=timeout,
             requested_by=REQUESTER,
@@ -100,9 +100,10 @@ class Storage:
         write_sealed(self.bucket, request_key(audit_id), request, self.sealer, self.clients, once=True)
         return request
 
-    def discover_and_analyze(self, audit_id: str = AUDIT, bucket: str = BUCKET) -> Snapshot:
+    def discover_and_analyze(self, audit_id: str = AUDIT, bucket: str | ResourceRef = BUCKET) -> Snapshot:
         """What Discover and Analyze store as their checkpoints."""
-        snapshot = discover_bucket(bucket, clients=self.clients)
+        resource = bucket if isinstance(bucket, ResourceRef) else ResourceRef(id=bucket)
+        snapshot = discover(resource, clients=self.clients)
         self.checkpoint(audit_id, "discovery", snapshot.to_json_dict())
         analysis = analyze(snapshot, SETTINGS)
         self.checkpoint(audit_id, "analysis", {"auditId": audit_id, **analysis.to_json_dict()})
