@@ -66,14 +66,15 @@ class AuditApiClient:
 
     def start_audit(
         self,
-        bucket: str,
+        resource_id: str,
         mode: str = "plan",
         approval_timeout_seconds: int | None = None,
         *,
         idempotency_key: str | None = None,
+        resource_type: str = "AWS::S3::Bucket",
     ) -> ApiResponse:
         """`idempotency_key`: a retry with the same key gets the first answer and starts nothing."""
-        body: dict[str, Any] = {"resource": {"type": "AWS::S3::Bucket", "id": bucket}, "mode": mode}
+        body: dict[str, Any] = {"resource": {"type": resource_type, "id": resource_id}, "mode": mode}
         if approval_timeout_seconds is not None:
             body["approvalTimeoutSeconds"] = approval_timeout_seconds
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None

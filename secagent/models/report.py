@@ -302,7 +302,10 @@ class Report(_Written):
     )
     partition: str | SkipJsonSchema[None] = PydanticField(description="aws, aws-cn, aws-us-gov, ...")
     resource: ResourceRef
-    resource_arn: str | SkipJsonSchema[None] = PydanticField(description="arn:{partition}:s3:::{bucket}")
+    resource_arn: str | SkipJsonSchema[None] = PydanticField(
+        description="arn:{partition}:s3:::{bucket}, "
+        "or arn:{partition}:ec2:{region}:{account}:security-group/{groupId}"
+    )
     product: Product | SkipJsonSchema[None]
     check_registry: CheckRegistryVersion | SkipJsonSchema[None]
     mode: Literal["plan", "remediate", "rollback"]
