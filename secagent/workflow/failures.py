@@ -64,13 +64,13 @@ def _sentence(step: str, error: str | None, own: str | None) -> str:
     match error:
         case "ResourceNotFound":
             return (
-                f"{step} found no bucket{said}. It was deleted, or never existed; nothing more was "
+                f"{step} found nothing to audit{said}. It was deleted, or never existed; nothing more was "
                 "changed. Start a new audit if it is created again."
             )
         case "AccessDenied":
             return (
                 f"{step} was refused access{said}. Give the stack's role that access (docs/iam.md) "
-                "or lift the bucket policy's deny, then start a new audit."
+                "or lift the deny (a bucket policy, an SCP), then start a new audit."
             )
         case "StoreUnavailable":
             return (

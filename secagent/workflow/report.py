@@ -44,7 +44,7 @@ from secagent.models.report import (
     StepRecord,
     Verification,
 )
-from secagent.models.snapshot import SECURITY_GROUP, ResourceRef
+from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef
 from secagent.workflow._aws import put_event, put_json
 from secagent.workflow.checkpoints import RECORDS, STEPS, load_checkpoint, load_checkpoints
 from secagent.workflow.failures import explain
@@ -414,8 +414,12 @@ def load_records(
 OBSERVATIONS_PREFIX = "observations/"
 
 
-def observations_key(bucket: str) -> str:
-    return f"{OBSERVATIONS_PREFIX}{bucket}.json"
+def observations_key(resource: ResourceRef) -> str:
+    """``observations/{bucket}.json``; another type's under its own folder (a group id is also a
+    valid bucket name, and a bucket name never holds a "/")."""
+    if resource.type == BUCKET:
+        return f"{OBSERVATIONS_PREFIX}{resource.id}.json"
+    return f"{OBSERVATIONS_PREFIX}{resource.type.replace('::', '-')}/{resource.id}.json"
 
 
 class Observation(CamelModel):
@@ -447,7 +451,7 @@ def carry_observations(report: Report, earlier: Observations) -> tuple[Report, O
     return report.model_copy(update={"findings": findings}), Observations(findings=now_seen)
 
 
-def _earlier_observations(bucket: str, resource: str, clients: ClientFactory) -> Observations:
+def _earlier_observations(bucket: str, resource: ResourceRef, clients: ClientFactory) -> Observations:
     try:
         return Observations.model_validate(read_object(bucket, observations_key(resource), clients) or {})
     except (ValidationError, ClientError):
@@ -531,8 +535,8 @@ def write_report(
         execution_name=execution_arn.rsplit(":", 1)[-1],
     )
     # One audit of a resource at a time (the API's lock), so this read-then-write does not race.
-    report, observed = carry_observations(report, _earlier_observations(bucket, report.resource.id, clients))
+    report, observed = carry_observations(report, _earlier_observations(bucket, report.resource, clients))
     publish_report(report, bucket=bucket, session=None, event_bus=event_bus, clients=clients)
     if report.requested_by is not None:  # an execution the API did not start observes nothing
-        put_json(bucket, observations_key(report.resource.id), observed.to_json_dict(), clients)
+        put_json(bucket, observations_key(report.resource), observed.to_json_dict(), clients)
     return report

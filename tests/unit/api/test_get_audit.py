@@ -255,7 +255,7 @@ def test_get_audit_failed_with_report_takes_its_failure(
     failure = {
         "step": "Discover Bucket",
         "error": "ResourceNotFound",
-        "message": "Discover Bucket found no bucket: bucket customer-data does not exist. ...",
+        "message": "Discover Bucket found nothing to audit: bucket customer-data does not exist. ...",
         "correlationId": "r-1",
         "resumable": False,
     }
@@ -273,7 +273,7 @@ def test_get_audit_ended_without_judging_the_bucket_says_why_from_its_report(
     failure = {
         "step": "Discover Bucket",
         "error": "ResourceNotFound",
-        "message": "Discover Bucket found no bucket: bucket customer-data does not exist.",
+        "message": "Discover Bucket found nothing to audit: bucket customer-data does not exist.",
         "correlationId": "r-1",
         "resumable": False,
     }

@@ -63,7 +63,7 @@ def test_resume_failed_audit_starts_next_execution_with_its_request_only(sfn, s3
 def test_resume_of_a_failure_a_resume_cannot_help_is_a_conflict_that_says_why(sfn, s3, settings):
     # Given an audit that failed because its bucket is gone (its report says a resume cannot help)
     failed(sfn)
-    message = "Discover Bucket found no bucket: bucket customer-data does not exist."
+    message = "Discover Bucket found nothing to audit: bucket customer-data does not exist."
     failure = {"step": "Discover Bucket", "error": "ResourceNotFound", "message": message, "resumable": False}
     put_json(s3, f"reports/{AUDIT_ID}.json", {"auditId": AUDIT_ID, "outcome": "FAILED", "failure": failure})
     # When it is resumed, the answer is 409 with the report's sentence, and nothing starts

@@ -18,7 +18,7 @@ def test_the_agents_own_error_keeps_its_sentence_and_the_request_id() -> None:
     failure = explain(
         "Discover Bucket", "ResourceNotFound", payload("ResourceNotFound", "bucket b does not exist")
     )
-    assert failure.message.startswith("Discover Bucket found no bucket: bucket b does not exist.")
+    assert failure.message.startswith("Discover Bucket found nothing to audit: bucket b does not exist.")
     assert (failure.correlation_id, failure.resumable) == ("5c1d-1", False)
 
 
@@ -37,7 +37,7 @@ def test_text_the_agent_did_not_write_is_never_shown(error: str, cause: str) -> 
     failure = explain("Await Approval", error, cause, "audit-1")
     assert failure.message == (
         "Await Approval was refused access. Give the stack's role that access (docs/iam.md) or lift "
-        "the bucket policy's deny, then start a new audit."
+        "the deny (a bucket policy, an SCP), then start a new audit."
     )
     assert "evil" not in failure.model_dump_json() and "/var/task" not in failure.model_dump_json()
 

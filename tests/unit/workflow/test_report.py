@@ -387,7 +387,8 @@ def test_build_report_failed_explains_the_caught_error_without_its_trace() -> No
         "step": "Apply Fixes",
         "error": "AccessDenied",
         "message": "Apply Fixes was refused access: s3:PutBucketPolicy failed: AccessDenied. Give the "
-        "stack's role that access (docs/iam.md) or lift the bucket policy's deny, then start a new audit.",
+        "stack's role that access (docs/iam.md) or lift the deny (a bucket policy, an SCP), then start a "
+        "new audit.",
         "correlationId": "5c1d2e3f-0000-4000-8000-000000000001",
         "resumable": False,
     }
@@ -511,11 +512,12 @@ def test_write_report_stores_the_observations_the_next_audit_of_the_bucket_reads
     # An execution the API did not start (no sealed request) observes nothing: a forged one cannot
     # reset a finding's age
     write_report(arn, _event()["state"], bucket=REPORTS, sealer=storage.sealer, clients=clients)
-    assert not s3.list_objects_v2(Bucket=REPORTS, Prefix=observations_key(bucket)).get("KeyCount")
+    key = observations_key(ResourceRef(id=bucket))
+    assert not s3.list_objects_v2(Bucket=REPORTS, Prefix=key).get("KeyCount")
     # One the API started leaves what it saw for the next audit of the bucket
     storage.request(resource=bucket)
     report = write_report(arn, _event()["state"], bucket=REPORTS, sealer=storage.sealer, clients=clients)
-    stored = s3.get_object(Bucket=REPORTS, Key=observations_key(bucket))
+    stored = s3.get_object(Bucket=REPORTS, Key=observations_key(ResourceRef(id=bucket)))
     observed = Observations.model_validate_json(stored["Body"].read())
     versioning = next(f for f in report.findings if f.check_id == "s3_bucket_versioning_disabled")
     assert versioning.finding_id is not None
@@ -1028,3 +1030,10 @@ def test_every_state_that_sets_the_outcome_is_known_to_the_report() -> None:
     }
     assert setters == {name: outcome.value for name, outcome in OUTCOME_STATES.items()}
     assert asl[VERIFIED_OUTCOME_STATE]["InputPath"] == "$.verification.outcome"
+
+
+def test_a_security_groups_observations_never_share_a_bucket_named_like_it() -> None:
+    group = ResourceRef(type="AWS::EC2::SecurityGroup", id="sg-0123456789abcdef0")
+    bucket = ResourceRef(id="sg-0123456789abcdef0")  # a valid bucket name too
+    assert observations_key(bucket) == "observations/sg-0123456789abcdef0.json"
+    assert observations_key(group) == "observations/AWS-EC2-SecurityGroup/sg-0123456789abcdef0.json"
