@@ -7,6 +7,7 @@ from secagent.checks import get_check, run_check
 from secagent.models import (
     Acl,
     AgentSettings,
+    BucketSnapshot,
     Encryption,
     Finding,
     Grant,
@@ -17,7 +18,6 @@ from secagent.models import (
     ReadBy,
     ResourceRef,
     S3BucketConfig,
-    Snapshot,
     Versioning,
 )
 
@@ -78,8 +78,8 @@ def hardened_config() -> dict[str, Probe[Any]]:
     }
 
 
-def snapshot(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> Snapshot:
-    return Snapshot(
+def snapshot(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> BucketSnapshot:
+    return BucketSnapshot(
         resource=ResourceRef(id=BUCKET),
         account_id=account_id,
         region="us-east-1",
@@ -92,7 +92,7 @@ def snapshot(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> Snaps
 OPEN = PublicAccessBlock()  # all four Block Public Access settings off
 
 
-def exposed(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> Snapshot:
+def exposed(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> BucketSnapshot:
     """The hardened bucket with Block Public Access off at both levels: nothing neutralises a
     public ACL or policy (the BPA checks fail too)."""
     bpa_off: dict[str, Probe[Any]] = {
@@ -102,7 +102,7 @@ def exposed(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> Snapsh
     return snapshot(account_id, **{**bpa_off, **overrides})
 
 
-def run(check_id: str, snap: Snapshot, settings: AgentSettings | None = None) -> Finding:
+def run(check_id: str, snap: BucketSnapshot, settings: AgentSettings | None = None) -> Finding:
     [finding] = run_check(get_check(check_id), snap, settings or AgentSettings())
     return finding
 

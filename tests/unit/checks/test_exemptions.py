@@ -9,8 +9,9 @@ import pytest
 from moto import mock_aws
 from pydantic import ValidationError
 
-from secagent.checks import analyze, registry
+from secagent.checks import analyze
 from secagent.checks.exemptions import TAG_MAX_DAYS
+from secagent.checks.registry import checks_for
 from secagent.discovery import discover_bucket
 from secagent.models import (
     AgentSettings,
@@ -24,6 +25,7 @@ from secagent.models import (
     Versioning,
 )
 from secagent.models.settings import Exemption
+from secagent.models.snapshot import BUCKET as BUCKET_TYPE
 from secagent.remediation import plan_remediations
 from secagent.workflow.verify import compare
 from tests.unit.checks.snapshots import BUCKET, policy_with, snapshot
@@ -134,7 +136,7 @@ def test_tag_all_exempts_every_failing_non_critical_check_and_leaves_passes_alon
     assert found[POLICY].evidence["exemptionNotApplied"] == {"source": "tag", "why": CRITICAL_WHY}
     assert all(f.status is Status.PASS for c, f in found.items() if c not in (POLICY, *non_critical))
     assert result.summary.model_dump(by_alias=True) == {
-        "pass": len(registry()) - 5,
+        "pass": len(checks_for(BUCKET_TYPE)) - 5,
         "fail": 1,
         "unknown": 0,
         "exempt": 4,
