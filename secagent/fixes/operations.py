@@ -2,6 +2,8 @@
 parameter that names the resource it acts on. The gate accepts no other call; Recheck compares
 exactly these fields before Apply."""
 
+from secagent.models.plans import ApiCall
+from secagent.models.security_group import ANY_IPV4, ANY_IPV6
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceType
 
 # (service, operation) -> the configuration field it changes.
@@ -32,6 +34,29 @@ FIELD_OF_OPERATION: dict[tuple[str, str], str] = {
     ("ec2", "RevokeSecurityGroupEgress"): "egress_rules",
     ("ec2", "AuthorizeSecurityGroupEgress"): "egress_rules",
 }
+
+# Calls that widen access: only a rollback (re-opening what a fix closed) may make them.
+OPENING_OPERATIONS = frozenset(
+    {("ec2", "AuthorizeSecurityGroupIngress"), ("ec2", "AuthorizeSecurityGroupEgress")}
+)
+_INTERNET_WIDE = frozenset({ANY_IPV4, ANY_IPV6})
+
+
+def opens_access(call: ApiCall) -> bool:
+    """Does ``call`` widen access? An authorize does; so does a rule modified to admit the whole
+    internet (the rollback of a narrowing)."""
+    if (call.service, call.operation) in OPENING_OPERATIONS:
+        return True
+    if (call.service, call.operation) == ("ec2", "ModifySecurityGroupRules"):
+        rules = call.parameters.get("SecurityGroupRules") or []
+        return any(
+            {(r.get("SecurityGroupRule") or {}).get(k) for k in ("CidrIpv4", "CidrIpv6")} & _INTERNET_WIDE
+            or (r.get("SecurityGroupRule") or {}).get("PrefixListId")
+            for r in rules
+            if isinstance(r, dict)
+        )
+    return False
+
 
 # The services whose calls change a whole account, not the audited resource.
 ACCOUNT_WIDE_SERVICES = frozenset({"s3control"})

@@ -20,7 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 from secagent.aws import ClientFactory
 from secagent.checks.registry import checks_for
-from secagent.fixes.operations import ACCOUNT_WIDE_SERVICES, FIELD_OF_OPERATION, TARGET_PARAMETER
+from secagent.fixes.operations import (
+    ACCOUNT_WIDE_SERVICES,
+    FIELD_OF_OPERATION,
+    TARGET_PARAMETER,
+    opens_access,
+)
 from secagent.models.errors import ApprovalInvalid
 from secagent.models.findings import Finding, Status
 from secagent.models.plans import Plan
@@ -39,7 +44,6 @@ from secagent.workflow.store import (
 )
 
 DECISION_LIFETIME = timedelta(days=7)
-OPENING_OPERATIONS = frozenset({"AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress"})
 ROLLBACK_RISK = "Restores the configuration from before the fix: the finding it fixed comes back."
 # A fix that cannot be undone while another applied fix stays: S3 refuses to suspend versioning
 # once Object Lock is on (and Object Lock itself cannot be turned off).
@@ -136,7 +140,7 @@ def check_targets(plans: list[Plan], request: AuditRequest, snapshot: Snapshot) 
             call.service == service or account_wide
         ):
             raise ApprovalInvalid(f"plan {plan.plan_id}: {call.service}:{call.operation} is not a fix")
-        if call.operation in OPENING_OPERATIONS and request.mode != "rollback":
+        if opens_access(call) and request.mode != "rollback":
             # Only a rollback re-opens what a fix closed; no fix ever widens access.
             raise ApprovalInvalid(f"plan {plan.plan_id}: {call.operation} opens access; only a rollback may")
         if account_wide:

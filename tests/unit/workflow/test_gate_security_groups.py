@@ -125,10 +125,24 @@ def test_attack_a_plan_that_opens_a_group_is_refused_outside_a_rollback(
         },
     )
     other_group = _edited(plan, parameters={**plan.api_call.parameters, "GroupId": "sg-0fedcba9876543210"})
+    widened = _edited(
+        plan,
+        operation="ModifySecurityGroupRules",
+        parameters={
+            "GroupId": group.id,
+            "SecurityGroupRules": [
+                {
+                    "SecurityGroupRuleId": "sgr-0123456789abcdef0",
+                    "SecurityGroupRule": {"IpProtocol": "-1", "CidrIpv6": "::/0"},
+                }
+            ],
+        },
+    )
     bucket_call = _edited(plan, service="s3", operation="PutBucketAcl", parameters={"Bucket": group.id})
     # Then each is refused
     for forged, message in (
         (opening, "opens access; only a rollback may"),
+        (widened, "ModifySecurityGroupRules opens access; only a rollback may"),
         (other_group, "targets 'sg-0fedcba9876543210'"),
         (bucket_call, "s3:PutBucketAcl is not a fix"),
     ):
