@@ -2,9 +2,11 @@
 """The labelled security group cases. Labels come from AWS's definitions (the Security Hub EC2
 control page and the AWS Config managed rules behind it), never from what secagent answers.
 
-Unlike the bucket cases, these are judged from a snapshot built straight from the case
-(``snapshot_for``), not built on an emulator and read back by Discover: the checks are what is
-labelled here. A case names its group's rules the way DescribeSecurityGroupRules lists them.
+Each case is judged twice: from a snapshot built straight from the case (``snapshot_for``: the
+checks alone), and built for real on an EC2 API (``tests.corpus.build_security_groups``, moto and
+LocalStack) then read back by the real Discover. A case names its group's rules the way
+DescribeSecurityGroupRules lists them; every case must be buildable on AWS (e.g. a managed prefix
+list holds one address family: ``build_security_groups.unbuildable``).
 
 Conventions
 - ``expected`` names only the controls a case is about; other controls are not asserted.
@@ -35,6 +37,7 @@ Labelling rules used (see each case's ``source``)
   no network interface uses FAILs, even if other groups reference it.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -89,25 +92,36 @@ class GroupCase:
     referenced_by: tuple[str, ...] = ()  # other groups whose rules name this one
     checks: dict[str, str] = field(default_factory=dict)  # check id -> verdict, for checks with no control
     note: str = ""  # a labelling judgement worth knowing
+    # backend ("moto", "localstack") -> why its emulator cannot hold or judge the case as AWS does
+    not_built_on: dict[str, str] = field(default_factory=dict)
+
+
+def port_range(rule: Rule) -> tuple[int, int]:
+    """EC2's (FromPort, ToPort) for the rule: (-1, -1) for every port (or every ICMP type)."""
+    if isinstance(rule.ports, int):
+        return rule.ports, rule.ports
+    return rule.ports or (-1, -1)
+
+
+def peer_field(source: str) -> str:
+    """The SecurityGroupRule field a rule's source (SELF or a group id, a prefix list id, a CIDR) fills."""
+    if source == SELF or source.startswith("sg-"):
+        return "referenced_group_id"
+    if source.startswith("pl-"):
+        return "prefix_list_id"
+    return "cidr_ipv6" if ":" in source else "cidr_ipv4"
 
 
 def _rule(rule: Rule, index: int, *, egress: bool) -> SecurityGroupRule:
-    low, high = (rule.ports, rule.ports) if isinstance(rule.ports, int) else rule.ports or (-1, -1)
+    low, high = port_range(rule)
     source = GROUP_ID if rule.source == SELF else rule.source
-    peer: dict[str, str] = {}
-    if source.startswith("pl-"):
-        peer["prefix_list_id"] = source
-    elif source.startswith("sg-"):
-        peer["referenced_group_id"] = source
-    else:
-        peer["cidr_ipv6" if ":" in source else "cidr_ipv4"] = source
     return SecurityGroupRule(
         rule_id=f"sgr-{index:017x}",
         egress=egress,
         ip_protocol=rule.protocol,
         from_port=low,
         to_port=high,
-        **peer,
+        **{peer_field(source): source},
     )
 
 
@@ -147,12 +161,82 @@ def snapshot_for(case: GroupCase) -> SecurityGroupSnapshot:
     )
 
 
-def verdicts(case: GroupCase) -> dict[str, str]:
+def shape(snapshot: SecurityGroupSnapshot, placeholders: dict[str, str]) -> dict[str, Any]:
+    """What the checks read of a snapshot, every id as the case names it (``placeholders``: real
+    id -> the case's SELF, pl-... or sg-...): a case's snapshot and Discover's read of its built
+    group have one shape. Unreadable fields show as "unknown"."""
+
+    def known(probe: Probe[Any], read: Any) -> Any:
+        return read(probe.value) if probe.known else "unknown"
+
+    def rules(listed: list[SecurityGroupRule]) -> list[tuple[Any, ...]]:
+        return sorted(
+            (r.ip_protocol, r.from_port, r.to_port, placeholders.get(r.source(), r.source())) for r in listed
+        )
+
+    config = snapshot.config
+    return {
+        "default group": known(config.group, lambda g: g.is_vpc_default),
+        "ingress": known(config.ingress_rules, rules),
+        "egress": known(config.egress_rules, rules),
+        "prefix lists": known(
+            config.prefix_lists, lambda pls: {placeholders.get(k, k): sorted(v or []) for k, v in pls.items()}
+        ),
+        "referenced groups": known(
+            config.referenced_groups, lambda g: sorted(placeholders.get(i, i) for i in g)
+        ),
+        "network interfaces": known(config.network_interfaces, len),
+        "referencing groups": known(
+            config.referencing_groups, lambda g: sorted(placeholders.get(i, i) for i in g)
+        ),
+    }
+
+
+def case_shape(case: GroupCase) -> dict[str, Any]:
+    """The shape of the case's own snapshot: what Discover must read of the built group."""
+    return shape(snapshot_for(case), {GROUP_ID: SELF})
+
+
+def verdicts_of(snapshot: SecurityGroupSnapshot) -> dict[str, str]:
     """The product's verdict per control (and per check that maps none), default settings."""
-    result = analyze(snapshot_for(case), AgentSettings())
+    result = analyze(snapshot, AgentSettings())
     by_control = {control: str(status) for control, status in control_verdicts(result.findings).items()}
     by_check = {f.check_id: str(f.status) for f in result.findings if f.check_id in SG_CHECKS_WITHOUT_CONTROL}
     return {**by_control, **by_check}
+
+
+def verdicts(case: GroupCase) -> dict[str, str]:
+    """The product's verdicts on the case's snapshot (no AWS API involved)."""
+    return verdicts_of(snapshot_for(case))
+
+
+def labels(case: GroupCase) -> dict[str, str]:
+    """Every verdict the case asserts: its controls and its checks without a control."""
+    return {**case.expected, **case.checks}
+
+
+def mismatches(case: GroupCase, said: dict[str, str]) -> list[str]:
+    """Where the product's verdicts ``said`` differ from AWS's, one sentence each."""
+    return [
+        f"{label}: product says {said.get(label, 'no verdict')}, AWS says {want}"
+        for label, want in labels(case).items()
+        if said.get(label) != want
+    ]
+
+
+def misjudged(judged: Iterable[tuple[GroupCase, dict[str, str]]]) -> dict[str, dict[str, int]]:
+    """Per label, how many FAILs the product gave where AWS says PASS (precision) and how many it
+    missed (recall); FAIL = positive, anything but FAIL (UNKNOWN, no verdict) counts as not FAIL.
+    Empty when precision and recall are 1.00 everywhere."""
+    counts: dict[str, dict[str, int]] = {}
+    for case, said in judged:
+        for label, want in labels(case).items():
+            if (said.get(label) == FAIL) == (want == FAIL):
+                continue
+            kind = "missed FAIL" if want == FAIL else "false FAIL"
+            per_label = counts.setdefault(label, {})
+            per_label[kind] = per_label.get(kind, 0) + 1
+    return counts
 
 
 # ---------------------------------------------------------------- sources (one line each)
@@ -234,7 +318,8 @@ SG_CASES: list[GroupCase] = [
         SRC_PREFIX,
         ALL_PORTS_PASS,
         ingress=(Rule("tcp", 22, PL_OFFICE),),
-        prefix_lists={PL_OFFICE: ["198.51.100.0/24", "2001:db8::/48"]},
+        prefix_lists={PL_OFFICE: ["198.51.100.0/24", "203.0.113.0/24"]},
+        note="IPv4 ranges only: a managed prefix list holds one address family",
     ),
     GroupCase(
         "https-only",

@@ -271,7 +271,8 @@ def test_a_bucket_gone_before_discover_ends_resource_not_found_with_a_sentence_a
         "ResourceNotFound",
         False,
     )
-    assert failure["message"].startswith(f"Discover Bucket found nothing to audit: bucket {gone} does not exist.")
+    said = f"Discover Bucket found nothing to audit: bucket {gone} does not exist."
+    assert failure["message"].startswith(said)
     assert failure["correlationId"]
     shown = json.dumps(done)
     for leak in ("Traceback", 'File \\"', ".py", "stackTrace", "errorMessage"):
