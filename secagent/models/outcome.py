@@ -70,7 +70,10 @@ class Judged(Protocol):
 
 _WORDING = {
     Outcome.COMPLIANT: "every check passed; nothing to change",
-    Outcome.NON_COMPLIANT: "findings remain; fixes were proposed, or an approved fix did not take effect",
+    Outcome.NON_COMPLIANT: (
+        "findings remain, or checks could not judge; fixes were proposed, "
+        "or an approved fix did not take effect"
+    ),
     Outcome.REMEDIATED: "the approved fixes were applied and verified; no finding fails any more",
     Outcome.PARTIALLY_REMEDIATED: "the approved fixes were applied and verified; other findings still fail",
     Outcome.ROLLED_BACK: "the earlier fixes were rolled back and the previous configuration verified",

@@ -474,13 +474,25 @@ OUTCOME_STATES: dict[str, Outcome] = {
 VERIFIED_OUTCOME_STATE = "Record Verified Outcome"
 
 
+def _unjudged_checks(stored: dict[str, Any]) -> bool:
+    analysis = stored.get("analysis") or {}
+    return any(
+        f.get("status") == Status.UNKNOWN for f in analysis.get("findings") or [] if isinstance(f, dict)
+    )
+
+
 def outcome_of(steps: Iterable[StepRecord], stored: dict[str, Any]) -> Outcome:
     """How the execution ended: the last state its history shows setting the outcome (and, after
     Verify, Verify's stored verdict). Never the state handed to Write Report, which a direct
     invocation inside the step's window could forge; FAILED when the history shows none."""
     for step in reversed(list(steps)):
         if step.name in OUTCOME_STATES:
-            return OUTCOME_STATES[step.name]
+            outcome = OUTCOME_STATES[step.name]
+            # "Any Failing Checks?" routes on FAIL alone: checks that could not judge (a denied
+            # read) leave the resource unproven, never COMPLIANT.
+            if outcome is Outcome.COMPLIANT and _unjudged_checks(stored):
+                return Outcome.NON_COMPLIANT
+            return outcome
         if step.name == VERIFIED_OUTCOME_STATE:
             verified = stored.get("verification")
             return Verification.model_validate(verified).outcome if verified else Outcome.FAILED

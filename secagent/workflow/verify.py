@@ -62,7 +62,13 @@ def compare(
         and not failed
         and all(c in now and now[c][1] is wanted.get(c, Status.PASS) for c in targeted)
     )
-    still_failing = [c for c, (_, status) in now.items() if status is Status.FAIL]
+    # A check that failed before and cannot judge now is not fixed: it is still failing, as far
+    # as anyone can tell.
+    still_failing = [
+        c
+        for c, (_, status) in now.items()
+        if status is Status.FAIL or (status is Status.UNKNOWN and c in was and was[c][1] is Status.FAIL)
+    ]
     return Verification(
         findings=after,
         summary=Summary.of(after),

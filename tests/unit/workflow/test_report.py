@@ -21,8 +21,15 @@ from botocore.stub import Stubber
 from secagent.aws import ClientFactory, client_factory
 from secagent.checks import list_checks, registry
 from secagent.models import InvalidInput, Plan, Report, ResourceRef, Status
+from secagent.models.outcome import Outcome
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
-from secagent.models.report import REPORT_SCHEMA_VERSION, STANDARDS, ReportControl, report_json_schema
+from secagent.models.report import (
+    REPORT_SCHEMA_VERSION,
+    STANDARDS,
+    ReportControl,
+    StepRecord,
+    report_json_schema,
+)
 from secagent.workflow.report import (
     CHECKS_DIR,
     OUTCOME_STATES,
@@ -36,6 +43,7 @@ from secagent.workflow.report import (
     check_registry_version,
     load_records,
     observations_key,
+    outcome_of,
     publish_report,
     registry_version,
     reported_state,
@@ -1037,3 +1045,14 @@ def test_a_security_groups_observations_never_share_a_bucket_named_like_it() -> 
     bucket = ResourceRef(id="sg-0123456789abcdef0")  # a valid bucket name too
     assert observations_key(bucket) == "observations/sg-0123456789abcdef0.json"
     assert observations_key(group) == "observations/AWS-EC2-SecurityGroup/sg-0123456789abcdef0.json"
+
+
+def test_an_audit_whose_checks_could_not_judge_is_never_reported_compliant() -> None:
+    # Given the history of "Any Failing Checks?" routing to Mark Compliant (no FAIL), and an analysis
+    # in which a denied read left checks UNKNOWN
+    steps = [StepRecord(name="Mark Compliant", status="succeeded", type="Pass")]
+    unknown = {"checkId": "ec2_security_group_ssh_open_to_internet", "status": "UNKNOWN"}
+    passing = {"checkId": "ec2_security_group_unused", "status": "PASS"}
+    # Then the outcome is NON_COMPLIANT; with every check judged PASS it stays COMPLIANT
+    assert outcome_of(steps, {"analysis": {"findings": [passing, unknown]}}) is Outcome.NON_COMPLIANT
+    assert outcome_of(steps, {"analysis": {"findings": [passing]}}) is Outcome.COMPLIANT

@@ -6,8 +6,10 @@ from secagent.aws import client_factory
 from secagent.models import (
     AnalysisResult,
     AppliedSummary,
+    ApplyResult,
     ApplyStatus,
     Finding,
+    Outcome,
     Plan,
     ResourceRef,
     Severity,
@@ -142,3 +144,30 @@ def test_compare_rollback_expects_the_old_verdicts_back() -> None:
         [_finding("a", Status.PASS)], [_finding("a", Status.PASS)], applied, {"a": Status.FAIL}
     )
     assert (undone.all_fixed, still_fixed.all_fixed) == (True, False)
+
+
+def test_a_check_that_failed_and_cannot_judge_after_the_fix_is_still_failing() -> None:
+    # Given SSH fixed and applied, and the high-risk-port check (not approved) unreadable afterwards
+    def finding(check_id: str, status: Status) -> Finding:
+        return Finding(
+            check_id=check_id,
+            title=check_id,
+            severity=Severity.HIGH,
+            status=status,
+            controls=[],
+            resource_id="sg-1",
+        )
+
+    before = [finding("ssh", Status.FAIL), finding("high_risk", Status.FAIL)]
+    after = [finding("ssh", Status.PASS), finding("high_risk", Status.UNKNOWN)]
+    applied = AppliedSummary(
+        results=[
+            ApplyResult(plan_id="01-ssh", remediation_id="ssh", check_ids=["ssh"], status=ApplyStatus.APPLIED)
+        ],
+        applied_count=1,
+        failed_count=0,
+    )
+    # When Verify compares, Then it never claims REMEDIATED: the unjudged check still counts as failing
+    result = compare(before, after, applied)
+    assert result.still_failing == ["high_risk"]
+    assert result.outcome is Outcome.PARTIALLY_REMEDIATED
