@@ -126,3 +126,20 @@ def close_rules(
         ),
         previous_config=[r.to_json_dict() for r in rules],
     )
+
+
+def changed_since_fix(fix: ApiCall, snapshot: SecurityGroupSnapshot) -> str | None:
+    """Why undoing ``fix`` (a narrowing) would overwrite someone else's change, or None: each rule
+    it modified must still be exactly as the fix left it. (A revoke's undo authorizes new rules
+    and overwrites nothing.)"""
+    if (fix.service, fix.operation) != ("ec2", "ModifySecurityGroupRules"):
+        return None
+    now = {r.rule_id: r for r in (snapshot.config.ingress_rules.value or [])}
+    if not snapshot.config.ingress_rules.known:
+        return "the group's rules cannot be read, so they cannot be shown unchanged since the fix"
+    for modified in fix.parameters.get("SecurityGroupRules") or []:
+        rule_id = modified.get("SecurityGroupRuleId")
+        current = now.get(rule_id)
+        if current is None or current.rule_request() != modified.get("SecurityGroupRule"):
+            return f"rule {rule_id} changed since the fix; undoing it would overwrite that change"
+    return None

@@ -26,12 +26,13 @@ from secagent.fixes.operations import (
     TARGET_PARAMETER,
     opens_access,
 )
+from secagent.fixes.security_group import changed_since_fix
 from secagent.models.errors import ApprovalInvalid
 from secagent.models.findings import Finding, Status
 from secagent.models.plans import Plan
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.settings import AgentSettings, TargetScope
-from secagent.models.snapshot import Snapshot, parse_snapshot
+from secagent.models.snapshot import SecurityGroupSnapshot, Snapshot, parse_snapshot
 from secagent.remediation import plan_remediations
 from secagent.workflow.approval import plan_digest
 from secagent.workflow.checkpoints import load_checkpoint
@@ -218,6 +219,10 @@ def load_proposal(
         )
         if any(p.resource_id != request.resource.id for p in plans):
             raise ApprovalInvalid(f"audit {request.rollback_of} was not an audit of {request.resource.id!r}")
+        if isinstance(snapshot, SecurityGroupSnapshot):
+            for plan in plans:
+                if plan.rollback is not None and (why := changed_since_fix(plan.rollback, snapshot)):
+                    raise ApprovalInvalid(f"plan {plan.plan_id}: {why}")
         return Proposal(request, snapshot, findings, plans, expected)
     plans = plan_remediations(snapshot, findings, settings).plans
     return Proposal(request, snapshot, findings, plans, {})

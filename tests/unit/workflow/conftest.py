@@ -6,7 +6,7 @@ A recorder captures the EventBridge entries the code really sends (moto accepts 
 cannot deliver to targets here: rule targets need jsonpath_ng, which is not installed)."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +76,8 @@ class Storage:
     # When a person decides. Apply's gate refuses a decision older than gate.DECISION_LIFETIME by
     # the clock: the tool handlers' tests, which cannot pass a time, decide now.
     decided_at: datetime = DECIDED_AT
+    # the deployment's, as Analyze, the API and the gate read them
+    settings: AgentSettings = field(default_factory=lambda: SETTINGS)
 
     def request(
         self,
@@ -105,7 +107,7 @@ class Storage:
         resource = bucket if isinstance(bucket, ResourceRef) else ResourceRef(id=bucket)
         snapshot = discover(resource, clients=self.clients)
         self.checkpoint(audit_id, "discovery", snapshot.to_json_dict())
-        analysis = analyze(snapshot, SETTINGS)
+        analysis = analyze(snapshot, self.settings)
         self.checkpoint(audit_id, "analysis", {"auditId": audit_id, **analysis.to_json_dict()})
         return snapshot
 
@@ -131,7 +133,7 @@ class Storage:
     ) -> Decision:
         """A Decision as the API builds it: the default selection (or the named ids) re-planned from
         storage and its digest; ``overrides`` replace fields (a decision on something else)."""
-        proposal = load_proposal(audit_id, self.bucket, SETTINGS, self.sealer, self.clients)
+        proposal = load_proposal(audit_id, self.bucket, self.settings, self.sealer, self.clients)
         ids = remediation_ids if remediation_ids is not None else default_remediation_ids(proposal.plans)
         approve = decision == "approve"
         fields: dict[str, Any] = {
@@ -141,7 +143,7 @@ class Storage:
             "decision": decision,
             "remediation_ids": ids if approve else [],
             "selection": "named" if remediation_ids is not None else "default",
-            "plan_digest": proposal.digest(proposal.select(ids, SETTINGS)) if approve else None,
+            "plan_digest": proposal.digest(proposal.select(ids, self.settings)) if approve else None,
             "approver": APPROVER,
             "approver_arn": f"{APPROVER}/session",
             "requested_by": proposal.request.requested_by,

@@ -2,13 +2,14 @@
 applied (the offending rule, by id, and nothing else), and a plan forged to open access, or to act
 on another group, is refused whoever approved it."""
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 
-from secagent.models import Plan, ResourceRef
+from secagent.models import AgentSettings, Plan, ResourceRef
 from secagent.models.errors import ApprovalInvalid
 from secagent.models.records import ApplyProgress
 from secagent.models.report import ApplyStatus
@@ -177,3 +178,71 @@ def test_attack_a_bucket_audit_may_not_carry_a_security_group_call(
     # When / Then an EC2 call in it is no fix of a bucket
     with pytest.raises(ApprovalInvalid, match="ec2:RevokeSecurityGroupIngress is not a fix"):
         check_targets([revoke], request, snapshot)
+
+
+def test_attack_a_rollback_of_a_narrowing_after_the_rule_changed_is_refused(
+    storage: Storage, session: boto3.Session
+) -> None:
+    # Given a deployment that narrows instead of revoking, and SSH narrowed by an approved audit
+    narrow = AgentSettings(narrow_ingress_cidr_ipv4="10.0.0.0/8")
+    storage = replace(storage, settings=narrow)
+    group, before = _open_group(session)
+    _approved(storage, group)
+    authorized = authorize(AUDIT, REPORTS, narrow, storage.sealer, storage.clients, now=NOW)
+    assert [p.api_call.operation for p in authorized.plans] == ["ModifySecurityGroupRules"]
+    progress = apply_plans(
+        AUDIT,
+        authorized.plans,
+        authorized.decision.plan_digest or "",
+        None,
+        lambda _: None,
+        clients=storage.clients,
+    )
+    storage.checkpoint(AUDIT, "applied", progress.to_json_dict())
+    # And an administrator later repurposes the narrowed rule
+    narrowed = before["22 0.0.0.0/0"]
+    repurposed = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIpv4": "10.1.0.0/16"}
+    session.client("ec2").modify_security_group_rules(
+        GroupId=group.id,
+        SecurityGroupRules=[{"SecurityGroupRuleId": narrowed, "SecurityGroupRule": repurposed}],
+    )
+    # When a rollback of the narrowing is requested and discovered
+    storage.request(ROLLBACK, resource=group, mode="rollback", rollback_of=AUDIT)
+    storage.discover_and_analyze(ROLLBACK, group)
+    # Then nobody can approve it, and the repurposed rule stays as its owner left it
+    with pytest.raises(ApprovalInvalid, match=f"rule {narrowed} changed since the fix"):
+        storage.decide(ROLLBACK)
+    assert _rule_ids(session, group.id)["5432 10.1.0.0/16"] == narrowed
+
+
+def test_a_rollback_of_an_untouched_narrowing_restores_the_rule(
+    storage: Storage, session: boto3.Session
+) -> None:
+    narrow = AgentSettings(narrow_ingress_cidr_ipv4="10.0.0.0/8")
+    storage = replace(storage, settings=narrow)
+    group, before = _open_group(session)
+    _approved(storage, group)
+    authorized = authorize(AUDIT, REPORTS, narrow, storage.sealer, storage.clients, now=NOW)
+    progress = apply_plans(
+        AUDIT,
+        authorized.plans,
+        authorized.decision.plan_digest or "",
+        None,
+        lambda _: None,
+        clients=storage.clients,
+    )
+    storage.checkpoint(AUDIT, "applied", progress.to_json_dict())
+    assert "22 10.0.0.0/8" in _rule_ids(session, group.id)
+    storage.request(ROLLBACK, resource=group, mode="rollback", rollback_of=AUDIT)
+    storage.discover_and_analyze(ROLLBACK, group)
+    storage.decide(ROLLBACK)
+    rolled_back = authorize(ROLLBACK, REPORTS, narrow, storage.sealer, storage.clients, now=NOW)
+    apply_plans(
+        ROLLBACK,
+        rolled_back.plans,
+        rolled_back.decision.plan_digest or "",
+        None,
+        lambda _: None,
+        clients=storage.clients,
+    )
+    assert _rule_ids(session, group.id)["22 0.0.0.0/0"] == before["22 0.0.0.0/0"]  # the same rule, as it was
