@@ -63,6 +63,10 @@ class _Reader:
             code = _code(err)
             if code in TRANSIENT_ERROR_CODES or (_status(err) >= 500 and code not in UNSUPPORTED):
                 raise TransientError(f"{field} of {self.group_id}: {code or _status(err)}") from err
+            if code in ACCESS_DENIED_CODES:
+                # EC2's denial message names the role, the policy and an encoded authorization
+                # message: the reason reaches the report, the console and MCP. The code says enough.
+                return Probe(state="unknown", reason=f"{code}: the agent may not read it")
             message = err.response.get("Error", {}).get("Message", "")
             return Probe(state="unknown", reason=f"{code or _status(err)}: {message}".strip(": "))
         except (ConnectionError, HTTPClientError) as err:

@@ -32,7 +32,7 @@ from secagent.models.findings import Finding, Status
 from secagent.models.plans import Plan
 from secagent.models.records import ApplyProgress, AuditRequest, Decision
 from secagent.models.settings import AgentSettings, TargetScope
-from secagent.models.snapshot import SecurityGroupSnapshot, Snapshot, parse_snapshot
+from secagent.models.snapshot import SECURITY_GROUP, SecurityGroupSnapshot, Snapshot, parse_snapshot
 from secagent.remediation import plan_remediations
 from secagent.workflow.approval import plan_digest
 from secagent.workflow.checkpoints import load_checkpoint
@@ -134,6 +134,11 @@ def check_targets(plans: list[Plan], request: AuditRequest, snapshot: Snapshot) 
     """Every plan acts on the audited resource (or, for a bucket, its account) with an operation a
     fix of that resource type can emit."""
     service, parameter = TARGET_PARAMETER[request.resource.type]
+    if request.resource.type == SECURITY_GROUP and snapshot.account_id != snapshot.read_by.account_id:
+        # A group shared from another account (VPC sharing) is its owner's to change, not ours.
+        raise ApprovalInvalid(
+            f"{request.resource.id!r} belongs to account {snapshot.account_id}, not the deployment's"
+        )
     for plan in plans:
         call = plan.api_call
         account_wide = call.service in ACCOUNT_WIDE_SERVICES and service == "s3"

@@ -49,7 +49,9 @@ def evaluate(snapshot: SecurityGroupSnapshot, settings: AgentSettings) -> list[R
         return unknown("the group's description was read empty: cannot tell whether it is the default group")
     if group.is_vpc_default:
         return passed(defaultGroup=True, inScope=False)
-    if group.owner_id and snapshot.account_id and group.owner_id != snapshot.account_id:
+    # "Not owned by the calling account": the owner against the account that read the group.
+    caller = snapshot.read_by.account_id
+    if group.owner_id and caller and group.owner_id != caller:
         return passed(ownerId=group.owner_id, inScope=False)
     interfaces = snapshot.config.network_interfaces.value or []
     if interfaces:

@@ -111,13 +111,16 @@ def hardened_config() -> dict[str, Probe[Any]]:
     }
 
 
-def group(account_id: str | None = ACCOUNT, **overrides: Probe[Any]) -> SecurityGroupSnapshot:
+def group(
+    account_id: str | None = ACCOUNT, caller: str | None = ACCOUNT, **overrides: Probe[Any]
+) -> SecurityGroupSnapshot:
+    """``account_id``: the group's owner, as Discover records it; ``caller``: the account that read it."""
     return SecurityGroupSnapshot(
         resource=ResourceRef(type=SECURITY_GROUP, id=GROUP_ID),
         account_id=account_id,
         region="us-east-1",
         read_at=datetime(2026, 1, 1, tzinfo=UTC),
-        read_by=ReadBy(how="fixture", calls=0, concurrent=False, duration_ms=0.0),
+        read_by=ReadBy(account_id=caller, how="fixture", calls=0, concurrent=False, duration_ms=0.0),
         config=SecurityGroupConfig(**{**hardened_config(), **overrides}),
     )
 

@@ -37,9 +37,12 @@ def test_unused_default_group_is_out_of_scope() -> None:
 
 
 def test_unused_group_of_another_account_is_out_of_scope() -> None:
-    shared = group(group=info(owner=OTHER_ACCOUNT), network_interfaces=Probe(value=[]))
+    # As Discover records a shared group: its owner's account, read by the deployment's
+    shared = group(
+        account_id=OTHER_ACCOUNT, group=info(owner=OTHER_ACCOUNT), network_interfaces=Probe(value=[])
+    )
     assert run(CHECK, shared).status is Status.PASS
-    assert run(CHECK, group(account_id=None, network_interfaces=Probe(value=[]))).status is Status.FAIL
+    assert run(CHECK, group(caller=None, network_interfaces=Probe(value=[]))).status is Status.FAIL
 
 
 def test_unused_interfaces_or_group_unreadable_is_unknown() -> None:

@@ -90,6 +90,12 @@ def test_a_malformed_id_reads_nothing(session: boto3.Session) -> None:
         discover_security_group("sg-../../etc", session)
 
 
+DENIAL = (
+    "You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/Discover "
+    "is not authorized. Encoded authorization failure message: 4fQ8..."
+)
+
+
 class _Failing:
     """An EC2 client whose named operation answers one error code; the rest go to moto."""
 
@@ -100,7 +106,7 @@ class _Failing:
         if name == self.operation:
 
             def fail(**_: Any) -> Any:
-                raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, name)  # type: ignore[arg-type]
+                raise ClientError({"Error": {"Code": self.code, "Message": DENIAL}}, name)  # type: ignore[arg-type]
 
             return fail
         if name == "get_paginator":
@@ -114,7 +120,7 @@ class _FailingPaginator:
 
     def paginate(self, **params: Any) -> Any:
         if self.fails:
-            raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, "Paginate")  # type: ignore[arg-type]
+            raise ClientError({"Error": {"Code": self.code, "Message": DENIAL}}, "Paginate")  # type: ignore[arg-type]
         return self.real.paginate(**params)
 
 
@@ -152,3 +158,6 @@ def test_rules_that_cannot_be_read_are_unknown_with_everything_they_decide(sessi
     assert {"ingress_rules", "egress_rules", "prefix_lists", "referenced_groups"} <= unknown
     assert "UnauthorizedOperation" in (snapshot.config.ingress_rules.reason or "")
     assert snapshot.config.group.known
+    # And the denial's message (it names the role and the policy) is kept nowhere
+    shown = snapshot.model_dump_json()
+    assert "assumed-role/Discover" not in shown and "Encoded" not in shown

@@ -246,3 +246,20 @@ def test_a_rollback_of_an_untouched_narrowing_restores_the_rule(
         clients=storage.clients,
     )
     assert _rule_ids(session, group.id)["22 0.0.0.0/0"] == before["22 0.0.0.0/0"]  # the same rule, as it was
+
+
+def test_attack_a_group_shared_from_another_account_is_never_authorized(
+    storage: Storage, session: boto3.Session
+) -> None:
+    # Given the honest plan of a group, and the group as Discover records one shared by another
+    # account (VPC sharing): owned by that account, read by the deployment's
+    group, _ = _open_group(session)
+    _approved(storage, group)
+    (plan,) = authorize(AUDIT, REPORTS, SETTINGS, storage.sealer, storage.clients, now=NOW).plans
+    request = storage.request("audit-sg-0005", resource=group)
+    ours = storage.discover_and_analyze("audit-sg-0005", group)
+    shared = ours.model_copy(update={"account_id": "999999999999"})
+    # When / Then its plans are refused: the group is its owner's to change
+    check_targets([plan], request, ours)
+    with pytest.raises(ApprovalInvalid, match="belongs to account 999999999999"):
+        check_targets([plan], request, shared)
