@@ -290,13 +290,13 @@ def ours(
         concurrency=concurrency,
         per_bucket_threads=per_bucket_threads,
     )
-    failing = {b.bucket: {f.check_id for f in b.failing()} for b in result.buckets}
+    failing = {b.resource.id: {f.check_id for f in b.failing()} for b in result.resources}
     figures = {
         "seconds": result.seconds,
-        "buckets": len(result.buckets),
+        "buckets": len(result.resources),
         "calls": result.requests,
         "callsPerSecond": result.requests / result.seconds,
-        "errors": [f"{b.bucket}: {b.error}" for b in result.errors],
+        "errors": [f"{b.resource.id}: {b.error}" for b in result.errors],
         "concurrency": concurrency,
     }
     return figures, failing

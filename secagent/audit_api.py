@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from secagent.models.snapshot import BUCKET
+
 if TYPE_CHECKING:
     from secagent.client import ApiResponse
+    from secagent.models.snapshot import ResourceType
 
 
 class AuditApi(Protocol):
     def start_audit(
-        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
+        self,
+        resource_id: str,
+        mode: str = "plan",
+        approval_timeout_seconds: int | None = None,
+        *,
+        resource_type: ResourceType = BUCKET,
     ) -> ApiResponse: ...
 
     def get_audit(self, audit_id: str) -> ApiResponse: ...

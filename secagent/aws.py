@@ -81,6 +81,8 @@ RECORD_CALLS_ENV = "SECAGENT_RECORD_AWS_CALLS"
 RECORD_PREFIX = "SECAGENT_AWS_CALL "
 _TARGET_PARAMETERS = (
     "Bucket",
+    "GroupId",
+    "PrefixListId",
     "Key",
     "AccountId",
     "KeyId",

@@ -19,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from secagent.api.triggers import IGNORED_ROLES_ENV
 from secagent.aws import RECORD_CALLS_ENV
 from secagent.checks import registry
 from secagent.models import AgentSettings
@@ -26,7 +27,7 @@ from stacks.constructs import permissions
 from stacks.constructs.approval_notifications import ApprovalNotifications
 from stacks.constructs.audit_api import AuditApi
 from stacks.constructs.audit_workflow import AuditWorkflow
-from stacks.constructs.bucket_created_trigger import BucketCreatedTrigger
+from stacks.constructs.cloudtrail_trigger import CloudTrailTrigger
 from stacks.constructs.report_store import ReportStore
 from stacks.constructs.tool_functions import ToolFunctions
 
@@ -40,6 +41,9 @@ ANALYSIS_CONTEXT = {
     "accessLogBucket": "SECAGENT_ACCESS_LOG_BUCKET",
     "disabledChecks": "SECAGENT_DISABLED_CHECKS",
     "exemptions": "SECAGENT_EXEMPTIONS",  # JSON list: -c exemptions='[{"bucket":...,"reason":...}]'
+    "authorizedPorts": "SECAGENT_AUTHORIZED_PORTS",  # EC2.18: TCP ports a group may open to the internet
+    "narrowIngressCidrIpv4": "SECAGENT_NARROW_INGRESS_CIDR_IPV4",  # fixes narrow 0.0.0.0/0 to it
+    "narrowIngressCidrIpv6": "SECAGENT_NARROW_INGRESS_CIDR_IPV6",  # fixes narrow ::/0 to it
 }
 
 
@@ -92,6 +96,11 @@ class AuditStack(Stack):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         any_bucket = self.format_arn(service="s3", region="", account="", resource="*")
+        own_groups = self.format_arn(service="ec2", resource="security-group", resource_name="*")
+        own_group_rules = self.format_arn(service="ec2", resource="security-group-rule", resource_name="*")
+        any_prefix_list = self.format_arn(
+            service="ec2", account="*", resource="prefix-list", resource_name="*"
+        )
         # The product's own bus: nobody else's "Approval Requested" reaches its subscribers.
         bus = events.EventBus(self, "Events", event_bus_name="SecurityAgentEvents")
         # Seals request and decision records (secagent/workflow/store.py): the API generates, tools verify.
@@ -133,22 +142,27 @@ class AuditStack(Stack):
         verify = tool("Verify", "lambdas.verify.handler", "Re-reads and re-analyzes after Apply", 80)
         report = tool("Report", "lambdas.report.handler", "Writes the report and announces it", 50)
         api = tool("Api", "lambdas.api.handler", "REST API: start, read and approve audits", 25)
-        on_bucket_created = tool(
-            "OnBucketCreated", "lambdas.on_bucket_created.handler", "Starts an audit of each new bucket", 25
+        on_cloudtrail_event = tool(
+            "OnCloudTrailEvent",
+            "lambdas.on_cloudtrail_event.handler",
+            "Starts an audit of the bucket or security group a CloudTrail event names",
+            25,
         )
         # Every function that analyzes or (re-)plans must judge alike: before/after, proposal/approval/apply.
         for fn in (analyze, remediate, await_approval, recheck, apply, verify, api):
             for variable, value in (analysis_settings or {}).items():
                 fn.add_environment(variable, value)
         protected = ",".join([bucket.bucket_name, store.access_logs.bucket_name])
-        for starter in (api, on_bucket_created):
+        for starter in (api, on_cloudtrail_event):
             starter.add_environment("STATE_MACHINE_ARN", machine_arn)
         # The API refuses these buckets up front; Recheck and Apply refuse them again.
-        for guard in (api, on_bucket_created, recheck, apply):
+        for guard in (api, on_cloudtrail_event, recheck, apply):
             guard.add_environment("PROTECTED_BUCKETS", protected)
             if remediation_prefixes:
                 guard.add_environment("REMEDIATION_PREFIXES", remediation_prefixes)
-        on_bucket_created.add_environment("TRIGGER_MODE", trigger_mode)
+        on_cloudtrail_event.add_environment("TRIGGER_MODE", trigger_mode)
+        # A rollback by Apply authorizes rules again: that call must not start an audit revoking them.
+        on_cloudtrail_event.add_environment(IGNORED_ROLES_ENV, apply.role.role_arn)  # type: ignore[union-attr]
         if allow_self_approval:  # lab-only: one person may request and approve
             api.add_environment("ALLOW_SELF_APPROVAL", "true")
 
@@ -162,9 +176,13 @@ class AuditStack(Stack):
             return f"{store.CHECKPOINTS_PREFIX}*/{step}.json"
 
         # Audited buckets are not known at deploy time: the resource is any bucket, the actions are named.
+        # Security groups: EC2's Describe* take no resource ("*"); a rule's prefix list may be another
+        # account's (shared) or AWS's (arn:...:aws:prefix-list/...), so any owner in this region.
         for reader in (discover, recheck, verify):
             allow(reader, permissions.S3_CONFIGURATION_READS, [any_bucket])
             allow(reader, permissions.ACCOUNT_CONFIGURATION_READS, ["*"])
+            allow(reader, permissions.EC2_CONFIGURATION_READS, ["*"])
+            allow(reader, permissions.PREFIX_LIST_READS, [any_prefix_list])
         # With a remediation scope, Apply's role itself may write only buckets inside it.
         scoped = [
             self.format_arn(service="s3", region="", account="", resource=f"{prefix.strip()}*")
@@ -173,6 +191,11 @@ class AuditStack(Stack):
         ]
         allow(apply, permissions.S3_REMEDIATION_WRITES, scoped or [any_bucket])
         allow(apply, permissions.ACCOUNT_REMEDIATION_WRITES, ["*"])
+        # Security groups of the deployment's own account and region; none under a remediation scope
+        # (it names buckets: the API and Apply's gate refuse to remediate a group then).
+        if not scoped:
+            allow(apply, permissions.SECURITY_GROUP_REMEDIATION_WRITES, [own_groups])
+            allow(apply, permissions.SECURITY_GROUP_RULE_WRITES, [own_group_rules])
         # Apply never writes the stack's own buckets, CDK's, or a bucket of another account.
         apply.add_to_role_policy(
             iam.PolicyStatement(
@@ -196,11 +219,11 @@ class AuditStack(Stack):
 
         # The report bucket, prefix by prefix: who writes, who reads (and the bucket policy denies the rest).
         writes = {
-            store.REQUESTS_PREFIX + "*": [api, on_bucket_created],
+            store.REQUESTS_PREFIX + "*": [api, on_cloudtrail_event],
             store.DECISIONS_PREFIX + "*": [api],
             store.TOKENS_PREFIX + "*": [await_approval],
             store.APPROVALS_PREFIX + "*": [await_approval, api],
-            store.LOCKS_PREFIX + "*": [api, on_bucket_created],
+            store.LOCKS_PREFIX + "*": [api, on_cloudtrail_event],
             store.IDEMPOTENCY_PREFIX + "*": [api],
             store.EXECUTIONS_PREFIX + "*": [api],
             store.EXEMPTIONS_PREFIX + "*": [api],
@@ -227,7 +250,7 @@ class AuditStack(Stack):
             store.DECISIONS_PREFIX + "*": [api, await_approval, recheck, apply, report],
             store.TOKENS_PREFIX + "*": [api],
             store.APPROVALS_PREFIX + "*": [api],
-            store.LOCKS_PREFIX + "*": [api, on_bucket_created],
+            store.LOCKS_PREFIX + "*": [api, on_cloudtrail_event],
             store.IDEMPOTENCY_PREFIX + "*": [api],
             store.EXECUTIONS_PREFIX + "*": [api],
             # Discover and Verify apply a bucket's exemptions alike (before and after the fixes).
@@ -263,19 +286,18 @@ class AuditStack(Stack):
         for fn in writers_of_bucket:
             allow(fn, ["kms:GenerateDataKey"], [store.key.key_arn])  # S3 encrypts each new object
         allow(api, ["kms:GenerateMac", "kms:VerifyMac"], [seal_key.key_arn])
-        allow(on_bucket_created, ["kms:GenerateMac"], [seal_key.key_arn])
+        allow(on_cloudtrail_event, ["kms:GenerateMac"], [seal_key.key_arn])
         for verifier in (discover, remediate, await_approval, recheck, apply, verify, report):
             allow(verifier, ["kms:VerifyMac"], [seal_key.key_arn])
         # The key policy too: no other principal of the account may make a seal, whatever IAM grants it.
+        sealers = [api.role.role_arn, on_cloudtrail_event.role.role_arn]  # type: ignore[union-attr]
         seal_key.add_to_resource_policy(
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["kms:GenerateMac"],
                 resources=["*"],
-                conditions={
-                    "ArnNotEquals": {"aws:PrincipalArn": [api.role.role_arn, on_bucket_created.role.role_arn]}
-                },  # type: ignore[union-attr]
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": sealers}},
             )
         )
 
@@ -287,15 +309,16 @@ class AuditStack(Stack):
             allow(publisher, ["events:PutEvents"], [bus.event_bus_arn])
         # A resume of an audit already decided: Await Approval wakes itself with the sealed decision.
         allow(await_approval, ["states:SendTaskSuccess"], [machine_arn])
-        for starter in (api, on_bucket_created):
+        for starter in (api, on_cloudtrail_event):
             allow(starter, ["states:StartExecution"], [machine_arn])
             allow(starter, ["states:DescribeExecution"], [executions_arn])
         allow(api, ["states:SendTaskSuccess"], [machine_arn])
         allow(api, ["states:GetExecutionHistory"], [executions_arn])
         allow(api, ["states:ListExecutions"], [machine_arn])
-        # POST /audits answers 404/403 for a missing or unreadable bucket before starting anything
-        # (secagent/api/preflight.py): the region is all this action reveals.
+        # POST /audits answers 404/403 for a missing or unreadable bucket or group before starting
+        # anything (secagent/api/preflight.py): the region is all s3:GetBucketLocation reveals.
         allow(api, ["s3:GetBucketLocation"], [any_bucket])
+        allow(api, permissions.SECURITY_GROUP_PREFLIGHT_READS, ["*"])
 
         # cdk-nag: each wildcard resource above is acknowledged once per role, with its reason.
         bucket_id = self.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
@@ -303,7 +326,7 @@ class AuditStack(Stack):
             f"{STATE_MACHINE_NAME}:*"
         )
         why_any_bucket = (
-            "The audited bucket is named at run time (by the caller or the CreateBucket event); "
+            "The audited bucket is named at run time (by the caller or a CloudTrail event); "
             "the actions are listed one by one in stacks/constructs/permissions.py."
         )
         why_prefix = "Object keys are one per audit id under a fixed prefix of the report bucket."
@@ -322,8 +345,21 @@ class AuditStack(Stack):
                         findings[f"arn:<AWS::Partition>:s3:::{prefix.strip()}*"] = (
                             "The deployment's remediation scope: any bucket whose name starts with it."
                         )
-            if fn in (*steps, api, on_bucket_created):
+            if fn in (*steps, api, on_cloudtrail_event):
                 findings[executions_finding] = why_executions
+            if fn in (discover, recheck, verify):
+                findings["arn:<AWS::Partition>:ec2:<AWS::Region>:*:prefix-list/*"] = (
+                    "A security group rule's prefix list is named at run time and may be AWS's "
+                    "(account 'aws') or shared by another account: any prefix list of this region; "
+                    "the only action is ec2:GetManagedPrefixListEntries."
+                )
+            if fn is apply and not scoped:
+                for kind in ("security-group", "security-group-rule"):
+                    findings[f"arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:{kind}/*"] = (
+                        "The audited security group (and its rules) is named at run time: any of the "
+                        "deployment's own account and region; the actions are listed one by one in "
+                        "stacks/constructs/permissions.py."
+                    )
             for resource, reason in findings.items():
                 kind = "Action" if resource.startswith("Action::") else "Resource"
                 finding = resource if kind == "Action" else f"Resource::{resource}"
@@ -348,7 +384,7 @@ class AuditStack(Stack):
             },
         )
         rest = AuditApi(self, "AuditApi", handler=api)
-        BucketCreatedTrigger(self, "BucketCreatedTrigger", handler=on_bucket_created)
+        CloudTrailTrigger(self, "CloudTrailTrigger", handler=on_cloudtrail_event)
         notifications = ApprovalNotifications(
             self, "ApprovalNotifications", event_bus=bus, email=approval_email
         )
@@ -361,7 +397,7 @@ class AuditStack(Stack):
         CfnOutput(self, "AccessLogBucketName", value=store.access_logs.bucket_name)
         CfnOutput(self, "SealKeyArn", value=seal_key.key_arn)
         CfnOutput(self, "EventBusName", value=bus.event_bus_name)
-        CfnOutput(self, "BucketCreatedFunctionName", value=on_bucket_created.function_name)
+        CfnOutput(self, "TriggerFunctionName", value=on_cloudtrail_event.function_name)
         CfnOutput(self, "ApprovalTopicArn", value=notifications.topic.topic_arn)
         for name, fn in (("Discover", discover), ("Apply", apply), ("Api", api), ("Report", report)):
             CfnOutput(self, f"{name}FunctionName", value=fn.function_name)

@@ -1,12 +1,20 @@
-"""Audits started by events (CloudTrail CreateBucket through EventBridge), exactly once per event."""
+"""Audits started by CloudTrail events through EventBridge, exactly once per event.
+
+`AUDIT_TRIGGERS` is the one definition of which AWS API calls start an audit and where their
+CloudTrail event names the resource: the EventBridge rules (stacks/constructs/cloudtrail_trigger.py)
+match exactly these calls, and `start_from_cloudtrail` (lambdas/on_cloudtrail_event.py) reads the
+resource id where the table says, then starts the audit as the API does.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from secagent.api.audits import start_audit
 from secagent.api.aws import error_code
@@ -16,9 +24,71 @@ from secagent.api.models import StartAuditRequest
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.models.base import CamelModel
+from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceType
+from secagent.resources import KINDS
 
 REQUESTED_BY = EVENT_TRIGGER
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+# The trigger function's setting: the agent's own roles (comma-separated ARNs) whose calls start no
+# audit (Apply: a rollback authorizes rules again).
+IGNORED_ROLES_ENV = "TRIGGER_IGNORED_ROLE_ARNS"
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9-]")
+
+
+@dataclass(frozen=True)
+class AuditTrigger:
+    """One AWS API call whose successful CloudTrail event starts an audit of the resource it names."""
+
+    source: str  # the EventBridge source: "aws.s3"
+    event_source: str  # CloudTrail's eventSource: "s3.amazonaws.com"
+    event_name: str  # CloudTrail's eventName: the API call
+    resource_type: ResourceType
+    id_at: tuple[Literal["requestParameters", "responseElements"], str]  # where the detail names it
+
+    def resource_id(self, detail: CloudTrailDetail) -> str | None:
+        section, key = self.id_at
+        found = getattr(detail, section) or {}
+        value = found.get(key)
+        return value if isinstance(value, str) and value else None
+
+
+AUDIT_TRIGGERS = (
+    AuditTrigger("aws.s3", "s3.amazonaws.com", "CreateBucket", BUCKET, ("requestParameters", "bucketName")),
+    # A new group's id exists only in the answer to the call.
+    AuditTrigger(
+        "aws.ec2", "ec2.amazonaws.com", "CreateSecurityGroup", SECURITY_GROUP, ("responseElements", "groupId")
+    ),
+    # A rule added to a group. (A call naming the group by name only, as EC2-Classic and the default
+    # VPC allow, carries no groupId: it is skipped, saying so.)
+    AuditTrigger(
+        "aws.ec2",
+        "ec2.amazonaws.com",
+        "AuthorizeSecurityGroupIngress",
+        SECURITY_GROUP,
+        ("requestParameters", "groupId"),
+    ),
+)
+_BY_CALL = {(t.event_source, t.event_name): t for t in AUDIT_TRIGGERS}
+
+
+class CloudTrailDetail(BaseModel):
+    """The part of a CloudTrail event's `detail` a trigger reads."""
+
+    model_config = ConfigDict(extra="ignore")
+    eventSource: str = ""
+    eventName: str = ""
+    errorCode: str | None = None  # set when the call failed: it created or opened nothing
+    requestParameters: dict[str, Any] | None = None
+    responseElements: dict[str, Any] | None = None
+    userIdentity: dict[str, Any] | None = None
+
+
+class CloudTrailEvent(BaseModel):
+    """An "AWS API Call via CloudTrail" event as EventBridge delivers it."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    detail: CloudTrailDetail
 
 
 class TriggerResult(CamelModel):
@@ -32,10 +102,66 @@ def audit_id_for_event(event_id: str) -> str:
     return _NAME_UNSAFE.sub("-", event_id)[:80]
 
 
-def start_from_event(
-    event_id: str, bucket: str, mode: str, sfn: Any, s3: Any, settings: ApiSettings, records: RecordStore
+def _role_of(identity: Mapping[str, Any] | None) -> str | None:
+    """The IAM role behind the call, for a call made with a role's session."""
+    issuer = ((identity or {}).get("sessionContext") or {}).get("sessionIssuer") or {}
+    arn = issuer.get("arn")
+    return arn if isinstance(arn, str) else None
+
+
+def start_from_cloudtrail(
+    event: Mapping[str, Any],
+    mode: str,
+    sfn: Any,
+    s3: Any,
+    settings: ApiSettings,
+    records: RecordStore,
+    *,
+    ignored_roles: frozenset[str] = frozenset(),
 ) -> TriggerResult:
-    """Never raises for a bad or repeated event (EventBridge would only retry it): it says why."""
+    """The audit one CloudTrail event starts, or why it starts none.
+
+    Starts nothing for an event that is not one of AUDIT_TRIGGERS' calls, a call that failed
+    (`errorCode`), an event that names no resource id, or a call made by one of `ignored_roles`
+    (the agent's own Apply: a rollback authorizes rules again, which must not start an audit that
+    proposes to revoke them). Never raises for a bad event: EventBridge would only retry it.
+    """
+    try:
+        parsed = CloudTrailEvent.model_validate(event)
+    except ValidationError as err:
+        where = ".".join(str(part) for part in err.errors()[0]["loc"])
+        return TriggerResult(outcome="skipped", reason=f"not a CloudTrail event (at {where or 'the top'})")
+    detail = parsed.detail
+    trigger = _BY_CALL.get((detail.eventSource, detail.eventName))
+    if trigger is None or detail.errorCode is not None:
+        calls = ", ".join(t.event_name for t in AUDIT_TRIGGERS)
+        return TriggerResult(outcome="skipped", reason=f"not a successful call of {calls}")
+    resource_id = trigger.resource_id(detail)
+    if resource_id is None:
+        section, key = trigger.id_at
+        return TriggerResult(
+            outcome="skipped", reason=f"the {trigger.event_name} event names no {section}.{key}"
+        )
+    if (role := _role_of(detail.userIdentity)) in ignored_roles:
+        return TriggerResult(outcome="skipped", reason=f"made by this agent's own role {role}")
+    return start_from_event(
+        parsed.id, resource_id, mode, sfn, s3, settings, records, resource_type=trigger.resource_type
+    )
+
+
+def start_from_event(
+    event_id: str,
+    resource_id: str,
+    mode: str,
+    sfn: Any,
+    s3: Any,
+    settings: ApiSettings,
+    records: RecordStore,
+    *,
+    resource_type: ResourceType = BUCKET,
+) -> TriggerResult:
+    """Start the audit of one resource an event names, once per event id (the audit id is derived
+    from it). Never raises for a bad or repeated event (EventBridge would only retry it): it says why."""
     audit_id = audit_id_for_event(event_id)
     try:
         sfn.describe_execution(executionArn=settings.execution_arn(audit_id))
@@ -45,10 +171,11 @@ def start_from_event(
             raise
     try:
         request = StartAuditRequest.parse(
-            {"resource": {"type": "AWS::S3::Bucket", "id": bucket}, "mode": mode}, settings
+            {"resource": {"type": resource_type, "id": resource_id}, "mode": mode}, settings
         )
     except ValidationError as err:
-        return TriggerResult(outcome="skipped", reason=f"not an auditable bucket: {err.errors()[0]['msg']}")
+        noun = KINDS[resource_type].noun
+        return TriggerResult(outcome="skipped", reason=f"not an auditable {noun}: {err.errors()[0]['msg']}")
     try:
         # The trigger is not a person: whoever approves an audit it started is someone else.
         trigger = Caller(arn=REQUESTED_BY, principal=REQUESTED_BY)
@@ -57,7 +184,7 @@ def start_from_event(
         return TriggerResult(
             outcome="skipped", audit_id=conflict.extra.get("runningAuditId"), reason=conflict.message
         )
-    except ApiError as refused:  # a protected bucket, or one outside the remediation scope
+    except ApiError as refused:  # a protected bucket, or a resource outside the remediation scope
         return TriggerResult(outcome="skipped", reason=refused.message)
     except ClientError as err:
         if error_code(err) == "ExecutionAlreadyExists":  # a concurrent redelivery won the race

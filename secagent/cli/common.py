@@ -6,7 +6,6 @@ Kept free of boto3 at import time so `secagent --help` and `secagent checks` sta
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import textwrap
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from secagent.models.outcome import EXIT_FAILED as EXIT_FAILED  # the CLI's code
 from secagent.models.outcome import EXIT_FINDINGS as EXIT_FINDINGS
 from secagent.models.outcome import EXIT_OK as EXIT_OK
 from secagent.models.records import AUDIT_ID
+from secagent.models.snapshot import BUCKET, ResourceType
+from secagent.resources import InvalidResourceId, checked_resource, shown_value
 
 FAIL_ON_DEFAULT = DEFAULT_FAIL_ON.lower()  # --fail-on's default, as the option spells it
 EXIT_USAGE = 2  # usage error: bad arguments, or input the API refused (400)
@@ -41,7 +42,7 @@ exit codes:
 {_OUTCOMES_WRAPPED}
   2    usage error (bad arguments, or a request the API refused as invalid)
   3    the audit ended FAILED, RESOURCE_NOT_FOUND or ACCESS_DENIED (nothing can be said
-       about the bucket), or the API could not be reached or answered an error
+       about the resource), or the API could not be reached or answered an error
   130  interrupted (Ctrl-C); a started audit keeps running
 """
 
@@ -80,28 +81,31 @@ class CliError(Exception):
         self.code = code
 
 
-def _shown(value: str) -> str:
-    """A value for a one-line message: quoted, control characters escaped, cut to 70 characters."""
-    return json.dumps(value if len(value) <= 70 else value[:67] + "...")
-
-
 def audit_id_arg(value: str) -> str:
     """argparse type of an audit id: anything else is a usage error, and nothing is sent."""
     if not AUDIT_ID.fullmatch(value):
         raise argparse.ArgumentTypeError(
-            f"{_shown(value)} is not an audit id (1 to 80 letters, digits or hyphens)"
+            f"{shown_value(value)} is not an audit id (1 to 80 letters, digits or hyphens)"
         )
     return value
 
 
 def bucket_name_arg(value: str) -> str:
     """argparse type of a bucket name, checked as the API checks it (secagent.discovery.names)."""
-    from secagent.discovery.names import bucket_name_problem  # lazily: its package imports boto3
+    return _resource_id_arg(value, BUCKET)
 
-    problem = bucket_name_problem(value)
-    if problem:
-        raise argparse.ArgumentTypeError(f"{_shown(value)} is not a valid S3 bucket name: {problem}")
-    return value
+
+def resource_id_arg(value: str) -> str:
+    """argparse type of a resource id of either type (a bucket name, a security group id), as the
+    API takes it in a filter; a security group id reads as a group, anything else as a bucket."""
+    return _resource_id_arg(value, None)
+
+
+def _resource_id_arg(value: str, resource_type: ResourceType | None) -> str:
+    try:
+        return checked_resource(value, resource_type).id
+    except InvalidResourceId as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def expect(response: ApiResponse, *ok: int, what: str, audit_id: str | None = None) -> Any:

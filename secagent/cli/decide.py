@@ -25,6 +25,7 @@ from secagent.cli.common import (
     expect,
 )
 from secagent.cli.watch import follow_to_the_end
+from secagent.resources import shown_resource
 
 if TYPE_CHECKING:
     pass
@@ -96,8 +97,8 @@ def _confirm(
         raise CliError(f"audit {audit_id}: the API previewed nothing to approve; nothing was sent")
     # Which plans a plain approval covers, and why the others need naming: the audit's status says
     audit = expect(api.get_audit(audit_id), 200, what=f"status of audit {audit_id}", audit_id=audit_id)
-    bucket = _bucket(plans)
-    _show(preview, audit, bucket, out)
+    target = shown_resource(audit.get("resource"))
+    _show(preview, audit, target, out)
     if reviewed and reviewed != digest:
         raise CliError(
             f"the plans this approval would apply now (planDigest {digest}) are not the ones reviewed "
@@ -107,7 +108,7 @@ def _confirm(
     if yes:
         out.write(f"Approving with --yes: the digest given is the one shown ({digest}).\n")
         return digest
-    out.write(f"Apply these {len(plans)} change(s) to s3://{bucket}? [y/N] ")
+    out.write(f"Apply these {len(plans)} change(s) to {target}? [y/N] ")
     out.flush()
     answer = stdin.readline()
     if not answer.endswith("\n"):
@@ -139,12 +140,7 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _bucket(plans: list[dict[str, Any]]) -> str:
-    buckets = sorted({str(p.get("resourceId")) for p in plans if p.get("resourceId")})
-    return ", ".join(buckets) or "?"
-
-
-def _show(preview: dict[str, Any], audit: dict[str, Any], bucket: str, out: TextIO) -> None:
+def _show(preview: dict[str, Any], audit: dict[str, Any], target: str, out: TextIO) -> None:
     """The plans the approval applies, grouped by severity (worst first) and numbered in the order
     they apply, each with its remediation id and whether it is in the default selection; what is
     left out, with why and its severity; the digest."""
@@ -155,9 +151,9 @@ def _show(preview: dict[str, Any], audit: dict[str, Any], bucket: str, out: Text
     plans = [_as_pending(plan, pending, defaults) for plan in preview.get("plans") or []]
     findings = audit_findings(audit)
     named = preview.get("selection") == "named"
-    selection = "the ones named with --only" if named else "the default: reversible, scoped to the bucket"
+    selection = "the ones named with --only" if named else "the default: reversible, scoped to the resource"
     lines = [
-        f"Approving audit {preview.get('auditId')} applies {len(plans)} change(s) to s3://{bucket} "
+        f"Approving audit {preview.get('auditId')} applies {len(plans)} change(s) to {target} "
         f"({selection}), worst first:",
         render_pending_plans(plans, findings),
     ]
@@ -223,7 +219,7 @@ def add_parsers(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
                 help="approve exactly these remediations (their ids as `secagent status ID` shows them; "
                 "comma-separated, repeatable), re-planned alone; "
                 "needed for irreversible and account-wide plans (default: the reversible plans scoped "
-                "to the bucket)",
+                "to the audited resource)",
             )
             parser.add_argument(
                 "--digest",

@@ -12,7 +12,7 @@ import sys
 from typing import Any, TextIO
 
 from secagent.audit_api import AuditApi
-from secagent.cli.common import EXIT_OK, Globals, bucket_name_arg, connect, expect
+from secagent.cli.common import EXIT_OK, Globals, connect, expect, resource_id_arg
 
 STATUSES = ("RUNNING", "AWAITING_APPROVAL", "SUCCEEDED", "FAILED")
 
@@ -81,7 +81,10 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--status", choices=STATUSES, help="only audits in this status")
     parser.add_argument(
-        "--resource", metavar="BUCKET", type=bucket_name_arg, help="only audits of this bucket"
+        "--resource",
+        metavar="RESOURCE",
+        type=resource_id_arg,
+        help="only audits of this bucket (name) or security group (id)",
     )
     parser.add_argument(
         "--limit", type=_positive, metavar="N", help="at most N audits (default 20, up to 50)"

@@ -24,13 +24,15 @@ FORWARDED: dict[str, Callable[[Sequence[str]], int]] = {c.command: c.run for c i
 GLOBAL_WITH_VALUE = ("--endpoint-url", "--region", "--profile", "--stack-name", "--api-url", "--fail-on")
 
 DESCRIPTION = """\
-Infrastructure Security Agent: audit S3 buckets, review the proposed fixes, approve them, read the
-report. Talks to the deployed stack's API (found from the CloudFormation stack's outputs), signing
-with the usual AWS credential chain.
+Infrastructure Security Agent: audit S3 buckets and EC2 security groups, review the proposed
+fixes, approve them, read the report. Talks to the deployed stack's API (found from the
+CloudFormation stack's outputs), signing with the usual AWS credential chain.
 
 examples:
   secagent audit my-bucket --wait              # plan mode: findings and proposed fixes
+  secagent audit sg-0123abcd --wait            # a security group (the id says so)
   secagent audit my-bucket --remediate --wait  # fixes applied after 'secagent approve ID'
+  secagent audit sg-0123abcd --type bucket     # a bucket named like a group id
   secagent --endpoint-url http://localhost:4566 list
 """
 

@@ -29,7 +29,7 @@ from secagent.cli.common import (
 from secagent.models.outcome import Outcome
 
 AWAIT_APPROVAL = "Await Approval"
-# Outcomes that say nothing about the bucket (exit 3): the report's failure says where and why.
+# Outcomes that say nothing about the resource (exit 3): the report's failure says where and why.
 UNJUDGED = {o.value for o in Outcome if o.ended_unjudged}
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 

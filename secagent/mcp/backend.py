@@ -15,10 +15,10 @@ import boto3
 from secagent.audit_api import AuditApi
 from secagent.aws import StackMissing, api_outputs, client_factory
 from secagent.client import AuditApiClient
-from secagent.discovery import discover_bucket
+from secagent.discovery import discover
 from secagent.mcp.errors import StackNotDeployed
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import ResourceRef, Snapshot
 
 DEFAULT_STACK_NAME = "SecurityAgent"
 DEFAULT_REGION = "us-east-1"
@@ -51,8 +51,8 @@ class ServerSettings:
 class Backend(Protocol):
     settings: ServerSettings
 
-    def snapshot(self, bucket: str) -> Snapshot:
-        """Discover: the bucket's configuration (read-only calls)."""
+    def snapshot(self, resource: ResourceRef) -> Snapshot:
+        """Discover: the bucket's or security group's configuration (read-only calls)."""
         ...
 
     def api(self) -> AuditApi:
@@ -75,9 +75,9 @@ class AwsBackend:
             return self.settings.region
         return boto3.Session(profile_name=self.settings.profile).region_name or DEFAULT_REGION
 
-    def snapshot(self, bucket: str) -> Snapshot:
+    def snapshot(self, resource: ResourceRef) -> Snapshot:
         session = self.session()
-        return discover_bucket(bucket, session, clients=client_factory(session, self.settings.endpoint_url))
+        return discover(resource, session, clients=client_factory(session, self.settings.endpoint_url))
 
     def api(self) -> AuditApiClient:
         with self._lock:

@@ -98,7 +98,7 @@ def as_tool_error(exc: BaseException) -> ToolError | None:
 
 
 def describe_validation_error(err: ValidationError) -> str:
-    """All argument problems on one line, in plain words: "bucket: ...; mode: must be one of ..."."""
+    """All argument problems on one line, in plain words: "resourceId: ...; mode: must be one of ..."."""
     return "; ".join(_explain(detail) for detail in err.errors(include_url=False))
 
 

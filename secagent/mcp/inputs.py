@@ -1,7 +1,9 @@
 """Typed tool arguments: JSON Schema properties a model can read, validated before a tool runs.
 
-Names, enums and bounds are the ones the API and the domain layer already use (bucket names by
-`secagent.discovery.names`, `mode` / `decision` by the API's request models).
+Names, enums and bounds are the ones the API and the domain layer already use (resource types and
+ids by `secagent.models.snapshot` and `secagent.discovery.names`, `mode` / `decision` by the API's
+request models). A resource id is checked against its type, given or read from the id, by the tool
+itself (secagent.resources.checked_resource): the two arguments are checked together.
 """
 
 import json
@@ -11,9 +13,10 @@ from pydantic import AfterValidator, Field
 
 from secagent.api.models import Decision, Mode
 from secagent.api.settings import MAX_APPROVAL_TIMEOUT_SECONDS, MIN_APPROVAL_TIMEOUT_SECONDS
-from secagent.discovery.names import bucket_name_problem
 from secagent.models.findings import Severity
 from secagent.models.records import AUDIT_ID
+from secagent.models.snapshot import ResourceType
+from secagent.resources import KINDS
 
 # Execution names as the API accepts them (the API creates UUIDs; the CreateBucket rule too).
 # Published in the tool's JSON Schema, where `$` is the end of the text (ECMAScript, and the Rust
@@ -28,25 +31,30 @@ def _audit_id(value: str) -> str:
     return value
 
 
-def _bucket_name(value: str) -> str:
-    problem = bucket_name_problem(value)
-    if problem:
-        shown = value if len(value) <= 70 else value[:67] + "..."
-        raise ValueError(f"{json.dumps(shown, ensure_ascii=False)} is not a valid S3 bucket name: {problem}")
-    return value
-
-
-BucketName = Annotated[
+ResourceId = Annotated[
     str,
-    AfterValidator(_bucket_name),
     Field(
-        title="Bucket name",
+        title="Resource id",
         description=(
-            "Name of an existing S3 general purpose bucket in the account (not an ARN, not s3://): "
-            "3-63 lowercase letters, digits, dots and hyphens, e.g. my-app-logs."
+            "The resource to audit, in the deployment's account and region (not an ARN, not s3://): "
+            + "; or ".join(kind.id_hint for kind in KINDS.values())
+            + "."
         ),
-        # Published for the model; the check itself is secagent.discovery.names.
+        # Published for the model (both kinds of id fit); the check itself is the tool's.
         json_schema_extra={"minLength": 3, "maxLength": 63},
+    ),
+]
+
+ResourceTypeArg = Annotated[
+    ResourceType | None,
+    Field(
+        title="Resource type",
+        description=(
+            "What resourceId names: "
+            + ", ".join(f"{kind.type} ({kind.label})" for kind in KINDS.values())
+            + ". Default: read from the id (sg- and 8 or 17 hex digits: a security group; anything "
+            "else: a bucket). Name it for a bucket named like a security group id."
+        ),
     ),
 ]
 

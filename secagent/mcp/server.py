@@ -1,6 +1,7 @@
 """`secagent mcp`: the agent as an MCP server (official `mcp` SDK, stdio or streamable HTTP on 127.0.0.1).
 
-Tools, generated from the same check registry the workflow runs:
+Tools, generated from the same check registry the workflow runs, for S3 buckets and EC2 security
+groups (`resourceId`, and `resourceType` when the id alone does not say which):
 
 - `list_checks`, `discover_resource`, `analyze_resource`, `propose_remediation` run the domain layer
   directly against the account, read-only;
@@ -21,7 +22,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -49,7 +50,7 @@ from mcp_types import (
 )
 from pydantic import BaseModel, Field, ValidationError
 
-from secagent.checks.registry import Check, analyze, registry
+from secagent.checks.registry import Check, analyze, checks_for, registry
 from secagent.mcp.backend import DEFAULT_STACK_NAME, AwsBackend, Backend, ServerSettings
 from secagent.mcp.errors import ApiRefused, as_tool_error, check_api, describe_validation_error, message_for
 from secagent.mcp.inputs import (
@@ -58,15 +59,17 @@ from secagent.mcp.inputs import (
     ApprovalTimeoutSeconds,
     AuditId,
     AuditMode,
-    BucketName,
     Comment,
     RemediationIds,
+    ResourceId,
+    ResourceTypeArg,
     SeverityFilter,
 )
 from secagent.models.outcome import Outcome
 from secagent.models.report import REPORT_SCHEMA_VERSION
-from secagent.models.snapshot import S3BucketConfig
+from secagent.models.snapshot import SNAPSHOT_TYPES, ResourceType
 from secagent.remediation import plan_remediations
+from secagent.resources import KINDS, InvalidResourceId, checked_resource, shown_resource
 
 log = logging.getLogger("secagent.mcp")
 
@@ -75,15 +78,17 @@ REPORT_URI = "audit://{auditId}/report"
 DEFAULT_HTTP_PORT = 8765
 
 INSTRUCTIONS = """\
-Infrastructure Security Agent: audits AWS S3 buckets against AWS Foundational Security Best \
-Practices and CIS, proposes exact fixes, and applies them only after a human approves.
+Infrastructure Security Agent: audits AWS S3 buckets and EC2 security groups against AWS \
+Foundational Security Best Practices and CIS, proposes exact fixes, and applies them only after a \
+human approves. A resource is named by resourceId (a bucket name, or a security group id such as \
+sg-0123abcd); resourceType says which when the id alone does not.
 
 - To look: list_checks, discover_resource, analyze_resource, propose_remediation. They only read.
 - To fix: start_audit with mode=remediate, poll get_audit until AWAITING_APPROVAL, show the \
 pendingPlans to the user, and call decide_approval only with the user's explicit decision. An \
 approval is confirmed by the user themselves in a form the client shows (MCP elicitation); a \
 client that cannot show one cannot approve (the user approves with `secagent approve` or the web \
-console). Nothing else changes a bucket.
+console). Nothing else changes a resource.
 - The finished report is the resource audit://{auditId}/report."""
 
 
@@ -110,6 +115,8 @@ class SecAgentMCPServer(MCPServer[Any]):
             ) from exc
         except ToolError as exc:
             cause = exc.__cause__
+            if isinstance(cause, InvalidResourceId):  # the tool's check of resourceId against its type
+                raise ToolError(f"Invalid arguments for {name}: resourceId: {cause.message}.") from None
             if isinstance(cause, ValidationError) and not isinstance(exc, UnexpectedToolError):
                 # Keep the ValidationError as the cause: the SDK then logs field names, not values.
                 raise ToolError(
@@ -150,7 +157,8 @@ def _can_elicit(ctx: Context[Any, Any]) -> bool:
 def _approval_preview(
     ctx: Context[Any, Any], auditId: str, decision: str, remediationIds: list[str] | None
 ) -> dict[str, Any] | None:
-    """Resolver: what approving the selection would apply (GET .../approval), fetched by the server.
+    """Resolver: what approving the selection would apply (GET .../approval), fetched by the server,
+    with the audited resource (GET /audits/{id}: the preview names ids only, not their type).
 
     None for a rejection. The SDK may run it once per round of the elicitation; the answer counts
     only for the exact question asked, so a preview that changed between rounds is asked again.
@@ -163,11 +171,12 @@ def _approval_preview(
     assert isinstance(server, SecAgentMCPServer), "decide_approval runs on the server build_server made"
     with _mapped():
         preview = check_api(server.backend.api().preview_approval(auditId, remediationIds))
+        audited = check_api(server.backend.api().get_audit(auditId)).get("resource")
     if not preview.get("planDigest") or not preview.get("plans"):
         raise ToolError(
             f"The audit API previewed nothing to approve for audit {auditId}; nothing was approved."
         )
-    return preview
+    return {**preview, "resource": audited}
 
 
 PreviewArg = Annotated[dict[str, Any] | None, Resolve(_approval_preview)]
@@ -184,11 +193,11 @@ PersonsAnswer = Annotated[ElicitationResult[ApprovalConfirmation], Resolve(_ask_
 
 
 def confirmation_message(preview: dict[str, Any], comment: str | None) -> str:
-    """What the person reads before answering: the bucket, each plan, what is left out, the digest."""
+    """What the person reads before answering: the resource (`resource`, the audit's), each plan,
+    what is left out, the digest."""
     plans = sorted(preview.get("plans") or [], key=lambda p: p.get("order") or 0)
-    bucket = ", ".join(sorted({str(p["resourceId"]) for p in plans if p.get("resourceId")})) or "?"
     lines = [
-        f"Approve changes to s3://{bucket}? (audit {preview.get('auditId')})",
+        f"Approve changes to {shown_resource(preview.get('resource'))}? (audit {preview.get('auditId')})",
         "",
         f"Approving applies these {len(plans)} change(s):",
     ]
@@ -248,14 +257,31 @@ def _controls(checks: dict[str, Check]) -> list[str]:
     return sorted({control for check in checks.values() for control in check.meta.controls})
 
 
+def _config_fields(resource_type: ResourceType) -> str:
+    """The fields of a resource type's snapshot `config`, as the JSON names them."""
+    config = SNAPSHOT_TYPES[resource_type].model_fields["config"].annotation
+    assert isinstance(config, type) and issubclass(config, BaseModel)
+    return ", ".join(field.alias or name for name, field in config.model_fields.items())
+
+
+def _per_type(describe: Callable[[ResourceType], str]) -> str:
+    """One sentence per resource type: "S3 bucket: ... EC2 security group: ..."."""
+    return " ".join(f"{kind.label}: {describe(kind.type)}." for kind in KINDS.values())
+
+
 def _descriptions(settings: ServerSettings) -> dict[str, str]:
     """Tool descriptions written from the registry, so a new check shows up without editing them."""
     checks = registry()
     enabled = {k: v for k, v in checks.items() if k not in settings.agent.disabled_checks}
     controls = ", ".join(_controls(enabled))
-    check_lines = "; ".join(_check_line(c) for c in enabled.values())
+
+    def enabled_checks(resource_type: ResourceType) -> str:
+        """The enabled checks of one type: "3 checks: a (HIGH; FSBP:S3.2); ..."."""
+        of_type = [c for check_id, c in checks_for(resource_type).items() if check_id in enabled]
+        return f"{len(of_type)} checks: {'; '.join(_check_line(c) for c in of_type)}"
+
     remediations = ", ".join(sorted({c.meta.remediation_id for c in enabled.values() if c.remediate}))
-    fields = ", ".join(S3BucketConfig.model_fields)
+    kinds = " or ".join(kind.label for kind in KINDS.values())
     disabled = (
         f" Disabled in this deployment: {', '.join(sorted(settings.agent.disabled_checks))}."
         if settings.agent.disabled_checks
@@ -263,31 +289,34 @@ def _descriptions(settings: ServerSettings) -> dict[str, str]:
     )
     return {
         "list_checks": (
-            f"List the {len(checks)} security checks this agent runs on S3 buckets (the registry the "
-            "audit workflow uses): id, title, severity, rationale, the compliance controls each maps "
-            "to (FSBP = AWS Foundational Security Best Practices, CIS = CIS AWS Foundations v3.0.0), "
-            "the remediation that fixes it, whether it can be fixed automatically, and whether it is "
-            f"enabled. Read-only, no AWS calls.{disabled}"
+            f"List the {len(checks)} security checks this agent runs on S3 buckets and EC2 security "
+            "groups (the registry the audit workflow uses): id, the resource type it judges, title, "
+            "severity, rationale, the compliance controls each maps to (FSBP = AWS Foundational "
+            "Security Best Practices, CIS = CIS AWS Foundations v3.0.0), the remediation that fixes "
+            "it, whether it can be fixed automatically, and whether it is enabled. Read-only, no AWS "
+            f"calls.{disabled}"
         ),
         "discover_resource": (
-            "Read one S3 bucket's security-relevant configuration into a snapshot: "
-            f"{fields}. Each field is known (with its value or null = not configured) or unknown "
-            "(with the reason, e.g. access denied). Read-only: S3 Get*/Head* and STS GetCallerIdentity."
+            f"Read one {kinds}'s security-relevant configuration into a snapshot. Its config fields, "
+            f"per type: {_per_type(_config_fields)} Each field is known (with its value or null = not "
+            "configured) or unknown (with the reason, e.g. access denied). Read-only: S3 Get*/Head*, "
+            "EC2 Describe* and GetManagedPrefixListEntries, STS GetCallerIdentity."
         ),
         "analyze_resource": (
-            f"Audit one S3 bucket now against {len(enabled)} checks and return the findings "
+            f"Audit one {kinds} now against its type's checks and return the findings "
             "(PASS / FAIL / UNKNOWN, severity, controls, evidence) and a summary, worst first. "
-            f"Read-only: nothing is changed. Controls covered: {controls}. Checks: {check_lines}."
+            f"Read-only: nothing is changed. Controls covered: {controls}. Checks, per type: "
+            + _per_type(enabled_checks)
         ),
         "propose_remediation": (
-            "Propose the fixes for one S3 bucket's failing checks, without applying anything: ordered "
+            f"Propose the fixes for one {kinds}'s failing checks, without applying anything: ordered "
             "plans, each with the exact AWS CLI command, the equivalent API call, risk, whether it is "
             "reversible and how to roll it back; plus the failing checks no plan covers. Read-only. "
             "To apply fixes, start_audit with mode=remediate: they are applied only after a human "
             f"approves them. Remediations available: {remediations}."
         ),
         "start_audit": (
-            "Start a durable audit of one S3 bucket through the deployed audit API (a Step Functions "
+            f"Start a durable audit of one {kinds} through the deployed audit API (a Step Functions "
             "workflow: discover, analyze, propose, [approval, apply, verify], report). mode=plan "
             "(default) only reports. mode=remediate waits for a human decision (decide_approval) "
             "before changing anything. Returns the auditId; follow it with get_audit."
@@ -304,9 +333,9 @@ def _descriptions(settings: ServerSettings) -> dict[str, str]:
             "Decide on an audit that is AWAITING_APPROVAL. Call it only with the user's explicit "
             "decision, after they have seen the pendingPlans from get_audit. reject: recorded at once, "
             "changes nothing. approve: the server fetches what approving would apply (remediationIds "
-            "to name plans; default: the reversible plans scoped to the bucket, irreversible and "
+            "to name plans; default: the reversible plans scoped to the resource, irreversible and "
             "account-wide plans are applied only when named) and asks the user in a form the client "
-            "shows (MCP elicitation): the bucket, each plan's title, risk, reversibility and "
+            "shows (MCP elicitation): the resource, each plan's title, risk, reversibility and "
             "remediationId, what is left out, the plan digest. Only if the user answers approve=true "
             "is the approval sent, with the digest they were shown; the assistant cannot approve by "
             "itself. Declined or cancelled: nothing is sent. A client without elicitation cannot "
@@ -346,6 +375,7 @@ def build_server(
         checks = [
             {
                 **check.meta.to_json_dict(),
+                "resourceType": check.resource_type,
                 "autoRemediation": check.remediate is not None,
                 "enabled": check_id not in agent.disabled_checks,
             }
@@ -354,20 +384,23 @@ def build_server(
         ]
         return {"count": len(checks), "checks": checks}
 
-    @server.tool(description=descriptions["discover_resource"], annotations=_read_only("Discover a bucket"))
-    def discover_resource(bucket: BucketName) -> dict[str, Any]:
+    @server.tool(description=descriptions["discover_resource"], annotations=_read_only("Discover a resource"))
+    def discover_resource(resourceId: ResourceId, resourceType: ResourceTypeArg = None) -> dict[str, Any]:
+        resource = checked_resource(resourceId, resourceType)  # InvalidResourceId: see call_tool
         with _mapped():
-            return backend.snapshot(bucket).to_json_dict()
+            return backend.snapshot(resource).to_json_dict()
 
-    @server.tool(description=descriptions["analyze_resource"], annotations=_read_only("Analyze a bucket"))
-    def analyze_resource(bucket: BucketName) -> dict[str, Any]:
+    @server.tool(description=descriptions["analyze_resource"], annotations=_read_only("Analyze a resource"))
+    def analyze_resource(resourceId: ResourceId, resourceType: ResourceTypeArg = None) -> dict[str, Any]:
+        resource = checked_resource(resourceId, resourceType)  # InvalidResourceId: see call_tool
         with _mapped():
-            return analyze(backend.snapshot(bucket), agent).to_json_dict()
+            return analyze(backend.snapshot(resource), agent).to_json_dict()
 
     @server.tool(description=descriptions["propose_remediation"], annotations=_read_only("Propose fixes"))
-    def propose_remediation(bucket: BucketName) -> dict[str, Any]:
+    def propose_remediation(resourceId: ResourceId, resourceType: ResourceTypeArg = None) -> dict[str, Any]:
+        resource = checked_resource(resourceId, resourceType)  # InvalidResourceId: see call_tool
         with _mapped():
-            snapshot = backend.snapshot(bucket)
+            snapshot = backend.snapshot(resource)
             analysis = analyze(snapshot, agent)
             plans = plan_remediations(snapshot, analysis, agent).to_json_dict()
         return {
@@ -384,10 +417,17 @@ def build_server(
         ),
     )
     def start_audit(
-        bucket: BucketName, mode: AuditMode = "plan", approvalTimeoutSeconds: ApprovalTimeoutSeconds = None
+        resourceId: ResourceId,
+        mode: AuditMode = "plan",
+        approvalTimeoutSeconds: ApprovalTimeoutSeconds = None,
+        resourceType: ResourceTypeArg = None,
     ) -> dict[str, Any]:
+        resource = checked_resource(resourceId, resourceType)  # InvalidResourceId: see call_tool
         with _mapped():
-            body = check_api(backend.api().start_audit(bucket, mode, approvalTimeoutSeconds))
+            api = backend.api()
+            body = check_api(
+                api.start_audit(resource.id, mode, approvalTimeoutSeconds, resource_type=resource.type)
+            )
         body["reportResource"] = REPORT_URI.format(auditId=body.get("auditId", ""))
         return body
 

@@ -4,10 +4,15 @@ The browser talks only to this server. It serves the page's assets from `static/
 forwards the audit API's own routes under `/api/...` to the deployed API, signing each call with
 SigV4 from the usual AWS credential chain, so no AWS credential ever reaches the browser. It
 also answers the graph of the workflow (`/ui/graph`, from the ASL packaged with it, folded to the
-steps a person reads), the checks' metadata (`/ui/checks`, from the local registry), the findings
+steps a person reads), the checks' metadata (`/ui/checks`, from the local registry), the
+resource types it audits (`/ui/resource-types`: S3 buckets, EC2 security groups), the findings
 of each audited resource's latest finished audit (`/ui/findings`, from the API's reports) and,
 when it knows the stack, the states each execution entered (`/ui/audits/{id}/states`, from the
 execution history, read without execution data) to colour that graph.
+
+A resource id is checked here as the API checks it, before anything is signed or sent: a new
+audit's against its type, or, when the form names none, against the type the id reads as (a
+security group id reads as a group, anything else as a bucket), which it then names to the API.
 
 Who may change anything: every request other than GET/HEAD must carry the per-launch secret
 (`X-Secagent-Token`), a random value made when the server starts. The server never serves it:
@@ -41,8 +46,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secagent.client import ApiUnreachable
-from secagent.discovery.names import bucket_name_problem
 from secagent.models.outcome import Outcome
+from secagent.models.snapshot import BUCKET, ResourceType
+from secagent.resources import KINDS, RESOURCE_TYPES, InvalidResourceId, checked_resource
 from secagent.ui.graph import console_graph, fold_history
 
 if TYPE_CHECKING:
@@ -67,7 +73,7 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("POST", re.compile(rf"/audits/(?P<id>{_ID})/approval")),
     ("POST", re.compile(rf"/audits/(?P<id>{_ID})/resume")),
     ("POST", re.compile(rf"/audits/(?P<id>{_ID})/rollback")),  # a new audit that undoes the fixes
-    ("GET", re.compile(r"/exemptions")),  # ?bucket=name
+    ("GET", re.compile(r"/exemptions")),  # ?bucket=name (the API exempts buckets only)
     ("POST", re.compile(r"/exemptions")),
     ("POST", re.compile(rf"/exemptions/(?P<id>{_ID})/approve")),  # another person than its requester
     ("POST", re.compile(rf"/exemptions/(?P<id>{_ID})/revoke")),
@@ -364,6 +370,21 @@ def _outcomes_json() -> bytes:
     return json.dumps({o.value: {"style": o.style, "wording": o.wording} for o in Outcome}).encode()
 
 
+def _resource_types_json() -> bytes:
+    """The resource types an audit may name, as the console shows them (secagent.resources);
+    only buckets take exemptions through the API."""
+    kinds = [
+        {
+            "type": k.type,
+            "label": k.label,
+            "idHint": k.id_hint,
+            "exemptible": k.type == BUCKET,
+        }
+        for k in KINDS.values()
+    ]
+    return json.dumps({"resourceTypes": kinds}).encode()
+
+
 def _graph_json() -> bytes:
     return json.dumps(console_graph_cached().to_json()).encode()
 
@@ -512,9 +533,11 @@ class ConsoleHandler(BaseHTTPRequestHandler):
                 self._send(200, _outcomes_json(), "application/json")
             elif path == "/ui/checks":
                 self._send(200, _checks_json(), "application/json")
+            elif path == "/ui/resource-types":
+                self._send(200, _resource_types_json(), "application/json")
             elif path == "/ui/findings":
                 wanted = urllib.parse.parse_qs(parsed.query).get("resource", [None])[0]
-                if wanted is None or not self._bad_bucket("resource", wanted):
+                if wanted is None or not self._bad_resource("resource", wanted):
                     self._json(200, self.backend.latest_findings(wanted))
             elif match := re.fullmatch(rf"/ui/audits/({_ID})/states", path):
                 self._states(match.group(1), parsed.query)
@@ -591,8 +614,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             body = None
         if path == "/audits" and method == "POST" and isinstance(body, dict):
             resource = body.get("resource")
-            name = resource.get("id") if isinstance(resource, dict) else None
-            if isinstance(name, str) and self._bad_bucket("resource.id", name):
+            if isinstance(resource, dict) and self._bad_audited_resource(resource):
                 return
         if path == "/exemptions" and method == "POST" and isinstance(body, dict):
             bucket = body.get("bucket")
@@ -607,7 +629,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         if path == "/audits" and method == "GET" and query:
             params = urllib.parse.parse_qs(query)
             kept = {k: params[k][0] for k in LIST_QUERY if params.get(k)}
-            if "resource" in kept and self._bad_bucket("resource", kept["resource"]):
+            if "resource" in kept and self._bad_resource("resource", kept["resource"]):
                 return
             path += "?" + urllib.parse.urlencode(kept) if kept else ""
         if method == "GET" and path.endswith("/approval") and query:
@@ -625,16 +647,30 @@ class ConsoleHandler(BaseHTTPRequestHandler):
 
     def _bad_bucket(self, field: str, name: str) -> bool:
         """Answer 400 (as the API would) for a name that is not a bucket's; nothing is signed or sent."""
-        problem = bucket_name_problem(name)
-        if problem:
-            shown = json.dumps(name if len(name) <= 70 else name[:67] + "...")
-            self._error(
-                400,
-                "InvalidRequest",
-                f"{field}: {shown} is not a valid S3 bucket name: {problem}",
-                field=field,
-            )
-        return problem is not None
+        return self._bad_resource(field, name, BUCKET)
+
+    def _bad_resource(self, field: str, resource_id: str, resource_type: ResourceType | None = None) -> bool:
+        """Answer 400 (as the API would) for an id that cannot name a resource of `resource_type`
+        (without one: of the type it reads as); nothing is signed or sent."""
+        try:
+            checked_resource(resource_id, resource_type)
+        except InvalidResourceId as exc:
+            self._error(400, "InvalidRequest", f"{field}: {exc.message}", field=field)
+            return True
+        return False
+
+    def _bad_audited_resource(self, resource: dict[str, Any]) -> bool:
+        """A new audit's resource: its id checked against its type; with no type given, the type the
+        id reads as is checked and written into the request. An unknown type is the API's to refuse."""
+        resource_id, given = resource.get("id"), resource.get("type")
+        if not isinstance(resource_id, str) or given not in (None, "", *RESOURCE_TYPES):
+            return False
+        try:
+            resource["type"] = checked_resource(resource_id, given or None).type
+        except InvalidResourceId as exc:
+            self._error(400, "InvalidRequest", f"resource.id: {exc.message}", field="resource.id")
+            return True
+        return False
 
     def _states(self, audit_id: str, query: str) -> None:
         names = [n for n in (urllib.parse.parse_qs(query).get("executions") or [audit_id])[0].split(",") if n]

@@ -42,3 +42,27 @@ S3_REMEDIATION_WRITES = [
     "s3:DeleteBucketPolicy",
 ]
 ACCOUNT_REMEDIATION_WRITES = ["s3:PutAccountPublicAccessBlock"]  # s3control PutPublicAccessBlock
+
+# Discover, Recheck and Verify: every read of secagent/discovery/ec2.py. EC2's Describe* actions
+# have no resource-level permissions: "*" is the only resource AWS accepts for them.
+EC2_CONFIGURATION_READS = [
+    "ec2:DescribeSecurityGroups",  # the group; the groups its rules name; the groups naming it
+    "ec2:DescribeSecurityGroupRules",
+    "ec2:DescribeNetworkInterfaces",  # who uses the group
+]
+# The CIDRs behind a rule's prefix list: authorized on the list (customer-, shared- or AWS-managed).
+PREFIX_LIST_READS = ["ec2:GetManagedPrefixListEntries"]
+# The API's preflight of POST /audits: does the group exist, may this deployment read it?
+SECURITY_GROUP_PREFLIGHT_READS = ["ec2:DescribeSecurityGroups"]
+
+# Apply: the calls of security group fixes and their rollbacks (secagent/fixes/operations.py),
+# authorized on the group they change.
+SECURITY_GROUP_REMEDIATION_WRITES = [
+    "ec2:RevokeSecurityGroupIngress",  # by rule id
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:ModifySecurityGroupRules",  # narrow a rule to the trusted range, and back
+    "ec2:AuthorizeSecurityGroupIngress",  # rollbacks: the revoked rules again
+    "ec2:AuthorizeSecurityGroupEgress",
+]
+# ModifySecurityGroupRules is authorized on each rule it modifies too.
+SECURITY_GROUP_RULE_WRITES = ["ec2:ModifySecurityGroupRules"]

@@ -11,6 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.constructs import permissions
+
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_DIR = ROOT / ".build" / "layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -108,8 +110,10 @@ class ToolFunctions(Construct):
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason="Actions with no resource-level permissions, for which '*' is the only form AWS "
-                "accepts: X-Ray PutTraceSegments/PutTelemetryRecords, and the account-level "
-                "s3:Get/PutAccountPublicAccessBlock of Discover, Verify and Apply.",
+                "accepts: X-Ray PutTraceSegments/PutTelemetryRecords; the account-level "
+                "s3:Get/PutAccountPublicAccessBlock of Discover, Recheck, Verify and Apply; EC2's "
+                f"{', '.join(permissions.EC2_CONFIGURATION_READS)} of Discover, Recheck and Verify "
+                "(security group discovery) and the API's DescribeSecurityGroups (its preflight).",
             )
         )
         Validations.of(function).acknowledge(

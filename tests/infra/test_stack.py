@@ -80,7 +80,11 @@ def actions_of(statement: dict) -> list[str]:
 def test_apply_role_may_only_run_the_listed_remediation_writes(template: Template):
     allowed = [s for s in statements_of(template, "ToolsApplyRole") if s["Effect"] == "Allow"]
     actions = {action for statement in allowed for action in actions_of(statement)}
-    expected = set(permissions.S3_REMEDIATION_WRITES + permissions.ACCOUNT_REMEDIATION_WRITES)
+    expected = set(
+        permissions.S3_REMEDIATION_WRITES
+        + permissions.ACCOUNT_REMEDIATION_WRITES
+        + permissions.SECURITY_GROUP_REMEDIATION_WRITES
+    )
     assert expected <= actions
     # Besides the fixes: its own record, reading what it proves the approval from, its seal check,
     # and reading its execution (it confirms its audit's execution invoked it)
@@ -134,23 +138,60 @@ def test_report_bucket_is_private_encrypted_versioned_tls_only(template: Templat
     assert len(tls_denies) == 2  # the report bucket and its access-log bucket
 
 
-def test_bucket_created_rule_matches_cloudtrail_create_bucket_that_succeeded(template: Template):
-    # A refused CreateBucket (errorCode set: BucketAlreadyExists, AccessDenied) created nothing to audit
+@pytest.mark.parametrize(
+    ("source", "event_source", "calls"),
+    [
+        ("aws.s3", "s3.amazonaws.com", ["CreateBucket"]),
+        ("aws.ec2", "ec2.amazonaws.com", ["CreateSecurityGroup", "AuthorizeSecurityGroupIngress"]),
+    ],
+)
+def test_cloudtrail_rules_match_the_trigger_calls_that_succeeded(
+    template: Template, source: str, event_source: str, calls: list[str]
+):
+    # A refused call (errorCode set: BucketAlreadyExists, AccessDenied, InvalidGroup.Duplicate)
+    # created or opened nothing to audit
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": {
-                "source": ["aws.s3"],
+                "source": [source],
                 "detail-type": ["AWS API Call via CloudTrail"],
                 "detail": {
-                    "eventSource": ["s3.amazonaws.com"],
-                    "eventName": ["CreateBucket"],
+                    "eventSource": [event_source],
+                    "eventName": calls,
                     "errorCode": [{"exists": False}],
                 },
             },
             "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
         },
     )
+
+
+def test_every_cloudtrail_rule_targets_the_one_trigger_function_with_one_dead_letter_queue(
+    template: Template,
+):
+    rules = [
+        r["Properties"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"].get("detail-type") == ["AWS API Call via CloudTrail"]
+    ]
+    assert len(rules) == 2
+    trigger = logical_id(template, "AWS::Lambda::Function", "ToolsOnCloudTrailEvent")
+    assert {json.dumps(r["Targets"][0]["Arn"]) for r in rules} == {
+        json.dumps({"Fn::GetAtt": [trigger, "Arn"]})
+    }
+    assert len({json.dumps(r["Targets"][0]["DeadLetterConfig"]) for r in rules}) == 1
+
+
+def test_the_trigger_ignores_calls_made_by_applys_role(template: Template):
+    # Apply's rollback authorizes revoked rules again: that call must not start an audit revoking them
+    (variables,) = [
+        f["Properties"]["Environment"]["Variables"]
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "lambdas.on_cloudtrail_event.handler"
+    ]
+    assert variables["TRIGGER_IGNORED_ROLE_ARNS"] == role_arn(template, "Apply")
+    assert variables["TRIGGER_MODE"] == "remediate"
 
 
 def test_api_methods_all_use_iam_authorization(template: Template):
@@ -197,6 +238,39 @@ def test_analysis_settings_reach_every_function_that_analyzes_or_plans():
         f"lambdas.{name}.handler"
         for name in ("analyze", "remediate", "await_approval", "recheck", "apply", "verify", "api")
     }
+
+
+def test_security_group_settings_are_context_keys_of_the_deployment():
+    # Given the three security group settings as context (cdk deploy -c ...)
+    app = cdk.App(
+        context={
+            "authorizedPorts": "80,443,8443",
+            "narrowIngressCidrIpv4": "203.0.113.0/24",
+            "narrowIngressCidrIpv6": "2001:db8::/32",
+        }
+    )
+    # Then they become the tools' environment variables AgentSettings reads
+    assert analysis_settings_from_context(app) == {
+        "SECAGENT_AUTHORIZED_PORTS": "80,443,8443",
+        "SECAGENT_NARROW_INGRESS_CIDR_IPV4": "203.0.113.0/24",
+        "SECAGENT_NARROW_INGRESS_CIDR_IPV6": "2001:db8::/32",
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("authorizedPorts", "80,ssh", "authorized ports must be TCP port numbers"),
+        ("authorizedPorts", "0", "authorized ports must be TCP port numbers"),
+        ("narrowIngressCidrIpv4", "0.0.0.0/0", "narrower than the whole internet"),
+        ("narrowIngressCidrIpv4", "2001:db8::/32", "must be an IPv4 CIDR"),
+        ("narrowIngressCidrIpv6", "10.0.0.0/8", "must be an IPv6 CIDR"),
+        ("narrowIngressCidrIpv6", "not-a-cidr", "not an IPv6 CIDR"),
+    ],
+)
+def test_bad_security_group_settings_fail_the_synth_with_a_clear_message(key: str, value: str, message: str):
+    with pytest.raises(ValueError, match=message):
+        analysis_settings_from_context(cdk.App(context={key: value}))
 
 
 def test_unknown_disabled_check_fails_the_synth_with_its_name():
@@ -261,7 +335,7 @@ def denied_to_all_but(template: Template, actions: set[str], pattern: str) -> li
 
 # Each prefix of the report bucket and the only roles that may put (or delete) objects under it.
 WRITERS = {
-    "requests/*": ["Api", "OnBucketCreated"],
+    "requests/*": ["Api", "OnCloudTrailEvent"],
     "decisions/*": ["Api"],
     "tokens/*": ["AwaitApproval"],
     "approvals/*": ["AwaitApproval", "Api"],
@@ -359,7 +433,7 @@ def test_apply_role_never_writes_a_bucket_of_another_account(template: Template)
     assert other_account["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::*"]]}
 
 
-def test_only_the_api_and_the_create_bucket_trigger_may_seal(template: Template):
+def test_only_the_api_and_the_cloudtrail_trigger_may_seal(template: Template):
     seal_key = logical_id(template, "AWS::KMS::Key", "SealKey")
     key = template.find_resources("AWS::KMS::Key")[seal_key]["Properties"]
     assert (key["KeySpec"], key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
@@ -373,14 +447,14 @@ def test_only_the_api_and_the_create_bucket_trigger_may_seal(template: Template)
     }
     assert sealers == {
         role_arn(template, name)["Fn::GetAtt"][0]: {"Fn::GetAtt": [seal_key, "Arn"]}
-        for name in ("Api", "OnBucketCreated")
+        for name in ("Api", "OnCloudTrailEvent")
     }
     # Key policy: whatever IAM grants, every other principal is denied a seal
     (deny,) = [s for s in key["KeyPolicy"]["Statement"] if s["Effect"] == "Deny"]
     assert (deny["Principal"], actions_of(deny)) == ({"AWS": "*"}, ["kms:GenerateMac"])
     assert deny["Condition"] == {
         "ArnNotEquals": {
-            "aws:PrincipalArn": [role_arn(template, "Api"), role_arn(template, "OnBucketCreated")]
+            "aws:PrincipalArn": [role_arn(template, "Api"), role_arn(template, "OnCloudTrailEvent")]
         }
     }
 

@@ -446,7 +446,7 @@ def test_same_create_bucket_event_delivered_twice_starts_one_audit(aws, outputs)
     # When it is delivered twice (at-least-once delivery)
     answers = [
         json.loads(
-            lam.invoke(FunctionName=outputs["BucketCreatedFunctionName"], Payload=json.dumps(event))[
+            lam.invoke(FunctionName=outputs["TriggerFunctionName"], Payload=json.dumps(event))[
                 "Payload"
             ].read()
         )

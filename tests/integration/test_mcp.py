@@ -110,8 +110,8 @@ def test_tools_and_report_template_are_listed_with_typed_schemas(outputs):
     tools, templates = over_stdio(body)
     by_name = {tool.name: tool for tool in tools}
     assert set(by_name) == TOOLS
-    assert by_name["analyze_resource"].input_schema["required"] == ["bucket"]
-    assert by_name["analyze_resource"].input_schema["properties"]["bucket"]["maxLength"] == 63
+    assert by_name["analyze_resource"].input_schema["required"] == ["resourceId"]
+    assert by_name["analyze_resource"].input_schema["properties"]["resourceId"]["maxLength"] == 63
     assert POLICY_CHECK in by_name["analyze_resource"].description
     assert by_name["start_audit"].input_schema["properties"]["mode"]["enum"] == ["plan", "remediate"]
     assert by_name["decide_approval"].input_schema["properties"]["decision"]["enum"] == ["approve", "reject"]
@@ -121,13 +121,13 @@ def test_tools_and_report_template_are_listed_with_typed_schemas(outputs):
 
 def test_discover_and_analyze_a_public_bucket_and_bad_arguments_do_not_stop_the_server(public_bucket):
     async def body(session: ClientSession) -> Any:
-        discovered = await session.call_tool("discover_resource", {"bucket": public_bucket})
-        bad_name = await session.call_tool("analyze_resource", {"bucket": "Not_A_Bucket"})
+        discovered = await session.call_tool("discover_resource", {"resourceId": public_bucket})
+        bad_name = await session.call_tool("analyze_resource", {"resourceId": "Not_A_Bucket"})
         missing = await session.call_tool(
-            "analyze_resource", {"bucket": f"mcp-missing-{uuid.uuid4().hex[:8]}"}
+            "analyze_resource", {"resourceId": f"mcp-missing-{uuid.uuid4().hex[:8]}"}
         )
-        analyzed = await session.call_tool("analyze_resource", {"bucket": public_bucket})
-        proposed = await session.call_tool("propose_remediation", {"bucket": public_bucket})
+        analyzed = await session.call_tool("analyze_resource", {"resourceId": public_bucket})
+        proposed = await session.call_tool("propose_remediation", {"resourceId": public_bucket})
         return discovered, bad_name, missing, analyzed, proposed
 
     discovered, bad_name, missing, analyzed, proposed = over_stdio(body)
@@ -135,7 +135,7 @@ def test_discover_and_analyze_a_public_bucket_and_bad_arguments_do_not_stop_the_
     assert snapshot["resource"]["id"] == public_bucket
     assert snapshot["config"]["policy"]["value"]["Statement"][0]["Principal"] == "*"
 
-    assert "Invalid arguments for analyze_resource: bucket:" in error_text(bad_name)
+    assert "Invalid arguments for analyze_resource: resourceId:" in error_text(bad_name)
     assert "is not a valid S3 bucket name" in error_text(bad_name)
     assert "does not exist" in error_text(missing)
 
@@ -166,7 +166,7 @@ def test_remediate_audit_approved_through_mcp_makes_the_bucket_private(public_bu
     # Given an audit started through MCP (by the requester), waiting for approval
     async def start(session: ClientSession) -> Any:
         started = structured(
-            await session.call_tool("start_audit", {"bucket": public_bucket, "mode": "remediate"})
+            await session.call_tool("start_audit", {"resourceId": public_bucket, "mode": "remediate"})
         )
         audit_id = started["auditId"]
         assert started["reportResource"] == f"audit://{audit_id}/report"
@@ -210,7 +210,7 @@ def test_remediate_audit_approved_through_mcp_makes_the_bucket_private(public_bu
         twice = await approve(session)
         done = await _wait_status(session, audit_id, {"SUCCEEDED", "FAILED"}, 180)
         report = await session.read_resource(f"audit://{audit_id}/report")
-        analyzed = structured(await session.call_tool("analyze_resource", {"bucket": public_bucket}))
+        analyzed = structured(await session.call_tool("analyze_resource", {"resourceId": public_bucket}))
         return decided, twice, done, report, analyzed
 
     decided, twice, done, report, analyzed = over_stdio(

@@ -11,11 +11,14 @@ the policies of the synthesized template, as AWS would:
   a write kms:GenerateDataKey; a read of a missing record answers NoSuchKey only with
   s3:ListBucket on the bucket (else AccessDenied);
 - **what Apply may be asked to do**: every operation a fix or a rollback can emit (the gate's
-  FIELD_OF_OPERATION), on any customer bucket, statically.
+  FIELD_OF_OPERATION), on any customer bucket or security group, statically;
+- **what a security group's discovery may read** (Discover, Recheck, Verify): every EC2 read, a
+  prefix list's entries too, statically (a run need not audit a group whose rule names one).
 
 Then: (a) every call is allowed; (b) every action a role grants is used by one of them or carries
 a written reason; (c) every fix and rollback operation is granted to Apply; and the suite checks
 itself: taking away any one granted action fails (a) or (c), adding one nothing uses fails (b).
+tests/infra/test_ec2_iam.py proves the EC2 part offline too, and that no other role may make it.
 It runs after the integration and attack tests (tests/security sorts after tests/integration), so
 the recording covers the whole run.
 """
@@ -33,9 +36,10 @@ import pytest
 
 from scripts.localstack_client import REGION, STACK_NAME
 from secagent.aws import RECORD_PREFIX
-from secagent.workflow.recheck import FIELD_OF_OPERATION
+from secagent.fixes.operations import FIELD_OF_OPERATION
 from tests.iam.actions import ArnContext, actions_for, resource_arns
 from tests.iam.evaluator import Decision, Request, evaluate
+from tests.iam.static_calls import SECURITY_GROUP_READS, fix_calls
 from tests.iam.template import Template
 
 pytestmark = pytest.mark.integration
@@ -43,7 +47,8 @@ pytestmark = pytest.mark.integration
 ACCOUNT = "000000000000"
 CTX = ArnContext("aws", REGION, ACCOUNT)
 STATE = Path(os.environ.get("LOCALSTACK_STATE") or Path(__file__).resolve().parents[2] / ".localstack")
-CUSTOMER_BUCKET = "any-customer-bucket"  # Apply's fixes act on buckets named at run time
+# Discovery of a security group runs in these functions (Recheck and Verify read it again).
+SECURITY_GROUP_READERS = ("Discover", "Recheck", "Verify")
 
 # Granted actions no SDK call of ours makes, each with why it is granted.
 NOT_SDK_CALLS = {
@@ -171,13 +176,17 @@ def stack(aws: Any, outputs: dict[str, str]) -> Stack:
     for name, arn in substitutions.items():
         if name.endswith("FunctionArn"):
             result.calls.append(Call(machine_role, "lambda:InvokeFunction", arn, f"asl {name}"))
-    # Apply: every operation a fix or a rollback can emit, on a customer bucket and its account.
+    # Apply: every operation a fix or a rollback can emit, on a customer bucket, its account, a group.
     apply_role = result.role_of_function(next(lid for lid in functions if "Apply" in lid))
-    target = {"Bucket": CUSTOMER_BUCKET, "AccountId": ACCOUNT}
-    for service, operation in sorted(FIELD_OF_OPERATION):
+    for service, operation, target in fix_calls(ACCOUNT):
         result.calls += _requests(
             result, apply_role, service, operation, target, f"registry {service}:{operation}"
         )
+    # Every read of a security group's discovery, in each function that runs it.
+    for name in SECURITY_GROUP_READERS:
+        reader = result.role_of_function(next(lid for lid in functions if f"Tools{name}" in lid))
+        for operation, target in SECURITY_GROUP_READS:
+            result.calls += _requests(result, reader, "ec2", operation, target, f"discovery ec2:{operation}")
     return result
 
 

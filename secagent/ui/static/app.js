@@ -119,6 +119,20 @@ function outcomeBadge(outcome) {
    approval view ranks a proposed fix by the worst finding it fixes before any report exists. */
 let checksMeta = {};
 
+/* The resource types an audit may name (/ui/resource-types: S3 buckets, EC2 security groups), each
+   with its label, what its id looks like, and whether the API exempts it. */
+let resourceTypes = [];
+
+function kindOf(resource) {
+  const type = (resource || {}).type;
+  return resourceTypes.find((k) => k.type === type) || { type, label: type || "resource", exemptible: false };
+}
+
+/* The resource's id, then what it is, as a table cell or a summary shows it. */
+function resourceCell(resource, ...idChildren) {
+  return h("span", { class: "resource" }, ...idChildren, " ", h("span", { class: "small muted resource-type", text: kindOf(resource).label }));
+}
+
 function severityIndex(severity) {
   const i = SEVERITIES.indexOf(severity);
   return i < 0 ? SEVERITIES.length : i;
@@ -317,12 +331,15 @@ function fieldRow(id, label, control, hint) {
 function renderNewAudit(token) {
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
   const status = h("p", { class: "form-status", role: "status", "aria-live": "polite" });
+  // No type chosen: the console reads it from the id (a security group id is a group, else a bucket).
   const typeSelect = h("select", { id: "resource-type", name: "resourceType" },
-    h("option", { value: "AWS::S3::Bucket", text: "S3 bucket (AWS::S3::Bucket)" }));
+    h("option", { value: "", text: "Read it from the id" }),
+    ...resourceTypes.map((k) => h("option", { value: k.type, text: `${k.label} (${k.type})`, selected: k.type === params.get("type") })));
   const idInput = h("input", {
     id: "resource-id", name: "resourceId", type: "text", autocomplete: "off", spellcheck: "false",
-    value: params.get("bucket") || "", "aria-required": "true",
+    value: params.get("resource") || params.get("bucket") || "", "aria-required": "true",
   });
+  const idHint = resourceTypes.map((k) => k.idHint).join(", or ");
   const timeoutInput = h("input", {
     id: "approval-timeout", name: "approvalTimeoutSeconds", type: "number", inputmode: "numeric",
     value: "3600", min: "60", step: "60",
@@ -340,7 +357,8 @@ function renderNewAudit(token) {
   const submit = h("button", { type: "submit", class: "primary", text: "Start audit" });
   const form = h("form", { class: "card form", novalidate: true, "aria-labelledby": "new-title" },
     fieldRow("resource-type", "Resource type", typeSelect),
-    fieldRow("resource-id", "Bucket name", idInput, "The S3 bucket to audit, e.g. my-team-logs."),
+    fieldRow("resource-id", "Bucket name or security group id", idInput,
+      `The resource to audit: ${idHint || "its name or id"}. Its type is read from the id unless you choose one.`),
     modeField,
     fieldRow("approval-timeout", "Approval timeout (seconds)", timeoutInput,
       "How long a remediate audit waits for a person to approve (60 s to 7 days)."),
@@ -351,10 +369,9 @@ function renderNewAudit(token) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
-    const body = {
-      resource: { type: typeSelect.value, id: idInput.value.trim() },
-      mode: form.querySelector("input[name=mode]:checked").value,
-    };
+    const resource = { id: idInput.value.trim() };
+    if (typeSelect.value) resource.type = typeSelect.value;
+    const body = { resource, mode: form.querySelector("input[name=mode]:checked").value };
     const timeoutText = timeoutInput.value.trim();
     if (timeoutText !== "") body.approvalTimeoutSeconds = Number(timeoutText);
     submit.disabled = true;
@@ -371,7 +388,7 @@ function renderNewAudit(token) {
     const field = result.body && result.body.field;
     const inputId = FIELD_INPUT[field] || null;
     const message = apiError(result);
-    // "resource.id: ... is not a valid ..." shown beside the bucket field: the path is redundant there.
+    // "resource.id: ... is not a valid ..." shown beside the id field: the path is redundant there.
     showFieldError(form, inputId, inputId && field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
   });
 
@@ -416,7 +433,7 @@ function renderList(token) {
   const resourceInput = h("input", { id: "filter-resource", name: "resource", type: "search", value: params.get("resource") || "", autocomplete: "off" });
   const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter audits" },
     h("div", { class: "field inline" }, h("label", { for: "filter-status", text: "Status" }), statusSelect),
-    h("div", { class: "field inline" }, h("label", { for: "filter-resource", text: "Bucket" }), resourceInput),
+    h("div", { class: "field inline" }, h("label", { for: "filter-resource", text: "Resource" }), resourceInput),
     h("button", { type: "submit", text: "Filter" }));
   filters.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -484,8 +501,8 @@ function listTable(audits, nextToken, more) {
   }
   const rows = audits.map((a) =>
     h("tr", {},
-      td("Bucket",
-        h("a", { href: `#/audits/${encodeURIComponent(a.auditId)}`, text: (a.resource && a.resource.id) || a.auditId })),
+      td("Resource", resourceCell(a.resource,
+        h("a", { href: `#/audits/${encodeURIComponent(a.auditId)}`, text: (a.resource && a.resource.id) || a.auditId }))),
       td("Status", badge(a.status.replace(/_/g, " ").toLowerCase(), a.status)),
       td("Outcome", a.outcome ? outcomeBadge(a.outcome) : "—"),
       td("Mode", a.mode || ""),
@@ -494,7 +511,7 @@ function listTable(audits, nextToken, more) {
   return h("div", {},
     h("table", { class: "table stack" },
       h("caption", { class: "visually-hidden", text: "Audits, newest first" }),
-      h("thead", {}, h("tr", {}, ...["Bucket", "Status", "Outcome", "Mode", "Started", "Audit id"].map((t) => h("th", { scope: "col", text: t })))),
+      h("thead", {}, h("tr", {}, ...["Resource", "Status", "Outcome", "Mode", "Started", "Audit id"].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, ...rows)),
     moreButton);
 }
@@ -547,7 +564,8 @@ function renderAudit(token, auditId) {
       const audit = result.body;
       state.audit = audit;
       const resource = (audit.resource && audit.resource.id) || "";
-      heading.replaceChildren(audit.mode === "rollback" ? "Rollback of " : "Audit of ", h("span", { class: "resource-name", text: resource }));
+      heading.replaceChildren(audit.mode === "rollback" ? "Rollback of " : "Audit of ",
+        resourceCell(audit.resource, h("span", { class: "resource-name", text: resource })));
       document.title = `${resource} (${audit.status}) · Security Agent console`;
       update("summary", summary, audit, () => summaryView(audit));
       updateTimeline(audit);
@@ -601,7 +619,7 @@ function summaryView(audit) {
   const rows = [
     ["Status", badge(audit.status.replace(/_/g, " ").toLowerCase(), audit.status)],
     ["Outcome", audit.outcome ? outcomeBadge(audit.outcome) : "—"],
-    ["Resource", h("span", {}, h("code", { text: resource.id || "" }), ` (${resource.type || "?"})`)],
+    ["Resource", resourceCell(resource, h("code", { text: resource.id || "" }), ` (${resource.type || "?"})`)],
     ["Mode", audit.mode || ""],
     ["Started", timeEl(audit.startedAt)],
     [FINISHED.has(audit.status) ? "Took" : "Running for", duration(audit.elapsedSeconds)],
@@ -671,7 +689,7 @@ function failureOf(audit) {
 
 function failureView(audit, poll) {
   // A failed audit; or one that ended RESOURCE_NOT_FOUND or ACCESS_DENIED, whose report says
-  // where and why (nothing to resume: a new audit once the bucket is there, or the access granted).
+  // where and why (nothing to resume: a new audit once the resource is there, or the access granted).
   const stopped = audit.status === "SUCCEEDED" && audit.report && audit.report.failure;
   if (audit.status !== "FAILED" && !stopped) return [];
   const failure = stopped ? { ...failureOf({ failure: audit.report.failure }), resumable: false } : failureOf(audit);
@@ -725,7 +743,7 @@ function approvalView(audit, token, poll, noteDecision) {
   const planItem = (plan, index, sev) => {
     const id = `plan-${index}`;
     const inDefault = defaults.includes(plan.remediationId);
-    // A plain approval covers the reversible plans scoped to the bucket; the others need naming.
+    // A plain approval covers the reversible plans scoped to the resource; the others need naming.
     const box = h("input", { type: "checkbox", id: `${id}-include`, checked: inDefault, value: plan.remediationId });
     checks.push(box);
     const manual = plan.manualInputs && plan.manualInputs.length;
@@ -816,7 +834,7 @@ function approvalView(audit, token, poll, noteDecision) {
   return h("section", { class: "card approval", "aria-labelledby": "approval-title" },
     h("h2", { id: "approval-title", text: `Waiting for approval: ${plans.length} ${plans.length === 1 ? one : many} proposed` }),
     h("p", { class: "hint" }, audit.mode === "rollback" ? "Each undoes a fix an earlier audit applied, grouped by the worst finding it fixed. " : "Grouped by the worst finding each fixes. ",
-      "The ticked ones are the plain approval (reversible, scoped to the bucket); the others apply only when you tick them. ",
+      "The ticked ones are the plain approval (reversible, scoped to the audited resource); the others apply only when you tick them. ",
       audit.approvalExpiresAt ? ["Decide before ", timeEl(audit.approvalExpiresAt), "; after that the audit ends as APPROVAL_EXPIRED and changes nothing."] : ""),
     ...groups,
     h("div", { class: "field" },
@@ -836,7 +854,7 @@ function controlsList(controls) {
 function reportView(audit, token) {
   const report = audit.report;
   if (!report) return [];
-  const bucket = (report.resource && report.resource.id) || (audit.resource && audit.resource.id) || "";
+  const resource = report.resource || audit.resource || {};
   const after = {};
   const comparison = (report.verification && report.verification.comparison) || [];
   for (const c of comparison) after[c.checkId] = c.after;
@@ -850,7 +868,7 @@ function reportView(audit, token) {
       const now = after[f.checkId] || f.status;
       return h("tr", { "data-check": f.checkId },
         td("Check", h("span", { class: "check-title", text: f.title }), h("br"), h("code", { text: f.checkId }),
-          now === "FAIL" ? exemptAction(bucket, f) : null,
+          now === "FAIL" ? exemptAction(resource, f) : null,
           f.status === "EXEMPT" ? exemptionNote(f) : null),
         td("Before", verdict(f.status)),
         comparison.length ? td("After Verify", after[f.checkId] ? verdict(after[f.checkId]) : "—") : null,
@@ -964,10 +982,12 @@ function exemptionNote(finding) {
     ex.grantedBy ? ` (granted by ${ex.grantedBy}${ex.requestedBy ? `, asked by ${ex.requestedBy}` : ""}${ex.source ? `, ${ex.source}` : ""})` : ex.source ? ` (${ex.source})` : "");
 }
 
-/* "Exempt…" on a failing finding: a small form (reason, until: required, at most 90 days ahead)
-   for POST /exemptions. A CRITICAL finding only the deploy-time allow-list may exempt. */
-function exemptAction(bucket, finding, onDone) {
-  if (!bucket) return null;
+/* "Exempt…" on a failing finding of a bucket (the API exempts buckets only): a small form (reason,
+   until: required, at most 90 days ahead) for POST /exemptions. A CRITICAL finding only the
+   deploy-time allow-list may exempt. */
+function exemptAction(resource, finding, onDone) {
+  const bucket = (resource || {}).id;
+  if (!bucket || !kindOf(resource).exemptible) return null;
   if (finding.severity === "CRITICAL") {
     return h("p", { class: "hint small exempt-critical", text: "A critical finding can be exempted only by the deploy-time allow-list." });
   }
@@ -1071,19 +1091,19 @@ function renderFindings(token) {
   const params = {};
   for (const key of FINDING_FILTERS) params[key] = query.get(key) || "";
   const status = params.status || "FAIL"; // failing findings unless asked otherwise ("all": every verdict)
-  const region = h("div", { id: "findings", "aria-live": "polite", "aria-busy": "true" }, h("p", { text: "Reading the latest report of each audited bucket…" }));
+  const region = h("div", { id: "findings", "aria-live": "polite", "aria-busy": "true" }, h("p", { text: "Reading the latest report of each audited resource…" }));
   const refresh = h("button", { type: "button", text: "Refresh" });
   refresh.addEventListener("click", () => route());
   setPage("Findings",
     h("div", { class: "page-head" },
       h("h1", { text: "Findings" }),
       h("div", { class: "actions" }, refresh, h("a", { class: "button primary", href: "#/new", text: "Start an audit" }))),
-    h("p", { class: "lead", text: "Every audited bucket with the findings of its latest succeeded audit (as Verify left the bucket when that audit applied fixes). Filters are in the address, so a filtered view can be linked." }),
+    h("p", { class: "lead", text: "Every audited bucket and security group with the findings of its latest succeeded audit (as Verify left it when that audit applied fixes). Filters are in the address, so a filtered view can be linked." }),
     region);
   focusMain();
 
   (async () => {
-    // One bucket asked for: only its audits are read (a linked view opens fast).
+    // One resource asked for: only its audits are read (a linked view opens fast).
     const result = await call("GET", params.resource ? `/ui/findings?resource=${encodeURIComponent(params.resource)}` : "/ui/findings");
     if (token !== pageToken) return;
     region.setAttribute("aria-busy", "false");
@@ -1108,7 +1128,7 @@ function renderFindings(token) {
     for (const r of rows.filter((row) => keep(row, "control"))) for (const c of r.controls) controlCounts.set(c, (controlCounts.get(c) || 0) + 1);
     const controls = [...controlCounts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     const allControls = [...new Set(rows.flatMap((r) => r.controls))].sort();
-    const buckets = entries.map((e) => (e.resource || {}).id).filter(Boolean).sort();
+    const audited = entries.map((e) => e.resource || {}).filter((r) => r.id).sort((a, b) => a.id.localeCompare(b.id));
     const outcomesSeen = [...new Set(entries.map((e) => e.outcome).filter(Boolean))].sort();
 
     const select = (id, label, key, options, anyText) => {
@@ -1126,13 +1146,13 @@ function renderFindings(token) {
       h("div", { class: "field inline" }, h("label", { for: "filter-verdict", text: "Verdict" }), statusSelect),
       select("filter-severity", "Severity", "severity", SEVERITIES.map((v) => [v, v.toLowerCase()]), "any severity"),
       select("filter-control", "Control", "control", allControls.map((c) => [c, c]), "any control"),
-      select("filter-resource", "Bucket", "resource", buckets.map((b) => [b, b]), "any bucket"),
+      select("filter-resource", "Resource", "resource", audited.map((r) => [r.id, `${r.id} (${kindOf(r).label})`]), "any resource"),
       select("filter-outcome", "Audit outcome", "outcome", outcomesSeen.map((o) => [o, o.replace(/_/g, " ").toLowerCase()]), "any outcome"),
       FINDING_FILTERS.some((k) => params[k]) ? h("a", { class: "button", href: "#/findings", text: "Clear filters" }) : null);
     filters.addEventListener("submit", (event) => event.preventDefault());
 
     const counts = h("section", { class: "card counts", "aria-labelledby": "counts-title" },
-      h("h2", { id: "counts-title", text: `${shown.length} ${shown.length === 1 ? "finding" : "findings"} in ${new Set(shown.map((r) => (r.entry.resource || {}).id)).size} of ${entries.length} buckets` }),
+      h("h2", { id: "counts-title", text: `${shown.length} ${shown.length === 1 ? "finding" : "findings"} in ${new Set(shown.map((r) => (r.entry.resource || {}).id)).size} of ${entries.length} resources` }),
       h("h3", { text: "By severity" }),
       h("ul", { class: "count-list", "aria-label": "Counts by severity" },
         ...bySeverity.map(([sev, n]) => h("li", { class: params.severity === sev ? "current" : "" },
@@ -1143,7 +1163,7 @@ function renderFindings(token) {
           ...controls.map(([c, n]) => h("li", { class: params.control === c ? "current" : "" },
             link({ control: params.control === c ? "" : c }, h("code", { text: c }), ` ${n}`))))
         : h("p", { class: "hint", text: "No finding here maps to a control." }),
-      data.truncated ? h("p", { class: "hint", text: `Only the newest ${data.auditsListed} audits were read; older buckets are not shown.` }) : null);
+      data.truncated ? h("p", { class: "hint", text: `Only the newest ${data.auditsListed} audits were read; resources audited only before them are not shown.` }) : null);
 
     const groups = entries
       .filter((entry) => shown.some((r) => r.entry === entry))
@@ -1156,12 +1176,14 @@ function renderFindings(token) {
 }
 
 function resourceFindings(entry, findings, token) {
-  const bucket = (entry.resource || {}).id || "";
+  const resource = entry.resource || {};
+  const name = resource.id || "";
   const sorted = [...findings].sort((a, b) => severityIndex(a.severity) - severityIndex(b.severity) || a.checkId.localeCompare(b.checkId));
-  const exemptions = h("div", { class: "exemptions", "data-bucket": bucket });
-  const section = h("section", { class: "card resource-findings", "data-resource": bucket, "aria-label": `Findings of ${bucket}` },
+  // Exemptions through the API are a bucket's only.
+  const exemptions = kindOf(resource).exemptible ? h("div", { class: "exemptions", "data-bucket": name }) : null;
+  const section = h("section", { class: "card resource-findings", "data-resource": name, "aria-label": `Findings of ${name} (${kindOf(resource).label})` },
     h("div", { class: "page-head" },
-      h("h2", {}, h("span", { class: "resource-name", text: bucket })),
+      h("h2", {}, resourceCell(resource, h("span", { class: "resource-name", text: name }))),
       h("p", { class: "resource-audit" }, entry.outcome ? outcomeBadge(entry.outcome) : null,
         h("span", {}, h("a", { href: `#/audits/${encodeURIComponent(entry.auditId)}`, text: "latest audit" }),
           entry.finishedAt ? [", finished ", timeEl(entry.finishedAt)] : "",
@@ -1178,10 +1200,10 @@ function resourceFindings(entry, findings, token) {
           f.evidence && Object.keys(f.evidence).length
             ? h("details", { class: "evidence" }, h("summary", { text: "Evidence" }), h("pre", { class: "evidence-json", tabindex: "0" }, h("code", { text: pretty(f.evidence) })))
             : null,
-          f.status === "FAIL" ? exemptAction(bucket, f, () => loadExemptions(bucket, exemptions, token)) : null),
+          f.status === "FAIL" ? exemptAction(resource, f, () => loadExemptions(name, exemptions, token)) : null),
         td("Verdict", verdict(f.status)),
         td("Controls", controlsList(f.controls)))))));
-  loadExemptions(bucket, exemptions, token);
+  if (exemptions) loadExemptions(name, exemptions, token);
   return section;
 }
 
@@ -1527,8 +1549,10 @@ function showState(name) {
 window.addEventListener("hashchange", route);
 document.addEventListener("DOMContentLoaded", async () => {
   adoptLaunchToken();
-  const [known, checks] = await Promise.all([call("GET", "/ui/outcomes"), call("GET", "/ui/checks")]);
+  const [known, checks, types] = await Promise.all(
+    [call("GET", "/ui/outcomes"), call("GET", "/ui/checks"), call("GET", "/ui/resource-types")]);
   if (known.status === 200) outcomes = known.body;
   if (checks.status === 200) checksMeta = checks.body.checks || {};
+  if (types.status === 200) resourceTypes = types.body.resourceTypes || [];
   route();
 });

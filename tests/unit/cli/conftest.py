@@ -36,9 +36,20 @@ class FakeApi:
             raise answer
         return answer
 
-    def start_audit(self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None):
+    def start_audit(
+        self,
+        resource_id: str,
+        mode: str = "plan",
+        approval_timeout_seconds: int | None = None,
+        *,
+        resource_type: str = "AWS::S3::Bucket",
+    ) -> ApiResponse:
         return self._answer(
-            "start_audit", bucket, mode=mode, approval_timeout_seconds=approval_timeout_seconds
+            "start_audit",
+            resource_id,
+            mode=mode,
+            approval_timeout_seconds=approval_timeout_seconds,
+            resource_type=resource_type,
         )
 
     def get_audit(self, audit_id: str) -> ApiResponse:

@@ -328,3 +328,35 @@ def test_client_preview_approval_path(monkeypatch, ids, path) -> None:
 def test_client_preview_approval_refuses_an_empty_selection() -> None:
     with pytest.raises(ValueError, match="at least one"):
         AuditApiClient("https://api.example/prod").preview_approval(AUDIT_ID, [])
+
+
+def test_approving_a_security_group_audit_names_the_group_it_changes() -> None:
+    group = "sg-0123abcd"
+    revoke = {
+        **plan(
+            1,
+            "ec2_revoke_open_ssh",
+            "Revoke SSH from the internet",
+            "ec2_security_group_ssh_open_to_internet",
+        ),
+        "resourceId": group,
+        "cliCommand": f"aws ec2 revoke-security-group-ingress --group-id {group} --security-group-rule-ids x",
+    }
+    awaiting = audit_body(
+        "AWAITING_APPROVAL",
+        resource={"type": "AWS::EC2::SecurityGroup", "id": group},
+        pendingPlans=[{**revoke, "approvedByDefault": True, "namedOnlyReason": None}],
+        defaultRemediationIds=["ec2_revoke_open_ssh"],
+    )
+    answer = ApiResponse(
+        200, {"auditId": AUDIT_ID, "selection": "default", "plans": [revoke], "planDigest": DEFAULT_DIGEST}
+    )
+    api = FakeApi(get_audit=ApiResponse(200, awaiting), preview_approval=answer, decide=APPROVED)
+    code, out = approve(api, Terminal("y\n"))
+    assert code == 0
+    assert (
+        f"applies 1 change(s) to security group {group} (the default: reversible, scoped to the resource)"
+        in out
+    )
+    assert f"Apply these 1 change(s) to security group {group}? [y/N] " in out
+    assert "s3://" not in out

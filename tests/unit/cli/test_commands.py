@@ -20,15 +20,18 @@ from secagent.cli.status import status
 from secagent.cli.watch import Style
 from secagent.client import ApiResponse
 from secagent.models.outcome import Outcome
+from secagent.models.snapshot import ResourceRef
 from secagent.workflow.timeline import PLAN
 from tests.unit.cli.conftest import AUDIT_ID, FakeApi, audit_body, step
 
 PLAIN = Style(live=False, color=False, unicode=True)
+BUCKET = ResourceRef(type="AWS::S3::Bucket", id="cli-demo-public-1")
+GROUP = ResourceRef(type="AWS::EC2::SecurityGroup", id="sg-0123abcd")
 
 
-def run_audit(api: FakeApi, **kwargs: Any) -> tuple[int, str, str]:
+def run_audit(api: FakeApi, resource: ResourceRef = BUCKET, **kwargs: Any) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = audit(api, "cli-demo-public-1", out=out, err=err, style=PLAIN, sleep=lambda _: None, **kwargs)
+    code = audit(api, resource, out=out, err=err, style=PLAIN, sleep=lambda _: None, **kwargs)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -36,18 +39,33 @@ def test_audit_without_wait_prints_only_the_id_on_stdout() -> None:
     api = FakeApi(start_audit=ApiResponse(202, {"auditId": AUDIT_ID, "status": "RUNNING"}))
     code, out, err = run_audit(api)
     assert (code, out) == (0, f"{AUDIT_ID}\n")
-    assert f"secagent status {AUDIT_ID}" in err
+    assert err == f"Audit of s3://cli-demo-public-1 started (plan). Follow it: secagent status {AUDIT_ID}\n"
     assert api.calls[0] == (
         "start_audit",
         ("cli-demo-public-1",),
-        {"mode": "plan", "approval_timeout_seconds": None},
+        {"mode": "plan", "approval_timeout_seconds": None, "resource_type": "AWS::S3::Bucket"},
+    )
+
+
+def test_audit_of_a_security_group_names_its_type_to_the_api_and_in_what_it_prints() -> None:
+    api = FakeApi(start_audit=ApiResponse(202, {"auditId": AUDIT_ID, "status": "RUNNING"}))
+    code, out, err = run_audit(api, GROUP)
+    assert (code, out) == (0, f"{AUDIT_ID}\n")
+    assert err.startswith("Audit of security group sg-0123abcd started (plan).")
+    assert api.calls[0][1:] == (
+        ("sg-0123abcd",),
+        {"mode": "plan", "approval_timeout_seconds": None, "resource_type": "AWS::EC2::SecurityGroup"},
     )
 
 
 def test_audit_remediate_passes_mode_and_timeout() -> None:
     api = FakeApi(start_audit=ApiResponse(202, {"auditId": AUDIT_ID}))
     run_audit(api, remediate=True, approval_timeout=120)
-    assert api.calls[0][2] == {"mode": "remediate", "approval_timeout_seconds": 120}
+    assert api.calls[0][2] == {
+        "mode": "remediate",
+        "approval_timeout_seconds": 120,
+        "resource_type": "AWS::S3::Bucket",
+    }
 
 
 def test_audit_wait_shows_each_step_once_then_the_report(remediated: dict[str, Any]) -> None:

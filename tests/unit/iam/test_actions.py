@@ -111,6 +111,16 @@ MAPPINGS = [
     ("events", "PutEvents", ["events:PutEvents"]),
     ("lambda", "Invoke", ["lambda:InvokeFunction"]),
     ("sts", "GetCallerIdentity", []),  # needs no permission at all
+    # Security groups: discovery, the API's preflight, fixes and their rollbacks
+    ("ec2", "DescribeSecurityGroups", ["ec2:DescribeSecurityGroups"]),
+    ("ec2", "DescribeSecurityGroupRules", ["ec2:DescribeSecurityGroupRules"]),
+    ("ec2", "DescribeNetworkInterfaces", ["ec2:DescribeNetworkInterfaces"]),
+    ("ec2", "GetManagedPrefixListEntries", ["ec2:GetManagedPrefixListEntries"]),
+    ("ec2", "RevokeSecurityGroupIngress", ["ec2:RevokeSecurityGroupIngress"]),
+    ("ec2", "RevokeSecurityGroupEgress", ["ec2:RevokeSecurityGroupEgress"]),
+    ("ec2", "ModifySecurityGroupRules", ["ec2:ModifySecurityGroupRules"]),
+    ("ec2", "AuthorizeSecurityGroupIngress", ["ec2:AuthorizeSecurityGroupIngress"]),
+    ("ec2", "AuthorizeSecurityGroupEgress", ["ec2:AuthorizeSecurityGroupEgress"]),
 ]
 
 
@@ -225,3 +235,52 @@ def test_lambda_function_forms() -> None:
 def test_unknown_action_is_a_key_error() -> None:
     with pytest.raises(KeyError, match="s3:HeadBucket"):
         resource_arns("s3:HeadBucket", {"Bucket": "b"}, CTX)
+
+
+# --- security groups ------------------------------------------------------------------------------
+
+GROUP = "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0123abcd"
+
+
+def rule(rule_id: str) -> str:
+    return f"arn:aws:ec2:eu-west-1:111122223333:security-group-rule/{rule_id}"
+
+
+def test_describe_actions_have_no_resource_level_permissions() -> None:
+    for action in ("DescribeSecurityGroups", "DescribeSecurityGroupRules", "DescribeNetworkInterfaces"):
+        assert resource_arns(f"ec2:{action}", {"GroupIds": ["sg-0123abcd"]}, CTX) == ["*"]
+
+
+def test_revoke_and_authorize_are_evaluated_against_the_group() -> None:
+    # Revoke names rules by id, but the catalogue authorizes it on the group only
+    revoke = {"GroupId": "sg-0123abcd", "SecurityGroupRuleIds": ["sgr-1", "sgr-2"]}
+    assert resource_arns("ec2:RevokeSecurityGroupIngress", revoke, CTX) == [GROUP]
+    # A rollback's authorize names no rule (it creates them): the group only
+    authorize = {"GroupId": "sg-0123abcd", "IpPermissions": [{"IpProtocol": "tcp"}]}
+    assert resource_arns("ec2:AuthorizeSecurityGroupIngress", authorize, CTX) == [GROUP]
+
+
+def test_modify_security_group_rules_is_evaluated_against_the_group_and_each_rule() -> None:
+    target = {
+        "GroupId": "sg-0123abcd",
+        "SecurityGroupRules": [
+            {"SecurityGroupRuleId": "sgr-1", "SecurityGroupRule": {"CidrIpv4": "10.0.0.0/8"}},
+            {"SecurityGroupRuleId": "sgr-2", "SecurityGroupRule": {"CidrIpv4": "10.0.0.0/8"}},
+        ],
+    }
+    assert resource_arns("ec2:ModifySecurityGroupRules", target, CTX) == [GROUP, rule("sgr-1"), rule("sgr-2")]
+
+
+def test_a_target_builds_only_the_resource_types_it_names() -> None:
+    # AWS checks ModifySecurityGroupRules on the group and on each rule: a target naming the group
+    # alone (a recorded call keeps string parameters only) checks the group; the static proof of
+    # every fix operation names the rules too (tests/iam/static_calls.py)
+    assert resource_arns("ec2:ModifySecurityGroupRules", {"GroupId": "sg-0123abcd"}, CTX) == [GROUP]
+    with pytest.raises(ValueError, match="security-group needs SecurityGroupId"):
+        resource_arns("ec2:ModifySecurityGroupRules", {}, CTX)
+
+
+def test_prefix_list_entries_are_evaluated_against_the_list() -> None:
+    assert resource_arns("ec2:GetManagedPrefixListEntries", {"PrefixListId": "pl-63a5400a"}, CTX) == [
+        "arn:aws:ec2:eu-west-1:111122223333:prefix-list/pl-63a5400a"
+    ]

@@ -14,7 +14,13 @@ from mcp_types import CallToolResult
 from secagent.client import ApiResponse
 from secagent.mcp.backend import ServerSettings
 from secagent.mcp.server import build_server
-from secagent.models.snapshot import Snapshot
+from secagent.models.snapshot import ResourceRef, SecurityGroupSnapshot, Snapshot
+from tests.unit.checks.groups import open_to, rule
+
+
+def open_ssh_group() -> SecurityGroupSnapshot:
+    """A security group that lets anyone on the internet reach SSH."""
+    return open_to(rule("tcp", 22, "0.0.0.0/0"))
 
 
 @dataclass
@@ -34,9 +40,14 @@ class FakeApi:
         return answer
 
     def start_audit(
-        self, bucket: str, mode: str = "plan", approval_timeout_seconds: int | None = None
+        self,
+        resource_id: str,
+        mode: str = "plan",
+        approval_timeout_seconds: int | None = None,
+        *,
+        resource_type: str = "AWS::S3::Bucket",
     ) -> ApiResponse:
-        self.calls.append(("start_audit", bucket, mode, approval_timeout_seconds))
+        self.calls.append(("start_audit", resource_id, mode, approval_timeout_seconds, resource_type))
         return self._answer("start_audit")
 
     def get_audit(self, audit_id: str) -> ApiResponse:
@@ -66,10 +77,12 @@ class FakeBackend:
     snapshot_or_error: Snapshot | Exception | None = None
     api_or_error: FakeApi | Exception = field(default_factory=FakeApi)
     settings: ServerSettings = field(default_factory=ServerSettings)
-    discovered: list[str] = field(default_factory=list)
+    discovered: list[str] = field(default_factory=list)  # the ids of the resources discovered
+    discovered_types: list[str] = field(default_factory=list)
 
-    def snapshot(self, bucket: str) -> Snapshot:
-        self.discovered.append(bucket)
+    def snapshot(self, resource: ResourceRef) -> Snapshot:
+        self.discovered.append(resource.id)
+        self.discovered_types.append(resource.type)
         if isinstance(self.snapshot_or_error, Exception):
             raise self.snapshot_or_error
         assert self.snapshot_or_error is not None, "this test gave the fake no snapshot"

@@ -66,10 +66,17 @@ def preview(digest: str = PREVIEW_DIGEST) -> ApiResponse:
     )
 
 
+def awaiting(resource: dict[str, str] | None = None) -> ApiResponse:
+    """GET /audits/{id} of the audit awaiting approval: the preview names ids, the audit its resource."""
+    audited = resource or {"type": "AWS::S3::Bucket", "id": BUCKET}
+    return ApiResponse(200, {"auditId": AUDIT_ID, "status": "AWAITING_APPROVAL", "resource": audited})
+
+
 def fake_api(**answers: ApiResponse) -> FakeApi:
     return FakeApi(
         {
             ("preview_approval", AUDIT_ID): answers.get("preview", preview()),
+            ("get_audit", AUDIT_ID): answers.get("audit", awaiting()),
             ("decide", AUDIT_ID): answers.get("decide", APPROVED),
         }
     )
@@ -129,7 +136,7 @@ def test_an_accepted_confirmation_approves_with_the_digest_the_person_was_shown(
     # The person saw the bucket, each plan, what is left out, the digest; and answers one boolean
     (question,) = person.shown
     for shown in (
-        f"s3://{BUCKET}",
+        f"Approve changes to s3://{BUCKET}? (audit {AUDIT_ID})",
         "1. Enable versioning [s3_bucket_versioning]: risk: Old versions are kept (reversible)",
         "Left out (not applied):",
         "- s3_account_block_public_access: account-wide",
@@ -269,7 +276,7 @@ def test_plans_that_change_while_the_person_answers_are_asked_again():
             self.calls.append(("preview_approval", audit_id, remediation_ids))
             return preview(next(digests))
 
-    api, person = ChangingApi({("decide", AUDIT_ID): APPROVED}), Person()
+    api, person = ChangingApi({("decide", AUDIT_ID): APPROVED, ("get_audit", AUDIT_ID): awaiting()}), Person()
     payload(decide(api, APPROVE, person, "auto"))
     assert [f"planDigest: {PREVIEW_DIGEST}" in q.message for q in person.shown] == [True, False]
     assert f"planDigest: {MODEL_DIGEST}" in person.shown[-1].message
@@ -287,3 +294,17 @@ def test_over_the_http_transport_even_an_accepted_confirmation_approves_nothing(
     # Then it is a tool error pointing to where a person approves, and nothing is sent
     assert result.is_error and "HTTP transport" in text(result)
     assert decided(api) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_person_is_asked_about_the_security_group_the_audit_changes(mode):
+    group = {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123abcd"}
+    revoke = plan(1, "ec2_revoke_open_ssh", "Revoke SSH from the internet", "SSH stops", reversible=True)
+    revoke["resourceId"] = group["id"]
+    body = {**preview().body, "plans": [revoke], "leftOut": []}
+    api, person = fake_api(preview=ApiResponse(200, body), audit=awaiting(group)), Person()
+    payload(decide(api, APPROVE, person, mode))
+    assert person.shown[0].message.startswith(
+        f"Approve changes to security group sg-0123abcd? (audit {AUDIT_ID})"
+    )
+    assert "s3://" not in person.shown[0].message

@@ -1,6 +1,7 @@
-"""Tool arguments naming a bucket or an audit: a trailing newline is refused before the backend is used.
+"""Tool arguments naming a resource or an audit: a trailing newline is refused before the backend is used.
 
-Bucket names go through secagent.discovery.names (Python `re`, now a full match). Audit ids have a
+Bucket names and security group ids go through secagent.discovery.names (Python `re`, full
+matches), by way of the tools' own check of the id against its type. Audit ids have a
 `pattern=` that pydantic-core runs with its Rust regex (where `$` is the end of the text) and an
 after-validator with `re.fullmatch`, so the check holds on either engine.
 """
@@ -14,7 +15,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from secagent.client import ApiResponse
-from secagent.mcp.inputs import AUDIT_ID_PATTERN, AuditId, BucketName
+from secagent.mcp.inputs import AUDIT_ID_PATTERN, AuditId
 from tests.unit.checks.snapshots import BUCKET
 from tests.unit.mcp.fakes import FakeApi, FakeBackend, text
 from tests.unit.mcp.test_server import AUDIT_ID, call, public_snapshot, read
@@ -28,9 +29,22 @@ ENDS = ["\n", "\r\n"]
 )
 def test_a_bucket_name_with_a_trailing_newline_is_a_tool_error(tool, end):
     backend = FakeBackend(public_snapshot())
-    result = call(backend, tool, {"bucket": f"{BUCKET}{end}"})
+    result = call(backend, tool, {"resourceId": f"{BUCKET}{end}"})
     assert result.is_error
     assert "is not a valid S3 bucket name" in text(result)
+    assert backend.discovered == [] and backend.api_or_error.calls == []
+
+
+@pytest.mark.parametrize("end", ENDS)
+@pytest.mark.parametrize(
+    "tool", ["discover_resource", "analyze_resource", "propose_remediation", "start_audit"]
+)
+def test_a_security_group_id_with_a_trailing_newline_is_a_tool_error(tool, end):
+    backend = FakeBackend(public_snapshot())
+    arguments = {"resourceId": f"sg-0123abcd{end}", "resourceType": "AWS::EC2::SecurityGroup"}
+    result = call(backend, tool, arguments)
+    assert result.is_error
+    assert "is not a valid security group id" in text(result)
     assert backend.discovered == [] and backend.api_or_error.calls == []
 
 
@@ -71,9 +85,3 @@ def test_the_published_pattern_alone_would_not_be_enough_under_python_re():
     )
     assert bare.validate_python(f"{AUDIT_ID}\n") == f"{AUDIT_ID}\n"
     assert TypeAdapter(AuditId).json_schema()["pattern"] == AUDIT_ID_PATTERN  # still published
-
-
-@pytest.mark.parametrize("end", ENDS)
-def test_bucket_name_type_refuses_a_trailing_newline(end):
-    with pytest.raises(ValidationError, match="is not a valid S3 bucket name"):
-        TypeAdapter(BucketName).validate_python(f"{BUCKET}{end}")

@@ -11,13 +11,14 @@ from botocore.exceptions import NoCredentialsError
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from secagent.checks.registry import analyze, registry
+from secagent.checks.registry import analyze, checks_for, registry
 from secagent.client import ApiResponse
 from secagent.mcp.backend import ServerSettings
 from secagent.mcp.errors import StackNotDeployed
 from secagent.models import AgentSettings, Probe, ResourceNotFound, TransientError
+from tests.unit.checks.groups import GROUP_ID
 from tests.unit.checks.snapshots import BUCKET, exposed
-from tests.unit.mcp.fakes import FakeApi, FakeBackend, payload, text, with_client
+from tests.unit.mcp.fakes import FakeApi, FakeBackend, open_ssh_group, payload, text, with_client
 
 AUDIT_ID = "0b7f3c9e-1d2a-4c5b-8e6f-7a8b9c0d1e2f"
 READ_ONLY = {"list_checks", "discover_resource", "analyze_resource", "propose_remediation", "get_audit"}
@@ -68,18 +69,21 @@ def test_the_seven_tools_are_listed_with_typed_input_schemas():
         "get_audit",
         "decide_approval",
     }
-    for name in ("discover_resource", "analyze_resource", "propose_remediation"):
+    for name in ("discover_resource", "analyze_resource", "propose_remediation", "start_audit"):
         schema = listed[name].input_schema
-        assert schema["required"] == ["bucket"]
-        assert schema["properties"]["bucket"] | {"description": ""} == {
+        assert schema["required"] == ["resourceId"]
+        assert schema["properties"]["resourceId"] | {"description": ""} == {
             "type": "string",
             "minLength": 3,
             "maxLength": 63,
-            "title": "Bucket name",
+            "title": "Resource id",
             "description": "",
         }
+        assert "sg-0123abcd" in schema["properties"]["resourceId"]["description"]
+        resource_type = schema["properties"]["resourceType"]
+        assert resource_type["anyOf"][0]["enum"] == ["AWS::S3::Bucket", "AWS::EC2::SecurityGroup"]
+        assert resource_type["default"] is None and "read from the id" in resource_type["description"]
     start = listed["start_audit"].input_schema
-    assert start["required"] == ["bucket"]
     assert start["properties"]["mode"]["enum"] == ["plan", "remediate"]
     assert start["properties"]["mode"]["default"] == "plan"
     timeout = start["properties"]["approvalTimeoutSeconds"]["anyOf"][0]
@@ -169,7 +173,7 @@ def test_list_checks_gives_ids_severities_controls_and_filters_by_severity():
 
 def test_discover_resource_returns_the_snapshot():
     backend = FakeBackend(public_snapshot())
-    result = payload(call(backend, "discover_resource", {"bucket": BUCKET}))
+    result = payload(call(backend, "discover_resource", {"resourceId": BUCKET}))
     assert backend.discovered == [BUCKET]
     assert result["resource"] == {"type": "AWS::S3::Bucket", "id": BUCKET}
     assert result["config"]["policy"]["value"] == PUBLIC_POLICY
@@ -177,7 +181,7 @@ def test_discover_resource_returns_the_snapshot():
 
 def test_analyze_resource_returns_the_same_findings_as_the_domain_layer():
     backend = FakeBackend(public_snapshot())
-    result = payload(call(backend, "analyze_resource", {"bucket": BUCKET}))
+    result = payload(call(backend, "analyze_resource", {"resourceId": BUCKET}))
     expected = analyze(public_snapshot(), AgentSettings()).to_json_dict()
     assert result["summary"] == expected["summary"]
     assert [(f["checkId"], f["status"]) for f in result["findings"]] == [
@@ -190,7 +194,7 @@ def test_analyze_resource_returns_the_same_findings_as_the_domain_layer():
 
 def test_propose_remediation_proposes_without_applying():
     backend = FakeBackend(public_snapshot())
-    result = payload(call(backend, "propose_remediation", {"bucket": BUCKET}))
+    result = payload(call(backend, "propose_remediation", {"resourceId": BUCKET}))
     assert result["applied"] is False
     assert "start_audit" in result["howToApply"]
     plan = next(p for p in result["plans"] if "s3_bucket_policy_public" in p["checkIds"])
@@ -205,14 +209,25 @@ def test_propose_remediation_proposes_without_applying():
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        ({"bucket": "Bad_Bucket"}, 'bucket: "Bad_Bucket" is not a valid S3 bucket name: only lowercase'),
-        ({"bucket": "ab"}, 'bucket: "ab" is not a valid S3 bucket name: must be 3 to 63 characters long'),
-        ({"bucket": "192.168.1.1"}, "must not be formatted as an IP address"),
-        ({}, "bucket is required"),
-        ({"bucket": 42}, "bucket must be a string, got 42"),
+        (
+            {"resourceId": "Bad_Bucket"},
+            'resourceId: "Bad_Bucket" is not a valid S3 bucket name: only lowercase',
+        ),
+        (
+            {"resourceId": "ab"},
+            'resourceId: "ab" is not a valid S3 bucket name: must be 3 to 63 characters long',
+        ),
+        ({"resourceId": "192.168.1.1"}, "must not be formatted as an IP address"),
+        ({}, "resourceId is required"),
+        ({"resourceId": 42}, "resourceId must be a string, got 42"),
+        (
+            {"resourceId": "my-team-logs", "resourceType": "AWS::EC2::SecurityGroup"},
+            'resourceId: "my-team-logs" is not a valid security group id: must be "sg-" followed by 8 or 17',
+        ),
+        ({"resourceId": "sg-0123abcd", "resourceType": "AWS::EC2::Instance"}, "resourceType must be one of"),
     ],
 )
-def test_bad_bucket_arguments_are_tool_errors_naming_the_problem(arguments, expected):
+def test_bad_resource_arguments_are_tool_errors_naming_the_problem(arguments, expected):
     backend = FakeBackend(public_snapshot())
     for name in ("discover_resource", "analyze_resource", "propose_remediation", "start_audit"):
         result = call(backend, name, arguments)
@@ -227,10 +242,14 @@ def test_bad_bucket_arguments_are_tool_errors_naming_the_problem(arguments, expe
 @pytest.mark.parametrize(
     ("name", "arguments", "expected"),
     [
-        ("start_audit", {"bucket": BUCKET, "mode": "fix"}, 'mode must be one of plan, remediate, got "fix"'),
         (
             "start_audit",
-            {"bucket": BUCKET, "approvalTimeoutSeconds": 5},
+            {"resourceId": BUCKET, "mode": "fix"},
+            'mode must be one of plan, remediate, got "fix"',
+        ),
+        (
+            "start_audit",
+            {"resourceId": BUCKET, "approvalTimeoutSeconds": 5},
             "approvalTimeoutSeconds must be greater than or equal to 60, got 5",
         ),
         ("get_audit", {"auditId": "../etc"}, 'auditId "../etc" does not match ^[A-Za-z0-9-]{1,80}$'),
@@ -262,7 +281,7 @@ def test_bad_arguments_never_reach_the_api(name, arguments, expected):
     ],
 )
 def test_domain_failures_are_tool_errors(error, expected):
-    result = call(FakeBackend(error), "analyze_resource", {"bucket": BUCKET})
+    result = call(FakeBackend(error), "analyze_resource", {"resourceId": BUCKET})
     assert result.is_error
     assert expected in text(result)
 
@@ -271,9 +290,9 @@ def test_a_bug_is_a_generic_tool_error_and_the_server_keeps_serving():
     backend = FakeBackend(RuntimeError("internal detail arn:aws:iam::123:role/x"))
 
     async def body(client: Client) -> Any:
-        broken = await client.call_tool("discover_resource", {"bucket": BUCKET})
+        broken = await client.call_tool("discover_resource", {"resourceId": BUCKET})
         backend.snapshot_or_error = public_snapshot()
-        working = await client.call_tool("discover_resource", {"bucket": BUCKET})
+        working = await client.call_tool("discover_resource", {"resourceId": BUCKET})
         return broken, working
 
     broken, working = with_client(backend, body)
@@ -291,10 +310,10 @@ def test_start_audit_goes_through_the_api():
         call(
             FakeBackend(api_or_error=api),
             "start_audit",
-            {"bucket": BUCKET, "mode": "remediate", "approvalTimeoutSeconds": 600},
+            {"resourceId": BUCKET, "mode": "remediate", "approvalTimeoutSeconds": 600},
         )
     )
-    assert api.calls == [("start_audit", BUCKET, "remediate", 600)]
+    assert api.calls == [("start_audit", BUCKET, "remediate", 600, "AWS::S3::Bucket")]
     assert result == {
         "auditId": AUDIT_ID,
         "status": "RUNNING",
@@ -304,8 +323,49 @@ def test_start_audit_goes_through_the_api():
 
 def test_start_audit_defaults_to_plan_mode():
     api = FakeApi({("start_audit",): ApiResponse(202, {"auditId": AUDIT_ID, "status": "RUNNING"})})
-    payload(call(FakeBackend(api_or_error=api), "start_audit", {"bucket": BUCKET}))
-    assert api.calls == [("start_audit", BUCKET, "plan", None)]
+    payload(call(FakeBackend(api_or_error=api), "start_audit", {"resourceId": BUCKET}))
+    assert api.calls == [("start_audit", BUCKET, "plan", None, "AWS::S3::Bucket")]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "resource_type"),
+    [
+        ({"resourceId": "sg-0123abcd"}, "AWS::EC2::SecurityGroup"),  # read from the id
+        ({"resourceId": "sg-0123abcd", "resourceType": "AWS::EC2::SecurityGroup"}, "AWS::EC2::SecurityGroup"),
+        ({"resourceId": "sg-0123abcd", "resourceType": "AWS::S3::Bucket"}, "AWS::S3::Bucket"),  # named so
+    ],
+)
+def test_start_audit_of_a_security_group_names_its_type_to_the_api(arguments, resource_type):
+    api = FakeApi({("start_audit",): ApiResponse(202, {"auditId": AUDIT_ID, "status": "RUNNING"})})
+    payload(call(FakeBackend(api_or_error=api), "start_audit", arguments))
+    assert api.calls == [("start_audit", "sg-0123abcd", "plan", None, resource_type)]
+
+
+@pytest.mark.parametrize("tool", ["discover_resource", "analyze_resource", "propose_remediation"])
+def test_the_read_only_tools_discover_a_security_group_by_its_id(tool):
+    backend = FakeBackend(open_ssh_group())
+    result = payload(call(backend, tool, {"resourceId": GROUP_ID}))
+    assert (backend.discovered, backend.discovered_types) == ([GROUP_ID], ["AWS::EC2::SecurityGroup"])
+    if tool == "analyze_resource":
+        ssh = next(f for f in result["findings"] if f["checkId"] == "ec2_security_group_ssh_open_to_internet")
+        assert ssh["status"] == "FAIL"
+        assert {f["checkId"] for f in result["findings"]} <= set(checks_for("AWS::EC2::SecurityGroup"))
+    if tool == "propose_remediation":
+        assert any(p["cliCommand"].startswith("aws ec2 ") for p in result["plans"])
+
+
+def test_descriptions_name_both_resource_types_and_their_fields():
+    listed = tools()
+    discover = listed["discover_resource"].description or ""
+    assert (
+        "S3 bucket: publicAccessBlock" in discover and "EC2 security group: group, ingressRules" in discover
+    )
+    analyze_text = listed["analyze_resource"].description or ""
+    assert f"S3 bucket: {len(checks_for('AWS::S3::Bucket'))} checks: " in analyze_text
+    assert f"EC2 security group: {len(checks_for('AWS::EC2::SecurityGroup'))} checks: " in analyze_text
+    assert "S3 bucket or EC2 security group" in (listed["start_audit"].description or "")
+    checks = payload(call(FakeBackend(), "list_checks", {}))["checks"]
+    assert {c["resourceType"] for c in checks} == {"AWS::S3::Bucket", "AWS::EC2::SecurityGroup"}
 
 
 def test_get_audit_points_at_the_report_resource_instead_of_inlining_it():
@@ -365,7 +425,7 @@ def test_api_400_names_the_field():
         400, {"error": "InvalidRequest", "message": "must be between 60 and 900", "field": "x"}
     )
     api = FakeApi({("start_audit",): answer})
-    result = call(FakeBackend(api_or_error=api), "start_audit", {"bucket": BUCKET})
+    result = call(FakeBackend(api_or_error=api), "start_audit", {"resourceId": BUCKET})
     assert result.is_error
     assert text(result) == (
         "Error executing tool start_audit: "

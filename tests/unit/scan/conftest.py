@@ -1,8 +1,10 @@
-"""A moto account with three buckets, and a client factory that records every call made."""
+"""A moto account with three buckets (and, when asked, two security groups), and a client factory
+that records every call made."""
 
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -44,6 +46,38 @@ def session() -> Iterator[boto3.Session]:
         }
         s3.put_bucket_policy(Bucket=PUBLIC, Policy=json.dumps(policy))
         yield session
+
+
+@dataclass(frozen=True)
+class Groups:
+    open_ssh: str  # admits SSH (tcp 22) from 0.0.0.0/0
+    closed: str  # admits nothing, and is in use: every check passes on it
+    default: str  # the default VPC's own default group (moto makes one)
+
+
+@pytest.fixture
+def groups(session: boto3.Session) -> Groups:
+    """Two security groups in the default VPC of the session's region, beside its default group."""
+    ec2 = session.client("ec2")
+    vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    (default,) = ec2.describe_security_groups(
+        Filters=[*in_vpc, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    open_ssh = ec2.create_security_group(GroupName="scan-open-ssh", Description="ssh", VpcId=vpc_id)[
+        "GroupId"
+    ]
+    ssh_from_anywhere = {
+        "IpProtocol": "tcp",
+        "FromPort": 22,
+        "ToPort": 22,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+    }
+    ec2.authorize_security_group_ingress(GroupId=open_ssh, IpPermissions=[ssh_from_anywhere])
+    closed = ec2.create_security_group(GroupName="scan-closed", Description="none", VpcId=vpc_id)["GroupId"]
+    subnet_id = ec2.describe_subnets(Filters=in_vpc)["Subnets"][0]["SubnetId"]
+    ec2.create_network_interface(SubnetId=subnet_id, Groups=[closed])  # in use: not EC2.22's unused group
+    return Groups(open_ssh=open_ssh, closed=closed, default=default["GroupId"])
 
 
 class Recorder:

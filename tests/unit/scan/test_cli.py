@@ -30,7 +30,11 @@ def test_json_output_and_exit_codes(session: boto3.Session, capsys: pytest.Captu
         "controls": ["FSBP:S3.2"],  # anyone may read (s3:GetObject), nobody may write: not S3.3
     }
     assert set(out) == {"account", "buckets", "skipped", "totals", "timing"}
-    assert set(public) == {"bucket", "region", "error", "durationMs", "summary", "findings"}
+    assert set(public) == {
+        *("bucket", "region", "error", "durationMs", "summary", "findings"),
+        *("resourceType", "resourceId"),  # added with the security groups
+    }
+    assert (public["resourceType"], public["resourceId"]) == ("AWS::S3::Bucket", PUBLIC)
     assert out["totals"]["buckets"] == 2
     assert out["totals"]["failBySeverity"]["CRITICAL"] >= 1
     assert out["timing"]["concurrency"] == 2

@@ -14,6 +14,7 @@ from secagent.checks.registry import checks_for
 from secagent.discovery.s3 import FIELDS, NOT_REQUESTED
 from secagent.models import AgentSettings, Grant, Probe, PublicAccessBlock, S3BucketConfig, Snapshot, Status
 from secagent.models.snapshot import BUCKET as BUCKET_TYPE
+from secagent.models.snapshot import ResourceRef
 from secagent.scan import domain
 from secagent.scan.clients import SharedClients
 from secagent.scan.domain import (
@@ -23,7 +24,7 @@ from secagent.scan.domain import (
     fields_checks_use,
     list_bucket_names,
     scan,
-    scan_bucket,
+    scan_resource,
 )
 from tests.unit.checks.snapshots import (
     BUCKET,
@@ -106,7 +107,7 @@ VERDICT_CASES = {
 
 
 def _failing(result: ScanResult, bucket: str) -> set[str]:
-    (one,) = [b for b in result.buckets if b.bucket == bucket]
+    (one,) = [b for b in result.resources if b.resource.id == bucket]
     return {f.check_id for f in one.failing()}
 
 
@@ -118,7 +119,7 @@ def test_lists_every_bucket_and_filters_by_prefix(session: boto3.Session) -> Non
 
 def test_scans_every_bucket_with_their_own_findings(session: boto3.Session) -> None:
     result = scan(session=session, concurrency=4)
-    assert [b.bucket for b in result.buckets] == sorted([PRIVATE, PUBLIC, OTHER])
+    assert [b.resource.id for b in result.resources] == sorted([PRIVATE, PUBLIC, OTHER])
     assert not result.errors
     assert "s3_bucket_policy_public" in _failing(result, PUBLIC)
     assert "s3_bucket_block_public_access_off" in _failing(result, PUBLIC)
@@ -131,15 +132,15 @@ def test_scans_every_bucket_with_their_own_findings(session: boto3.Session) -> N
 def test_same_verdicts_whatever_the_concurrency(session: boto3.Session, per_bucket_threads: bool) -> None:
     baseline = scan(session=session, concurrency=1)
     other = scan(session=session, concurrency=8, per_bucket_threads=per_bucket_threads)
-    for b in baseline.buckets:
-        assert _failing(other, b.bucket) == {f.check_id for f in b.failing()}
+    for b in baseline.resources:
+        assert _failing(other, b.resource.id) == {f.check_id for f in b.failing()}
 
 
 def test_named_buckets_and_prefix(session: boto3.Session) -> None:
     result = scan([PUBLIC, OTHER], prefix="scan-", session=session)
-    assert [b.bucket for b in result.buckets] == [PUBLIC]
+    assert [b.resource.id for b in result.resources] == [PUBLIC]
     result = scan(prefix="other-", session=session)
-    assert [b.bucket for b in result.buckets] == [OTHER]
+    assert [b.resource.id for b in result.resources] == [OTHER]
 
 
 def test_a_scan_asks_discover_only_for_the_fields_verdicts_use(session: boto3.Session) -> None:
@@ -172,7 +173,7 @@ def test_only_the_fields_of_the_enabled_checks_are_read(session: boto3.Session) 
         "s3.HeadBucket",  # named, not listed: located
         "sts.GetCallerIdentity",
     ]
-    (bucket,) = result.buckets
+    (bucket,) = result.resources
     assert bucket.analysis is not None
     assert [(f.check_id, f.status) for f in bucket.analysis.findings] == [(EXEMPT_CHECK, Status.FAIL)]
 
@@ -184,7 +185,7 @@ def test_a_listed_bucket_is_not_located_again(session: boto3.Session) -> None:
     result = scan(session=session, clients=SharedClients(session, inner=listed))
     # Then no HeadBucket: the listing said each bucket exists, and where
     assert "s3.HeadBucket" not in listed.calls
-    assert {b.region for b in result.buckets} == {"us-east-1"} and not result.errors
+    assert {b.region for b in result.resources} == {"us-east-1"} and not result.errors
     # while --all-fields locates every bucket
     full = Recorder(session, bucket_regions=True)
     scan(session=session, clients=SharedClients(session, inner=full), all_fields=True)
@@ -193,8 +194,8 @@ def test_a_listed_bucket_is_not_located_again(session: boto3.Session) -> None:
 
 def test_a_field_not_read_is_judged_unknown_never_pass(session: boto3.Session) -> None:
     # Given a bucket read without its versioning
-    result = scan_bucket(
-        PRIVATE,
+    result = scan_resource(
+        ResourceRef(type=BUCKET_TYPE, id=PRIVATE),
         session,
         client_factory(session),
         AgentSettings(),
@@ -228,7 +229,7 @@ def test_one_client_per_service_and_account_reads_once(session: boto3.Session) -
 
     clients("sts", "us-east-1").meta.events.register("before-send", count_sts)
     result = scan(session=session, concurrency=3, clients=clients)
-    assert len(result.buckets) == 3
+    assert len(result.resources) == 3
     assert sorted(made) == sorted(set(made))  # never two clients for one (service, region)
     assert sts_calls == 1  # GetCallerIdentity once for the account, not once per bucket
     # 3 buckets x the 14 reads verdicts use (all 15 but GetBucketReplication; HeadBucket left out
@@ -251,7 +252,7 @@ def test_reads_left_out_change_no_verdict(session: boto3.Session) -> None:
     s3.put_bucket_tagging(Bucket=EXEMPTED, Tagging={"TagSet": _exempt_tags(EXEMPT_CHECK)})
     fast = scan(session=session, concurrency=2)
     full = scan(session=session, concurrency=2, all_fields=True)
-    for a, b in zip(fast.buckets, full.buckets, strict=True):
+    for a, b in zip(fast.resources, full.resources, strict=True):
         assert a.analysis and b.analysis
         verdicts = [
             (f.check_id, f.status, f.controls, f.evidence.get("publicStatements"))
@@ -262,7 +263,9 @@ def test_reads_left_out_change_no_verdict(session: boto3.Session) -> None:
             for f in b.analysis.findings
         ]
         assert a.region == b.region == "us-east-1"
-    by_bucket = {b.bucket: {f.check_id: f for f in b.analysis.findings} for b in fast.buckets if b.analysis}
+    by_bucket = {
+        b.resource.id: {f.check_id: f for f in b.analysis.findings} for b in fast.resources if b.analysis
+    }
     assert by_bucket[STATUS_PUBLIC]["s3_bucket_policy_public"].status is Status.FAIL
     assert by_bucket[EXEMPTED][EXEMPT_CHECK].status is Status.EXEMPT
 
@@ -306,8 +309,8 @@ def test_a_bucket_gone_after_listing_is_skipped(
 
     monkeypatch.setattr(domain, "list_buckets", list_then_delete)
     result = scan(session=session, clients=SharedClients(session))
-    assert result.skipped == [OTHER]
-    assert OTHER not in [b.bucket for b in result.buckets]
+    assert result.skipped == [ResourceRef(type=BUCKET_TYPE, id=OTHER)]
+    assert OTHER not in [b.resource.id for b in result.resources]
     assert not result.errors
 
 
@@ -321,13 +324,13 @@ def test_a_bucket_listed_with_its_region_then_gone_is_skipped(session: boto3.Ses
     result = scan(session=session, clients=clients)
     # Then its first read finds it gone: skipped, not an error
     assert "s3.HeadBucket" not in recorder.calls
-    assert result.skipped == [OTHER] and not result.errors
+    assert result.skipped == [ResourceRef(type=BUCKET_TYPE, id=OTHER)] and not result.errors
 
 
 def test_missing_named_bucket_is_an_error_exit_3(session: boto3.Session) -> None:
     result = scan([PUBLIC, "no-such-bucket-here"], session=session)
     (missing,) = result.errors
-    assert missing.bucket == "no-such-bucket-here"
+    assert missing.resource.id == "no-such-bucket-here"
     assert missing.error and missing.error.startswith("ResourceNotFound")
     assert result.exit_code() == 3
 
@@ -339,11 +342,11 @@ def test_account_level_checks_are_those_reading_only_the_account() -> None:
 def test_an_account_finding_is_counted_once_not_once_per_bucket(session: boto3.Session) -> None:
     # Given three buckets of an account whose own Block Public Access is off (moto: not configured)
     result = scan(session=session, concurrency=2)
-    assert all(ACCOUNT_CHECK in {f.check_id for f in b.failing()} for b in result.buckets)
+    assert all(ACCOUNT_CHECK in {f.check_id for f in b.failing()} for b in result.resources)
     # Then the account's finding is one in the counts, beside each bucket's own
     (account,) = result.account_findings()
     assert (account.check_id, account.status) == (ACCOUNT_CHECK, Status.FAIL)
-    own = [f for b in result.buckets for f in b.own_failing()]
+    own = [f for b in result.resources for f in b.own_failing()]
     assert all(f.check_id != ACCOUNT_CHECK for f in own)
     totals = result.totals()
     assert totals["fail"] == len(own) + 1 and totals["failingAccountChecks"] == 1
@@ -364,6 +367,6 @@ def test_connection_errors_per_bucket_are_exit_3(
     def broken(*_: object, **__: object) -> object:
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
 
-    monkeypatch.setattr(domain, "discover_bucket", broken)
+    monkeypatch.setattr(domain, "discover", broken)
     result = scan([PUBLIC], session=session)
     assert result.errors and result.exit_code() == 3

@@ -18,7 +18,7 @@ def test_json_shows_the_account_finding_once_beside_each_buckets_own(session: bo
     out = scan_json(result)
     assert [f["checkId"] for f in out["account"]] == [ACCOUNT_CHECK]
     assert all(f["checkId"] != ACCOUNT_CHECK for b in out["buckets"] for f in b["findings"])
-    for shown, scanned in zip(out["buckets"], result.buckets, strict=True):
+    for shown, scanned in zip(out["buckets"], result.resources, strict=True):
         assert shown["summary"]["fail"] == len(scanned.own_failing())
     assert out["totals"] == result.totals() and out["timing"] == result.timing()
 
@@ -50,7 +50,7 @@ def test_table_wraps_check_names_and_never_cuts_them(session: boto3.Session, wid
     # Each line of the column fits the width, or holds one name longer than it (the column widens)
     assert all(len(cell) <= width or ", " not in cell.rstrip(",") for cell in cells)
     listed = set(" ".join(cells).replace(",", " ").split())
-    for b in result.buckets:
+    for b in result.resources:
         assert {f.check_id.removeprefix("s3_").removeprefix("bucket_") for f in b.own_failing()} <= listed
 
 

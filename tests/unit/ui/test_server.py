@@ -781,3 +781,109 @@ def test_findings_pass_the_apis_error_on(console, fake):
         server.shutdown()
         server.server_close()
     assert status == 403 and body["message"] == "not for you"
+
+
+# --- security groups: the new-audit form names the type, or the console reads it from the id -----
+
+GROUP_ID = "sg-0123abcd"
+
+
+def test_the_resource_types_the_form_offers(console):
+    status, _, body = call(console, "GET", "/ui/resource-types")
+    assert status == 200
+    assert [(k["type"], k["label"], k["exemptible"]) for k in body["resourceTypes"]] == [
+        ("AWS::S3::Bucket", "S3 bucket", True),
+        ("AWS::EC2::SecurityGroup", "EC2 security group", False),  # the API exempts buckets only
+    ]
+    assert all(k["idHint"] for k in body["resourceTypes"])
+
+
+@pytest.mark.parametrize(
+    ("resource", "forwarded"),
+    [
+        (
+            {"type": "AWS::EC2::SecurityGroup", "id": GROUP_ID},
+            {"type": "AWS::EC2::SecurityGroup", "id": GROUP_ID},
+        ),
+        # no type chosen: read from the id, and named to the API
+        ({"id": GROUP_ID}, {"type": "AWS::EC2::SecurityGroup", "id": GROUP_ID}),
+        (
+            {"type": "", "id": "sg-0123456789abcdef0"},
+            {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123456789abcdef0"},
+        ),
+        ({"id": "my-team-logs"}, {"type": "AWS::S3::Bucket", "id": "my-team-logs"}),
+        # a bucket named like a group id, its type chosen
+        ({"type": "AWS::S3::Bucket", "id": GROUP_ID}, {"type": "AWS::S3::Bucket", "id": GROUP_ID}),
+    ],
+)
+def test_a_new_audit_of_a_security_group_or_a_bucket_is_forwarded_with_its_type(
+    console, fake, resource, forwarded
+):
+    status, _, answer = call(
+        console, "POST", "/api/audits", {"resource": resource, "mode": "plan"}, same_origin(console)
+    )
+    assert (status, answer["auditId"]) == (202, "a1")
+    assert fake.calls == [("POST", "/audits", {"resource": forwarded, "mode": "plan"})]
+
+
+@pytest.mark.parametrize(
+    ("resource", "message"),
+    [
+        (
+            {"type": "AWS::EC2::SecurityGroup", "id": "my-team-logs"},
+            'resource.id: "my-team-logs" is not a valid security group id: must be "sg-" followed by 8 or 17',
+        ),
+        (
+            {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123ABCD"},
+            'resource.id: "sg-0123ABCD" is not a valid security',
+        ),
+        (
+            {"type": "AWS::EC2::SecurityGroup", "id": f"{GROUP_ID}\n"},
+            'resource.id: "sg-0123abcd\\n" is not a valid',
+        ),
+        ({"id": "Not_A_Bucket!"}, 'resource.id: "Not_A_Bucket!" is not a valid S3 bucket name'),
+    ],
+)
+def test_an_id_its_type_does_not_fit_is_refused_before_anything_is_signed(console, fake, resource, message):
+    status, _, answer = call(console, "POST", "/api/audits", {"resource": resource}, same_origin(console))
+    assert status == 400 and answer["field"] == "resource.id"
+    assert answer["message"].startswith(message), answer["message"]
+    assert fake.calls == []
+
+
+def test_an_unknown_resource_type_is_the_apis_to_refuse(console, fake):
+    body = {"resource": {"type": "AWS::IAM::Role", "id": "admin"}}
+    assert call(console, "POST", "/api/audits", body, same_origin(console))[0] == 202  # the fake accepts
+    assert fake.calls == [("POST", "/audits", body)]
+
+
+def test_audits_and_findings_filter_by_a_security_group_id(console, fake):
+    assert call(console, "GET", f"/api/audits?resource={GROUP_ID}")[0] == 200
+    assert fake.calls[-1] == ("GET", f"/audits?resource={GROUP_ID}", None)
+    assert call(console, "GET", f"/ui/findings?resource={GROUP_ID}")[0] == 200
+    assert fake.listed_for[-1] == GROUP_ID
+
+
+def test_findings_of_a_security_group_carry_its_type(console, fake):
+    group = {"type": "AWS::EC2::SecurityGroup", "id": GROUP_ID}
+    finding = {"checkId": "ec2_security_group_ssh_open_to_internet", "status": "FAIL", "severity": "HIGH"}
+    fake.pages = [{"audits": [{"auditId": "g1", "status": "SUCCEEDED", "resource": group}]}]
+    fake.audits = {
+        "g1": {"auditId": "g1", "status": "SUCCEEDED", "report": {"resource": group, "findings": [finding]}}
+    }
+    status, _, body = call(console, "GET", "/ui/findings")
+    assert status == 200
+    [entry] = body["resources"]
+    assert entry["resource"] == group and entry["findings"][0]["checkId"] == finding["checkId"]
+
+
+def test_the_page_script_names_each_resource_by_its_type():
+    from pathlib import Path
+
+    script = (Path(ui_server.__file__).parent / "static" / "app.js").read_text()
+    assert '"/ui/resource-types"' in script
+    # the new-audit form: a type choice, or the id read by the console; exemptions for buckets only
+    assert 'h("option", { value: "", text: "Read it from the id" })' in script
+    assert "kindOf(resource).exemptible" in script
+    for stale in ('text: "Bucket" }', '"any bucket"', "S3 bucket (AWS::S3::Bucket)"):
+        assert stale not in script

@@ -1,0 +1,168 @@
+"""CloudTrail events (CreateBucket, CreateSecurityGroup, AuthorizeSecurityGroupIngress) start one
+audit per event of the resource they name; every other event starts nothing and says why."""
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secagent.api import ApiSettings, RecordStore
+from secagent.api.triggers import AUDIT_TRIGGERS, audit_id_for_event, start_from_cloudtrail
+from tests.unit.api.fakes import FakeStepFunctions
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+APPLY_ROLE = "arn:aws:iam::123456789012:role/SecurityAgent-ToolsApplyRole-1A2B3C"
+
+
+def event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / f"cloudtrail_{name}.json").read_text())
+    return loaded
+
+
+def started_input(sfn: FakeStepFunctions) -> dict[str, Any]:
+    [started] = sfn.called("StartExecution")
+    loaded: dict[str, Any] = json.loads(started["input"])
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("name", "resource"),
+    [
+        ("create_bucket", {"type": "AWS::S3::Bucket", "id": "team-new-bucket"}),
+        # the new group's id is in the answer: responseElements.groupId
+        ("create_security_group", {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123456789abcdef0"}),
+        # the group a rule was added to: requestParameters.groupId
+        ("authorize_security_group_ingress", {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123abcd"}),
+    ],
+)
+def test_each_trigger_event_starts_one_audit_of_the_resource_it_names(
+    sfn: FakeStepFunctions,
+    s3: Any,
+    settings: ApiSettings,
+    records: RecordStore,
+    name: str,
+    resource: dict[str, str],
+) -> None:
+    # Given the event as EventBridge delivers it, When it arrives twice (at-least-once delivery)
+    delivered = event(name)
+    first = start_from_cloudtrail(delivered, "remediate", sfn, s3, settings, records)
+    again = start_from_cloudtrail(delivered, "remediate", sfn, s3, settings, records)
+    # Then one audit of that resource started, named after the event; the redelivery started nothing
+    assert (first.outcome, first.audit_id) == ("started", audit_id_for_event(delivered["id"]))
+    assert (again.outcome, again.audit_id) == ("duplicate", first.audit_id)
+    assert started_input(sfn)["resource"] == resource
+    assert started_input(sfn)["mode"] == "remediate"
+
+
+def test_the_triggers_are_the_three_documented_calls() -> None:
+    assert [(t.source, t.event_name, t.resource_type) for t in AUDIT_TRIGGERS] == [
+        ("aws.s3", "CreateBucket", "AWS::S3::Bucket"),
+        ("aws.ec2", "CreateSecurityGroup", "AWS::EC2::SecurityGroup"),
+        ("aws.ec2", "AuthorizeSecurityGroupIngress", "AWS::EC2::SecurityGroup"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["create_bucket", "create_security_group", "authorize_security_group_ingress"]
+)
+def test_a_failed_call_starts_nothing(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore, name: str
+) -> None:
+    # The rule matches no errorCode; an invocation with one anyway (the function invoked directly)
+    failed = event(name)
+    failed["detail"]["errorCode"] = "Client.UnauthorizedOperation"
+    result = start_from_cloudtrail(failed, "remediate", sfn, s3, settings, records)
+    assert result.outcome == "skipped" and "not a successful call" in (result.reason or "")
+    assert sfn.called("StartExecution") == []
+
+
+def mutated(name: str, path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(event(name))
+    *parents, last = path
+    target = changed
+    for key in parents:
+        target = target[key]
+    if value is None:
+        target.pop(last)
+    else:
+        target[last] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("delivered", "reason"),
+    [
+        # another call, or another service's call of the same name
+        (mutated("create_bucket", ("detail", "eventName"), "DeleteBucket"), "not a successful call of"),
+        (
+            mutated("create_security_group", ("detail", "eventSource"), "s3.amazonaws.com"),
+            "not a successful call",
+        ),
+        # an ingress rule added to a group named by name only (default VPC): no group id to audit
+        (
+            mutated("authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), None),
+            "names no requestParameters.groupId",
+        ),
+        (
+            mutated("create_security_group", ("detail", "responseElements"), None),
+            "names no responseElements.groupId",
+        ),
+        # not an event at all
+        ({"detail": {}}, "not a CloudTrail event (at id)"),
+        ({"id": "e-1", "detail": "CreateBucket"}, "not a CloudTrail event (at detail)"),
+        (
+            mutated("create_bucket", ("detail", "requestParameters"), "team-new-bucket"),
+            "at detail.requestParameters",
+        ),
+    ],
+)
+def test_an_event_that_names_nothing_to_audit_is_skipped_with_the_reason(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore, delivered: Any, reason: str
+) -> None:
+    result = start_from_cloudtrail(delivered, "remediate", sfn, s3, settings, records)
+    assert result.outcome == "skipped" and reason in (result.reason or ""), result.reason
+    assert sfn.called("StartExecution") == []
+
+
+def test_an_event_naming_an_invalid_group_id_is_skipped_not_raised(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore
+) -> None:
+    delivered = mutated(
+        "authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), "sg-12"
+    )
+    result = start_from_cloudtrail(delivered, "remediate", sfn, s3, settings, records)
+    assert result.outcome == "skipped" and "not an auditable security group" in (result.reason or "")
+    assert sfn.called("StartExecution") == []
+
+
+def test_a_rule_added_by_the_agents_own_apply_starts_nothing(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore
+) -> None:
+    # Given the event of a rollback: Apply's role authorized the revoked rules again
+    delivered = mutated(
+        "authorize_security_group_ingress",
+        ("detail", "userIdentity", "sessionContext", "sessionIssuer", "arn"),
+        APPLY_ROLE,
+    )
+    # Then no audit proposes to revoke them again; a person's call still starts one
+    ignored = frozenset({APPLY_ROLE})
+    result = start_from_cloudtrail(delivered, "remediate", sfn, s3, settings, records, ignored_roles=ignored)
+    assert result.outcome == "skipped" and APPLY_ROLE in (result.reason or "")
+    person = event("authorize_security_group_ingress")
+    assert start_from_cloudtrail(
+        person, "plan", sfn, s3, settings, records, ignored_roles=ignored
+    ).outcome == ("started")
+
+
+def test_a_second_event_for_a_group_being_audited_is_skipped_naming_the_running_audit(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore
+) -> None:
+    created = start_from_cloudtrail(event("create_security_group"), "plan", sfn, s3, settings, records)
+    opened = mutated("authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), None)
+    opened["id"] = "another-event"
+    opened["detail"]["requestParameters"]["groupId"] = "sg-0123456789abcdef0"
+    result = start_from_cloudtrail(opened, "plan", sfn, s3, settings, records)
+    assert (result.outcome, result.audit_id) == ("skipped", created.audit_id)
+    assert len(sfn.called("StartExecution")) == 1
