@@ -86,6 +86,13 @@ class ApiSettings(CamelModel):
         assert m is not None  # checked by the validator
         return m["account"]
 
+    @property
+    def region(self) -> str:
+        """The deployment's region (the state machine's)."""
+        m = _STATE_MACHINE_ARN.match(self.state_machine_arn)
+        assert m is not None  # checked by the validator
+        return m["region"]
+
     def execution_arn(self, audit_id: str) -> str:
         """The audit id is the execution name, so its ARN follows from the state machine's."""
         m = _STATE_MACHINE_ARN.match(self.state_machine_arn)

@@ -24,7 +24,7 @@ from secagent.api.models import StartAuditRequest
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
 from secagent.models.base import CamelModel
-from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceType
+from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef, ResourceType
 from secagent.resources import KINDS
 
 REQUESTED_BY = EVENT_TRIGGER
@@ -43,29 +43,51 @@ class AuditTrigger:
     event_source: str  # CloudTrail's eventSource: "s3.amazonaws.com"
     event_name: str  # CloudTrail's eventName: the API call
     resource_type: ResourceType
-    id_at: tuple[Literal["requestParameters", "responseElements"], str]  # where the detail names it
+    # Where the detail names the resource: paths tried in order, each a section then keys/indexes.
+    ids_at: tuple[tuple[Literal["requestParameters", "responseElements"], *tuple[str | int, ...]], ...]
 
     def resource_id(self, detail: CloudTrailDetail) -> str | None:
-        section, key = self.id_at
-        found = getattr(detail, section) or {}
-        value = found.get(key)
-        return value if isinstance(value, str) and value else None
+        for section, *keys in self.ids_at:
+            found: Any = getattr(detail, section) or {}
+            for key in keys:
+                found = _step(found, key)
+            if isinstance(found, str) and found:
+                return found
+        return None
+
+    def shown_paths(self) -> str:
+        return " or ".join(".".join(str(part) for part in path) for path in self.ids_at)
+
+
+def _step(found: Any, key: str | int) -> Any:
+    if isinstance(key, int):
+        return found[key] if isinstance(found, list) and len(found) > key else None
+    return found.get(key) if isinstance(found, dict) else None
 
 
 AUDIT_TRIGGERS = (
-    AuditTrigger("aws.s3", "s3.amazonaws.com", "CreateBucket", BUCKET, ("requestParameters", "bucketName")),
+    AuditTrigger(
+        "aws.s3", "s3.amazonaws.com", "CreateBucket", BUCKET, (("requestParameters", "bucketName"),)
+    ),
     # A new group's id exists only in the answer to the call.
     AuditTrigger(
-        "aws.ec2", "ec2.amazonaws.com", "CreateSecurityGroup", SECURITY_GROUP, ("responseElements", "groupId")
+        "aws.ec2",
+        "ec2.amazonaws.com",
+        "CreateSecurityGroup",
+        SECURITY_GROUP,
+        (("responseElements", "groupId"),),
     ),
-    # A rule added to a group. (A call naming the group by name only, as EC2-Classic and the default
-    # VPC allow, carries no groupId: it is skipped, saying so.)
+    # A rule added to a group: named by id in the request, or (a call in the default VPC may name the
+    # group by name only) by the rules the answer lists.
     AuditTrigger(
         "aws.ec2",
         "ec2.amazonaws.com",
         "AuthorizeSecurityGroupIngress",
         SECURITY_GROUP,
-        ("requestParameters", "groupId"),
+        (
+            ("requestParameters", "groupId"),
+            ("responseElements", "securityGroupRuleSet", "items", 0, "groupId"),
+        ),
     ),
 )
 _BY_CALL = {(t.event_source, t.event_name): t for t in AUDIT_TRIGGERS}
@@ -78,6 +100,7 @@ class CloudTrailDetail(BaseModel):
     eventSource: str = ""
     eventName: str = ""
     errorCode: str | None = None  # set when the call failed: it created or opened nothing
+    awsRegion: str | None = None
     requestParameters: dict[str, Any] | None = None
     responseElements: dict[str, Any] | None = None
     userIdentity: dict[str, Any] | None = None
@@ -88,6 +111,7 @@ class CloudTrailEvent(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     id: str
+    account: str | None = None
     detail: CloudTrailDetail
 
 
@@ -138,9 +162,13 @@ def start_from_cloudtrail(
         return TriggerResult(outcome="skipped", reason=f"not a successful call of {calls}")
     resource_id = trigger.resource_id(detail)
     if resource_id is None:
-        section, key = trigger.id_at
         return TriggerResult(
-            outcome="skipped", reason=f"the {trigger.event_name} event names no {section}.{key}"
+            outcome="skipped", reason=f"the {trigger.event_name} event names no {trigger.shown_paths()}"
+        )
+    if (parsed.account not in (None, settings.account)) or (detail.awsRegion not in (None, settings.region)):
+        # A bus may receive other accounts' events (a forwarding rule): the deployment audits its own.
+        return TriggerResult(
+            outcome="skipped", reason="an event of another account or region than this deployment's"
         )
     if (role := _role_of(detail.userIdentity)) in ignored_roles:
         return TriggerResult(outcome="skipped", reason=f"made by this agent's own role {role}")
@@ -169,6 +197,9 @@ def start_from_event(
     except ClientError as err:
         if error_code(err) != "ExecutionDoesNotExist":
             raise
+    resource = ResourceRef(type=resource_type, id=resource_id)
+    if mode != "plan" and not settings.protected(resource) and not settings.in_remediation_scope(resource):
+        mode = "plan"  # outside the remediation scope, a new resource is still audited: in plan mode
     try:
         request = StartAuditRequest.parse(
             {"resource": {"type": resource_type, "id": resource_id}, "mode": mode}, settings

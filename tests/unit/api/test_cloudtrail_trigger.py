@@ -10,6 +10,7 @@ import pytest
 
 from secagent.api import ApiSettings, RecordStore
 from secagent.api.triggers import AUDIT_TRIGGERS, audit_id_for_event, start_from_cloudtrail
+from tests.unit.api.conftest import REPORT_BUCKET, STATE_MACHINE_ARN
 from tests.unit.api.fakes import FakeStepFunctions
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -78,8 +79,9 @@ def test_a_failed_call_starts_nothing(
     assert sfn.called("StartExecution") == []
 
 
-def mutated(name: str, path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    changed = copy.deepcopy(event(name))
+def mutated(name: str | dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """The event (a sample's name, or an event) with the value at ``path`` replaced (None: removed)."""
+    changed = copy.deepcopy(event(name) if isinstance(name, str) else name)
     *parents, last = path
     target = changed
     for key in parents:
@@ -100,11 +102,18 @@ def mutated(name: str, path: tuple[str, ...], value: Any) -> dict[str, Any]:
             mutated("create_security_group", ("detail", "eventSource"), "s3.amazonaws.com"),
             "not a successful call",
         ),
-        # an ingress rule added to a group named by name only (default VPC): no group id to audit
+        # an ingress rule event naming the group neither in the request nor in the answer
         (
-            mutated("authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), None),
-            "names no requestParameters.groupId",
+            mutated(
+                mutated("authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), None),
+                ("detail", "responseElements"),
+                None,
+            ),
+            "names no requestParameters.groupId or responseElements.securityGroupRuleSet.items.0.groupId",
         ),
+        # an event of another account, or of another region, than the deployment's
+        (mutated("create_bucket", ("account",), "999999999999"), "another account or region"),
+        (mutated("create_bucket", ("detail", "awsRegion"), "ap-south-1"), "another account or region"),
         (
             mutated("create_security_group", ("detail", "responseElements"), None),
             "names no responseElements.groupId",
@@ -166,3 +175,34 @@ def test_a_second_event_for_a_group_being_audited_is_skipped_naming_the_running_
     result = start_from_cloudtrail(opened, "plan", sfn, s3, settings, records)
     assert (result.outcome, result.audit_id) == ("skipped", created.audit_id)
     assert len(sfn.called("StartExecution")) == 1
+
+
+def test_a_rule_added_to_a_group_named_by_name_audits_the_group_the_answer_names(
+    sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore
+) -> None:
+    # Given AuthorizeSecurityGroupIngress called with --group-name (the default VPC allows it): the
+    # request names no group id, the answer's rule set does
+    by_name = mutated("authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), None)
+    by_name["detail"]["requestParameters"]["groupName"] = "web"
+    # When it is delivered, Then the group is audited all the same
+    result = start_from_cloudtrail(by_name, "plan", sfn, s3, settings, records)
+    assert result.outcome == "started"
+    assert started_input(sfn)["resource"] == {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123abcd"}
+
+
+def test_a_group_event_outside_the_remediation_scope_starts_a_plan_audit(
+    sfn: FakeStepFunctions, s3: Any, records: RecordStore
+) -> None:
+    # Given a deployment whose remediation scope names buckets (so no security group)
+    scoped = ApiSettings.model_validate(
+        {
+            "stateMachineArn": STATE_MACHINE_ARN,
+            "reportBucket": REPORT_BUCKET,
+            "scope": {"remediationPrefixes": ["sandbox-"]},
+        }
+    )
+    # When a group is opened, Then it is audited all the same, in plan mode
+    result = start_from_cloudtrail(
+        event("authorize_security_group_ingress"), "remediate", sfn, s3, scoped, records
+    )
+    assert result.outcome == "started" and started_input(sfn)["mode"] == "plan"
