@@ -247,17 +247,23 @@ class Backend:
             token = response.body.get("nextToken")
             if not token:
                 break
-        candidates: dict[str, list[dict[str, Any]]] = {}
+        # By type and id: a bucket may be named like a security group id, and neither may hide the other.
+        candidates: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for audit in audits:  # newest first
-            resource = (audit.get("resource") or {}).get("id")
+            named = audit.get("resource") or {}
+            resource_id, resource_type = named.get("id"), named.get("type")
             # Succeeded audits only: a failed one judged nothing whole, and anyone who may start an
             # execution can make failed ones (Discover refuses them) to push real audits out of reach.
-            if isinstance(resource, str) and audit.get("status") == "SUCCEEDED":
-                candidates.setdefault(resource, []).append(audit)
+            if (
+                isinstance(resource_id, str)
+                and isinstance(resource_type, str)
+                and audit.get("status") == "SUCCEEDED"
+            ):
+                candidates.setdefault((resource_id, resource_type), []).append(audit)
         # The most recently audited resources (the listing is newest first), shown by name.
         names = sorted(list(candidates)[:FINDINGS_RESOURCES])
 
-        def latest(resource: str) -> dict[str, Any] | None:
+        def latest(resource: tuple[str, str]) -> dict[str, Any] | None:
             for audit in candidates[resource][:REPORTS_PER_RESOURCE]:
                 entry = self._findings_of(client, audit)
                 if entry is not None and entry["findings"]:
@@ -268,7 +274,7 @@ class Backend:
             entries = list(pool.map(latest, names))
         return {
             "resources": [e for e in entries if e is not None],
-            "withoutFindings": [n for n, e in zip(names, entries, strict=True) if e is None],
+            "withoutFindings": [n[0] for n, e in zip(names, entries, strict=True) if e is None],
             "auditsListed": len(audits),
             "truncated": bool(token) or len(candidates) > FINDINGS_RESOURCES,
         }

@@ -887,3 +887,27 @@ def test_the_page_script_names_each_resource_by_its_type():
     assert "kindOf(resource).exemptible" in script
     for stale in ('text: "Bucket" }', '"any bucket"', "S3 bucket (AWS::S3::Bucket)"):
         assert stale not in script
+
+
+def test_findings_of_a_bucket_and_a_group_with_one_id_are_kept_apart(console, fake):
+    """Attack: a bucket named like a security group id, audited clean, must not hide the group's FAIL."""
+    group = {"type": "AWS::EC2::SecurityGroup", "id": GROUP_ID}
+    bucket = {"type": "AWS::S3::Bucket", "id": GROUP_ID}  # a valid bucket name too
+    open_ssh = {"checkId": "ec2_security_group_ssh_open_to_internet", "status": "FAIL", "severity": "HIGH"}
+    clean = {"checkId": "s3_bucket_versioning_disabled", "status": "PASS", "severity": "MEDIUM"}
+    fake.pages = [
+        {
+            "audits": [
+                {"auditId": "b1", "status": "SUCCEEDED", "resource": bucket},  # newest
+                {"auditId": "g1", "status": "SUCCEEDED", "resource": group},
+            ]
+        }
+    ]
+    fake.audits = {
+        "b1": {"auditId": "b1", "status": "SUCCEEDED", "report": {"resource": bucket, "findings": [clean]}},
+        "g1": {"auditId": "g1", "status": "SUCCEEDED", "report": {"resource": group, "findings": [open_ssh]}},
+    }
+    status, _, body = call(console, "GET", "/ui/findings")
+    assert status == 200
+    shown = {entry["resource"]["type"]: entry["findings"] for entry in body["resources"]}
+    assert shown == {"AWS::S3::Bucket": [clean], "AWS::EC2::SecurityGroup": [open_ssh]}
