@@ -3,7 +3,8 @@ per event. The calls that start an audit, and where each names its resource, are
 secagent.api.triggers.AUDIT_TRIGGERS (CreateBucket, CreateSecurityGroup, AuthorizeSecurityGroupIngress).
 
 EventBridge cannot name a Step Functions execution; this function names it after the event id,
-so a redelivered event starts nothing, and a resource already being audited is not audited twice.
+so a redelivered event starts nothing, and a resource already being audited is not audited twice:
+its event is kept and started when that audit completes (the agent's "Audit Completed" event).
 """
 
 import os
@@ -17,8 +18,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.observability import logger, metrics, tracer
 from secagent.api.records import RecordStore
 from secagent.api.settings import ApiSettings
-from secagent.api.triggers import IGNORED_ROLES_ENV, start_from_cloudtrail
+from secagent.api.triggers import AUDIT_COMPLETED, IGNORED_ROLES_ENV, start_deferred, start_from_cloudtrail
 from secagent.aws import client_factory
+from secagent.workflow._aws import EVENT_SOURCE
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,13 @@ def deps() -> Deps:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     d = deps()
-    result = start_from_cloudtrail(
-        event, d.env.mode, d.sfn, d.s3, d.env.api, d.records, ignored_roles=d.env.ignored_roles
-    )
+    if event.get("source") == EVENT_SOURCE and event.get("detail-type") == AUDIT_COMPLETED:
+        # An audit ended: start the event kept for its resource while it ran.
+        result = start_deferred(event, d.sfn, d.s3, d.env.api, d.records)
+    else:
+        result = start_from_cloudtrail(
+            event, d.env.mode, d.sfn, d.s3, d.env.api, d.records, ignored_roles=d.env.ignored_roles
+        )
     metrics.add_metric(name=f"Trigger{result.outcome.title()}", unit=MetricUnit.Count, value=1)
     detail = event.get("detail")
     call = detail.get("eventName") if isinstance(detail, dict) else None

@@ -229,6 +229,7 @@ class AuditStack(Stack):
             store.EXEMPTIONS_PREFIX + "*": [api],
             store.REPORTS_PREFIX + "*": [report],
             store.OBSERVATIONS_PREFIX + "*": [report],
+            store.DEFERRED_PREFIX + "*": [on_cloudtrail_event],
             checkpoint("discovery"): [discover],
             checkpoint("analysis"): [analyze],
             checkpoint("remediation"): [remediate],
@@ -258,6 +259,7 @@ class AuditStack(Stack):
             store.REPORTS_PREFIX + "*": [api],
             # Since when each finding has been seen so: the next report of the bucket carries it on.
             store.OBSERVATIONS_PREFIX + "*": [report],
+            store.DEFERRED_PREFIX + "*": [on_cloudtrail_event],
             # Each step reads the stored outputs of the steps before it, not the state (state by reference).
             store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, report],
             checkpoint("discovery"): [discover, analyze, verify],
@@ -384,7 +386,7 @@ class AuditStack(Stack):
             },
         )
         rest = AuditApi(self, "AuditApi", handler=api)
-        CloudTrailTrigger(self, "CloudTrailTrigger", handler=on_cloudtrail_event)
+        CloudTrailTrigger(self, "CloudTrailTrigger", handler=on_cloudtrail_event, event_bus=bus)
         notifications = ApprovalNotifications(
             self, "ApprovalNotifications", event_bus=bus, email=approval_email
         )

@@ -91,7 +91,7 @@ def read_lock(s3: Any, sfn: Any, settings: ApiSettings, resource_type: str, reso
             raise
         return Lock(key, resource_id)
     holder = str(json.loads(current["Body"].read()).get("auditId", ""))
-    return Lock(key, resource_id, holder, _running(sfn, s3, settings, holder), current["ETag"])
+    return Lock(key, resource_id, holder, running(sfn, s3, settings, holder), current["ETag"])
 
 
 def claim(s3: Any, settings: ApiSettings, lock: Lock, audit_id: str) -> None:
@@ -124,7 +124,7 @@ def take_resource(
     claim(s3, settings, read_lock(s3, sfn, settings, resource_type, resource_id), audit_id)
 
 
-def _running(sfn: Any, s3: Any, settings: ApiSettings, audit_id: str) -> bool:
+def running(sfn: Any, s3: Any, settings: ApiSettings, audit_id: str) -> bool:
     """Is that audit's latest execution (it or its latest resume) still running?"""
     try:
         return audit_executions(sfn, s3, settings, audit_id)[-1]["status"] not in _ENDED

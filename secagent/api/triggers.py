@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from time import monotonic as now
+from time import sleep
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from secagent.api import guard
 from secagent.api.audits import start_audit
-from secagent.api.aws import error_code
+from secagent.api.aws import error_code, read_json, write_json
 from secagent.api.errors import ApiError, Conflict
 from secagent.api.identity import EVENT_TRIGGER, Caller
 from secagent.api.models import StartAuditRequest
@@ -116,9 +119,30 @@ class CloudTrailEvent(BaseModel):
 
 
 class TriggerResult(CamelModel):
-    outcome: Literal["started", "duplicate", "skipped"]
+    outcome: Literal["started", "duplicate", "skipped", "deferred"]
     audit_id: str | None = None
     reason: str | None = None
+
+
+# An event about a resource whose audit is still running (it may wait days for an approval) is
+# not dropped: it is kept here, one per resource (the newest wins: the audit reads the resource as
+# it is then), and started when that audit completes (its "Audit Completed" event). Only the
+# trigger's role writes this prefix.
+DEFERRED_PREFIX = "deferred/"
+AUDIT_COMPLETED = "Audit Completed"
+COMPLETION_GRACE_SECONDS = 15.0  # within the trigger function's timeout
+
+
+class DeferredEvent(CamelModel):
+    event_id: str
+    resource_type: ResourceType
+    resource_id: str
+    mode: str
+    started: bool = False
+
+
+def deferred_key(resource_type: str, resource_id: str) -> str:
+    return f"{DEFERRED_PREFIX}{resource_type.replace('::', '-')}/{resource_id}.json"
 
 
 def audit_id_for_event(event_id: str) -> str:
@@ -212,8 +236,18 @@ def start_from_event(
         trigger = Caller(arn=REQUESTED_BY, principal=REQUESTED_BY)
         started = start_audit(request, trigger, sfn, settings, records, s3=s3, audit_id=audit_id)
     except Conflict as conflict:
+        # Kept, and started once the running audit completes: a rule opened while an audit waits
+        # for its approval must not go unaudited.
+        deferred = DeferredEvent(
+            event_id=event_id, resource_type=resource_type, resource_id=resource_id, mode=mode
+        )
+        write_json(
+            s3, settings.report_bucket, deferred_key(resource_type, resource_id), deferred.to_json_dict()
+        )
         return TriggerResult(
-            outcome="skipped", audit_id=conflict.extra.get("runningAuditId"), reason=conflict.message
+            outcome="deferred",
+            audit_id=conflict.extra.get("runningAuditId"),
+            reason=f"{conflict.message} This event is audited when that audit completes.",
         )
     except ApiError as refused:  # a protected bucket, or a resource outside the remediation scope
         return TriggerResult(outcome="skipped", reason=refused.message)
@@ -224,3 +258,41 @@ def start_from_event(
             )
         raise
     return TriggerResult(outcome="started", audit_id=started.audit_id)
+
+
+def start_deferred(
+    completed: Mapping[str, Any], sfn: Any, s3: Any, settings: ApiSettings, records: RecordStore
+) -> TriggerResult:
+    """An audit completed ("Audit Completed" on the agent's bus): start the event kept for its
+    resource while it ran, if any, once. A forged completion can only start that audit early,
+    where the resource's lock refuses it again (it stays kept)."""
+    resource = (completed.get("detail") or {}).get("resource") if isinstance(completed, Mapping) else None
+    if not isinstance(resource, dict) or not all(isinstance(resource.get(k), str) for k in ("type", "id")):
+        return TriggerResult(outcome="skipped", reason="an Audit Completed event names no resource")
+    key = deferred_key(resource["type"], resource["id"])
+    try:
+        stored = read_json(s3, settings.report_bucket, key)
+        kept = DeferredEvent.model_validate(stored) if stored else None
+    except ValidationError:
+        kept = None
+    if kept is None or kept.started:
+        return TriggerResult(outcome="skipped", reason="no event was kept for this resource")
+    completed_id = (completed.get("detail") or {}).get("auditId")
+    if isinstance(completed_id, str):
+        # Write Report announces the audit just before its execution ends: let it end first.
+        deadline = now() + COMPLETION_GRACE_SECONDS
+        while guard.running(sfn, s3, settings, completed_id) and now() < deadline:
+            sleep(0.5)
+    result = start_from_event(
+        kept.event_id,
+        kept.resource_id,
+        kept.mode,
+        sfn,
+        s3,
+        settings,
+        records,
+        resource_type=kept.resource_type,
+    )
+    if result.outcome in ("started", "duplicate"):
+        write_json(s3, settings.report_bucket, key, kept.model_copy(update={"started": True}).to_json_dict())
+    return result

@@ -15,11 +15,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from secagent.api.triggers import AUDIT_TRIGGERS, CLOUDTRAIL_DETAIL_TYPE
+from secagent.api.triggers import AUDIT_COMPLETED, AUDIT_TRIGGERS, CLOUDTRAIL_DETAIL_TYPE
+from secagent.workflow._aws import EVENT_SOURCE
 
 
 class CloudTrailTrigger(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, handler: lambda_.IFunction) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, handler: lambda_.IFunction, event_bus: events.IEventBus
+    ) -> None:
         super().__init__(scope, construct_id)
         # Deliveries that fail after EventBridge's retries land here instead of being lost.
         self.dead_letters = sqs.Queue(
@@ -66,3 +69,20 @@ class CloudTrailTrigger(Construct):
                 )
             )
             self.rules.append(rule)
+        # An event kept while its resource's audit ran is started when that audit completes.
+        completed = events.Rule(
+            self,
+            "AuditCompletedRule",
+            description="Audit a resource again for the CloudTrail event kept while its audit ran",
+            event_bus=event_bus,
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=[AUDIT_COMPLETED]),
+        )
+        completed.add_target(
+            targets.LambdaFunction(
+                handler,
+                dead_letter_queue=self.dead_letters,
+                retry_attempts=8,
+                max_event_age=Duration.hours(2),
+            )
+        )
+        self.rules.append(completed)

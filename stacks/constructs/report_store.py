@@ -8,6 +8,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from secagent.api.triggers import DEFERRED_PREFIX
+
 
 class ReportStore(Construct):
     """The report bucket (layout: secagent/workflow/store.py): reports, the records the approval
@@ -28,6 +30,7 @@ class ReportStore(Construct):
     DECISIONS_PREFIX = "decisions/"  # sealed decisions, written once
     TOKENS_PREFIX = "tokens/"  # task tokens: the API's role alone reads them
     EXEMPTIONS_PREFIX = "exemptions/"  # sealed exemptions a person granted through the API
+    DEFERRED_PREFIX = DEFERRED_PREFIX  # CloudTrail events kept while their resource's audit runs
     OBSERVATIONS_PREFIX = "observations/"  # per bucket: since when each finding has been seen so
 
     def __init__(self, scope: Construct, construct_id: str) -> None:

@@ -132,3 +132,42 @@ def test_a_missing_group_is_404_and_a_malformed_id_400(api):
     assert missing.status == 404 and "does not exist" in missing.body["message"]
     malformed = api.start_audit("sg-XYZ", resource_type=GROUP)
     assert malformed.status == 400 and "is not a valid security group id" in malformed.body["message"]
+
+
+def test_a_rule_opened_while_the_group_is_audited_is_audited_when_that_audit_ends(
+    api, aws, outputs, open_group
+):
+    # Given an audit of the group waiting for its approval (it holds the group's lock)
+    audit_id = api.start_audit(open_group, mode="remediate", resource_type=GROUP).body["auditId"]
+    wait_status(api, audit_id, {"AWAITING_APPROVAL"})
+    # When a rule is opened meanwhile (the CloudTrail event CloudTrail would deliver)
+    detail = {
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "AuthorizeSecurityGroupIngress",
+        "awsRegion": "us-east-1",
+        "requestParameters": {"groupId": open_group},
+    }
+    put = aws("events").put_events(
+        Entries=[
+            {"Source": "aws.ec2", "DetailType": "AWS API Call via CloudTrail", "Detail": json.dumps(detail)}
+        ]
+    )
+    event_id = put["Entries"][0]["EventId"]
+    # Then no second audit runs beside the first
+    arn = outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{event_id}"
+    sfn = aws("stepfunctions")
+
+    def started() -> bool:
+        try:
+            sfn.describe_execution(executionArn=arn)
+            return True
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return False
+
+    assert not wait_for(started, timeout=8, interval=0.5)
+    # And once the first audit ends (rejected), the kept event starts its audit of the group
+    assert api.decide(audit_id, "reject", comment="not now").status == 200
+    wait_status(api, audit_id, {"SUCCEEDED"})
+    assert wait_for(started, timeout=60, interval=0.5), "the kept event never started its audit"
+    execution_input = json.loads(sfn.describe_execution(executionArn=arn)["input"])
+    assert execution_input["resource"] == {"type": GROUP, "id": open_group}

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from secagent.api import ApiSettings, RecordStore
-from secagent.api.triggers import AUDIT_TRIGGERS, audit_id_for_event, start_from_cloudtrail
+from secagent.api import ApiSettings, RecordStore, triggers
+from secagent.api.triggers import AUDIT_TRIGGERS, audit_id_for_event, start_deferred, start_from_cloudtrail
 from tests.unit.api.conftest import REPORT_BUCKET, STATE_MACHINE_ARN
 from tests.unit.api.fakes import FakeStepFunctions
 
@@ -165,15 +165,63 @@ def test_a_rule_added_by_the_agents_own_apply_starts_nothing(
     ).outcome == ("started")
 
 
-def test_a_second_event_for_a_group_being_audited_is_skipped_naming_the_running_audit(
+def test_an_event_for_a_group_being_audited_is_kept_and_audited_when_that_audit_completes(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore
 ) -> None:
+    """Attack: hold the group's lock with an audit that waits days for approval, then open SSH: the
+    event of the opening must not be dropped."""
+    # Given an audit of a new group, still running (waiting for an approval)
     created = start_from_cloudtrail(event("create_security_group"), "plan", sfn, s3, settings, records)
-    opened = mutated("authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), None)
-    opened["id"] = "another-event"
-    opened["detail"]["requestParameters"]["groupId"] = "sg-0123456789abcdef0"
-    result = start_from_cloudtrail(opened, "plan", sfn, s3, settings, records)
-    assert (result.outcome, result.audit_id) == ("skipped", created.audit_id)
+    assert created.outcome == "started" and created.audit_id
+    # When a rule is added to the group meanwhile
+    opened = mutated(
+        "authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), "sg-0123456789abcdef0"
+    )
+    opened["id"] = "opened-ssh"
+    kept = start_from_cloudtrail(opened, "plan", sfn, s3, settings, records)
+    # Then nothing starts yet, the event is kept, naming the running audit
+    assert (kept.outcome, kept.audit_id) == ("deferred", created.audit_id)
+    assert len(sfn.called("StartExecution")) == 1
+    # And when that audit completes, the kept event starts its audit, once
+    sfn.executions[settings.execution_arn(created.audit_id)].status = "SUCCEEDED"
+    completed = {
+        "source": "secagent",
+        "detail-type": "Audit Completed",
+        "detail": {
+            "auditId": created.audit_id,
+            "resource": {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123456789abcdef0"},
+        },
+    }
+    started = start_deferred(completed, sfn, s3, settings, records)
+    assert (started.outcome, started.audit_id) == ("started", audit_id_for_event("opened-ssh"))
+    assert start_deferred(completed, sfn, s3, settings, records).outcome == "skipped"  # a redelivery
+    assert len(sfn.called("StartExecution")) == 2
+
+
+def test_a_forged_completion_while_the_audit_runs_starts_nothing_and_keeps_the_event(
+    sfn: FakeStepFunctions,
+    s3: Any,
+    settings: ApiSettings,
+    records: RecordStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(triggers, "COMPLETION_GRACE_SECONDS", 0.0)
+    created = start_from_cloudtrail(event("create_security_group"), "plan", sfn, s3, settings, records)
+    opened = mutated(
+        "authorize_security_group_ingress", ("detail", "requestParameters", "groupId"), "sg-0123456789abcdef0"
+    )
+    opened["id"] = "opened-ssh"
+    start_from_cloudtrail(opened, "plan", sfn, s3, settings, records)
+    forged = {
+        "source": "secagent",
+        "detail-type": "Audit Completed",
+        "detail": {
+            "auditId": created.audit_id,
+            "resource": {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123456789abcdef0"},
+        },
+    }
+    # The lock still holds: nothing starts, and the event stays kept for the real completion
+    assert start_deferred(forged, sfn, s3, settings, records).outcome == "deferred"
     assert len(sfn.called("StartExecution")) == 1
 
 

@@ -129,12 +129,13 @@ def test_event_starts_an_audit_named_after_the_event_and_a_redelivery_starts_not
     assert stored is not None and stored.requested_by == "eventbridge:CreateBucket"
 
 
-def test_event_for_a_bucket_already_being_audited_is_skipped_with_the_reason(
+def test_event_for_a_bucket_already_being_audited_is_kept_naming_the_running_audit(
     sfn: FakeStepFunctions, s3: Any, settings: ApiSettings, records: RecordStore
 ) -> None:
     running = start_audit(request(settings, "new-bucket-2"), REQUESTER, sfn, settings, records, s3=s3)
     result = start_from_event("evt-2", "new-bucket-2", "remediate", sfn, s3, settings, records)
-    assert (result.outcome, result.audit_id) == ("skipped", running.audit_id)
+    assert (result.outcome, result.audit_id) == ("deferred", running.audit_id)
+    assert "audited when that audit completes" in (result.reason or "")
 
 
 def test_event_with_an_unauditable_bucket_name_is_skipped_not_raised(
