@@ -25,7 +25,7 @@ _ASSUMED_ROLE = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<role>[\w+=,.@/-]+?)/[^/]+"
 )
 # Principals that are not a person at the API: the audit trigger and an unauthenticated context.
-EVENT_TRIGGER = "eventbridge:CreateBucket"
+EVENT_TRIGGER = "eventbridge:CloudTrail"
 
 
 @dataclass(frozen=True)

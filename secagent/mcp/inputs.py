@@ -18,7 +18,7 @@ from secagent.models.records import AUDIT_ID
 from secagent.models.snapshot import ResourceType
 from secagent.resources import KINDS
 
-# Execution names as the API accepts them (the API creates UUIDs; the CreateBucket rule too).
+# Execution names as the API accepts them (the API creates UUIDs; the trigger names them by event id).
 # Published in the tool's JSON Schema, where `$` is the end of the text (ECMAScript, and the Rust
 # regex pydantic-core uses by default). Python's `re` would let "<id>\n" match it, so the check
 # below is a fullmatch whichever engine ran the pattern.

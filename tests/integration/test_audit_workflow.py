@@ -418,7 +418,7 @@ def test_bucket_created_event_starts_an_audit_of_that_bucket(aws, outputs):
     execution_input = json.loads(aws("stepfunctions").describe_execution(executionArn=arn)["input"])
     assert execution_input["mode"] == "remediate"
     request = stack_records(outputs).request(event_id)
-    assert request is not None and request.requested_by == "eventbridge:CreateBucket"
+    assert request is not None and request.requested_by == "eventbridge:CloudTrail"
 
     # A new bucket fails some checks (e.g. no access logging): it reaches the approval gate
     def reached_gate_or_report() -> bool:

@@ -126,7 +126,7 @@ def test_event_starts_an_audit_named_after_the_event_and_a_redelivery_starts_not
     # The trigger is the requester on record: any person may approve what it started
     assert first.audit_id is not None
     stored = records.request(first.audit_id)
-    assert stored is not None and stored.requested_by == "eventbridge:CreateBucket"
+    assert stored is not None and stored.requested_by == "eventbridge:CloudTrail"
 
 
 def test_event_for_a_bucket_already_being_audited_is_kept_naming_the_running_audit(
