@@ -52,8 +52,12 @@ def valid_resource_id(value: str, info: ValidationInfo) -> str:
     resource_type = info.data.get("type")
     if resource_type is None:
         return value  # the type's own error names the problem
-    problem = resource_id_problem(resource_type, value)
-    if problem:
+    return _checked_id(value, resource_type)
+
+
+def _checked_id(value: str, resource_type: ResourceType) -> str:
+    """The id as given, or a validation error naming why it cannot name a resource of that type."""
+    if problem := resource_id_problem(resource_type, value):
         shown = value if len(value) <= 70 else value[:67] + "..."
         raise PydanticCustomError(
             "resource_id",
@@ -172,19 +176,7 @@ class ListAuditsQuery(BaseModel):
     @field_validator("resource")
     @classmethod
     def _resource_id(cls, value: str | None) -> str | None:
-        if value is not None:
-            kind = resource_type_of(value)
-            if problem := resource_id_problem(kind, value):
-                raise PydanticCustomError(
-                    "resource_id",
-                    "{name} is not a valid {kind}: {problem}",
-                    {
-                        "name": json.dumps(value, ensure_ascii=False),
-                        "kind": ID_KINDS[kind],
-                        "problem": problem,
-                    },
-                )
-        return value
+        return None if value is None else _checked_id(value, resource_type_of(value))
 
     @field_validator("next_token")
     @classmethod

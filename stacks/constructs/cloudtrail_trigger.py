@@ -60,14 +60,7 @@ class CloudTrailTrigger(Construct):
                     },
                 ),
             )
-            rule.add_target(
-                targets.LambdaFunction(
-                    handler,
-                    dead_letter_queue=self.dead_letters,
-                    retry_attempts=8,
-                    max_event_age=Duration.hours(2),
-                )
-            )
+            rule.add_target(self._target(handler))
             self.rules.append(rule)
         # An event kept while its resource's audit ran is started when that audit completes.
         completed = events.Rule(
@@ -77,12 +70,10 @@ class CloudTrailTrigger(Construct):
             event_bus=event_bus,
             event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=[AUDIT_COMPLETED]),
         )
-        completed.add_target(
-            targets.LambdaFunction(
-                handler,
-                dead_letter_queue=self.dead_letters,
-                retry_attempts=8,
-                max_event_age=Duration.hours(2),
-            )
-        )
+        completed.add_target(self._target(handler))
         self.rules.append(completed)
+
+    def _target(self, handler: lambda_.IFunction) -> targets.LambdaFunction:
+        return targets.LambdaFunction(
+            handler, dead_letter_queue=self.dead_letters, retry_attempts=8, max_event_age=Duration.hours(2)
+        )

@@ -18,13 +18,11 @@ Choices where the definition leaves room:
   (a narrowed rule still fails the control).
 """
 
-from typing import Any
-
-from secagent.checks.base import Result, failed, passed, unknown
+from secagent.checks.base import Result
+from secagent.checks.ec2._default_group import judge_default_group
 from secagent.fixes.planning import Draft
 from secagent.fixes.security_group import SecurityGroupPlanningState, close_rules
 from secagent.models.findings import CheckMeta, Finding, Severity
-from secagent.models.security_group import SecurityGroupRule
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import SecurityGroupSnapshot
 
@@ -45,29 +43,8 @@ PHASE = 10  # before the port checks: one revoke of every inbound rule covers th
 WHAT = "every inbound rule of the VPC's default security group"
 
 
-def rule_evidence(rule: SecurityGroupRule) -> dict[str, str]:
-    peer = "destination" if rule.egress else "source"
-    return {"ruleId": rule.rule_id, "traffic": rule.traffic(), peer: rule.source()}
-
-
 def evaluate(snapshot: SecurityGroupSnapshot, settings: AgentSettings) -> list[Result]:
-    group = snapshot.config.group.value
-    if group is None:
-        return unknown("the group's description was read empty: cannot tell whether it is the default group")
-    if not group.is_vpc_default:
-        return passed(defaultGroup=False, inScope=False)
-    probe = snapshot.config.ingress_rules
-    if not probe.known:
-        return unknown(
-            f"inbound rules unreadable: {probe.reason}", defaultGroup=True, unknownFields=["ingress_rules"]
-        )
-    rules = probe.value or []
-    evidence: dict[str, Any] = {
-        "defaultGroup": True,
-        "vpcId": group.vpc_id,
-        "inboundRules": [rule_evidence(r) for r in rules],
-    }
-    return failed(**evidence) if rules else passed(**evidence)
+    return judge_default_group(snapshot, egress=False)
 
 
 def remediate(state: SecurityGroupPlanningState, finding: Finding) -> Draft | None:

@@ -10,10 +10,8 @@ control FAILs when either does). Any outbound rule counts, including the "all tr
 The fix revokes every outbound rule.
 """
 
-from typing import Any
-
-from secagent.checks.base import Result, failed, passed, unknown
-from secagent.checks.ec2.ec2_default_security_group_allows_inbound import rule_evidence
+from secagent.checks.base import Result
+from secagent.checks.ec2._default_group import judge_default_group
 from secagent.fixes.planning import Draft
 from secagent.fixes.security_group import SecurityGroupPlanningState, close_rules
 from secagent.models.findings import CheckMeta, Finding, Severity
@@ -38,23 +36,7 @@ WHAT = "every outbound rule of the VPC's default security group"
 
 
 def evaluate(snapshot: SecurityGroupSnapshot, settings: AgentSettings) -> list[Result]:
-    group = snapshot.config.group.value
-    if group is None:
-        return unknown("the group's description was read empty: cannot tell whether it is the default group")
-    if not group.is_vpc_default:
-        return passed(defaultGroup=False, inScope=False)
-    probe = snapshot.config.egress_rules
-    if not probe.known:
-        return unknown(
-            f"outbound rules unreadable: {probe.reason}", defaultGroup=True, unknownFields=["egress_rules"]
-        )
-    rules = probe.value or []
-    evidence: dict[str, Any] = {
-        "defaultGroup": True,
-        "vpcId": group.vpc_id,
-        "outboundRules": [rule_evidence(r) for r in rules],
-    }
-    return failed(**evidence) if rules else passed(**evidence)
+    return judge_default_group(snapshot, egress=True)
 
 
 def remediate(state: SecurityGroupPlanningState, finding: Finding) -> Draft | None:
