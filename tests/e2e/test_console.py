@@ -534,3 +534,48 @@ def test_a_failed_audit_shows_a_clean_message(page, console, outputs, public_buc
     assert_clean(page.locator("main").inner_text())
     page.evaluate("document.querySelector('.graph-scroll').style.maxHeight = 'none'")
     screenshot(page, "audit-failed")
+
+
+def test_a_security_group_from_the_form_is_remediated_after_another_persons_approval(
+    page, console, approver_console
+):
+    # Given a group in use with SSH open to the internet, and HTTPS from one office range
+    ec2 = client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    group = ec2.create_security_group(
+        GroupName=f"console-ssh-{time.time_ns()}", Description="web tier", VpcId=vpc
+    )["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": "198.51.100.0/24"}],
+            },
+        ],
+    )
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+    ec2.create_network_interface(SubnetId=subnet, Groups=[group])
+    # When its id is typed into the form (the type is read from the id)
+    audit_id = start_from_form(page, console, group, "remediate")
+    expect(page.get_by_role("heading", name=f"Audit of {group}")).to_be_visible()
+    expect(page.locator("#approval-title")).to_be_visible(timeout=FINISH_TIMEOUT)
+    approval = page.locator("section.approval")
+    expect(approval).to_contain_text("ec2_security_group_ssh_open_to_internet")
+    expect(approval.locator("pre.command").first).to_contain_text("aws ec2 revoke-security-group-ingress")
+    screenshot(page, "security-group-awaiting-approval")
+    # And another person approves it in their console
+    page.goto(f"{approver_console}/#/audits/{audit_id}")
+    expect(page.locator("#approval-title")).to_be_visible()
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.locator(".outcome")).to_contain_text(
+        re.compile(r"(?<!PARTIALLY )REMEDIATED"), timeout=FINISH_TIMEOUT
+    )
+    # Then only the SSH rule is gone
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+    assert {(r["FromPort"], r.get("CidrIpv4")) for r in rules["SecurityGroupRules"] if not r["IsEgress"]} == {
+        (443, "198.51.100.0/24")
+    }
