@@ -39,11 +39,15 @@ def group(aws: Callable[..., Any]) -> str:
     return str(group_id)
 
 
-def event_for(name: str, group_id: str) -> dict[str, Any]:
-    """The sample CloudTrail event of `name`, about `group_id`, with a fresh event id."""
+def event_for(name: str, group_id: str, outputs: dict[str, str]) -> dict[str, Any]:
+    """The sample CloudTrail event of `name`, about `group_id`, with a fresh event id, of the
+    deployment's account and region (the trigger skips any other's)."""
     event: dict[str, Any] = json.loads((EVENTS / f"cloudtrail_{name}.json").read_text())
     event["id"] = str(uuid.uuid4())
+    _, _, _, region, account, *_ = outputs["StateMachineArn"].split(":")
+    event["account"], event["region"] = account, region
     detail = event["detail"]
+    detail["awsRegion"] = region
     if name == "create_security_group":
         detail["responseElements"]["groupId"] = group_id
     else:
@@ -72,7 +76,7 @@ def invoke(aws: Callable[..., Any], outputs: dict[str, str], event: dict[str, An
 @pytest.mark.parametrize("name", ["create_security_group", "authorize_security_group_ingress"])
 def test_a_cloudtrail_event_on_the_bus_starts_one_audit_of_the_group(aws, outputs, group, name):
     # Given the event CloudTrail delivers for the call, put on the default bus as EventBridge would
-    event = event_for(name, group)
+    event = event_for(name, group, outputs)
     entry = {
         "Source": event["source"],
         "DetailType": event["detail-type"],
@@ -89,18 +93,18 @@ def test_a_cloudtrail_event_on_the_bus_starts_one_audit_of_the_group(aws, output
 
 
 def test_the_same_event_delivered_twice_starts_one_audit(aws, outputs, group):
-    event = event_for("authorize_security_group_ingress", group)
+    event = event_for("authorize_security_group_ingress", group, outputs)
     answers = [invoke(aws, outputs, event) for _ in range(2)]
     assert [a["outcome"] for a in answers] == ["started", "duplicate"]
     assert answers[0]["auditId"] == answers[1]["auditId"] == audit_id_for_event(event["id"])
 
 
 def test_a_failed_call_and_the_agents_own_rollback_start_nothing(aws, outputs, group):
-    failed = event_for("create_security_group", group)
+    failed = event_for("create_security_group", group, outputs)
     failed["detail"]["errorCode"] = "Client.InvalidGroup.Duplicate"
     assert invoke(aws, outputs, failed)["outcome"] == "skipped"
     # A rule authorized again by Apply's role (a rollback): no audit proposes to revoke it again
-    rollback = event_for("authorize_security_group_ingress", group)
+    rollback = event_for("authorize_security_group_ingress", group, outputs)
     apply_role = aws("lambda").get_function_configuration(FunctionName=outputs["ApplyFunctionName"])["Role"]
     issuer = copy.deepcopy(rollback["detail"]["userIdentity"])
     issuer["sessionContext"]["sessionIssuer"]["arn"] = apply_role
