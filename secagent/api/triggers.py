@@ -92,6 +92,26 @@ AUDIT_TRIGGERS = (
             ("responseElements", "securityGroupRuleSet", "items", 0, "groupId"),
         ),
     ),
+    # A rule let out of a group (EC2.2 judges a default group's outbound rules).
+    AuditTrigger(
+        "aws.ec2",
+        "ec2.amazonaws.com",
+        "AuthorizeSecurityGroupEgress",
+        SECURITY_GROUP,
+        (("requestParameters", "groupId"),),
+    ),
+    # A rule changed in place (its range widened to the internet, say). CloudTrail records newer EC2
+    # calls with their request wrapped in "<Operation>Request"; the plain form is read too.
+    AuditTrigger(
+        "aws.ec2",
+        "ec2.amazonaws.com",
+        "ModifySecurityGroupRules",
+        SECURITY_GROUP,
+        (
+            ("requestParameters", "ModifySecurityGroupRulesRequest", "GroupId"),
+            ("requestParameters", "groupId"),
+        ),
+    ),
 )
 _BY_CALL = {(t.event_source, t.event_name): t for t in AUDIT_TRIGGERS}
 

@@ -142,7 +142,16 @@ def test_report_bucket_is_private_encrypted_versioned_tls_only(template: Templat
     ("source", "event_source", "calls"),
     [
         ("aws.s3", "s3.amazonaws.com", ["CreateBucket"]),
-        ("aws.ec2", "ec2.amazonaws.com", ["CreateSecurityGroup", "AuthorizeSecurityGroupIngress"]),
+        (
+            "aws.ec2",
+            "ec2.amazonaws.com",
+            [
+                "CreateSecurityGroup",
+                "AuthorizeSecurityGroupIngress",
+                "AuthorizeSecurityGroupEgress",
+                "ModifySecurityGroupRules",
+            ],
+        ),
     ],
 )
 def test_cloudtrail_rules_match_the_trigger_calls_that_succeeded(

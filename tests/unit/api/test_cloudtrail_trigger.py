@@ -57,12 +57,47 @@ def test_each_trigger_event_starts_one_audit_of_the_resource_it_names(
     assert started_input(sfn)["mode"] == "remediate"
 
 
-def test_the_triggers_are_the_three_documented_calls() -> None:
+def test_the_triggers_are_the_documented_calls() -> None:
     assert [(t.source, t.event_name, t.resource_type) for t in AUDIT_TRIGGERS] == [
         ("aws.s3", "CreateBucket", "AWS::S3::Bucket"),
         ("aws.ec2", "CreateSecurityGroup", "AWS::EC2::SecurityGroup"),
         ("aws.ec2", "AuthorizeSecurityGroupIngress", "AWS::EC2::SecurityGroup"),
+        ("aws.ec2", "AuthorizeSecurityGroupEgress", "AWS::EC2::SecurityGroup"),
+        ("aws.ec2", "ModifySecurityGroupRules", "AWS::EC2::SecurityGroup"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("event_name", "request_parameters"),
+    [
+        ("AuthorizeSecurityGroupEgress", {"groupId": "sg-0123abcd"}),
+        # as CloudTrail records newer EC2 calls: the request wrapped in "<Operation>Request"
+        (
+            "ModifySecurityGroupRules",
+            {
+                "ModifySecurityGroupRulesRequest": {
+                    "GroupId": "sg-0123abcd",
+                    "SecurityGroupRule": {"SecurityGroupRuleId": "sgr-0fedcba9876543210", "tag": 1},
+                }
+            },
+        ),
+        ("ModifySecurityGroupRules", {"groupId": "sg-0123abcd"}),
+    ],
+)
+def test_a_rule_let_out_or_changed_in_place_starts_an_audit_of_its_group(
+    sfn: FakeStepFunctions,
+    s3: Any,
+    settings: ApiSettings,
+    records: RecordStore,
+    event_name: str,
+    request_parameters: dict[str, Any],
+) -> None:
+    delivered = mutated("authorize_security_group_ingress", ("detail", "eventName"), event_name)
+    delivered["detail"]["requestParameters"] = request_parameters
+    delivered["detail"]["responseElements"] = {"_return": True}
+    result = start_from_cloudtrail(delivered, "plan", sfn, s3, settings, records)
+    assert result.outcome == "started", result.reason
+    assert started_input(sfn)["resource"] == {"type": "AWS::EC2::SecurityGroup", "id": "sg-0123abcd"}
 
 
 @pytest.mark.parametrize(
