@@ -20,6 +20,7 @@ import time
 import boto3
 from moto import mock_aws
 
+from scripts.groups import create_open_group
 from secagent.aws import client_factory
 from secagent.checks import analyze
 from secagent.discovery import discover
@@ -51,24 +52,9 @@ def _bucket(session: boto3.Session) -> ResourceRef:
 
 
 def _group(session: boto3.Session) -> ResourceRef:
-    ec2 = session.client("ec2")
-    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    group_id = ec2.create_security_group(GroupName="bench-web", Description="web", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=group_id,
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 443,
-                "ToPort": 443,
-                "IpRanges": [{"CidrIp": "198.51.100.0/24"}],
-            },
-        ],
+    return ResourceRef(
+        type="AWS::EC2::SecurityGroup", id=create_open_group(session.client("ec2"), "bench-web")
     )
-    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-    ec2.create_network_interface(SubnetId=subnet, Groups=[group_id])
-    return ResourceRef(type="AWS::EC2::SecurityGroup", id=group_id)
 
 
 def _audit(

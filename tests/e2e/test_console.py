@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from scripts.groups import create_open_group
 from scripts.localstack_client import ENDPOINT, client, session
 from secagent.aws import client_factory
 from secagent.checks import analyze
@@ -541,24 +542,7 @@ def test_a_security_group_from_the_form_is_remediated_after_another_persons_appr
 ):
     # Given a group in use with SSH open to the internet, and HTTPS from one office range
     ec2 = client("ec2")
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    group = ec2.create_security_group(
-        GroupName=f"console-ssh-{time.time_ns()}", Description="web tier", VpcId=vpc
-    )["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=group,
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 443,
-                "ToPort": 443,
-                "IpRanges": [{"CidrIp": "198.51.100.0/24"}],
-            },
-        ],
-    )
-    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
-    ec2.create_network_interface(SubnetId=subnet, Groups=[group])
+    group = create_open_group(ec2, "console-ssh")
     # When its id is typed into the form (the type is read from the id)
     audit_id = start_from_form(page, console, group, "remediate")
     expect(page.get_by_role("heading", name=f"Audit of {group}")).to_be_visible()

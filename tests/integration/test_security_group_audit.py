@@ -4,7 +4,6 @@ Step Functions -> tools -> EC2 on LocalStack -> report. Only the offending rule 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,13 +11,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+from scripts.groups import OFFICE, create_open_group
 from secagent.client import AuditApiClient
 from tests.integration.conftest import wait_for
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
 GROUP = "AWS::EC2::SecurityGroup"
 SSH_CHECK = "ec2_security_group_ssh_open_to_internet"
-OFFICE = "198.51.100.0/24"
 
 
 def _rules(aws: Callable[..., Any], group_id: str) -> set[tuple[int, str]]:
@@ -33,22 +32,8 @@ def _rules(aws: Callable[..., Any], group_id: str) -> set[tuple[int, str]]:
 
 @pytest.fixture()
 def open_group(aws: Callable[..., Any]) -> str:
-    """A group in use (attached to a network interface) with SSH open to the internet and HTTPS
-    from one office range."""
-    ec2 = aws("ec2")
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    name = f"audit-ssh-{uuid.uuid4().hex[:10]}"
-    group_id: str = ec2.create_security_group(GroupName=name, Description="web tier", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=group_id,
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
-            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": OFFICE}]},
-        ],
-    )
-    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
-    ec2.create_network_interface(SubnetId=subnet, Groups=[group_id])
-    return group_id
+    """A group in use with SSH open to the internet and HTTPS from one office range."""
+    return create_open_group(aws("ec2"), "audit-ssh")
 
 
 def wait_status(api: AuditApiClient, audit_id: str, wanted: set[str], timeout: float = 120) -> dict[str, Any]:

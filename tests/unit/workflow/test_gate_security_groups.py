@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from scripts.groups import create_open_group
 from secagent.models import AgentSettings, Plan, ResourceRef
 from secagent.models.errors import ApprovalInvalid
 from secagent.models.records import ApplyProgress
@@ -24,21 +25,7 @@ NOW = DECIDED_AT + timedelta(minutes=5)  # Apply soon after the decision
 
 def _open_group(session: boto3.Session) -> tuple[ResourceRef, dict[str, str]]:
     """A group with SSH open to the internet, and HTTPS from one office range (left alone)."""
-    ec2 = session.client("ec2")
-    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    group_id = ec2.create_security_group(GroupName="web", Description="web tier", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=group_id,
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 443,
-                "ToPort": 443,
-                "IpRanges": [{"CidrIp": "198.51.100.0/24"}],
-            },
-        ],
-    )
+    group_id = create_open_group(session.client("ec2"), "web", in_use=False)
     return ResourceRef(type="AWS::EC2::SecurityGroup", id=group_id), _rule_ids(session, group_id)
 
 
