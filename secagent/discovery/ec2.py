@@ -18,6 +18,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from secagent.aws import ACCESS_DENIED_CODES, TRANSIENT_ERROR_CODES, ClientFactory, client_factory
+from secagent.discovery import _calls
+from secagent.discovery._calls import error_code, http_status, whoami
 from secagent.discovery.names import security_group_id_problem
 from secagent.models.errors import AccessDenied, InvalidInput, ResourceNotFound, TransientError
 from secagent.models.probe import Probe
@@ -30,15 +32,7 @@ from secagent.models.security_group import (
 from secagent.models.snapshot import SECURITY_GROUP, ReadBy, ResourceRef, SecurityGroupSnapshot
 
 GROUP_MISSING = frozenset({"InvalidGroup.NotFound", "InvalidGroupId.NotFound"})
-UNSUPPORTED = frozenset({"NotImplemented", "NotImplementedException", "InvalidAction"})
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
-def _status(err: ClientError) -> int:
-    return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+UNSUPPORTED = _calls.UNSUPPORTED | {"InvalidAction"}
 
 
 class _Reader:
@@ -60,15 +54,15 @@ class _Reader:
         try:
             return Probe(value=read())
         except ClientError as err:
-            code = _code(err)
-            if code in TRANSIENT_ERROR_CODES or (_status(err) >= 500 and code not in UNSUPPORTED):
-                raise TransientError(f"{field} of {self.group_id}: {code or _status(err)}") from err
+            code = error_code(err)
+            if code in TRANSIENT_ERROR_CODES or (http_status(err) >= 500 and code not in UNSUPPORTED):
+                raise TransientError(f"{field} of {self.group_id}: {code or http_status(err)}") from err
             if code in ACCESS_DENIED_CODES:
                 # EC2's denial message names the role, the policy and an encoded authorization
                 # message: the reason reaches the report, the console and MCP. The code says enough.
                 return Probe(state="unknown", reason=f"{code}: the agent may not read it")
             message = err.response.get("Error", {}).get("Message", "")
-            return Probe(state="unknown", reason=f"{code or _status(err)}: {message}".strip(": "))
+            return Probe(state="unknown", reason=f"{code or http_status(err)}: {message}".strip(": "))
         except (ConnectionError, HTTPClientError) as err:
             # The class names the trouble; its text holds endpoint URLs: logs only.
             raise TransientError(f"{field} of {self.group_id}: {type(err).__name__}") from err
@@ -82,14 +76,14 @@ def _group(reader: _Reader) -> dict[str, Any]:
         reader.calls += 1
         found = reader.ec2.describe_security_groups(GroupIds=[reader.group_id]).get("SecurityGroups", [])
     except ClientError as err:
-        code = _code(err)
+        code = error_code(err)
         if code in GROUP_MISSING:
             raise ResourceNotFound(f"security group {reader.group_id} does not exist") from err
         if code in ACCESS_DENIED_CODES:
             raise AccessDenied(f"DescribeSecurityGroups on {reader.group_id}: {code}") from err
-        if code in TRANSIENT_ERROR_CODES or _status(err) >= 500:
+        if code in TRANSIENT_ERROR_CODES or http_status(err) >= 500:
             raise TransientError(
-                f"DescribeSecurityGroups on {reader.group_id}: {code or _status(err)}"
+                f"DescribeSecurityGroups on {reader.group_id}: {code or http_status(err)}"
             ) from err
         raise
     except (ConnectionError, HTTPClientError) as err:
@@ -187,18 +181,6 @@ def _interfaces(reader: _Reader) -> list[NetworkInterfaceUse]:
     ]
 
 
-def _whoami(sts: Any) -> tuple[str | None, str | None]:
-    try:
-        identity = sts.get_caller_identity()
-        return identity["Account"], identity["Arn"]
-    except ClientError as err:
-        if _code(err) in TRANSIENT_ERROR_CODES or _status(err) >= 500:
-            raise TransientError(f"GetCallerIdentity: {_code(err) or _status(err)}") from err
-        return None, None
-    except (ConnectionError, HTTPClientError) as err:
-        raise TransientError(f"GetCallerIdentity: {type(err).__name__}") from err
-
-
 def discover_security_group(
     group_id: str, session: boto3.Session | None = None, *, clients: ClientFactory | None = None
 ) -> SecurityGroupSnapshot:
@@ -210,7 +192,7 @@ def discover_security_group(
     session = session or boto3.Session()
     make = clients or client_factory(session)
     region = session.region_name or "us-east-1"
-    account_id, caller_arn = _whoami(make("sts", region))
+    account_id, caller_arn, _ = whoami(make("sts", region))
     reader = _Reader(make("ec2", region), group_id)
 
     group = _group(reader)

@@ -22,6 +22,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from secagent.aws import TRANSIENT_ERROR_CODES, ClientFactory, client_factory
+from secagent.discovery._calls import UNSUPPORTED, error_code, http_status, whoami
 from secagent.discovery.names import validate_bucket_name
 from secagent.models.errors import ResourceNotFound, TransientError
 from secagent.models.probe import Probe
@@ -69,17 +70,6 @@ class _NotConfigured(Exception):
     pass
 
 
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
-def _status(err: ClientError) -> int:
-    return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-
-
-# An emulator (LocalStack) answers APIs it lacks with 501 NotImplemented: that is missing
-# evidence for one field, not an outage, so it must not trigger retries.
-UNSUPPORTED = frozenset({"NotImplemented", "NotImplementedException"})
 # Evidence the analysis can do without (it decides "is this policy public" itself): an error
 # reading it, even a 5xx, leaves the field unknown instead of failing the whole Discover.
 # LocalStack answers GetBucketPolicyStatus with 500 InternalFailure.
@@ -87,11 +77,11 @@ SUPPLEMENTARY = frozenset({"policy_status_is_public"})
 
 
 def _raise_if_fatal(err: ClientError, bucket: str, operation: str) -> None:
-    code = _code(err)
+    code = error_code(err)
     if code in UNSUPPORTED:
         return
-    if code in TRANSIENT_ERROR_CODES or _status(err) >= 500:
-        raise TransientError(f"{operation} on {bucket}: {code or _status(err)}") from err
+    if code in TRANSIENT_ERROR_CODES or http_status(err) >= 500:
+        raise TransientError(f"{operation} on {bucket}: {code or http_status(err)}") from err
     if code == "NoSuchBucket":
         raise ResourceNotFound(f"bucket {bucket} does not exist") from err
 
@@ -203,13 +193,13 @@ def _probe(field: str, reader: Callable[[], Any], bucket: str) -> Probe[Any]:
     try:
         return Probe(value=reader())
     except ClientError as err:
-        code = _code(err)
+        code = error_code(err)
         if code in NOT_CONFIGURED:
             return Probe(value=None)
         if field not in SUPPLEMENTARY or code in MISSING:
             _raise_if_fatal(err, bucket, field)
         message = err.response.get("Error", {}).get("Message", "")
-        return Probe(state="unknown", reason=f"{code or _status(err)}: {message}".strip(": "))
+        return Probe(state="unknown", reason=f"{code or http_status(err)}: {message}".strip(": "))
     except (ConnectionError, HTTPClientError) as err:
         # The class names the trouble; its text holds endpoint URLs (VPC endpoints, proxies): logs only.
         raise TransientError(f"{field} on {bucket}: {type(err).__name__}") from err
@@ -224,26 +214,14 @@ def _locate(s3: Any, bucket: str, fallback_region: str) -> str:
         headers = resp.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         return resp.get("BucketRegion") or headers.get("x-amz-bucket-region") or fallback_region
     except ClientError as err:
-        code = _code(err)
-        if code in MISSING or _status(err) == 404:
+        code = error_code(err)
+        if code in MISSING or http_status(err) == 404:
             raise ResourceNotFound(f"bucket {bucket} does not exist") from err
         _raise_if_fatal(err, bucket, "HeadBucket")
         headers = err.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         return headers.get("x-amz-bucket-region") or fallback_region
     except (ConnectionError, HTTPClientError) as err:
         raise TransientError(f"HeadBucket on {bucket}: {type(err).__name__}") from err
-
-
-def _whoami(sts: Any) -> tuple[str | None, str | None, str | None]:
-    """(account id, caller ARN, reason when unknown)."""
-    try:
-        ident = sts.get_caller_identity()
-        return ident["Account"], ident["Arn"], None
-    except ClientError as err:
-        _raise_if_fatal(err, "-", "GetCallerIdentity")
-        return None, None, f"{_code(err)}: account id unavailable"
-    except (ConnectionError, HTTPClientError) as err:
-        raise TransientError(f"GetCallerIdentity: {type(err).__name__}") from err
 
 
 def _requested(fields: Iterable[str] | None) -> frozenset[str]:
@@ -281,7 +259,7 @@ def discover_bucket(
     home_region = session.region_name or "us-east-1"
 
     region = exists_in_region or _locate(make("s3", home_region), name, home_region)
-    account_id, caller_arn, account_reason = _whoami(make("sts", region))
+    account_id, caller_arn, account_reason = whoami(make("sts", region))
     s3 = make("s3", region)
     readers = {f: r for f, r in bucket_readers(s3, name, account_id).items() if f in requested}
     if account_id and "account_public_access_block" in requested:
