@@ -48,7 +48,8 @@ def _approved(storage: Storage, group: ResourceRef, audit_id: str = AUDIT) -> No
 
 
 def _apply(storage: Storage, audit_id: str) -> ApplyProgress:
-    authorized = authorize(audit_id, REPORTS, SETTINGS, storage.sealer, storage.clients, now=NOW)
+    """What Apply does after the gate, with the deployment's settings (the storage's)."""
+    authorized = authorize(audit_id, REPORTS, storage.settings, storage.sealer, storage.clients, now=NOW)
     return apply_plans(
         audit_id,
         authorized.plans,
@@ -175,16 +176,8 @@ def test_attack_a_rollback_of_a_narrowing_after_the_rule_changed_is_refused(
     storage = replace(storage, settings=narrow)
     group, before = _open_group(session)
     _approved(storage, group)
-    authorized = authorize(AUDIT, REPORTS, narrow, storage.sealer, storage.clients, now=NOW)
-    assert [p.api_call.operation for p in authorized.plans] == ["ModifySecurityGroupRules"]
-    progress = apply_plans(
-        AUDIT,
-        authorized.plans,
-        authorized.decision.plan_digest or "",
-        None,
-        lambda _: None,
-        clients=storage.clients,
-    )
+    progress = _apply(storage, AUDIT)
+    assert [p.api_call.operation for p in progress.plans] == ["ModifySecurityGroupRules"]
     storage.checkpoint(AUDIT, "applied", progress.to_json_dict())
     # And an administrator later repurposes the narrowed rule
     narrowed = before["22 0.0.0.0/0"]
@@ -209,29 +202,12 @@ def test_a_rollback_of_an_untouched_narrowing_restores_the_rule(
     storage = replace(storage, settings=narrow)
     group, before = _open_group(session)
     _approved(storage, group)
-    authorized = authorize(AUDIT, REPORTS, narrow, storage.sealer, storage.clients, now=NOW)
-    progress = apply_plans(
-        AUDIT,
-        authorized.plans,
-        authorized.decision.plan_digest or "",
-        None,
-        lambda _: None,
-        clients=storage.clients,
-    )
-    storage.checkpoint(AUDIT, "applied", progress.to_json_dict())
+    storage.checkpoint(AUDIT, "applied", _apply(storage, AUDIT).to_json_dict())
     assert "22 10.0.0.0/8" in _rule_ids(session, group.id)
     storage.request(ROLLBACK, resource=group, mode="rollback", rollback_of=AUDIT)
     storage.discover_and_analyze(ROLLBACK, group)
     storage.decide(ROLLBACK)
-    rolled_back = authorize(ROLLBACK, REPORTS, narrow, storage.sealer, storage.clients, now=NOW)
-    apply_plans(
-        ROLLBACK,
-        rolled_back.plans,
-        rolled_back.decision.plan_digest or "",
-        None,
-        lambda _: None,
-        clients=storage.clients,
-    )
+    _apply(storage, ROLLBACK)
     assert _rule_ids(session, group.id)["22 0.0.0.0/0"] == before["22 0.0.0.0/0"]  # the same rule, as it was
 
 
