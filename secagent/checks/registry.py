@@ -21,7 +21,7 @@ from secagent.checks.exemptions import apply_exemptions, validate_exemptions
 from secagent.fixes.planning import Draft
 from secagent.models.findings import AnalysisResult, CheckMeta, Finding, Status, Summary
 from secagent.models.settings import AgentSettings
-from secagent.models.snapshot import ResourceType, Snapshot
+from secagent.models.snapshot import BUCKET, ResourceType, Snapshot
 
 
 @dataclass(frozen=True)
@@ -156,3 +156,16 @@ def analyze(
         summary=Summary.of(findings),
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )
+
+
+# Read by analyze() itself, whatever checks run: secagent:exempt tags turn a FAIL into EXEMPT.
+ANALYSIS_READS = ("tags",)
+
+
+def fields_checks_use(settings: AgentSettings | None = None) -> frozenset[str]:
+    """Bucket fields a verdict uses: those the enabled checks require or also read, and
+    the tags the exemptions read."""
+    disabled = settings.disabled_checks if settings else frozenset()
+    checks = (c for cid, c in checks_for(BUCKET).items() if cid not in disabled)
+    used = {f for c in checks for f in (*c.meta.requires, *c.meta.also_reads)}
+    return frozenset(used.union(ANALYSIS_READS))

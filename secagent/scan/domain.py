@@ -38,8 +38,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secagent.aws import ClientFactory
-from secagent.checks.registry import analyze, checks_for
+from secagent.checks.registry import analyze, checks_for, fields_checks_use
 from secagent.discovery import discover
+from secagent.discovery.listing import list_buckets, list_security_groups
 from secagent.models import AgentSettings
 from secagent.models.errors import ResourceNotFound, SecAgentError
 from secagent.models.findings import AnalysisResult, Finding, Severity, Status
@@ -50,20 +51,9 @@ from secagent.scan.clients import SharedClients
 # LocalStack on a 2-core machine peaks at 8-16 in-flight calls (bench/README.md); AWS S3
 # takes far more, but 16 keeps a laptop's CPU (botocore signing/parsing) from being the limit.
 DEFAULT_CONCURRENCY = 16
-# Read by analyze() itself, whatever checks run: secagent:exempt tags turn a FAIL into EXEMPT.
-ANALYSIS_READS = ("tags",)
 # The types a scan reads, in the order its results list them, and how its JSON names each type's
 # resources (the list of them, and their counts in the totals).
 JSON_KEYS: dict[ResourceType, str] = {BUCKET: "buckets", SECURITY_GROUP: "securityGroups"}
-
-
-def fields_checks_use(settings: AgentSettings | None = None) -> frozenset[str]:
-    """Bucket fields a verdict uses: those the enabled checks require or also read, and
-    the tags the exemptions read."""
-    disabled = settings.disabled_checks if settings else frozenset()
-    checks = (c for cid, c in checks_for(BUCKET).items() if cid not in disabled)
-    used = {f for c in checks for f in (*c.meta.requires, *c.meta.also_reads)}
-    return frozenset(used.union(ANALYSIS_READS))
 
 
 @cache
@@ -205,32 +195,6 @@ class ListingFailed(Exception):
         super().__init__(f"{resource_type}: {type(cause).__name__}: {cause}")
         self.resource_type = resource_type
         self.cause = cause
-
-
-def list_buckets(s3: Any, prefix: str | None = None) -> dict[str, str | None]:
-    """Every bucket the caller owns (ListBuckets pages) -> its region when ListBuckets tells it."""
-    found: dict[str, str | None] = {}
-    kwargs: dict[str, Any] = {}
-    while True:
-        page = s3.list_buckets(**kwargs)
-        for b in page.get("Buckets", []):
-            if not prefix or b["Name"].startswith(prefix):
-                found[b["Name"]] = b.get("BucketRegion")
-        token = page.get("ContinuationToken")
-        if not token:
-            break
-        kwargs["ContinuationToken"] = token
-    return dict(sorted(found.items()))
-
-
-def list_bucket_names(s3: Any, prefix: str | None = None) -> list[str]:
-    return list(list_buckets(s3, prefix))
-
-
-def list_security_groups(ec2: Any) -> list[str]:
-    """Every security group of the client's region (DescribeSecurityGroups pages), by id."""
-    pages = ec2.get_paginator("describe_security_groups").paginate()
-    return sorted({g["GroupId"] for page in pages for g in page.get("SecurityGroups", [])})
 
 
 # Each type's listing: every resource of the account in the region given -> the region the listing

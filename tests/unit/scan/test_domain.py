@@ -10,22 +10,15 @@ from botocore.exceptions import EndpointConnectionError
 
 from secagent.aws import client_factory
 from secagent.checks import run_check
-from secagent.checks.registry import checks_for
+from secagent.checks.registry import ANALYSIS_READS, checks_for, fields_checks_use
+from secagent.discovery.listing import list_bucket_names
 from secagent.discovery.s3 import FIELDS, NOT_REQUESTED
 from secagent.models import AgentSettings, Grant, Probe, PublicAccessBlock, S3BucketConfig, Snapshot, Status
 from secagent.models.snapshot import BUCKET as BUCKET_TYPE
 from secagent.models.snapshot import ResourceRef
 from secagent.scan import domain
 from secagent.scan.clients import SharedClients
-from secagent.scan.domain import (
-    ANALYSIS_READS,
-    ScanResult,
-    account_level_checks,
-    fields_checks_use,
-    list_bucket_names,
-    scan,
-    scan_resource,
-)
+from secagent.scan.domain import ScanResult, account_level_checks, scan, scan_resource
 from tests.unit.checks.snapshots import (
     BUCKET,
     OPEN,
