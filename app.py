@@ -4,7 +4,8 @@
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.audit_stack import AuditStack, analysis_settings_from_context
+from stacks.audit_stack import AuditStack, SweepDeploySettings, analysis_settings_from_context
+from stacks.member_stack import MemberStack
 
 app = cdk.App()
 AuditStack(
@@ -23,7 +24,20 @@ AuditStack(
     remediation_prefixes=app.node.try_get_context("remediationPrefixes"),
     # Who hears about approval requests (an SNS e-mail subscription, confirmed by its recipient).
     approval_email=app.node.try_get_context("approvalEmail"),
+    # Sweeps: the member accounts, the external id their roles require, the map's concurrency.
+    sweep=SweepDeploySettings.from_context(app),
 )
+# In a member account (docs/sweep.md): `cdk deploy SecurityAgentMember -c memberOf=<hub account>
+# -c sweepExternalId=... [-c hubRegion=us-east-1]` with that account's credentials.
+if member_of := app.node.try_get_context("memberOf"):
+    MemberStack(
+        app,
+        "SecurityAgentMember",
+        description="Infrastructure Security Agent: the read-only role a sweep assumes in this account",
+        hub_account=str(member_of),
+        hub_region=str(app.node.try_get_context("hubRegion") or "us-east-1"),
+        external_id=str(app.node.try_get_context("sweepExternalId") or ""),
+    )
 # cdk-nag v3 is a CDK policy-validation plugin: an unacknowledged finding fails the synth.
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
 app.synth()

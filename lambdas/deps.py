@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from lambdas.observability import logger
 from secagent.aws import ClientFactory, client_factory
@@ -20,6 +21,7 @@ from secagent.models.errors import StoreUnavailable
 from secagent.models.exemption import ExemptionRecord
 from secagent.models.settings import TargetScope
 from secagent.models.snapshot import BUCKET, ResourceRef
+from secagent.sweep.accounts import AccountSessions, SweepSettings
 from secagent.workflow.invocation import confirm_invocation
 from secagent.workflow.settings import WorkflowSettings
 from secagent.workflow.store import KmsSealer, Sealer, load_exemptions
@@ -60,6 +62,12 @@ class Deps:
         """Refuse unless the audit's own running execution, in one of `states`, invoked this tool;
         when that execution started."""
         return confirm_invocation(execution_arn, audit_id, states, self.clients)
+
+    @cached_property
+    def accounts(self) -> AccountSessions:
+        """The sweep tools' way into each account (its own, or a member's read-only role): read
+        from the environment on first use, so the audit tools never need the sweep settings."""
+        return AccountSessions(SweepSettings.from_env(), self.clients)
 
     def exemptions_of(self, resource: ResourceRef) -> list[ExemptionRecord]:
         """A bucket's exemptions sealed by the API (Discover and Verify read them alike); none

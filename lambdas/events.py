@@ -58,7 +58,18 @@ class ReportEvent(EventModel):
     input: Any = None  # the execution input: what an execution the API did not start named
 
 
-def parse[M: EventModel](model: type[M], event: Any) -> M:
+class SweepEvent(EventModel):
+    """A sweep tool's event: the sweep (its execution's name) and the execution."""
+
+    sweep_id: str = Field(min_length=1)
+    execution_arn: str = Field(min_length=1)
+
+
+class SweepReportEvent(SweepEvent):
+    state: dict[str, Any] = Field(default_factory=dict)  # how the map ended; read for its error only
+
+
+def parse[M: BaseModel](model: type[M], event: Any) -> M:
     """Validate the event; a malformed one is InvalidInput (Lambda errorType), never retried."""
     try:
         return model.model_validate(event)

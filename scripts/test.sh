@@ -18,6 +18,10 @@ scripts/localstack.sh up
 # call recording (each function logs the AWS calls it makes, for the IAM proof, docs/iam.md).
 # MFA delete is switched off as a deploy-time setting: LocalStack accepts it but never reports
 # it back (GetBucketVersioning), so no bucket can pass that check there (it is unit-tested).
-scripts/deploy.sh -c faultInjection=true -c recordAwsCalls=true -c disabledChecks=s3_bucket_mfa_delete_disabled
+# Sweeps: three member accounts (LocalStack makes a 12-digit access key id an account); the
+# tests deploy the member stack in two of them and leave the third broken (docs/sweep.md).
+scripts/deploy.sh -c faultInjection=true -c recordAwsCalls=true -c disabledChecks=s3_bucket_mfa_delete_disabled \
+  -c memberAccounts=111111111111,222222222222,333333333333 -c sweepExternalId=secagent-test-external-id \
+  -c sweepMaxConcurrency=8
 # One pytest run, so its closing line counts every test.
 .venv/bin/python -m pytest tests "$@"

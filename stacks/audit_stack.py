@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from aws_cdk import (
     Acknowledgment,
     ArnFormat,
@@ -23,6 +26,8 @@ from secagent.api.triggers import IGNORED_ROLES_ENV
 from secagent.aws import RECORD_CALLS_ENV
 from secagent.checks import registry
 from secagent.models import AgentSettings
+from secagent.models import sweep as sweeps
+from secagent.sweep.accounts import MEMBER_ROLE_NAME
 from stacks.constructs import permissions
 from stacks.constructs.approval_notifications import ApprovalNotifications
 from stacks.constructs.audit_api import AuditApi
@@ -30,8 +35,10 @@ from stacks.constructs.audit_workflow import AuditWorkflow
 from stacks.constructs.cloudtrail_trigger import CloudTrailTrigger
 from stacks.constructs.report_store import ReportStore
 from stacks.constructs.tool_functions import ToolFunctions
+from stacks.member_stack import LISTER_ROLE, SCANNER_ROLE, check_external_id, hub_role_name
 
 STATE_MACHINE_NAME = "SecurityAgentAudit"
+SWEEP_STATE_MACHINE_NAME = "SecurityAgentSweep"
 
 # Deploy-time analysis settings: CDK context key -> the tools' environment variable (AgentSettings).
 ANALYSIS_CONTEXT = {
@@ -62,6 +69,43 @@ def analysis_settings_from_context(app: Construct) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class SweepDeploySettings:
+    """The sweep's deploy settings (docs/sweep.md): who may be swept, and how the map runs."""
+
+    member_accounts: tuple[str, ...] = ()  # -c memberAccounts=111111111111,222222222222
+    external_id: str | None = None  # -c sweepExternalId=...: required with member accounts
+    max_concurrency: int = 40  # -c sweepMaxConcurrency: child executions at once
+    # -c sweepToleratedFailurePercentage; written as a decimal (LocalStack's parser refuses an integer)
+    tolerated_failure_percentage: float = 5.0
+    security_hub_import: bool = False  # -c securityHubImport=true: ASFF into Security Hub
+
+    def __post_init__(self) -> None:
+        for account in self.member_accounts:
+            if not re.fullmatch(r"\d{12}", account):
+                raise ValueError(f"memberAccounts: not a 12-digit account id: {account!r}")
+        if self.member_accounts:
+            check_external_id(self.external_id)
+        if not 1 <= self.max_concurrency <= 10000:
+            raise ValueError("sweepMaxConcurrency must be between 1 and 10000")
+        if not 0 <= self.tolerated_failure_percentage <= 100:
+            raise ValueError("sweepToleratedFailurePercentage must be between 0 and 100")
+
+    @classmethod
+    def from_context(cls, app: Construct) -> SweepDeploySettings:
+        def get(key: str) -> str | None:
+            value = app.node.try_get_context(key)
+            return None if value in (None, "") else str(value)
+
+        return cls(
+            member_accounts=tuple(a.strip() for a in (get("memberAccounts") or "").split(",") if a.strip()),
+            external_id=get("sweepExternalId"),
+            max_concurrency=int(get("sweepMaxConcurrency") or 40),
+            tolerated_failure_percentage=float(get("sweepToleratedFailurePercentage") or 5),
+            security_hub_import=get("securityHubImport") == "true",
+        )
+
+
 class AuditStack(Stack):
     def __init__(
         self,
@@ -75,6 +119,7 @@ class AuditStack(Stack):
         allow_self_approval: bool = False,
         remediation_prefixes: str | None = None,
         approval_email: str | None = None,
+        sweep: SweepDeploySettings | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -148,15 +193,48 @@ class AuditStack(Stack):
             "Starts an audit of the bucket or security group a CloudTrail event names",
             25,
         )
+        sweep = sweep or SweepDeploySettings()
+        # The sweep's two readers have names: each member account's trust policy names them.
+        list_resources = tools.add(
+            "ListResources",
+            handler="lambdas.list_resources.handler",
+            description="Sweep: lists each account's buckets and security groups",
+            timeout=Duration.seconds(280),
+            role_name=hub_role_name(LISTER_ROLE, self.region),
+        )
+        scan_resource = tools.add(
+            "ScanResource",
+            handler="lambdas.scan_resource.handler",
+            description="Sweep: Discover + Analyze of one resource in its account",
+            timeout=Duration.seconds(55),
+            role_name=hub_role_name(SCANNER_ROLE, self.region),
+        )
+        write_posture_report = tools.add(
+            "WritePostureReport",
+            handler="lambdas.write_posture_report.handler",
+            description="Sweep: the posture report, and the findings as OCSF and ASFF",
+            timeout=Duration.seconds(580),
+            memory_size=1024,
+        )
+        members = ",".join(sweep.member_accounts)
+        for sweep_tool in (list_resources, scan_resource, write_posture_report):
+            sweep_tool.add_environment("DEPLOYMENT_ACCOUNT", Aws.ACCOUNT_ID)
+            sweep_tool.add_environment("DEPLOYMENT_PARTITION", Aws.PARTITION)
+        for reader in (list_resources, scan_resource):
+            if members:
+                reader.add_environment("SWEEP_MEMBER_ACCOUNTS", members)
+                reader.add_environment("SWEEP_EXTERNAL_ID", sweep.external_id or "")
+        if sweep.security_hub_import:
+            write_posture_report.add_environment("SECURITY_HUB_IMPORT", "enabled")
         # Every function that analyzes or (re-)plans must judge alike: before/after, proposal/approval/apply.
-        for fn in (analyze, remediate, await_approval, recheck, apply, verify, api):
+        for fn in (analyze, remediate, await_approval, recheck, apply, verify, api, scan_resource):
             for variable, value in (analysis_settings or {}).items():
                 fn.add_environment(variable, value)
         protected = ",".join([bucket.bucket_name, store.access_logs.bucket_name])
         for starter in (api, on_cloudtrail_event):
             starter.add_environment("STATE_MACHINE_ARN", machine_arn)
         # The API refuses these buckets up front; Recheck and Apply refuse them again.
-        for guard in (api, on_cloudtrail_event, recheck, apply):
+        for guard in (api, on_cloudtrail_event, recheck, apply, list_resources):
             guard.add_environment("PROTECTED_BUCKETS", protected)
             if remediation_prefixes:
                 guard.add_environment("REMEDIATION_PREFIXES", remediation_prefixes)
@@ -178,7 +256,7 @@ class AuditStack(Stack):
         # Audited buckets are not known at deploy time: the resource is any bucket, the actions are named.
         # Security groups: EC2's Describe* take no resource ("*"); a rule's prefix list may be another
         # account's (shared) or AWS's (arn:...:aws:prefix-list/...), so any owner in this region.
-        for reader in (discover, recheck, verify):
+        for reader in (discover, recheck, verify, scan_resource):
             allow(reader, permissions.S3_CONFIGURATION_READS, [any_bucket])
             allow(reader, permissions.ACCOUNT_CONFIGURATION_READS, ["*"])
             allow(reader, permissions.EC2_CONFIGURATION_READS, ["*"])
@@ -230,6 +308,10 @@ class AuditStack(Stack):
             store.REPORTS_PREFIX + "*": [report],
             store.OBSERVATIONS_PREFIX + "*": [report],
             store.DEFERRED_PREFIX + "*": [on_cloudtrail_event],
+            sweeps.REQUESTS_PREFIX + "*": [api],
+            sweeps.ITEMS_PREFIX + "*": [list_resources],
+            sweeps.RESOURCES_PREFIX + "*": [scan_resource],
+            sweeps.REPORTS_PREFIX + "*": [write_posture_report],
             checkpoint("discovery"): [discover],
             checkpoint("analysis"): [analyze],
             checkpoint("remediation"): [remediate],
@@ -260,6 +342,10 @@ class AuditStack(Stack):
             # Since when each finding has been seen so: the next report of the bucket carries it on.
             store.OBSERVATIONS_PREFIX + "*": [report],
             store.DEFERRED_PREFIX + "*": [on_cloudtrail_event],
+            sweeps.REQUESTS_PREFIX + "*": [api, list_resources, scan_resource, write_posture_report],
+            sweeps.ITEMS_PREFIX + "*": [api, write_posture_report],
+            sweeps.RESOURCES_PREFIX + "*": [api, write_posture_report],
+            sweeps.REPORTS_PREFIX + "*": [api],
             # Each step reads the stored outputs of the steps before it, not the state (state by reference).
             store.CHECKPOINTS_PREFIX + "*": [api, remediate, await_approval, recheck, apply, report],
             checkpoint("discovery"): [discover, analyze, verify],
@@ -289,7 +375,8 @@ class AuditStack(Stack):
             allow(fn, ["kms:GenerateDataKey"], [store.key.key_arn])  # S3 encrypts each new object
         allow(api, ["kms:GenerateMac", "kms:VerifyMac"], [seal_key.key_arn])
         allow(on_cloudtrail_event, ["kms:GenerateMac"], [seal_key.key_arn])
-        for verifier in (discover, remediate, await_approval, recheck, apply, verify, report):
+        sweep_tools = (list_resources, scan_resource, write_posture_report)
+        for verifier in (discover, remediate, await_approval, recheck, apply, verify, report, *sweep_tools):
             allow(verifier, ["kms:VerifyMac"], [seal_key.key_arn])
         # The key policy too: no other principal of the account may make a seal, whatever IAM grants it.
         sealers = [api.role.role_arn, on_cloudtrail_event.role.role_arn]  # type: ignore[union-attr]
@@ -322,6 +409,55 @@ class AuditStack(Stack):
         allow(api, ["s3:GetBucketLocation"], [any_bucket])
         allow(api, permissions.SECURITY_GROUP_PREFLIGHT_READS, ["*"])
 
+        # The sweep (docs/sweep.md): read-only everywhere. Its own account with its own roles...
+        sweep_machine_arn = self.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=SWEEP_STATE_MACHINE_NAME,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        sweep_executions = [
+            self.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{SWEEP_STATE_MACHINE_NAME}{child}*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for child in (":", "/")  # the sweep's executions, and its map's child executions
+        ]
+        sweep_map_runs = self.format_arn(
+            service="states",
+            resource="mapRun",
+            resource_name=f"{SWEEP_STATE_MACHINE_NAME}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        allow(list_resources, ["s3:ListAllMyBuckets"], ["*"])
+        allow(list_resources, permissions.SECURITY_GROUP_PREFLIGHT_READS, ["*"])
+        # ... every member account through its read-only role, with the external id.
+        member_roles = [
+            f"arn:{Aws.PARTITION}:iam::{account}:role/{MEMBER_ROLE_NAME}" for account in sweep.member_accounts
+        ]
+        if member_roles:
+            for reader in (list_resources, scan_resource):
+                allow(reader, ["sts:AssumeRole"], member_roles)
+        if sweep.security_hub_import:
+            allow(
+                write_posture_report,
+                ["securityhub:BatchImportFindings"],
+                [
+                    self.format_arn(
+                        service="securityhub", resource="product", resource_name=f"{Aws.ACCOUNT_ID}/default"
+                    )
+                ],
+            )
+        for starter in (api,):
+            allow(starter, ["states:StartExecution", "states:ListExecutions"], [sweep_machine_arn])
+            allow(starter, ["states:DescribeExecution", "states:ListMapRuns"], sweep_executions[:1])
+            allow(starter, ["states:DescribeMapRun"], [sweep_map_runs])
+        api.add_environment("SWEEP_STATE_MACHINE_ARN", sweep_machine_arn)
+        if sweep.member_accounts:
+            api.add_environment("SWEEP_MEMBER_ACCOUNTS", ",".join(sweep.member_accounts))
+
         # cdk-nag: each wildcard resource above is acknowledged once per role, with its reason.
         bucket_id = self.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
         executions_finding = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:" + (
@@ -339,7 +475,7 @@ class AuditStack(Stack):
                 for pattern, fns in (*writes.items(), *reads.items())
                 if fn in fns
             }
-            if fn in (discover, recheck, verify, apply, api):
+            if fn in (discover, recheck, verify, apply, api, scan_resource):
                 findings["arn:<AWS::Partition>:s3:::*"] = why_any_bucket
             if fn is apply:
                 for prefix in (remediation_prefixes or "").split(","):
@@ -349,7 +485,15 @@ class AuditStack(Stack):
                         )
             if fn in (*steps, api, on_cloudtrail_event):
                 findings[executions_finding] = why_executions
-            if fn in (discover, recheck, verify):
+            if fn is api:
+                sweep_execution = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                findings[f"{sweep_execution}execution:{SWEEP_STATE_MACHINE_NAME}:*"] = (
+                    "Executions of the sweep state machine; their names (sweep ids) are made at run time."
+                )
+                findings[f"{sweep_execution}mapRun:{SWEEP_STATE_MACHINE_NAME}/*"] = (
+                    "The sweep's Distributed Map runs, named by Step Functions at run time (progress)."
+                )
+            if fn in (discover, recheck, verify, scan_resource):
                 findings["arn:<AWS::Partition>:ec2:<AWS::Region>:*:prefix-list/*"] = (
                     "A security group rule's prefix list is named at run time and may be AWS's "
                     "(account 'aws') or shared by another account: any prefix list of this region; "
@@ -385,6 +529,63 @@ class AuditStack(Stack):
                 "ReportFunctionArn": report,
             },
         )
+        sweep_workflow = AuditWorkflow(
+            self,
+            "SweepWorkflow",
+            state_machine_name=SWEEP_STATE_MACHINE_NAME,
+            definition_file="sweep.asl.json",
+            functions={
+                "ListResourcesFunctionArn": list_resources,
+                "ScanResourceFunctionArn": scan_resource,
+                "WritePostureReportFunctionArn": write_posture_report,
+            },
+            substitutions={"ReportBucket": bucket.bucket_name},
+            state_fields={
+                "Scan Each Resource": {
+                    "MaxConcurrency": sweep.max_concurrency,
+                    "ToleratedFailurePercentage": float(sweep.tolerated_failure_percentage),
+                }
+            },
+        )
+        # The Distributed Map: it starts and stops its child executions, reads the items List
+        # Resources wrote and writes the children's answers (ResultWriter), encrypted with the key.
+        sweep_role = sweep_workflow.state_machine.role
+        sweep_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[sweep_machine_arn])
+        )
+        sweep_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"], resources=sweep_executions
+            )
+        )
+        sweep_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=objects(sweeps.ITEMS_PREFIX + "*"))
+        )
+        sweep_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                resources=objects(sweeps.RESULTS_PREFIX + "*"),
+            )
+        )
+        sweep_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[store.key.key_arn])
+        )
+        store.only(
+            ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            sweeps.RESULTS_PREFIX + "*",
+            [sweep_role],
+        )
+        sweep_finding = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+        for resource, reason in {
+            f"{sweep_finding}{SWEEP_STATE_MACHINE_NAME}:*": "The sweep's executions (named at run time).",
+            f"{sweep_finding}{SWEEP_STATE_MACHINE_NAME}/*": "The Distributed Map's child executions, named "
+            "by Step Functions at run time.",
+            f"<{bucket_id}.Arn>/{sweeps.ITEMS_PREFIX}*": "The map's items, one file per sweep id.",
+            f"<{bucket_id}.Arn>/{sweeps.RESULTS_PREFIX}*": "The map's ResultWriter output, per map run.",
+        }.items():
+            Validations.of(sweep_role).acknowledge(  # type: ignore[arg-type]
+                Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason)
+            )
         rest = AuditApi(self, "AuditApi", handler=api)
         CloudTrailTrigger(self, "CloudTrailTrigger", handler=on_cloudtrail_event, event_bus=bus)
         notifications = ApprovalNotifications(
@@ -395,6 +596,7 @@ class AuditStack(Stack):
         CfnOutput(self, "ApiStage", value=rest.stage)
         CfnOutput(self, "ApiUrl", value=rest.api.url)
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
+        CfnOutput(self, "SweepStateMachineArn", value=sweep_workflow.state_machine.state_machine_arn)
         CfnOutput(self, "ReportBucketName", value=bucket.bucket_name)
         CfnOutput(self, "AccessLogBucketName", value=store.access_logs.bucket_name)
         CfnOutput(self, "SealKeyArn", value=seal_key.key_arn)

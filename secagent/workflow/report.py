@@ -181,7 +181,7 @@ def check_registry_version() -> CheckRegistryVersion:
     return CheckRegistryVersion(version=registry_version(), checks=len(registry()))
 
 
-def _findings(
+def report_findings(
     findings: list[Finding],
     resource_arn: str,
     analyzed_at: datetime,
@@ -329,7 +329,7 @@ def build_report(
             before=FindingCounts.of(findings),
             after=FindingCounts.of(verification.findings) if verification else None,
         ),
-        findings=_findings(findings, resource_arn, analyzed_at, verification, verified_at),
+        findings=report_findings(findings, resource_arn, analyzed_at, verification, verified_at),
         remediations=[_remediation(p, approval, records) for p in plans],
         approval=approval,
         verification=verification,

@@ -58,6 +58,14 @@ class AuditApi(Construct):
         approval.add_method("GET", integration)  # what approving a selection would apply
         audit.add_resource("resume").add_method("POST", integration)
         audit.add_resource("rollback").add_method("POST", integration)
+        sweeps = self.api.root.add_resource("sweeps")
+        sweeps.add_method("POST", integration)
+        sweeps.add_method("GET", integration)
+        sweep = sweeps.add_resource("{sweepId}")
+        sweep.add_method("GET", integration)
+        sweep.add_resource("report").add_method("GET", integration)
+        sweep.add_resource("findings").add_method("GET", integration)
+        sweep.add_resource("audits").add_method("POST", integration)  # a remediate audit of a finding
         exemptions = self.api.root.add_resource("exemptions")
         exemptions.add_method("POST", integration)
         exemptions.add_method("GET", integration)

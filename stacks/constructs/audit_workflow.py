@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Acknowledgment, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
@@ -24,8 +26,11 @@ class AuditWorkflow(Construct):
         definition_file: str,
         functions: dict[str, lambda_.IFunction],
         substitutions: dict[str, str] | None = None,
+        state_fields: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        """`functions` maps an ASL substitution name (e.g. DiscoverFunctionArn) to the function it names."""
+        """`functions` maps an ASL substitution name (e.g. DiscoverFunctionArn) to the function it names;
+        `state_fields` sets fields of named states (deploy settings such as a Map's MaxConcurrency,
+        which are numbers: a `${...}` substitution would leave the file invalid JSON)."""
         super().__init__(scope, construct_id)
         self.definition_path = STATEMACHINE_DIR / definition_file
         self.substitution_names = sorted([*functions, *(substitutions or {})])
@@ -40,7 +45,7 @@ class AuditWorkflow(Construct):
             "StateMachine",
             state_machine_name=state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_file(str(self.definition_path)),
+            definition_body=self._definition(state_fields or {}),
             definition_substitutions={
                 **{name: fn.function_arn for name, fn in functions.items()},
                 **(substitutions or {}),
@@ -63,3 +68,11 @@ class AuditWorkflow(Construct):
                 "delivery (logs:CreateLogDelivery...): these actions support no resource-level permissions.",
             )
         )
+
+    def _definition(self, state_fields: dict[str, dict[str, Any]]) -> sfn.DefinitionBody:
+        if not state_fields:
+            return sfn.DefinitionBody.from_file(str(self.definition_path))
+        definition = json.loads(self.definition_path.read_text(encoding="utf-8"))
+        for name, fields in state_fields.items():
+            definition["States"][name].update(fields)  # KeyError: a state the file does not have
+        return sfn.DefinitionBody.from_string(json.dumps(definition, indent=2))

@@ -72,6 +72,7 @@ class ToolFunctions(Construct):
         timeout: Duration,
         memory_size: int = 256,
         environment: dict[str, str] | None = None,
+        role_name: str | None = None,
     ) -> lambda_.Function:
         """A function with its own role and log group; callers grant it only what it uses."""
         log_group = logs.LogGroup(
@@ -82,6 +83,8 @@ class ToolFunctions(Construct):
             f"{name}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{name} tool: only what it uses",
+            # Named only where another account's trust policy must name it (the sweep's member role).
+            role_name=role_name,
         )
         function = lambda_.Function(
             self,
@@ -113,7 +116,8 @@ class ToolFunctions(Construct):
                 "accepts: X-Ray PutTraceSegments/PutTelemetryRecords; the account-level "
                 "s3:Get/PutAccountPublicAccessBlock of Discover, Recheck, Verify and Apply; EC2's "
                 f"{', '.join(permissions.EC2_CONFIGURATION_READS)} of Discover, Recheck and Verify "
-                "(security group discovery) and the API's DescribeSecurityGroups (its preflight).",
+                "(security group discovery) and the API's DescribeSecurityGroups (its preflight); the "
+                "sweep's s3:ListAllMyBuckets (ListBuckets) and DescribeSecurityGroups (listing).",
             )
         )
         Validations.of(function).acknowledge(

@@ -1,0 +1,55 @@
+"""Scan Resource Lambda (one child execution of the sweep's Distributed Map): a SweepItem ->
+ItemOutcome. Discovers and analyzes one resource in its account and stores the ResourceResult.
+
+The item comes from the map's items file, which only List Resources writes; it is still checked
+against the sealed sweep request (its account and type must be the request's), so an invocation
+with a made-up item reads nothing the request did not name.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lambdas.deps import deps
+from lambdas.events import parse
+from lambdas.observability import logger, metrics, tracer
+from secagent.models.errors import AuditNotRequested
+from secagent.models.sweep import ItemOutcome, SweepItem, SweepRequest, resource_key
+from secagent.sweep.store import load_sweep_request, put_json
+from secagent.sweep.work import judge_item
+
+# The sealed request of each sweep this environment served (a sweep's items share it): one read
+# and one seal verification per sweep and warm environment, not per resource.
+_requests: dict[str, SweepRequest] = {}
+
+
+def _request(sweep_id: str) -> SweepRequest:
+    if sweep_id not in _requests:
+        d = deps()
+        _requests.clear()  # one sweep at a time is the usual case; keep the cache small
+        _requests[sweep_id] = load_sweep_request(sweep_id, d.report_bucket, d.sealer, d.clients)
+    return _requests[sweep_id]
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    item = parse(SweepItem, event)
+    logger.append_keys(sweep_id=item.sweep_id, account_id=item.account_id, resource_id=item.resource.id)
+    request = _request(item.sweep_id)
+    if item.account_id not in request.accounts or item.resource.type not in request.resource_types:
+        raise AuditNotRequested("the item is not one of its sweep's accounts and resource types")
+    d = deps()
+    where = d.accounts.settings
+    result = judge_item(item, d.accounts, d.env.analysis, region=where.region, partition=where.partition)
+    key = resource_key(item.sweep_id, item.account_id, item.resource)
+    put_json(d.report_bucket, key, result.to_json_dict(), d.clients)
+    metrics.add_metric(name="SweepResourcesJudged", unit=MetricUnit.Count, value=1)
+    return ItemOutcome(
+        account_id=item.account_id,
+        resource=item.resource,
+        outcome=result.outcome,
+        failing=len(result.failing),
+        key=key,
+    ).to_json_dict()

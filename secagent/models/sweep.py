@@ -1,0 +1,167 @@
+"""A sweep: Discover + Analyze of every resource of several accounts, read-only (docs/sweep.md).
+
+The records, each under its own prefix of the report bucket, each written by one role:
+
+| key                                         | written by     | model            |
+|---------------------------------------------|----------------|------------------|
+| sweep-requests/{sweepId}.json               | API (sealed)   | ``SweepRequest`` |
+| sweep-items/{sweepId}/items.json            | List Resources | ``SweepItem``[]  |
+| sweep-items/{sweepId}/accounts.json         | List Resources | ``AccountListing``[] |
+| sweep-resources/{sweepId}/{account}/{n}.json| Scan Resource  | ``ResourceResult`` |
+| sweep-results/{sweepId}/...                 | the Map run    | Step Functions' ResultWriter |
+| sweep-reports/{sweepId}/posture.json, ...   | Write Posture Report | ``PostureReport`` and its renderings |
+
+A sweep changes nothing: a person starts a remediate audit of a resource it found, through the
+approval gate (``POST /sweeps/{sweepId}/audits``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field as PydanticField
+from pydantic import field_validator
+
+from secagent.models.base import CamelModel
+from secagent.models.outcome import Outcome
+from secagent.models.report import ReportFinding, StepError
+from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef, ResourceType
+
+# A sweep id: the sweep execution's name. Matched whole.
+SWEEP_ID = re.compile(r"[A-Za-z0-9-]{1,80}")
+ACCOUNT_ID = re.compile(r"\d{12}")
+SWEEP_TYPES: tuple[ResourceType, ...] = (BUCKET, SECURITY_GROUP)
+MAX_ACCOUNTS = 50
+
+REQUESTS_PREFIX = "sweep-requests/"
+ITEMS_PREFIX = "sweep-items/"
+RESOURCES_PREFIX = "sweep-resources/"
+RESULTS_PREFIX = "sweep-results/"
+REPORTS_PREFIX = "sweep-reports/"
+
+# The outcomes a swept resource can have: judged, or why it could not be.
+SWEEP_OUTCOMES = (
+    Outcome.COMPLIANT,
+    Outcome.NON_COMPLIANT,
+    Outcome.RESOURCE_NOT_FOUND,
+    Outcome.ACCESS_DENIED,
+    Outcome.FAILED,
+)
+
+
+def request_key(sweep_id: str) -> str:
+    return f"{REQUESTS_PREFIX}{sweep_id}.json"
+
+
+def items_key(sweep_id: str) -> str:
+    return f"{ITEMS_PREFIX}{sweep_id}/items.json"
+
+
+def accounts_key(sweep_id: str) -> str:
+    return f"{ITEMS_PREFIX}{sweep_id}/accounts.json"
+
+
+def resources_prefix(sweep_id: str) -> str:
+    return f"{RESOURCES_PREFIX}{sweep_id}/"
+
+
+def resource_key(sweep_id: str, account_id: str, resource: ResourceRef) -> str:
+    """One object per resource; named by a digest so any bucket name or group id makes one key."""
+    digest = hashlib.sha256(f"{resource.type}\0{resource.id}".encode()).hexdigest()[:32]
+    return f"{resources_prefix(sweep_id)}{account_id}/{digest}.json"
+
+
+def report_key(sweep_id: str, name: str = "posture.json") -> str:
+    return f"{REPORTS_PREFIX}{sweep_id}/{name}"
+
+
+class SweepRequest(CamelModel):
+    """``sweep-requests/{sweepId}.json``, sealed by the API: the sweep tools read the accounts and
+    types from it, never from the execution's input."""
+
+    sweep_id: str
+    accounts: list[str] = PydanticField(min_length=1, max_length=MAX_ACCOUNTS)
+    resource_types: list[ResourceType] = PydanticField(min_length=1)
+    mode: Literal["plan"] = "plan"
+    requested_by: str
+    requested_by_arn: str | None = None
+    requested_at: datetime
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts(cls, value: list[str]) -> list[str]:
+        for account in value:
+            if not ACCOUNT_ID.fullmatch(account):
+                raise ValueError(f"not a 12-digit account id: {account[:40]!r}")
+        if len(set(value)) != len(value):
+            raise ValueError("an account is named twice")
+        return value
+
+
+class SweepItem(CamelModel):
+    """One element of ``items.json``: what one child execution of the Distributed Map reads."""
+
+    sweep_id: str
+    account_id: str
+    resource: ResourceRef
+    region: str | None = None  # where the listing located it (a bucket's BucketRegion), if it said
+
+
+class AccountListing(CamelModel):
+    """What listing one account gave: its resources, or why it could not be listed."""
+
+    account_id: str
+    status: Literal["LISTED", "FAILED"]
+    resources: int = 0
+    # FAILED: AccessDenied (the member role is missing, or does not trust this deployment),
+    # ListingFailed, ... and a sentence; never the raw AWS message (it names roles and policies).
+    error: StepError | None = None
+
+
+class ListingOutput(CamelModel):
+    """``$.listing``: the state the Distributed Map starts from (the items are in S3)."""
+
+    sweep_id: str
+    bucket: str
+    items_key: str
+    items: int
+    accounts: list[AccountListing]
+
+
+class ResourceResult(CamelModel):
+    """``sweep-resources/{sweepId}/{account}/{digest}.json``: one resource's Discover + Analyze."""
+
+    sweep_id: str
+    account_id: str
+    region: str
+    partition: str = "aws"
+    resource: ResourceRef
+    resource_arn: str
+    observed_at: datetime  # when its configuration was read
+    outcome: Outcome  # one of SWEEP_OUTCOMES
+    findings: list[ReportFinding] = PydanticField(default_factory=list)
+    error: StepError | None = None  # why it could not be judged (outcome ACCESS_DENIED, ...)
+
+    @property
+    def failing(self) -> list[ReportFinding]:
+        return [f for f in self.findings if f.status == "FAIL"]
+
+
+class ItemOutcome(CamelModel):
+    """What a child execution answers (kept small: the Map run's ResultWriter collects them)."""
+
+    account_id: str
+    resource: ResourceRef
+    outcome: Outcome
+    failing: int = 0
+    key: str  # the ResourceResult's object key
+
+
+class SweepProgress(CamelModel):
+    total: int | None = None  # None until the accounts are listed
+    done: int = 0
+    failed: int = 0
+    remaining: int | None = None

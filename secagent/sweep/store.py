@@ -1,0 +1,99 @@
+"""The sweep's records in the report bucket (layout: secagent/models/sweep.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pydantic import ValidationError
+
+from secagent.aws import ClientFactory
+from secagent.models.errors import AuditNotRequested
+from secagent.models.sweep import (
+    SWEEP_ID,
+    AccountListing,
+    ResourceResult,
+    SweepItem,
+    SweepRequest,
+    accounts_key,
+    items_key,
+    request_key,
+    resources_prefix,
+)
+from secagent.workflow.store import SealBroken, Sealer, read_object, read_sealed
+
+READ_CONCURRENCY = 16
+
+
+def load_sweep_request(sweep_id: str, bucket: str, sealer: Sealer, clients: ClientFactory) -> SweepRequest:
+    """The request the API sealed; AuditNotRequested when there is none or it is not the API's
+    (a StartExecution with any name reads nothing)."""
+    if not SWEEP_ID.fullmatch(sweep_id):
+        raise AuditNotRequested("not a sweep id")
+    try:
+        request = read_sealed(bucket, request_key(sweep_id), SweepRequest, sealer, clients)
+    except SealBroken:
+        request = None
+    if request is None or request.sweep_id != sweep_id:
+        raise AuditNotRequested(
+            "This execution was not started by the audit API: there is no sweep request sealed by "
+            "the API under its name. Nothing was read; start sweeps with POST /sweeps."
+        )
+    return request
+
+
+def put_json(bucket: str, key: str, body: Any, clients: ClientFactory) -> None:
+    clients("s3", None).put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(body, separators=(",", ":")).encode(),
+        ContentType="application/json",
+    )
+
+
+def write_listing(
+    bucket: str, sweep_id: str, listings: list[AccountListing], items: list[SweepItem], clients: ClientFactory
+) -> None:
+    """The map's items (a JSON array: the Distributed Map's ItemReader) and each account's listing."""
+    put_json(bucket, items_key(sweep_id), [i.to_json_dict() for i in items], clients)
+    put_json(bucket, accounts_key(sweep_id), [a.to_json_dict() for a in listings], clients)
+
+
+def read_listings(bucket: str, sweep_id: str, clients: ClientFactory) -> list[AccountListing] | None:
+    """Each account's listing, or None when List Resources wrote none (it failed)."""
+    stored = clients("s3", None)
+    try:
+        body = stored.get_object(Bucket=bucket, Key=accounts_key(sweep_id))["Body"].read()
+    except stored.exceptions.NoSuchKey:
+        return None
+    return [AccountListing.model_validate(a) for a in json.loads(body)]
+
+
+def _result_keys(bucket: str, sweep_id: str, clients: ClientFactory) -> Iterator[str]:
+    pages = (
+        clients("s3", None)
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=bucket, Prefix=resources_prefix(sweep_id))
+    )
+    for page in pages:
+        for entry in page.get("Contents", []):
+            yield entry["Key"]
+
+
+def read_results(bucket: str, sweep_id: str, clients: ClientFactory) -> list[ResourceResult]:
+    """Every resource result of the sweep (read side by side); one that is not a result is skipped."""
+
+    def one(key: str) -> ResourceResult | None:
+        try:
+            data = read_object(bucket, key, clients)
+            result = ResourceResult.model_validate(data) if data is not None else None
+        except ValidationError:
+            return None
+        return result if result is not None and result.sweep_id == sweep_id else None
+
+    with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
+        found = list(pool.map(one, _result_keys(bucket, sweep_id, clients)))
+    results = [r for r in found if r is not None]
+    return sorted(results, key=lambda r: (r.account_id, r.resource.type, r.resource.id))
