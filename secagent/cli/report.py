@@ -1,4 +1,4 @@
-"""`secagent report ID [--format table|json|markdown]`: the report of a finished audit."""
+"""`secagent report ID [--format table|json|markdown|ocsf|asff]`: the report of a finished audit."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from secagent.cli.common import (
     expect,
 )
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "ocsf", "asff")
 
 
 def report(
@@ -43,6 +43,8 @@ def report(
         raise CliError(f"audit {audit_id} ended {body.get('status')} without a report")
     if fmt == "json":
         out.write(json.dumps(data, indent=2) + "\n")
+    elif fmt in ("ocsf", "asff"):
+        out.write(json.dumps(_standard_findings(data, fmt), indent=2) + "\n")
     else:
         from secagent.models.report import Report
         from secagent.render import render_markdown_report, render_report
@@ -53,6 +55,20 @@ def report(
     return EXIT_FAILED if code is None else code
 
 
+def _standard_findings(data: dict[str, Any], fmt: str) -> Any:
+    """OCSF: a JSON array of Compliance Findings; ASFF: BatchImportFindings' ``{"Findings": [...]}``."""
+    from secagent.models.report import Report
+    from secagent.outputs import OutputError
+    from secagent.outputs.asff import asff_of_report
+    from secagent.outputs.ocsf import ocsf_of_report
+
+    try:
+        parsed = Report.model_validate(data)
+        return ocsf_of_report(parsed) if fmt == "ocsf" else {"Findings": asff_of_report(parsed)}
+    except OutputError as err:
+        raise CliError(f"cannot render the report as {fmt.upper()}: {err}") from err
+
+
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     from secagent.cli.common import EXIT_CODES_HELP
 
@@ -61,7 +77,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="print the report of a finished audit",
         description="Print the report of a finished audit: as a table (default), as the report's JSON "
-        "(docs/report.schema.json) or as Markdown. Exits with the outcome's code.",
+        "(docs/report.schema.json), as Markdown, or as standard findings: OCSF Compliance Findings "
+        '(a JSON array) or ASFF for Security Hub ({"Findings": [...]}; docs/outputs.md). '
+        "Exits with the outcome's code.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
