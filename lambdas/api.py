@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.observability import logger, metrics, tracer
 from secagent import api
+from secagent.api import sweeps
 from secagent.api.identity import Caller
 from secagent.api.records import RecordStore
 from secagent.aws import client_factory
@@ -189,6 +190,61 @@ def revoke_exemption(exemptionId: str) -> dict[str, Any]:
     revoked = api.revoke_exemption(exemptionId, _caller(), deps().records)
     logger.info("exemption revoked", extra={"exemptionId": exemptionId, "revokedBy": revoked.revoked_by})
     return revoked.to_json_dict()
+
+
+@app.post("/sweeps")
+def start_sweep() -> tuple[dict[str, Any], int]:
+    d = deps()
+    started = sweeps.start_sweep(_body(sweeps.StartSweepRequest), _proof(), d.sfn, d.settings, d.records)
+    logger.info("sweep started", extra={"sweepId": started.sweep_id})
+    metrics.add_metric(name="SweepsStarted", unit=MetricUnit.Count, value=1)
+    return started.to_json_dict(), 202
+
+
+@app.get("/sweeps")
+def list_sweeps() -> dict[str, Any]:
+    d = deps()
+    query = api.parse_query(sweeps.ListSweepsQuery, app.current_event.query_string_parameters, d.settings)
+    return sweeps.list_sweeps(query, d.sfn, d.settings, d.records).to_json_dict()
+
+
+@app.get("/sweeps/<sweepId>")
+def get_sweep(sweepId: str) -> dict[str, Any]:
+    d = deps()
+    return sweeps.get_sweep(sweepId, d.sfn, d.s3, d.settings, d.records).to_json_dict()
+
+
+@app.get("/sweeps/<sweepId>/report")
+def sweep_report(sweepId: str) -> dict[str, Any]:
+    d = deps()
+    query = api.parse_query(sweeps.ReportQuery, app.current_event.query_string_parameters, d.settings)
+    return sweeps.sweep_report(sweepId, query.format, d.sfn, d.s3, d.settings, d.records)
+
+
+@app.get("/sweeps/<sweepId>/findings")
+def sweep_findings(sweepId: str) -> dict[str, Any]:
+    d = deps()
+    query = api.parse_query(sweeps.FindingsQuery, app.current_event.query_string_parameters, d.settings)
+    return sweeps.sweep_findings(sweepId, query, d.sfn, d.s3, d.settings, d.records)
+
+
+@app.post("/sweeps/<sweepId>/audits")
+def start_sweep_audit(sweepId: str) -> tuple[dict[str, Any], int]:
+    d = deps()
+    body = _body(sweeps.StartSweepAuditRequest)
+    started = sweeps.start_sweep_audit(
+        sweepId,
+        body,
+        _proof(),
+        d.sfn,
+        d.s3,
+        d.settings,
+        d.records,
+        confirm=partial(api.confirm_resource, body.resource.ref(), d.s3, d.ec2, d.settings),
+    )
+    logger.info("audit started from a sweep", extra={"sweepId": sweepId, "auditId": started.audit_id})
+    metrics.add_metric(name="AuditsStarted", unit=MetricUnit.Count, value=1)
+    return started.to_json_dict(), 202
 
 
 def on_error(exc: Exception) -> Response[str]:

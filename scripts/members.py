@@ -10,6 +10,7 @@ CDK bootstrap of the member account is needed, on AWS either).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -70,10 +71,8 @@ def deploy(account_id: str, template: str) -> None:
 def remove(account_id: str) -> None:
     """The member stack and its role gone: the account is then unreachable for a sweep."""
     cfn = account_client(account_id, "cloudformation")
-    try:
+    with contextlib.suppress(botocore.exceptions.ClientError):
         cfn.delete_stack(StackName=MEMBER_STACK)
-    except botocore.exceptions.ClientError:
-        pass
     iam = account_client(account_id, "iam")
     try:
         role = "SecurityAgentSweepReader"

@@ -39,6 +39,9 @@ class ApiSettings(CamelModel):
     reports_prefix: str = "reports/"
     # The executions the API started for each audit (its resumes): written and read by the API only.
     executions_prefix: str = "executions/"
+    # The sweep state machine, and the member accounts a sweep may read (each runs the member stack).
+    sweep_state_machine_arn: str = ""
+    member_accounts: frozenset[str] = frozenset()
 
     def protected(self, resource: ResourceRef) -> bool:
         return self.scope.protected(resource)
@@ -74,6 +77,10 @@ class ApiSettings(CamelModel):
             if environ.get(key):
                 values[key.lower()] = environ[key]
         values["scope"] = TargetScope.from_env(dict(environ))  # type: ignore[assignment]
+        values["sweep_state_machine_arn"] = environ.get("SWEEP_STATE_MACHINE_ARN", "")
+        values["member_accounts"] = frozenset(  # type: ignore[assignment]
+            a.strip() for a in environ.get("SWEEP_MEMBER_ACCOUNTS", "").split(",") if a.strip()
+        )
         for key in ("DEFAULT_APPROVAL_TIMEOUT_SECONDS", "MAX_APPROVAL_TIMEOUT_SECONDS"):
             if environ.get(key):
                 values[key.lower()] = environ[key]
@@ -85,6 +92,11 @@ class ApiSettings(CamelModel):
         m = _STATE_MACHINE_ARN.match(self.state_machine_arn)
         assert m is not None  # checked by the validator
         return m["account"]
+
+    @property
+    def sweepable_accounts(self) -> frozenset[str]:
+        """The accounts a sweep may read: the deployment's own and its member accounts."""
+        return self.member_accounts | {self.account}
 
     @property
     def region(self) -> str:
