@@ -61,3 +61,28 @@ class AuditApi(Protocol):
     def approve_exemption(self, exemption_id: str) -> ApiResponse: ...
 
     def revoke_exemption(self, exemption_id: str) -> ApiResponse: ...
+
+    def start_sweep(
+        self,
+        accounts: list[str] | None = None,
+        resource_types: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ApiResponse: ...
+
+    def get_sweep(self, sweep_id: str) -> ApiResponse: ...
+
+    def list_sweeps(self, limit: int | None = None, next_token: str | None = None) -> ApiResponse: ...
+
+    def sweep_report(self, sweep_id: str, fmt: str = "json") -> ApiResponse: ...
+
+    def sweep_findings(self, sweep_id: str, fmt: str, page: int) -> ApiResponse: ...
+
+    def start_sweep_audit(
+        self,
+        sweep_id: str,
+        resource_type: str,
+        resource_id: str,
+        account_id: str | None = None,
+        mode: str = "remediate",
+        approval_timeout_seconds: int | None = None,
+    ) -> ApiResponse: ...

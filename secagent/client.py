@@ -160,6 +160,60 @@ class AuditApiClient:
     def revoke_exemption(self, exemption_id: str) -> ApiResponse:
         return self.request("POST", f"/exemptions/{_segment(exemption_id)}/revoke")
 
+    # --- sweeps: Discover + Analyze of every resource of several accounts, read-only ---------------
+
+    def start_sweep(
+        self,
+        accounts: list[str] | None = None,
+        resource_types: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ApiResponse:
+        """`None`: the API's default (the deployment's own account and every configured member
+        account; both resource types). A sweep changes nothing (mode "plan", its only mode)."""
+        body: dict[str, Any] = {"mode": "plan"}
+        if accounts is not None:
+            body["accounts"] = list(accounts)
+        if resource_types is not None:
+            body["resourceTypes"] = list(resource_types)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.request("POST", "/sweeps", body, headers=headers)
+
+    def get_sweep(self, sweep_id: str) -> ApiResponse:
+        return self.request("GET", f"/sweeps/{_segment(sweep_id)}")
+
+    def list_sweeps(self, limit: int | None = None, next_token: str | None = None) -> ApiResponse:
+        return self.request("GET", "/sweeps" + _query({"limit": limit, "nextToken": next_token}))
+
+    def sweep_report(self, sweep_id: str, fmt: str = "json") -> ApiResponse:
+        """The posture report: its JSON, or with `fmt="markdown"` `{"format", "body"}`."""
+        query = _query({"format": fmt}) if fmt != "json" else ""
+        return self.request("GET", f"/sweeps/{_segment(sweep_id)}/report{query}")
+
+    def sweep_findings(self, sweep_id: str, fmt: str, page: int) -> ApiResponse:
+        """One page (up to 100) of the sweep's failing findings as OCSF or ASFF: `{"format", "page",
+        "pages", "findings", "nextPage"}`."""
+        return self.request(
+            "GET", f"/sweeps/{_segment(sweep_id)}/findings" + _query({"format": fmt, "page": page})
+        )
+
+    def start_sweep_audit(
+        self,
+        sweep_id: str,
+        resource_type: str,
+        resource_id: str,
+        account_id: str | None = None,
+        mode: str = "remediate",
+        approval_timeout_seconds: int | None = None,
+    ) -> ApiResponse:
+        """An audit of a resource the sweep found (of the deployment's own account): through the
+        approval gate like any audit. The API answers 409 before the sweep has finished."""
+        body: dict[str, Any] = {"resource": {"type": resource_type, "id": resource_id}, "mode": mode}
+        if account_id is not None:
+            body["accountId"] = account_id
+        if approval_timeout_seconds is not None:
+            body["approvalTimeoutSeconds"] = approval_timeout_seconds
+        return self.request("POST", f"/sweeps/{_segment(sweep_id)}/audits", body)
+
     def _identity_proof(
         self, credentials: Any, region: str, method: str, path: str, data: bytes | None
     ) -> str:
@@ -222,3 +276,10 @@ class AuditApiClient:
 def _segment(value: str) -> str:
     """One path segment: an id with "/" or "?" must not reach another route."""
     return urllib.parse.quote(value, safe="")
+
+
+def _query(values: dict[str, Any]) -> str:
+    """`?k=v&...` of the values given (None left out), every reserved character percent-encoded
+    (SigV4 signs the query as sent); "" when none is given."""
+    given = {k: v for k, v in values.items() if v is not None}
+    return "?" + urllib.parse.urlencode(given, quote_via=urllib.parse.quote) if given else ""

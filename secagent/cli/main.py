@@ -7,7 +7,18 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from secagent.cli import audit, checks, decide, exempt, list_audits, report, resume, rollback, status
+from secagent.cli import (
+    audit,
+    checks,
+    decide,
+    exempt,
+    list_audits,
+    report,
+    resume,
+    rollback,
+    status,
+    sweep,
+)
 from secagent.cli.common import (
     DEFAULT_STACK_NAME,
     EXIT_CODES_HELP,
@@ -34,6 +45,7 @@ examples:
   secagent audit my-bucket --remediate --wait  # fixes applied after 'secagent approve ID'
   secagent audit sg-0123abcd --type bucket     # a bucket named like a group id
   secagent --endpoint-url http://localhost:4566 list
+  secagent sweep start --wait                  # every account's buckets and groups, read-only
 """
 
 
@@ -100,6 +112,7 @@ def build_parser() -> Parser:
     exempt.add_parser(commands, parents)
     report.add_parser(commands, parents)
     checks.add_parser(commands, parents)
+    sweep.add_parser(commands, parents)
     for forwarded in FORWARDED_COMMANDS:
         forwarded.add_parser(commands, parents)
     return parser

@@ -16,6 +16,7 @@ from secagent.api.settings import MAX_APPROVAL_TIMEOUT_SECONDS, MIN_APPROVAL_TIM
 from secagent.models.findings import Severity
 from secagent.models.records import AUDIT_ID
 from secagent.models.snapshot import ResourceType
+from secagent.models.sweep import SWEEP_ID
 from secagent.resources import KINDS
 
 # Execution names as the API accepts them (the API creates UUIDs; the trigger names them by event id).
@@ -66,6 +67,40 @@ AuditId = Annotated[
         description="The audit id returned by start_audit (a UUID such as 6f1c0c2e-...).",
     ),
     AfterValidator(_audit_id),
+]
+
+SWEEP_ID_PATTERN = f"^{SWEEP_ID.pattern}$"
+
+
+def _sweep_id(value: str) -> str:
+    if not SWEEP_ID.fullmatch(value):
+        raise ValueError(f"{json.dumps(value[:100], ensure_ascii=False)} is not a sweep id")
+    return value
+
+
+SweepId = Annotated[
+    str,
+    Field(
+        title="Sweep id",
+        pattern=SWEEP_ID_PATTERN,
+        description="The sweep id (list_sweeps lists them, newest first).",
+    ),
+    AfterValidator(_sweep_id),
+]
+
+ListLimit = Annotated[
+    int | None,
+    Field(title="Limit", ge=1, le=50, description="At most this many sweeps (default: the API's)."),
+]
+
+NextToken = Annotated[
+    str | None,
+    Field(
+        title="Next token",
+        min_length=1,
+        max_length=2048,
+        description="The nextToken of an earlier list_sweeps answer: its next page.",
+    ),
 ]
 
 AuditMode = Annotated[

@@ -6,7 +6,9 @@ groups (`resourceId`, and `resourceType` when the id alone does not say which):
 - `list_checks`, `discover_resource`, `analyze_resource`, `propose_remediation` run the domain layer
   directly against the account, read-only;
 - `start_audit`, `get_audit`, `decide_approval` go through the deployed audit API, so the
-  approval gate and the durable workflow are never bypassed.
+  approval gate and the durable workflow are never bypassed;
+- `get_sweep`, `list_sweeps` read the sweeps (every account's resources judged, read-only)
+  through the API; no tool starts a sweep or its fixes: a person does (CLI, console).
 
 No tool applies a change: fixes are applied only by an audit whose plans a human approved. An
 approval is never the model's: `decide_approval` asks the person through MCP elicitation (the
@@ -60,10 +62,13 @@ from secagent.mcp.inputs import (
     AuditId,
     AuditMode,
     Comment,
+    ListLimit,
+    NextToken,
     RemediationIds,
     ResourceId,
     ResourceTypeArg,
     SeverityFilter,
+    SweepId,
 )
 from secagent.models.outcome import Outcome
 from secagent.models.report import REPORT_SCHEMA_VERSION
@@ -76,6 +81,7 @@ log = logging.getLogger("secagent.mcp")
 SERVER_NAME = "secagent"
 REPORT_URI = "audit://{auditId}/report"
 DEFAULT_HTTP_PORT = 8765
+TOP_FAILING = 10  # get_sweep: the failing resources shown, worst first (the report has them all)
 
 INSTRUCTIONS = """\
 Infrastructure Security Agent: audits AWS S3 buckets and EC2 security groups against AWS \
@@ -89,7 +95,10 @@ pendingPlans to the user, and call decide_approval only with the user's explicit
 approval is confirmed by the user themselves in a form the client shows (MCP elicitation); a \
 client that cannot show one cannot approve (the user approves with `secagent approve` or the web \
 console). Nothing else changes a resource.
-- The finished report is the resource audit://{auditId}/report."""
+- The finished report is the resource audit://{auditId}/report.
+- Across accounts: get_sweep and list_sweeps read sweeps (every bucket and security group of \
+several accounts judged, read-only): progress, summary and the worst failing resources. A person \
+starts sweeps, and audits of what they found, from the CLI or the web console."""
 
 
 class SecAgentMCPServer(MCPServer[Any]):
@@ -342,6 +351,23 @@ def _descriptions(settings: ServerSettings) -> dict[str, str]:
             "approve (an error says to use `secagent approve` or the web console). Fails if the "
             "audit is not awaiting approval or was already decided."
         ),
+        "get_sweep": (
+            "Status of a sweep (every bucket and security group of several accounts discovered and "
+            "judged, read-only; it changes nothing): status RUNNING, SUCCEEDED, FAILED, TIMED_OUT or "
+            "ABORTED; progress {total, done, failed, remaining}; listing: each account, LISTED or "
+            "FAILED with the error (an account that could not be listed: nothing is known of its "
+            "resources, say so); summary once ended (resources, compliant, nonCompliant, unjudged, "
+            "failingBySeverity). Once ended, also from its posture report: complete, "
+            "incompleteReasons, failingResourceCount and topFailingResources (the "
+            f"{TOP_FAILING} worst: account, resource, worst severity, failing checks). To fix one "
+            "of the deployment's own account, a person starts an audit of it (`secagent sweep "
+            "remediate SWEEP RESOURCE` or the web console's sweep page), which waits for their "
+            "approval; no tool here starts it."
+        ),
+        "list_sweeps": (
+            "List sweeps, newest first: sweepId, status, requestedAt, requestedBy, accounts; "
+            "nextToken for the next page. Read-only."
+        ),
     }
 
 
@@ -440,6 +466,20 @@ def build_server(
             body["reportResource"] = REPORT_URI.format(auditId=auditId)
         return body
 
+    @server.tool(description=descriptions["get_sweep"], annotations=_read_only("Sweep status and posture"))
+    def get_sweep(sweepId: SweepId) -> dict[str, Any]:
+        with _mapped():
+            api = backend.api()
+            body = check_api(api.get_sweep(sweepId))
+            if body.get("status") != "RUNNING":
+                body.update(_posture_summary(api.sweep_report(sweepId)))
+        return body
+
+    @server.tool(description=descriptions["list_sweeps"], annotations=_read_only("List sweeps"))
+    def list_sweeps(limit: ListLimit = None, nextToken: NextToken = None) -> dict[str, Any]:
+        with _mapped():
+            return check_api(backend.api().list_sweeps(limit, nextToken))
+
     @server.tool(
         description=descriptions["decide_approval"],
         annotations=ToolAnnotations(
@@ -500,6 +540,28 @@ def build_server(
         return _read_report(backend, auditId)
 
     return server
+
+
+def _posture_summary(response: Any) -> dict[str, Any]:
+    """What get_sweep adds from an ended sweep's posture report: whether it is complete, why not,
+    and the worst failing resources; the API's refusal as `reportError` (the status still stands)."""
+    try:
+        report = check_api(response)
+    except ApiRefused as exc:
+        return {"reportError": str(exc)}
+    failing = [r for r in report.get("failingResources") or [] if isinstance(r, dict)]
+    return {
+        "complete": report.get("complete"),
+        "incompleteReasons": report.get("incompleteReasons") or [],
+        "failingResourceCount": len(failing),
+        "topFailingResources": [
+            {
+                key: resource.get(key)
+                for key in ("accountId", "region", "resource", "resourceArn", "worst", "failing", "checks")
+            }
+            for resource in failing[:TOP_FAILING]  # the report lists them worst first
+        ],
+    }
 
 
 def _read_report(backend: Backend, audit_id: str) -> str:

@@ -8,7 +8,9 @@ steps a person reads), the checks' metadata (`/ui/checks`, from the local regist
 resource types it audits (`/ui/resource-types`: S3 buckets, EC2 security groups), the findings
 of each audited resource's latest finished audit (`/ui/findings`, from the API's reports) and,
 when it knows the stack, the states each execution entered (`/ui/audits/{id}/states`, from the
-execution history, read without execution data) to colour that graph.
+execution history, read without execution data) to colour that graph. The sweep page uses the
+API's sweep routes (`/sweeps...`): start a sweep of several accounts (read-only), follow it, read
+its posture, and start an audit of a resource it found, which waits for a person's approval.
 
 A resource id is checked here as the API checks it, before anything is signed or sent: a new
 audit's against its type, or, when the form names none, against the type the id reads as (a
@@ -77,8 +79,21 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("POST", re.compile(r"/exemptions")),
     ("POST", re.compile(rf"/exemptions/(?P<id>{_ID})/approve")),  # another person than its requester
     ("POST", re.compile(rf"/exemptions/(?P<id>{_ID})/revoke")),
+    ("GET", re.compile(r"/sweeps")),  # sweeps: every account's resources judged, read-only
+    ("POST", re.compile(r"/sweeps")),
+    ("GET", re.compile(rf"/sweeps/(?P<id>{_ID})")),
+    ("GET", re.compile(rf"/sweeps/(?P<id>{_ID})/report")),  # ?format=markdown
+    ("GET", re.compile(rf"/sweeps/(?P<id>{_ID})/findings")),  # ?format=ocsf|asff&page=N
+    ("POST", re.compile(rf"/sweeps/(?P<id>{_ID})/audits")),  # an audit of what it found (approval gate)
 ]
 LIST_QUERY = ("status", "resource", "limit", "nextToken")
+# The query parameters forwarded on the sweep routes (any other is dropped, as on the others).
+SWEEP_QUERY: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"/sweeps"), ("limit", "nextToken")),
+    (re.compile(rf"/sweeps/{_ID}/report"), ("format",)),
+    (re.compile(rf"/sweeps/{_ID}/findings"), ("format", "page")),
+]
+_ACCOUNT = re.compile(r"[0-9]{12}")
 # /ui/findings: bounded work. Audits listed (pages of 50, newest first), resources shown, reports
 # read per resource before giving up on finding one with findings, and finished reports cached.
 FINDINGS_PAGES = 6
@@ -641,6 +656,11 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         if method == "GET" and path.endswith("/approval") and query:
             ids = urllib.parse.parse_qs(query).get("remediationIds")
             path += "?" + urllib.parse.urlencode({"remediationIds": ids[0]}) if ids else ""
+        if path.startswith("/sweeps"):
+            if method == "POST" and isinstance(body, dict) and self._bad_sweep_body(path, body):
+                return
+            if method == "GET" and query:
+                path += _sweep_query(path, query)
         response = self.backend.client().request(method, path, body)
         payload = response.body
         if not isinstance(payload, dict | list):
@@ -678,6 +698,29 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             return True
         return False
 
+    def _bad_sweep_body(self, path: str, body: dict[str, Any]) -> bool:
+        """A sweep's accounts, and the resource and account of an audit started from a sweep, checked
+        as the API checks them; nothing is signed or sent when one is not."""
+        accounts = body.get("accounts") if path == "/sweeps" else None
+        if isinstance(accounts, list):
+            for account in accounts:
+                if isinstance(account, str) and not _ACCOUNT.fullmatch(account):
+                    self._error(
+                        400, "InvalidRequest", "accounts: an AWS account id is 12 digits", field="accounts"
+                    )
+                    return True
+        if path.endswith("/audits"):
+            account = body.get("accountId")
+            if isinstance(account, str) and not _ACCOUNT.fullmatch(account):
+                self._error(
+                    400, "InvalidRequest", "accountId: an AWS account id is 12 digits", field="accountId"
+                )
+                return True
+            resource = body.get("resource")
+            if isinstance(resource, dict) and self._bad_audited_resource(resource):
+                return True
+        return False
+
     def _states(self, audit_id: str, query: str) -> None:
         names = [n for n in (urllib.parse.parse_qs(query).get("executions") or [audit_id])[0].split(",") if n]
         if not names or len(names) > 20 or not all(re.fullmatch(_ID, n) for n in names):
@@ -711,6 +754,16 @@ class ConsoleHandler(BaseHTTPRequestHandler):
                     "Cache-Control": "no-store",
                 },
             )
+
+
+def _sweep_query(path: str, query: str) -> str:
+    """`?...` with the query parameters the sweep route takes (SWEEP_QUERY), each once; "" if none."""
+    params = urllib.parse.parse_qs(query)
+    for pattern, names in SWEEP_QUERY:
+        if pattern.fullmatch(path):
+            kept = {k: params[k][0] for k in names if params.get(k)}
+            return "?" + urllib.parse.urlencode(kept) if kept else ""
+    return ""
 
 
 def make_server(backend: Backend, port: int = DEFAULT_PORT, *, verbose: bool = False) -> ThreadingHTTPServer:

@@ -1,6 +1,7 @@
 /* Security Agent console: vanilla JS, no build step, nothing loaded from elsewhere.
  * Talks only to the local server: /api/... (forwarded to the audit API, signed there) and /ui/...
- * Pages (hash routes): #/new, #/audits, #/audits/{auditId}, #/findings?status=&severity=&control=&resource=&outcome=
+ * Pages (hash routes): #/new, #/audits, #/audits/{auditId}, #/findings?status=&severity=&control=&resource=&outcome=,
+ * #/sweeps and #/sweeps/{sweepId} (sweeps.js)
  * Never shown: an error's `cause` (a Lambda's cause carries its stack trace) or anything that looks like a trace.
  */
 "use strict";
@@ -294,6 +295,8 @@ function route() {
   }
   if (parts[0] === "new") renderNewAudit(token);
   else if (parts[0] === "findings") renderFindings(token);
+  else if (parts[0] === "sweeps" && parts[1]) renderSweep(token, decodeURIComponent(parts[1]));
+  else if (parts[0] === "sweeps") renderSweeps(token);
   else if (parts[0] === "audits" && parts[1]) renderAudit(token, decodeURIComponent(parts[1]));
   else renderList(token);
 }

@@ -15,7 +15,7 @@ from secagent.cli.common import CliError, Globals
 from secagent.cli.main import build_parser, main
 from secagent.client import ApiUnreachable
 
-COMMANDS = ["audit", "status", "list", "approve", "reject", "resume", "rollback", "report", "checks"]
+COMMANDS = ["audit", "status", "list", "approve", "reject", "resume", "rollback", "report", "checks", "sweep"]
 
 
 @pytest.mark.parametrize("argv", [[], *([c] for c in COMMANDS)])

@@ -21,7 +21,15 @@ from tests.unit.checks.snapshots import BUCKET, exposed
 from tests.unit.mcp.fakes import FakeApi, FakeBackend, open_ssh_group, payload, text, with_client
 
 AUDIT_ID = "0b7f3c9e-1d2a-4c5b-8e6f-7a8b9c0d1e2f"
-READ_ONLY = {"list_checks", "discover_resource", "analyze_resource", "propose_remediation", "get_audit"}
+READ_ONLY = {
+    "list_checks",
+    "discover_resource",
+    "analyze_resource",
+    "propose_remediation",
+    "get_audit",
+    "get_sweep",
+    "list_sweeps",
+}
 PUBLIC_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -58,7 +66,7 @@ def call(backend: FakeBackend, name: str, arguments: dict[str, Any]) -> Any:
 # --- tool list and schemas ---
 
 
-def test_the_seven_tools_are_listed_with_typed_input_schemas():
+def test_the_nine_tools_are_listed_with_typed_input_schemas():
     listed = tools()
     assert set(listed) == {
         "list_checks",
@@ -68,6 +76,8 @@ def test_the_seven_tools_are_listed_with_typed_input_schemas():
         "start_audit",
         "get_audit",
         "decide_approval",
+        "get_sweep",
+        "list_sweeps",
     }
     for name in ("discover_resource", "analyze_resource", "propose_remediation", "start_audit"):
         schema = listed[name].input_schema
