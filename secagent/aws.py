@@ -1,5 +1,6 @@
 """boto3 client creation and error tables shared by Discover (reads) and Apply (writes)."""
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -46,9 +47,16 @@ def custom_endpoint(explicit: str | None = None) -> str | None:
 
 
 def client_factory(
-    session: boto3.Session | None = None, endpoint_url: str | None = None, max_pool: int = 20
+    session: boto3.Session | None = None,
+    endpoint_url: str | None = None,
+    max_pool: int = 20,
+    *,
+    recorded_as: str | None = None,
 ) -> ClientFactory:
-    """Return ``make(service, region)``; create clients up front, they are thread-safe, sessions are not."""
+    """Return ``make(service, region)``; create clients up front, they are thread-safe, sessions are not.
+
+    ``recorded_as``: the principal the session is, when it is not the function's own role (the
+    sweep's member role): the IAM proof evaluates those calls against that role's policies."""
     session = session or boto3.Session()
 
     def make(service: str, region: str | None = None) -> Any:
@@ -64,7 +72,9 @@ def client_factory(
             kwargs["endpoint_url"] = endpoint_url
         client = session.client(service, **kwargs)
         if os.environ.get(RECORD_CALLS_ENV) == "enabled":
-            client.meta.events.register("before-parameter-build", _record_call)
+            client.meta.events.register(
+                "before-parameter-build", functools.partial(_record_call, recorded_as=recorded_as)
+            )
         if service == "s3control" and custom_endpoint(endpoint_url):
             # botocore's endpoint rules put the account id in the host even with
             # inject_host_prefix off; a plain IP/localhost endpoint cannot resolve that.
@@ -89,17 +99,26 @@ _TARGET_PARAMETERS = (
     "FunctionName",
     "stateMachineArn",
     "executionArn",
+    "mapRunArn",
+    "RoleArn",
+    "RoleName",
     "name",
 )
 
 
-def _record_call(params: dict[str, Any], model: Any, **_: Any) -> None:
+def _record_call(params: dict[str, Any], model: Any, recorded_as: str | None = None, **_: Any) -> None:
     target = {k: params[k] for k in _TARGET_PARAMETERS if isinstance(params.get(k), str)}
     if model.name == "PutEvents":
         target["EventBusName"] = ",".join(
             sorted({str(e.get("EventBusName") or "default") for e in params.get("Entries", [])})
         )
-    record = {"service": model.service_model.service_name, "operation": model.name, "target": target}
+    record: dict[str, Any] = {
+        "service": model.service_model.service_name,
+        "operation": model.name,
+        "target": target,
+    }
+    if recorded_as:
+        record["as"] = recorded_as
     print(RECORD_PREFIX + json.dumps(record, sort_keys=True), flush=True)
 
 

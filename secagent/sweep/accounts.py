@@ -137,7 +137,8 @@ class AccountSessions:
             aws_session_token=credentials["SessionToken"],
             region_name=self._settings.region,
         )
-        made = client_factory(session)
+        # Recorded as the member role's calls (test deployments): the IAM proof holds them to it.
+        made = client_factory(session, recorded_as=MEMBER_ROLE_NAME)
         self._prove_member_role(account_id, made)
         expiry = credentials.get("Expiration")
         expires = expiry.timestamp() if hasattr(expiry, "timestamp") else self._now() + SESSION_SECONDS

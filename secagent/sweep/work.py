@@ -15,7 +15,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secagent.checks import analyze
-from secagent.checks.registry import fields_checks_use
 from secagent.discovery import discover
 from secagent.discovery._calls import error_code
 from secagent.discovery.listing import list_buckets, list_security_groups
@@ -156,11 +155,11 @@ def judge_item(
 
 
 def _discover_options(item: SweepItem, settings: AgentSettings) -> dict[str, Any]:
-    """A bucket reads the fields a verdict uses, where its listing located it (as `secagent scan`);
-    a group is read whole."""
+    """A bucket is read whole, as an audit's Discover reads it (the same snapshot, the same calls
+    for the IAM proof), where its listing located it (no HeadBucket); a group is read whole."""
     if item.resource.type != BUCKET:
         return {}
-    return {"concurrent": True, "fields": fields_checks_use(settings), "exists_in_region": item.region}
+    return {"concurrent": True, "exists_in_region": item.region}
 
 
 def sweep_types(given: Collection[str] | None) -> list[ResourceType]:

@@ -170,7 +170,8 @@ def resource_arns(action: str, target: Mapping[str, Any], ctx: ArnContext) -> li
 
     `target` holds the call's identifiers, named as in the API: Bucket, Key, AccountId, KeyId (key
     ARN or id), FunctionName (name, partial or full ARN, optional qualifier), stateMachineArn,
-    executionArn, name (StartExecution's execution name), EventBusName (name or ARN; absent means
+    executionArn, mapRunArn, RoleArn (AssumeRole) or RoleName (a role of ctx's account), name
+    (StartExecution's execution name), EventBusName (name or ARN; absent means
     the default bus), GroupId (a security group), SecurityGroupRuleIds or SecurityGroupRules[*].
     SecurityGroupRuleId (its rules), PrefixListId. Other keys are ignored, so a call's whole
     parameter dict can be passed. Every resource type the catalogue lists for the action whose ARN
@@ -248,6 +249,15 @@ def _variables(prefix: str, target: Mapping[str, Any], ctx: ArnContext) -> Varia
     if "stateMachineArn" in target:
         resource = from_arn(str(target["stateMachineArn"]), "states")  # stateMachine:<name>[:version]
         variables["StateMachineName"] = resource.split(":")[1]
+    if "mapRunArn" in target:  # mapRun:<machine>/<label>:<id>
+        _, run = from_arn(str(target["mapRunArn"]), "states").split(":", 1)
+        machine, _, label_and_id = run.partition("/")
+        label, _, run_id = label_and_id.rpartition(":")
+        variables.update(StateMachineName=machine, MapRunLabel=label, MapRunId=run_id)
+    if "RoleArn" in target:  # sts:AssumeRole: the role, in its own account
+        variables["RoleNameWithPath"] = from_arn(str(target["RoleArn"]), "iam").removeprefix("role/")
+    elif "RoleName" in target:  # iam:GetRole: a role of the caller's account
+        variables["RoleNameWithPath"] = str(target["RoleName"])
     if "executionArn" in target:
         _, machine, execution = from_arn(str(target["executionArn"]), "states").split(":", 2)
         variables.update(StateMachineName=machine, ExecutionId=execution)

@@ -35,8 +35,10 @@ from typing import Any
 import pytest
 
 from scripts.localstack_client import REGION, STACK_NAME
+from scripts.members import member_template
 from secagent.aws import RECORD_PREFIX
 from secagent.fixes.operations import FIELD_OF_OPERATION
+from secagent.sweep.accounts import MEMBER_ROLE_NAME
 from tests.iam.actions import ArnContext, actions_for, resource_arns
 from tests.iam.evaluator import Decision, Request, evaluate
 from tests.iam.static_calls import SECURITY_GROUP_READS, fix_calls
@@ -46,9 +48,14 @@ pytestmark = pytest.mark.integration
 
 ACCOUNT = "000000000000"
 CTX = ArnContext("aws", REGION, ACCOUNT)
+# The sweep's member role (stacks/member_stack.py), as deployed in a member account: the calls a
+# sweep makes with its credentials are recorded as "as": "SecurityAgentSweepReader" and held to it.
+MEMBER_ACCOUNT = "111111111111"
+MEMBER_CTX = ArnContext("aws", REGION, MEMBER_ACCOUNT)
+MEMBER = "member:"  # a Call.role of the member stack's template: "member:<logical id>"
 STATE = Path(os.environ.get("LOCALSTACK_STATE") or Path(__file__).resolve().parents[2] / ".localstack")
 # Discovery of a security group runs in these functions (Recheck and Verify read it again).
-SECURITY_GROUP_READERS = ("Discover", "Recheck", "Verify")
+SECURITY_GROUP_READERS = ("Discover", "Recheck", "Verify", "ScanResource")
 
 # Granted actions no SDK call of ours makes, each with why it is granted.
 NOT_SDK_CALLS = {
@@ -86,13 +93,22 @@ class Stack:
     functions: dict[str, str]  # function logical id -> physical name
     report_bucket: str
     report_key_arn: str
+    member: Template  # the member stack, as deployed in MEMBER_ACCOUNT
+    member_role: str  # its role's logical id
     calls: list[Call] = field(default_factory=list)
 
     def role_of_function(self, logical_id: str) -> str:
         return self.template.function_role(logical_id)
 
     def role_arn(self, role: str) -> str:
+        if role.startswith(MEMBER):
+            return self.member.role_arn(role.removeprefix(MEMBER))
         return self.template.role_arn(role)
+
+    def policies(self, role: str) -> list[dict[str, Any]]:
+        if role.startswith(MEMBER):
+            return self.member.role_policies(role.removeprefix(MEMBER))
+        return self.template.role_policies(role)
 
 
 def _physical(aws: Any) -> dict[str, str]:
@@ -114,6 +130,12 @@ def _recorded(name: str) -> Iterable[dict[str, Any]]:
 def _requests(
     stack: Stack, role: str, service: str, operation: str, target: dict[str, Any], source: str
 ) -> list[Call]:
+    if role.startswith(MEMBER):  # in a member account: none of the hub's records or keys there
+        return [
+            Call(role, action, arn, source)
+            for action in actions_for(service, operation)
+            for arn in resource_arns(action, target, MEMBER_CTX)
+        ]
     calls = []
     if service == "stepfunctions" and operation in {"SendTaskSuccess", "SendTaskFailure"}:
         target = {**target, "stateMachineArn": stack.outputs["StateMachineArn"]}
@@ -149,17 +171,27 @@ def stack(aws: Any, outputs: dict[str, str]) -> Stack:
     report_key = next(
         lid for lid, r in document.items() if r["Type"] == "AWS::KMS::Key" and "ReportKey" in lid
     )
+    member_document = json.loads(member_template())
+    member_role = next(
+        lid for lid, r in member_document["Resources"].items() if r["Type"] == "AWS::IAM::Role"
+    )
     result = Stack(
         template=template,
         outputs=outputs,
         functions=functions,
         report_bucket=outputs["ReportBucketName"],
         report_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{physical[report_key]}",
+        member=Template(
+            member_document, {member_role: MEMBER_ROLE_NAME}, account=MEMBER_ACCOUNT, region=REGION
+        ),
+        member_role=member_role,
     )
-    # Recorded: what each function did during this run.
+    # Recorded: what each function did during this run (with the member role's credentials: its).
     for lid, name in functions.items():
-        role = result.role_of_function(lid)
         for record in _recorded(name):
+            role = result.role_of_function(lid)
+            if record.get("as") == MEMBER_ROLE_NAME:
+                role = MEMBER + member_role
             source = f"recorded {lid} {record['service']}:{record['operation']}"
             result.calls += _requests(
                 result, role, record["service"], record["operation"], record["target"], source
@@ -169,13 +201,23 @@ def stack(aws: Any, outputs: dict[str, str]) -> Stack:
             "no AWS call was recorded: deploy with `-c recordAwsCalls=true` (make test does) and run the "
             "whole suite, so the integration tests exercise the functions first"
         )
-    # Step Functions' own calls: the state machine's role invokes each function the ASL names.
-    machine = next(lid for lid, r in document.items() if r["Type"] == "AWS::StepFunctions::StateMachine")
-    machine_role = template.state_machine_role(machine)
-    substitutions = template.resolve(document[machine]["Properties"].get("DefinitionSubstitutions", {}))
-    for name, arn in substitutions.items():
-        if name.endswith("FunctionArn"):
-            result.calls.append(Call(machine_role, "lambda:InvokeFunction", arn, f"asl {name}"))
+    # Step Functions' own calls: each state machine's role invokes each function its ASL names.
+    machines = [lid for lid, r in document.items() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    for machine in machines:
+        machine_role = template.state_machine_role(machine)
+        substitutions = template.resolve(document[machine]["Properties"].get("DefinitionSubstitutions", {}))
+        for name, arn in substitutions.items():
+            if name.endswith("FunctionArn"):
+                result.calls.append(Call(machine_role, "lambda:InvokeFunction", arn, f"asl {name}"))
+    result.calls += _distributed_map_calls(result, template, document)
+    # The member role: every read a security group's discovery can make there, too; and the
+    # HeadBucket of a bucket its listing did not locate (ListBuckets names no BucketRegion).
+    member_reads = [("ec2", operation, target) for operation, target in SECURITY_GROUP_READS]
+    member_reads.append(("s3", "HeadBucket", {"Bucket": "any-customer-bucket"}))
+    for service, operation, target in member_reads:
+        result.calls += _requests(
+            result, MEMBER + member_role, service, operation, target, f"member discovery {operation}"
+        )
     # Apply: every operation a fix or a rollback can emit, on a customer bucket, its account, a group.
     apply_role = result.role_of_function(next(lid for lid in functions if "Apply" in lid))
     for service, operation, target in fix_calls(ACCOUNT):
@@ -190,7 +232,45 @@ def stack(aws: Any, outputs: dict[str, str]) -> Stack:
     return result
 
 
+def _distributed_map_calls(stack: Stack, template: Template, document: dict[str, Any]) -> list[Call]:
+    """The sweep's Distributed Map, as Step Functions runs it with the machine's role: it reads the
+    items file, starts, describes and stops the child executions, and writes the ResultWriter's
+    files (a multipart upload for large ones), each encrypted with the report bucket's key."""
+    sweep = next(
+        lid
+        for lid, r in document.items()
+        if r["Type"] == "AWS::StepFunctions::StateMachine" and "Sweep" in lid
+    )
+    role = template.state_machine_role(sweep)
+    machine_arn = stack.outputs["SweepStateMachineArn"]
+    name = machine_arn.rsplit(":", 1)[1]
+    child = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}/map-run-label:child-execution"
+    bucket = f"arn:aws:s3:::{stack.report_bucket}"
+    source = "asl Distributed Map"
+    return [
+        Call(role, "states:StartExecution", machine_arn, source),
+        Call(role, "states:DescribeExecution", child, source),
+        Call(role, "states:StopExecution", child, source),
+        Call(role, "s3:GetObject", f"{bucket}/sweep-items/sweep-id/items.json", f"{source} ItemReader"),
+        Call(role, "kms:Decrypt", stack.report_key_arn, f"{source} ItemReader"),
+        *(
+            Call(
+                role, action, f"{bucket}/sweep-results/map-run-id/SUCCEEDED_0.json", f"{source} ResultWriter"
+            )
+            for action in ("s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+        ),
+        Call(role, "kms:GenerateDataKey", stack.report_key_arn, f"{source} ResultWriter"),
+    ]
+
+
 def _decide(stack: Stack, call: Call, identity: list[dict[str, Any]] | None = None) -> Decision:
+    if call.role.startswith(MEMBER):
+        return evaluate(
+            Request(stack.role_arn(call.role), call.action, call.resource, {"aws:SecureTransport": "true"}),
+            identity if identity is not None else stack.policies(call.role),
+            None,
+            account=MEMBER_ACCOUNT,
+        )
     template = stack.template
     resource_policy = None
     if call.resource.startswith("arn:aws:s3:::"):
@@ -262,11 +342,7 @@ def test_every_recorded_and_static_call_is_allowed(stack: Stack) -> None:
 
 
 def test_every_granted_action_is_used_or_has_a_written_reason(stack: Stack) -> None:
-    unused = {
-        role: found
-        for role in _roles(stack)
-        if (found := _unused(stack, role, stack.template.role_policies(role)))
-    }
+    unused = {role: found for role in _roles(stack) if (found := _unused(stack, role, stack.policies(role)))}
     assert not unused, unused
 
 
@@ -303,8 +379,8 @@ def _without(policies: list[dict[str, Any]], action: str) -> list[dict[str, Any]
 def test_taking_away_any_granted_action_denies_some_call(stack: Stack) -> None:
     survivors = []
     for role in _roles(stack):
-        policies = stack.template.role_policies(role)
-        identity = {r: stack.template.role_policies(r) for r in _roles(stack)}
+        policies = stack.policies(role)
+        identity = {r: stack.policies(r) for r in _roles(stack)}
         calls = [c for c in stack.calls if c.role == role]
         for action in sorted(_granted(policies) - set(NOT_SDK_CALLS)):
             identity[role] = _without(policies, action)
@@ -316,4 +392,4 @@ def test_taking_away_any_granted_action_denies_some_call(stack: Stack) -> None:
 def test_adding_an_action_nothing_uses_is_caught(stack: Stack) -> None:
     for role in _roles(stack):
         extra = {"Statement": [{"Effect": "Allow", "Action": "s3:DeleteBucket", "Resource": "*"}]}
-        assert _unused(stack, role, [*stack.template.role_policies(role), extra]) == ["s3:DeleteBucket"]
+        assert _unused(stack, role, [*stack.policies(role), extra]) == ["s3:DeleteBucket"]
