@@ -157,8 +157,13 @@ def granted_ec2_actions(template: Template, role: str) -> set[str]:
     }
 
 
-# Who makes which calls: Recheck and Verify read the group again with the same discovery.
-CALLERS = {"discovery": {"discover", "recheck", "verify"}, "preflight": {"api"}, "fix": {"apply"}}
+# Who makes which calls: Recheck and Verify read the group again with the same discovery, and the
+# sweep's Scan Resource reads each group with it; the sweep's listing is the preflight's one call.
+CALLERS = {
+    "discovery": {"discover", "recheck", "verify", "scan_resource"},
+    "preflight": {"api", "list_resources"},
+    "fix": {"apply"},
+}
 
 
 def expected_calls(aws_calls: dict[str, list[Call]], fix_calls: list[Call]) -> dict[str, list[Call]]:
@@ -214,7 +219,7 @@ def test_a_prefix_list_of_aws_or_another_account_may_be_read_one_of_another_regi
     aws_managed = Call(read, f"arn:aws:ec2:{REGION}:aws:prefix-list/pl-6da54004", "AWS-managed (S3)")
     shared = Call(read, f"arn:aws:ec2:{REGION}:444455556666:prefix-list/pl-0123abcd", "shared by RAM")
     elsewhere = Call(read, f"arn:aws:ec2:us-east-1:{ACCOUNT}:prefix-list/pl-0123abcd", "another region")
-    for function in ("discover", "recheck", "verify"):
+    for function in ("discover", "recheck", "verify", "scan_resource"):
         assert allowed(template, roles[function], aws_managed) and allowed(template, roles[function], shared)
         assert not allowed(template, roles[function], elsewhere)
 

@@ -207,7 +207,7 @@ def test_api_methods_all_use_iam_authorization(template: Template):
     methods = template.find_resources("AWS::ApiGateway::Method")
     # POST/GET /audits, GET /audits/{id}, GET|POST .../approval, POST .../resume|rollback,
     # POST/GET /exemptions, POST /exemptions/{id}/approve|revoke
-    assert len(methods) == 11
+    assert len(methods) == 17  # audits 7, exemptions 4, sweeps 6
     assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods.values())
 
 
@@ -245,7 +245,16 @@ def test_analysis_settings_reach_every_function_that_analyzes_or_plans():
     }
     assert with_setting == {
         f"lambdas.{name}.handler"
-        for name in ("analyze", "remediate", "await_approval", "recheck", "apply", "verify", "api")
+        for name in (
+            "analyze",
+            "remediate",
+            "await_approval",
+            "recheck",
+            "apply",
+            "verify",
+            "api",
+            "scan_resource",
+        )
     }
 
 
