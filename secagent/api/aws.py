@@ -26,15 +26,20 @@ def describe_execution(sfn: Any, execution_arn: str, audit_id: str) -> dict[str,
     return described
 
 
-def read_json(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
-    """The object as JSON, or None when it does not exist (yet)."""
+def read_document(s3: Any, bucket: str, key: str) -> Any:
+    """The object as parsed JSON (any JSON value), or None when it does not exist (yet)."""
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as err:
         if error_code(err) in {"NoSuchKey", "404"}:
             return None
         raise UpstreamError(f"S3 GetObject {key} failed: {error_code(err)}") from None
-    data = json.loads(body)
+    return json.loads(body)
+
+
+def read_json(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+    """The object as a JSON object, or None when it does not exist (yet) or is not an object."""
+    data = read_document(s3, bucket, key)
     return data if isinstance(data, dict) else None
 
 

@@ -16,7 +16,7 @@ from pydantic import Field as PydanticField
 from pydantic.alias_generators import to_camel
 
 from secagent.api.audits import start_audit
-from secagent.api.aws import error_code, read_json
+from secagent.api.aws import error_code, read_document, read_json
 from secagent.api.errors import BadRequest, Conflict, Forbidden, NotFound, UpstreamError
 from secagent.api.identity import Caller
 from secagent.api.models import RequestModel, ResourceInput, StartAuditRequest, StartAuditResponse
@@ -303,13 +303,7 @@ def get_sweep(sweep_id: str, sfn: Any, s3: Any, settings: ApiSettings, records: 
 
 
 def _read_list(s3: Any, bucket: str, key: str) -> list[Any] | None:
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as err:
-        if error_code(err) in {"NoSuchKey", "404"}:
-            return None
-        raise UpstreamError(f"S3 GetObject failed: {error_code(err)}") from None
-    data = json.loads(body)
+    data = read_document(s3, bucket, key)
     return data if isinstance(data, list) else None
 
 

@@ -182,7 +182,11 @@ def _interfaces(reader: _Reader) -> list[NetworkInterfaceUse]:
 
 
 def discover_security_group(
-    group_id: str, session: boto3.Session | None = None, *, clients: ClientFactory | None = None
+    group_id: str,
+    session: boto3.Session | None = None,
+    *,
+    clients: ClientFactory | None = None,
+    region: str | None = None,
 ) -> SecurityGroupSnapshot:
     """Read the group's configuration into a SecurityGroupSnapshot (calls run one after another:
     each depends on what the rules name)."""
@@ -191,7 +195,7 @@ def discover_security_group(
     started = time.perf_counter()
     session = session or boto3.Session()
     make = clients or client_factory(session)
-    region = session.region_name or "us-east-1"
+    region = region or session.region_name or "us-east-1"  # a sweep names where it listed the group
     account_id, caller_arn, _ = whoami(make("sts", region))
     reader = _Reader(make("ec2", region), group_id)
 

@@ -22,7 +22,7 @@ from secagent.models import AgentSettings
 from secagent.models.errors import AccessDenied, ResourceNotFound, SecAgentError, TransientError
 from secagent.models.findings import Status
 from secagent.models.outcome import Outcome
-from secagent.models.report import StepError
+from secagent.models.report import ReportFinding, StepError
 from secagent.models.settings import TargetScope
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef, ResourceType
 from secagent.models.sweep import AccountListing, ResourceResult, SweepItem, SweepRequest
@@ -103,25 +103,14 @@ def judge_item(
     """Discover + Analyze one resource in its account. A resource that is gone, unreadable or
     failing to read is its own outcome; TransientError is raised (the state retries it)."""
     started = now or datetime.now(UTC)
-    location = AwsLocation(partition=partition, region=item.region or region, account=item.account_id)
-    arn = resource_arn_of(item.resource, location)
+    listed_in = AwsLocation(partition=partition, region=item.region or region, account=item.account_id)
 
     def unjudged(outcome: Outcome, error: str, message: str) -> ResourceResult:
-        return ResourceResult(
-            sweep_id=item.sweep_id,
-            account_id=item.account_id,
-            region=location.region,
-            partition=partition,
-            resource=item.resource,
-            resource_arn=arn,
-            observed_at=started,
-            outcome=outcome,
-            error=StepError(error=error, message=message),
-        )
+        return _result(item, listed_in, started, outcome, error=StepError(error=error, message=message))
 
     try:
         clients = sessions.clients(item.account_id)
-        snapshot = discover(item.resource, clients=clients, **_discover_options(item, settings))
+        snapshot = discover(item.resource, clients=clients, **_discover_options(item))
         analysis = analyze(snapshot, settings)
     except AccountUnreachable as err:
         return unjudged(Outcome.ACCESS_DENIED, err.step_error.error or "AccessDenied", str(err))
@@ -133,32 +122,50 @@ def judge_item(
         raise
     except (SecAgentError, ClientError, BotoCoreError) as err:
         return unjudged(Outcome.FAILED, type(err).__name__, "its configuration could not be read")
-    location = AwsLocation(
-        partition=partition, region=snapshot.region or location.region, account=item.account_id
+    read_in = AwsLocation(
+        partition=partition, region=snapshot.region or listed_in.region, account=item.account_id
     )
-    arn = resource_arn_of(item.resource, location)
-    read_at = snapshot.read_at
-    findings = report_findings(analysis.findings, arn, read_at, None, read_at)
+    arn = resource_arn_of(item.resource, read_in)
     judged = all(f.status in (Status.PASS, Status.EXEMPT) for f in analysis.findings)
+    return _result(
+        item,
+        read_in,
+        snapshot.read_at,
+        # A check that could not judge leaves the resource unproven: never COMPLIANT.
+        Outcome.COMPLIANT if judged else Outcome.NON_COMPLIANT,
+        findings=report_findings(analysis.findings, arn, snapshot.read_at, None, snapshot.read_at),
+    )
+
+
+def _result(
+    item: SweepItem,
+    location: AwsLocation,
+    observed_at: datetime,
+    outcome: Outcome,
+    *,
+    findings: list[ReportFinding] | None = None,
+    error: StepError | None = None,
+) -> ResourceResult:
     return ResourceResult(
         sweep_id=item.sweep_id,
         account_id=item.account_id,
         region=location.region,
-        partition=partition,
+        partition=location.partition,
         resource=item.resource,
-        resource_arn=arn,
-        observed_at=read_at,
-        # A check that could not judge leaves the resource unproven: never COMPLIANT.
-        outcome=Outcome.COMPLIANT if judged else Outcome.NON_COMPLIANT,
-        findings=findings,
+        resource_arn=resource_arn_of(item.resource, location),
+        observed_at=observed_at,
+        outcome=outcome,
+        findings=findings or [],
+        error=error,
     )
 
 
-def _discover_options(item: SweepItem, settings: AgentSettings) -> dict[str, Any]:
+def _discover_options(item: SweepItem) -> dict[str, Any]:
     """A bucket is read whole, as an audit's Discover reads it (the same snapshot, the same calls
-    for the IAM proof), where its listing located it (no HeadBucket); a group is read whole."""
+    for the IAM proof), where its listing located it (no HeadBucket); a group is read whole, in
+    the region it was listed in."""
     if item.resource.type != BUCKET:
-        return {}
+        return {"region": item.region} if item.region else {}
     return {"concurrent": True, "exists_in_region": item.region}
 
 

@@ -305,12 +305,6 @@ def test_group_arn_carries_the_member_account_and_region(world: World) -> None:
     assert "ec2.DescribeSecurityGroups" not in world.made(OWN)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="judge_item ignores a group item's region: discover_security_group reads in the process's "
-    "default region (secagent/discovery/ec2.py discover_security_group: boto3.Session().region_name), "
-    "while the result's ARN names item.region",
-)
 def test_group_listed_in_another_region_is_read_in_that_region(world: World) -> None:
     members(world, MEMBER_B)
     group = world.group(MEMBER_B, "b-eu-app", region="eu-west-1")
