@@ -2,8 +2,8 @@
 ItemOutcome. Discovers and analyzes one resource in its account and stores the ResourceResult.
 
 The item comes from the map's items file, which only List Resources writes; it is still checked
-against the sealed sweep request (its account and type must be the request's), so an invocation
-with a made-up item reads nothing the request did not name.
+against that file and the sealed sweep request (its account and type must be the request's), so
+an invocation with a made-up item reads nothing.
 """
 
 from typing import Any
@@ -15,20 +15,21 @@ from lambdas.events import parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.errors import AuditNotRequested
 from secagent.models.sweep import ItemOutcome, SweepItem, SweepRequest, resource_key
-from secagent.sweep.store import load_sweep_request, put_json
+from secagent.sweep.store import load_sweep_request, put_json, read_item_keys
 from secagent.sweep.work import judge_item
 
-# The sealed request of each sweep this environment served (a sweep's items share it): one read
-# and one seal verification per sweep and warm environment, not per resource.
-_requests: dict[str, SweepRequest] = {}
+# The sealed request of each sweep this environment served and the items List Resources wrote for
+# it (a sweep's children share them): read once per sweep and warm environment, not per resource.
+_sweeps: dict[str, tuple[SweepRequest, frozenset[tuple[str, str, str]]]] = {}
 
 
-def _request(sweep_id: str) -> SweepRequest:
-    if sweep_id not in _requests:
+def _sweep(sweep_id: str) -> tuple[SweepRequest, frozenset[tuple[str, str, str]]]:
+    if sweep_id not in _sweeps:
         d = deps()
-        _requests.clear()  # one sweep at a time is the usual case; keep the cache small
-        _requests[sweep_id] = load_sweep_request(sweep_id, d.report_bucket, d.sealer, d.clients)
-    return _requests[sweep_id]
+        request = load_sweep_request(sweep_id, d.report_bucket, d.sealer, d.clients)
+        _sweeps.clear()  # one sweep at a time is the usual case; keep the cache small
+        _sweeps[sweep_id] = (request, read_item_keys(d.report_bucket, sweep_id, d.clients))
+    return _sweeps[sweep_id]
 
 
 @logger.inject_lambda_context
@@ -37,9 +38,11 @@ def _request(sweep_id: str) -> SweepRequest:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     item = parse(SweepItem, event)
     logger.append_keys(sweep_id=item.sweep_id, account_id=item.account_id, resource_id=item.resource.id)
-    request = _request(item.sweep_id)
+    request, items = _sweep(item.sweep_id)
     if item.account_id not in request.accounts or item.resource.type not in request.resource_types:
         raise AuditNotRequested("the item is not one of its sweep's accounts and resource types")
+    if (item.account_id, item.resource.type, item.resource.id) not in items:
+        raise AuditNotRequested("the item is not one List Resources listed for its sweep")
     d = deps()
     where = d.accounts.settings
     result = judge_item(item, d.accounts, d.env.analysis, region=where.region, partition=where.partition)

@@ -14,7 +14,7 @@ from lambdas.deps import deps
 from lambdas.events import SweepReportEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.sweep.report import write_sweep_report
-from secagent.sweep.store import load_sweep_request
+from secagent.sweep.store import confirm_sweep_execution, load_sweep_request
 
 SECURITY_HUB_IMPORT_ENV = "SECURITY_HUB_IMPORT"
 
@@ -26,15 +26,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse(SweepReportEvent, event)
     logger.append_keys(sweep_id=step.sweep_id)
     d = deps()
+    confirm_sweep_execution(step.execution_arn, step.sweep_id, d.accounts.settings.machine_arn, d.clients)
     request = load_sweep_request(step.sweep_id, d.report_bucket, d.sealer, d.clients)
+    importing = os.environ.get(SECURITY_HUB_IMPORT_ENV) == "enabled"
     posture, imported = write_sweep_report(
         request,
         step.state,
         bucket=d.report_bucket,
         clients=d.clients,
-        security_hub_account=deps().accounts.settings.own_account
-        if os.environ.get(SECURITY_HUB_IMPORT_ENV) == "enabled"
-        else None,
+        security_hub_account=d.accounts.settings.own_account if importing else None,
+        security_hub_region=d.accounts.settings.region,
     )
     totals = posture.totals
     metrics.add_metric(name="SweepResourcesReported", unit=MetricUnit.Count, value=totals.resources)

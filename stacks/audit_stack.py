@@ -27,6 +27,7 @@ from secagent.aws import RECORD_CALLS_ENV
 from secagent.checks import registry
 from secagent.models import AgentSettings
 from secagent.models import sweep as sweeps
+from secagent.models.sweep import MAX_ACCOUNTS
 from secagent.sweep.accounts import MEMBER_ROLE_NAME
 from stacks.constructs import permissions
 from stacks.constructs.approval_notifications import ApprovalNotifications
@@ -86,6 +87,10 @@ class SweepDeploySettings:
                 raise ValueError(f"memberAccounts: not a 12-digit account id: {account!r}")
         if self.member_accounts:
             check_external_id(self.external_id)
+        if len(set(self.member_accounts)) + 1 > MAX_ACCOUNTS:  # with the deployment's own account
+            raise ValueError(
+                f"memberAccounts: at most {MAX_ACCOUNTS - 1} accounts (a sweep reads at most {MAX_ACCOUNTS})"
+            )
         if not 1 <= self.max_concurrency <= 10000:
             raise ValueError("sweepMaxConcurrency must be between 1 and 10000")
         if not 0 <= self.tolerated_failure_percentage <= 100:
@@ -234,7 +239,7 @@ class AuditStack(Stack):
         for starter in (api, on_cloudtrail_event):
             starter.add_environment("STATE_MACHINE_ARN", machine_arn)
         # The API refuses these buckets up front; Recheck and Apply refuse them again.
-        for guard in (api, on_cloudtrail_event, recheck, apply, list_resources):
+        for guard in (api, on_cloudtrail_event, recheck, apply):
             guard.add_environment("PROTECTED_BUCKETS", protected)
             if remediation_prefixes:
                 guard.add_environment("REMEDIATION_PREFIXES", remediation_prefixes)
@@ -343,7 +348,8 @@ class AuditStack(Stack):
             store.OBSERVATIONS_PREFIX + "*": [report],
             store.DEFERRED_PREFIX + "*": [on_cloudtrail_event],
             sweeps.REQUESTS_PREFIX + "*": [api, list_resources, scan_resource, write_posture_report],
-            sweeps.ITEMS_PREFIX + "*": [api, write_posture_report],
+            # Scan Resource judges only an item List Resources wrote (a made-up item reads nothing).
+            sweeps.ITEMS_PREFIX + "*": [api, scan_resource, write_posture_report],
             sweeps.RESOURCES_PREFIX + "*": [api, write_posture_report],
             sweeps.REPORTS_PREFIX + "*": [api],
             # Each step reads the stored outputs of the steps before it, not the state (state by reference).
@@ -431,6 +437,10 @@ class AuditStack(Stack):
             resource_name=f"{SWEEP_STATE_MACHINE_NAME}/*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        # List Resources and Write Posture Report confirm the sweep's running execution called them.
+        for confirmer in (list_resources, write_posture_report):
+            allow(confirmer, ["states:DescribeExecution"], sweep_executions[:1])
+            confirmer.add_environment("SWEEP_STATE_MACHINE_ARN", sweep_machine_arn)
         allow(list_resources, ["s3:ListAllMyBuckets"], ["*"])
         allow(list_resources, permissions.SECURITY_GROUP_PREFLIGHT_READS, ["*"])
         # ... every member account through its read-only role, with the external id.
@@ -485,11 +495,12 @@ class AuditStack(Stack):
                         )
             if fn in (*steps, api, on_cloudtrail_event):
                 findings[executions_finding] = why_executions
-            if fn is api:
-                sweep_execution = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            sweep_execution = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            if fn in (api, list_resources, write_posture_report):
                 findings[f"{sweep_execution}execution:{SWEEP_STATE_MACHINE_NAME}:*"] = (
                     "Executions of the sweep state machine; their names (sweep ids) are made at run time."
                 )
+            if fn is api:
                 findings[f"{sweep_execution}mapRun:{SWEEP_STATE_MACHINE_NAME}/*"] = (
                     "The sweep's Distributed Map runs, named by Step Functions at run time (progress)."
                 )
@@ -555,7 +566,7 @@ class AuditStack(Stack):
         )
         sweep_role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["states:DescribeExecution", "states:StopExecution"], resources=sweep_executions
+                actions=["states:DescribeExecution", "states:StopExecution"], resources=sweep_executions[1:]
             )
         )
         sweep_role.add_to_principal_policy(
@@ -577,7 +588,6 @@ class AuditStack(Stack):
         )
         sweep_finding = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
         for resource, reason in {
-            f"{sweep_finding}{SWEEP_STATE_MACHINE_NAME}:*": "The sweep's executions (named at run time).",
             f"{sweep_finding}{SWEEP_STATE_MACHINE_NAME}/*": "The Distributed Map's child executions, named "
             "by Step Functions at run time.",
             f"<{bucket_id}.Arn>/{sweeps.ITEMS_PREFIX}*": "The map's items, one file per sweep id.",

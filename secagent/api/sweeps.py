@@ -37,6 +37,7 @@ from secagent.models.sweep import (
     request_key,
     resource_key,
     resources_prefix,
+    summary_key,
 )
 from secagent.workflow.store import SealBroken, read_sealed, write_sealed
 
@@ -122,7 +123,7 @@ class SweepSummary(CamelModel):
     non_compliant: int
     unjudged: int
     complete: bool
-    failing_by_severity: dict[str, int]
+    failing_by_severity: dict[str, int]  # critical, high, medium, low, info
 
 
 class SweepStatus(CamelModel):
@@ -187,6 +188,11 @@ def start_sweep(
 ) -> StartSweepResponse:
     """Seal the request (who, which accounts and types), then start the sweep named by its id."""
     caller = requested_by() if callable(requested_by) else requested_by
+    running = sfn.list_executions(
+        stateMachineArn=settings.sweep_state_machine_arn, statusFilter="RUNNING", maxResults=1
+    ).get("executions", [])
+    if running:  # a sweep reads every resource of every account: one at a time bounds the cost
+        raise Conflict(f'Sweep "{running[0]["name"]}" is running: start the next one when it ends.')
     sweepable = settings.sweepable_accounts
     accounts = body.accounts or sorted(sweepable, key=lambda a: (a != settings.account, a))
     for account in accounts:
@@ -256,31 +262,37 @@ def _count_results(s3: Any, settings: ApiSettings, sweep_id: str) -> int:
             return count
 
 
-def _failed_items(sfn: Any, settings: ApiSettings, sweep_id: str) -> int:
-    """Children that failed, as the Map run counts them (0 when there is no run yet)."""
+def _map_run_counts(sfn: Any, settings: ApiSettings, sweep_id: str) -> dict[str, int] | None:
+    """The Map run's item counts (Step Functions' own progress), None before the run starts."""
     try:
         runs = sfn.list_map_runs(executionArn=_execution_arn(settings, sweep_id)).get("mapRuns", [])
         if not runs:
-            return 0
+            return None
         counts = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"]).get("itemCounts", {})
     except ClientError:
-        return 0  # progress is best effort; the posture report names every failed item
-    return int(counts.get("failed", 0)) + int(counts.get("timedOut", 0)) + int(counts.get("aborted", 0))
+        return None  # progress is best effort; the posture report names every failed item
+    return {k: int(v) for k, v in counts.items() if isinstance(v, int)}
 
 
 def get_sweep(sweep_id: str, sfn: Any, s3: Any, settings: ApiSettings, records: RecordStore) -> SweepStatus:
     request = sweep_request(sweep_id, records)
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         described = pool.submit(_describe, sfn, settings, sweep_id)
         listed = pool.submit(_read_list, s3, settings.report_bucket, accounts_key(sweep_id))
-        done = pool.submit(_count_results, s3, settings, sweep_id)
-        failed = pool.submit(_failed_items, sfn, settings, sweep_id)
+        run = pool.submit(_map_run_counts, sfn, settings, sweep_id)
         execution = described.result()
         listing = [AccountListing.model_validate(a) for a in (listed.result() or [])]
         status: SweepState = execution["status"]
-        posture = read_json(s3, settings.report_bucket, report_key(sweep_id)) if status != "RUNNING" else None
-        judged, failures = done.result(), failed.result()
+        summary = (
+            read_json(s3, settings.report_bucket, summary_key(sweep_id)) if status != "RUNNING" else None
+        )
+        counts = run.result()
     total = sum(a.resources for a in listing) if listed.result() is not None else None
+    if counts is not None:
+        judged = counts.get("succeeded", 0)
+        failures = sum(counts.get(k, 0) for k in ("failed", "timedOut", "aborted"))
+    else:  # no Map run (yet, or none: nothing was listed): count the results stored
+        judged, failures = _count_results(s3, settings, sweep_id) if total else 0, 0
     return SweepStatus(
         sweep_id=sweep_id,
         status=status,
@@ -297,7 +309,7 @@ def get_sweep(sweep_id: str, sfn: Any, s3: Any, settings: ApiSettings, records: 
             remaining=None if total is None else max(0, total - judged - failures),
         ),
         listing=listing,
-        summary=_summary(posture) if posture else None,
+        summary=SweepSummary.model_validate(summary) if summary else None,
         links=links(sweep_id),
     )
 
@@ -305,18 +317,6 @@ def get_sweep(sweep_id: str, sfn: Any, s3: Any, settings: ApiSettings, records: 
 def _read_list(s3: Any, bucket: str, key: str) -> list[Any] | None:
     data = read_document(s3, bucket, key)
     return data if isinstance(data, list) else None
-
-
-def _summary(posture: dict[str, Any]) -> SweepSummary:
-    totals = posture.get("totals") or {}
-    return SweepSummary(
-        resources=int(totals.get("resources", 0)),
-        compliant=int(totals.get("compliant", 0)),
-        non_compliant=int(totals.get("nonCompliant", 0)),
-        unjudged=int(totals.get("unjudged", 0)),
-        complete=bool(posture.get("complete")),
-        failing_by_severity={k: int(v) for k, v in (totals.get("failingBySeverity") or {}).items()},
-    )
 
 
 def list_sweeps(query: ListSweepsQuery, sfn: Any, settings: ApiSettings, records: RecordStore) -> SweepList:
@@ -413,7 +413,9 @@ def start_sweep_audit(
     confirm: Callable[[], None] | None = None,
 ) -> SweepAuditResponse:
     """A remediate (or plan) audit of a resource the sweep judged, in this deployment's account:
-    the same start as POST /audits (the gate, the lock, the preflight, four-eyes)."""
+    the same start as POST /audits (the gate, the lock, the preflight, four-eyes). The caller is
+    proven first: nobody unproven learns whether a sweep judged a resource."""
+    caller = requested_by()
     request = sweep_request(sweep_id, records)
     _finished(sfn, settings, sweep_id)
     account = body.account_id or settings.account
@@ -439,7 +441,7 @@ def start_sweep_audit(
             },
             context={"settings": settings},
         ),
-        requested_by,
+        caller,
         sfn,
         settings,
         records,

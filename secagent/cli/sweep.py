@@ -312,7 +312,8 @@ def all_findings(api: AuditApi, sweep_id: str, fmt: str) -> list[Any]:
 
 def sweep_exit_code(body: dict[str, Any], fail_on: str, err: TextIO) -> int:
     """3 when the sweep did not succeed; 1 when a resource fails a check at or above `fail_on`;
-    3 when an account could not be listed (nothing is known of its resources); else 0."""
+    3 when an account could not be listed or the sweep is otherwise incomplete (resources not
+    judged, items failed, the map stopped: nothing is known of them); else 0."""
     sweep_id = body.get("sweepId", "?")
     ended = body.get("status")
     if ended != "SUCCEEDED":
@@ -332,6 +333,12 @@ def sweep_exit_code(body: dict[str, Any], fail_on: str, err: TextIO) -> int:
         err.write(
             f"secagent: sweep {sweep_id} could not list account(s) {names}: nothing is known of "
             "their resources\n"
+        )
+        return EXIT_FAILED
+    if summary.get("complete") is not True:  # resources unjudged, items failed, the map stopped
+        err.write(
+            f"secagent: sweep {sweep_id} is incomplete ({_count(summary.get('unjudged'))} resource(s) "
+            "not judged): nothing can be said of what it did not see (secagent sweep report)\n"
         )
         return EXIT_FAILED
     return EXIT_OK

@@ -78,6 +78,11 @@ def report_key(sweep_id: str, name: str = "posture.json") -> str:
     return f"{REPORTS_PREFIX}{sweep_id}/{name}"
 
 
+def summary_key(sweep_id: str) -> str:
+    """A few hundred bytes GET /sweeps/{id} reads, instead of the whole posture report."""
+    return report_key(sweep_id, "summary.json")
+
+
 class SweepRequest(CamelModel):
     """``sweep-requests/{sweepId}.json``, sealed by the API: the sweep tools read the accounts and
     types from it, never from the execution's input."""

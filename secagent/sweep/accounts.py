@@ -40,6 +40,7 @@ class SweepSettings:
     partition: str = "aws"
     member_accounts: frozenset[str] = frozenset()  # SWEEP_MEMBER_ACCOUNTS: who may be swept
     external_id: str = field(default="", repr=False)  # SWEEP_EXTERNAL_ID: never logged
+    machine_arn: str = ""  # SWEEP_STATE_MACHINE_ARN: List Resources and Write Posture Report check it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SweepSettings:
@@ -55,6 +56,7 @@ class SweepSettings:
             partition=env.get("DEPLOYMENT_PARTITION") or "aws",
             member_accounts=members - {own},
             external_id=env.get("SWEEP_EXTERNAL_ID", ""),
+            machine_arn=env.get("SWEEP_STATE_MACHINE_ARN", ""),
         )
 
     @property

@@ -23,6 +23,7 @@ from secagent.models.sweep import (
     SweepRequest,
     items_key,
     report_key,
+    summary_key,
 )
 from secagent.outputs.asff import asff_of_resource
 from secagent.outputs.ocsf import ocsf_of_resource
@@ -45,6 +46,18 @@ def findings_index_key(sweep_id: str) -> str:
 
 def markdown_key(sweep_id: str) -> str:
     return report_key(sweep_id, "posture.md")
+
+
+def summary_of(posture: PostureReport) -> dict[str, Any]:
+    totals = posture.totals
+    return {
+        "resources": totals.resources,
+        "compliant": totals.compliant,
+        "nonCompliant": totals.non_compliant,
+        "unjudged": totals.unjudged,
+        "complete": posture.complete,
+        "failingBySeverity": totals.failing_by_severity.to_json_dict(),
+    }
 
 
 def pages(findings: Sequence[dict[str, Any]], size: int = PAGE_SIZE) -> list[list[dict[str, Any]]]:
@@ -75,6 +88,12 @@ def map_failure(state: dict[str, Any]) -> str | None:
     return f"the sweep stopped early ({name})"
 
 
+def _region_of(asff_finding: dict[str, Any]) -> str:
+    """The region its ProductArn names (arn:partition:securityhub:region:...)."""
+    parts = str(asff_finding.get("ProductArn", "")).split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
 def write_sweep_report(
     request: SweepRequest,
     state: dict[str, Any],
@@ -82,6 +101,7 @@ def write_sweep_report(
     bucket: str,
     clients: ClientFactory,
     security_hub_account: str | None = None,
+    security_hub_region: str | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> tuple[PostureReport, ImportSummary | None]:
     sweep_id = request.sweep_id
@@ -114,6 +134,7 @@ def write_sweep_report(
     }
     writes: list[tuple[str, Any]] = [
         (report_key(sweep_id), posture.to_json_dict()),
+        (summary_key(sweep_id), summary_of(posture)),
         (
             findings_index_key(sweep_id),
             {fmt: {"findings": len(found), "pages": len(pages(found))} for fmt, found in outputs.items()},
@@ -133,7 +154,16 @@ def write_sweep_report(
     imported = None
     if security_hub_account is not None:
         # BatchImportFindings with the default product takes only the caller's own account's
-        # findings: a member account's stay in the ASFF pages (docs/outputs.md).
-        own = [f for f in outputs["asff"] if f.get("AwsAccountId") == security_hub_account]
+        # findings: a member account's stay in the ASFF pages (docs/sweep.md)...
+        # ... and of the Security Hub region it calls (the ProductArn names the finding's region).
+        own = [
+            f
+            for f in outputs["asff"]
+            if f.get("AwsAccountId") == security_hub_account
+            and (
+                security_hub_region is None
+                or str(f.get("ProductArn")).split(":")[3:4] == [security_hub_region]
+            )
+        ]
         imported = import_findings(clients("securityhub", None), own) if own else ImportSummary()
     return posture, imported

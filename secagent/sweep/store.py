@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from secagent.aws import ClientFactory
@@ -42,6 +43,35 @@ def load_sweep_request(sweep_id: str, bucket: str, sealer: Sealer, clients: Clie
             "the API under its name. Nothing was read; start sweeps with POST /sweeps."
         )
     return request
+
+
+def confirm_sweep_execution(
+    execution_arn: str, sweep_id: str, machine_arn: str, clients: ClientFactory
+) -> None:
+    """AuditNotRequested unless `execution_arn` is the sweep's own execution (named by its id, of
+    the sweep state machine) and still running: a tool invoked directly, or again after the sweep
+    ended, rewrites nothing of it."""
+    expected = machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{sweep_id}"
+    if not machine_arn or execution_arn != expected:
+        raise AuditNotRequested(f"execution {execution_arn[-120:]!r} is not sweep {sweep_id}'s")
+    try:
+        status = clients("stepfunctions", None).describe_execution(executionArn=execution_arn)["status"]
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code")
+        raise AuditNotRequested(f"sweep {sweep_id}'s execution cannot be read ({code})") from None
+    if status != "RUNNING":
+        raise AuditNotRequested(f"sweep {sweep_id} is not running ({status}): nothing is rewritten")
+
+
+def read_item_keys(bucket: str, sweep_id: str, clients: ClientFactory) -> frozenset[tuple[str, str, str]]:
+    """(account, type, id) of every item List Resources wrote for the sweep."""
+    stored = clients("s3", None)
+    try:
+        body = stored.get_object(Bucket=bucket, Key=items_key(sweep_id))["Body"].read()
+    except stored.exceptions.NoSuchKey:
+        return frozenset()
+    items = [SweepItem.model_validate(i) for i in json.loads(body)]
+    return frozenset((i.account_id, i.resource.type, i.resource.id) for i in items)
 
 
 def put_json(bucket: str, key: str, body: Any, clients: ClientFactory) -> None:

@@ -23,7 +23,6 @@ from secagent.models.errors import AccessDenied, ResourceNotFound, SecAgentError
 from secagent.models.findings import Status
 from secagent.models.outcome import Outcome
 from secagent.models.report import ReportFinding, StepError
-from secagent.models.settings import TargetScope
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef, ResourceType
 from secagent.models.sweep import AccountListing, ResourceResult, SweepItem, SweepRequest
 from secagent.sweep.accounts import AccountSessions, AccountUnreachable
@@ -39,10 +38,10 @@ def list_account(
     types: Sequence[ResourceType],
     sessions: AccountSessions,
     region: str,
-    scope: TargetScope,
 ) -> tuple[AccountListing, list[SweepItem]]:
     """Every resource of `types` in the account (buckets: all of the account; groups: `region`'s),
-    minus the ones no audit may touch (the stack's own buckets, CDK's); or why it could not be."""
+    or why it could not be listed. The stack's own and CDK's buckets are swept too (reading them
+    is harmless, and a bucket named cdk-... is not left unseen); an audit of them is refused."""
     try:
         clients = sessions.clients(account_id)
         items: list[SweepItem] = []
@@ -53,8 +52,6 @@ def list_account(
                 located = dict.fromkeys(list_security_groups(clients("ec2", region)), region)
             for resource_id, where in located.items():
                 resource = ResourceRef(type=resource_type, id=resource_id)
-                if scope.protected(resource):
-                    continue
                 items.append(
                     SweepItem(sweep_id=sweep_id, account_id=account_id, resource=resource, region=where)
                 )
@@ -76,14 +73,14 @@ def _listing_failed(account_id: str, error: str, message: str) -> AccountListing
 
 
 def list_sweep(
-    request: SweepRequest, sessions: AccountSessions, region: str, scope: TargetScope
+    request: SweepRequest, sessions: AccountSessions, region: str
 ) -> tuple[list[AccountListing], list[SweepItem]]:
     """Every account of the request, side by side, in the request's order."""
     with ThreadPoolExecutor(max_workers=min(LISTING_CONCURRENCY, len(request.accounts))) as pool:
         listed = list(
             pool.map(
                 lambda account: list_account(
-                    request.sweep_id, account, request.resource_types, sessions, region, scope
+                    request.sweep_id, account, request.resource_types, sessions, region
                 ),
                 request.accounts,
             )

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from lambdas import api as api_handler
@@ -30,6 +31,7 @@ from secagent.models.sweep import (
     report_key,
     request_key,
     resource_key,
+    summary_key,
 )
 from secagent.sweep.report import findings_index_key, markdown_key, page_key
 from secagent.workflow.store import KmsSealer, read_sealed
@@ -255,7 +257,7 @@ def test_start_sweep_never_adopts_a_record_planted_under_its_id(
     planted_id = "9e1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
     monkeypatch.setattr(sweeps.uuid, "uuid4", lambda: planted_id)
     put_json(s3, request_key(planted_id), {"record": {"sweepId": planted_id}, "seal": "Zm9v"})
-    with pytest.raises(Exception):  # noqa: B017 - the store's own error; what matters is what follows
+    with pytest.raises(ClientError, match="PreconditionFailed"):
         start(sfn, settings, records)
     assert sfn.called("StartExecution") == []
     assert get_json(s3, request_key(planted_id)) == {"record": {"sweepId": planted_id}, "seal": "Zm9v"}
@@ -355,14 +357,20 @@ def test_get_sweep_ended_has_the_posture_summary(
     sfn: SweepStepFunctions, settings: ApiSettings, records: RecordStore, s3: Any
 ) -> None:
     sweep_id = start(sfn, settings, records, status="SUCCEEDED", accounts=[OWN])
-    totals = {
-        "resources": 4,
-        "compliant": 1,
-        "nonCompliant": 2,
-        "unjudged": 1,
-        "failingBySeverity": {"HIGH": 3},
-    }
-    put_json(s3, report_key(sweep_id), {"totals": totals, "complete": False})
+    # Write Posture Report's few hundred bytes: GET never reads the posture report itself (megabytes)
+    put_json(
+        s3,
+        summary_key(sweep_id),
+        {
+            "resources": 4,
+            "compliant": 1,
+            "nonCompliant": 2,
+            "unjudged": 1,
+            "complete": False,
+            "failingBySeverity": {"HIGH": 3},
+        },
+    )
+    put_json(s3, report_key(sweep_id), {"not": "read by GET /sweeps/{id}"})
     summary = sweeps.get_sweep(sweep_id, sfn, s3, settings, records).summary
     assert summary is not None and summary.to_json_dict() == {
         "resources": 4,
@@ -549,6 +557,38 @@ def test_sweep_audit_by_an_unproven_caller_is_forbidden_and_writes_nothing(
         sweeps.start_sweep_audit(found, audit_body(settings), unproven, sfn, s3, settings, records)
     assert [c["name"] for c in sfn.called("StartExecution")] == [found]
     assert all_keys(s3) == before
+
+
+def test_sweep_audit_proves_the_caller_before_reading_anything_of_the_sweep(
+    sfn: SweepStepFunctions, settings: ApiSettings, records: RecordStore, s3: Any
+) -> None:
+    """An unproven caller learns nothing: not even whether such a sweep or resource exists (a
+    NotFound would tell); the proof fails first, before any read."""
+    reads_before = len(sfn.calls)
+    with pytest.raises(Forbidden):
+        sweeps.start_sweep_audit(
+            "0" * 8 + "-0000-4000-8000-" + "0" * 12,
+            audit_body(settings),
+            unproven,
+            sfn,
+            s3,
+            settings,
+            records,
+        )
+    assert len(sfn.calls) == reads_before  # no DescribeExecution: the proof came first
+
+
+def test_a_second_sweep_while_one_runs_is_a_conflict_and_starts_nothing(
+    sfn: SweepStepFunctions, settings: ApiSettings, records: RecordStore, s3: Any
+) -> None:
+    running = start(sfn, settings, records, accounts=[OWN])
+    before = all_keys(s3)
+    with pytest.raises(Conflict, match=running):
+        start(sfn, settings, records, accounts=[MEMBER_B])
+    assert [c["name"] for c in sfn.called("StartExecution")] == [running]
+    assert all_keys(s3) == before
+    sfn.executions[execution_of(running)].status = "SUCCEEDED"
+    assert start(sfn, settings, records, accounts=[MEMBER_B]) != running  # once it ended
 
 
 # -- GET /sweeps --------------------------------------------------------------------------------

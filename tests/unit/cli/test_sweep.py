@@ -90,6 +90,7 @@ def sweep_body(status: str = "SUCCEEDED", **extra: Any) -> dict[str, Any]:
             "compliant": 4,
             "nonCompliant": 2,
             "unjudged": 0,
+            "complete": True,
             "failingBySeverity": failing(medium=2),
         }
         if ended
@@ -302,6 +303,18 @@ def test_a_malformed_sweep_id_is_a_usage_error_and_nothing_is_sent(
 
 
 # --- report ----------------------------------------------------------------------------------------
+
+
+def test_an_incomplete_sweep_with_nothing_failing_never_passes_the_gate() -> None:
+    # Given a finished sweep whose every account was listed, where 3 resources could not be judged
+    body = sweep_body()
+    body["summary"] = {**body["summary"], "failingBySeverity": failing(), "unjudged": 3, "complete": False}
+    api = FakeSweepApi(get_sweep=ApiResponse(200, body), sweep_report=ApiResponse(200, posture()))
+    # When its report is printed
+    code, _, err = run(cli_sweep.report, api, SWEEP_ID, fmt="json")
+    # Then the gate fails as for an audit that could not judge its resource
+    assert code == 3
+    assert "incomplete" in err and "3 resource(s) not judged" in err
 
 
 def test_report_json_prints_the_posture_report_and_exits_0_below_the_gate() -> None:

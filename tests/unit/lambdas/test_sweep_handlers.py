@@ -26,6 +26,7 @@ from secagent.models.sweep import (
     request_key,
     resource_key,
 )
+from secagent.sweep.store import confirm_sweep_execution
 from secagent.workflow.store import write_object, write_sealed
 from tests.unit.lambdas.conftest import Tools
 from tests.unit.lambdas.fakes import FakeLambdaContext
@@ -33,10 +34,26 @@ from tests.unit.sweep.conftest import EXTERNAL_ID, MEMBER_B, MEMBER_C, OUTSIDER,
 from tests.unit.workflow.conftest import BUCKET as OWN_BUCKET
 from tests.unit.workflow.conftest import REPORTS
 
+MACHINE = f"arn:aws:states:us-east-1:{OWN}:stateMachine:SecAgentSweep"
 EXECUTION = f"arn:aws:states:us-east-1:{OWN}:execution:SecAgentSweep:{SWEEP}"
 MEMBER_BUCKET = "b-app-data"
 # What reading the sealed request costs the own account; anything else is reading an account.
 REQUEST_READ = {"s3.GetObject", "kms.VerifyMac"}
+
+
+RUNNING: dict[str, str] = {}  # execution ARN -> status Step Functions answers (default RUNNING)
+
+
+class _Executions:
+    def describe_execution(self, executionArn: str) -> dict[str, str]:
+        return {"status": RUNNING.get(executionArn, "RUNNING")}
+
+
+def _confirm_against(statuses: dict[str, str]) -> Any:
+    def confirm(execution_arn: str, sweep_id: str, machine_arn: str, clients: Any) -> None:
+        confirm_sweep_execution(execution_arn, sweep_id, machine_arn, lambda *_: _Executions())
+
+    return confirm
 
 
 @pytest.fixture
@@ -49,7 +66,12 @@ def world(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("PROTECTED_BUCKETS", REPORTS)
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     monkeypatch.delenv("SECURITY_HUB_IMPORT", raising=False)
-    monkeypatch.setattr(scan_resource, "_requests", {})  # no request cached from another test
+    monkeypatch.setattr(scan_resource, "_sweeps", {})  # no sweep cached from another test
+    monkeypatch.setenv("SWEEP_STATE_MACHINE_ARN", MACHINE)
+    # Step Functions answers that each sweep execution asked about runs (confirm_sweep_execution's
+    # own check of the name and the machine stays real); `running` ends one.
+    for handler_module in (list_resources, write_posture_report):
+        monkeypatch.setattr(handler_module, "confirm_sweep_execution", _confirm_against(RUNNING))
     world = World.attach(tools.session, monkeypatch)
     world.install_member_role(MEMBER_B)
     world.buckets(MEMBER_B, MEMBER_BUCKET)
@@ -123,18 +145,19 @@ def test_list_resources_lists_the_sealed_requests_accounts_and_writes_the_items(
     assert [p["RoleArn"].split(":")[4] for p in world.assumed] == [MEMBER_B]
     assert world.assumed[0]["ExternalId"] == EXTERNAL_ID
     assert not [c for _, c in world.calls if c.startswith("ec2.")]
-    # And the items are the buckets of both, minus the stack's report bucket
+    # And the items are every bucket of both (the stack's report bucket too: a sweep only reads)
     items = stored(tools, items_key(SWEEP))
     assert {(i["accountId"], i["resource"]["id"]) for i in items} == {
         (OWN, OWN_BUCKET),
         (OWN, "check-fixture-bucket"),
+        (OWN, REPORTS),
         (MEMBER_B, MEMBER_BUCKET),
     }
     # And the answer is the Map's starting state, with each account's listing (also stored)
     assert answer["sweepId"] == SWEEP and answer["bucket"] == REPORTS
-    assert (answer["itemsKey"], answer["items"]) == (items_key(SWEEP), 3)
+    assert (answer["itemsKey"], answer["items"]) == (items_key(SWEEP), 4)
     assert [(a["accountId"], a["status"], a["resources"]) for a in answer["accounts"]] == [
-        (OWN, "LISTED", 2),
+        (OWN, "LISTED", 3),
         (MEMBER_B, "LISTED", 1),
     ]
     assert stored(tools, accounts_key(SWEEP)) == answer["accounts"]
@@ -153,7 +176,7 @@ def test_list_resources_records_an_unreachable_member_and_lists_the_others(
         MEMBER_B: ("LISTED", None),
         MEMBER_C: ("FAILED", "MemberRoleMissing"),
     }
-    assert answer["items"] == 3
+    assert answer["items"] == 4
 
 
 def test_attack_list_resources_of_a_sweep_started_directly_reads_nothing(tools: Tools, world: World) -> None:
@@ -184,9 +207,18 @@ def test_attack_list_resources_refuses_a_planted_sweep_request(
 # -- Scan Resource ----------------------------------------------------------------------------------
 
 
+def listed(tools: Tools, *items: tuple[str, str, str]) -> None:
+    """The items file List Resources writes (the map's ItemReader reads it)."""
+    body = [item_event(account, resource_id, kind) for account, resource_id, kind in items]
+    tools.session.client("s3").put_object(
+        Bucket=REPORTS, Key=items_key(SWEEP), Body=json.dumps(body).encode()
+    )
+
+
 def test_scan_resource_judges_a_members_bucket_and_stores_its_result(tools: Tools, world: World) -> None:
-    # Given a sealed sweep of B's buckets
+    # Given a sealed sweep of B's buckets, whose listing found B's bucket
     seal(tools, request([OWN, MEMBER_B]))
+    listed(tools, (MEMBER_B, MEMBER_BUCKET, BUCKET))
     # When Scan Resource runs on one of its items
     answer = scan_resource.handler(item_event(MEMBER_B, MEMBER_BUCKET), FakeLambdaContext())
     # Then the bucket was read in B, with B's member role
@@ -229,11 +261,50 @@ def test_attack_scan_resource_of_an_item_outside_the_sealed_request_reads_nothin
 
 def test_attack_scan_resource_with_a_planted_request_reads_nothing(tools: Tools, world: World) -> None:
     plant(tools, request([MEMBER_B]), "Zm9yZ2Vk")
+    listed(tools, (MEMBER_B, MEMBER_BUCKET, BUCKET))
     world.calls.clear()
     with pytest.raises(AuditNotRequested):
         scan_resource.handler(item_event(MEMBER_B, MEMBER_BUCKET), FakeLambdaContext())
     assert_read_nothing(world)
     assert keys(tools, RESOURCES_PREFIX) == []
+
+
+def test_attack_scan_resource_of_an_item_list_resources_never_listed_reads_nothing(
+    tools: Tools, world: World
+) -> None:
+    """A direct invocation with an item of a requested account and type, but not one the listing
+    found (rewriting an old sweep's result for a resource fixed since, say): refused."""
+    seal(tools, request([OWN, MEMBER_B]))
+    listed(tools, (OWN, OWN_BUCKET, BUCKET))
+    world.calls.clear()
+    with pytest.raises(AuditNotRequested, match="not one List Resources listed"):
+        scan_resource.handler(item_event(MEMBER_B, MEMBER_BUCKET), FakeLambdaContext())
+    assert_read_nothing(world)
+    assert keys(tools, RESOURCES_PREFIX) == []
+
+
+@pytest.mark.parametrize("tool", ["list", "report"])
+@pytest.mark.parametrize(
+    "execution",
+    [
+        pytest.param(EXECUTION.replace(SWEEP, "0" * 8 + SWEEP[8:]), id="another sweep's execution"),
+        pytest.param(EXECUTION.replace("SecAgentSweep", "SecurityAgentAudit"), id="another machine's"),
+        pytest.param(EXECUTION, id="the sweep's own, ended"),
+    ],
+)
+def test_attack_list_and_report_invoked_outside_the_sweeps_running_execution_rewrite_nothing(
+    tools: Tools, world: World, monkeypatch: pytest.MonkeyPatch, tool: str, execution: str
+) -> None:
+    """Invoked directly (or again after the sweep ended): the items, the listings and the report
+    of the sweep stay as its own execution wrote them."""
+    seal(tools, request([OWN, MEMBER_B]))
+    monkeypatch.setitem(RUNNING, EXECUTION, "SUCCEEDED" if execution == EXECUTION else "RUNNING")
+    handler = list_resources.handler if tool == "list" else write_posture_report.handler
+    world.calls.clear()
+    with pytest.raises(AuditNotRequested):
+        handler({**listing_event(state={}), "executionArn": execution}, FakeLambdaContext())
+    assert_read_nothing(world)
+    assert keys(tools, ITEMS_PREFIX) == [] and keys(tools, REPORTS_PREFIX) == []
 
 
 # -- Write Posture Report -------------------------------------------------------------------------
@@ -255,9 +326,9 @@ def test_sweep_end_to_end_lists_scans_and_reports_importing_only_own_findings(
     for item in stored(tools, listing["itemsKey"]):
         scan_resource.handler(item, FakeLambdaContext())
     answer = write_posture_report.handler(listing_event(state={}), FakeLambdaContext())
-    # Then the posture is complete over the three buckets
+    # Then the posture is complete over the four buckets
     assert answer["sweepId"] == SWEEP and answer["complete"] is True
-    assert (answer["resources"], answer["nonCompliant"]) == (3, 3)
+    assert (answer["resources"], answer["nonCompliant"]) == (4, 4)
     assert stored(tools, report_key(SWEEP))["complete"] is True
     # And only the own account's findings went to Security Hub (B's stay in the ASFF pages)
     assert sent and {f["AwsAccountId"] for f in sent} == {OWN}

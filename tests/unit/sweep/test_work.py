@@ -12,7 +12,7 @@ from secagent.models import AgentSettings
 from secagent.models.errors import TransientError
 from secagent.models.findings import Status
 from secagent.models.outcome import Outcome
-from secagent.models.settings import Exemption, TargetScope
+from secagent.models.settings import Exemption
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef
 from secagent.models.sweep import SweepItem
 from secagent.sweep.work import judge_item, list_account, list_sweep, sweep_types
@@ -27,7 +27,6 @@ from tests.unit.sweep.conftest import (
     sweep_request,
 )
 
-SCOPE = TargetScope(protected_buckets=frozenset({REPORTS}))
 CDK_BUCKET = f"cdk-hnb659fds-assets-{OWN}-us-east-1"
 # The bucket checks a fresh moto bucket passes: with only these enabled it is COMPLIANT.
 PASSING = frozenset(
@@ -93,7 +92,7 @@ def test_list_sweep_one_failing_account_does_not_stop_the_others(
     break_b(world)
     request = sweep_request([OWN, MEMBER_B, MEMBER_C])
     # When the sweep lists them
-    listings, items = list_sweep(request, world.sessions(), REGION, SCOPE)
+    listings, items = list_sweep(request, world.sessions(), REGION)
     # Then each account has its listing, in the request's order; only B failed, with its reason
     assert [(a.account_id, a.status) for a in listings] == [
         (OWN, "LISTED"),
@@ -105,7 +104,7 @@ def test_list_sweep_one_failing_account_does_not_stop_the_others(
     assert "not authorized" not in (failed.error.message or "")  # never the raw AWS message
     # And the other two accounts' buckets and groups are items, none of B's
     buckets = {(i.account_id, i.resource.id) for i in items if i.resource.type == BUCKET}
-    assert buckets == {(OWN, "own-app-data"), (MEMBER_C, "c-app-data")}
+    assert buckets == {(OWN, "own-app-data"), (OWN, REPORTS), (MEMBER_C, "c-app-data")}
     assert {i.account_id for i in items if i.resource.type == SECURITY_GROUP} == {OWN, MEMBER_C}
     assert all(i.sweep_id == SWEEP for i in items)
     # And each listing counts its own items
@@ -117,27 +116,28 @@ def test_list_sweep_own_account_failing_does_not_stop_the_members(world: World) 
     members(world, MEMBER_B)
     world.buckets(MEMBER_B, "b-app-data")
     world.fail(OWN, "s3.ListBuckets", "AccessDenied", 403)
-    listings, items = list_sweep(sweep_request([OWN, MEMBER_B], [BUCKET]), world.sessions(), REGION, SCOPE)
+    listings, items = list_sweep(sweep_request([OWN, MEMBER_B], [BUCKET]), world.sessions(), REGION)
     assert [(a.account_id, a.status) for a in listings] == [(OWN, "FAILED"), (MEMBER_B, "LISTED")]
     assert listings[0].error is not None and listings[0].error.error == "AccessDenied"
     assert [(i.account_id, i.resource.id) for i in items] == [(MEMBER_B, "b-app-data")]
 
 
-def test_list_account_skips_the_stacks_own_and_cdk_buckets(world: World) -> None:
-    # Given the own account holds the stack's report bucket and CDK's bootstrap bucket beside an app's
+def test_list_account_leaves_no_bucket_unseen_not_even_one_named_like_cdks(world: World) -> None:
+    # Given the own account holds CDK's bootstrap bucket beside an app's (a sweep only reads: an
+    # attacker's public bucket named cdk-... must not be left out of the posture)
     world.buckets(OWN, CDK_BUCKET, "own-app-data")
     # When it is listed
-    listing, items = list_account(SWEEP, OWN, [BUCKET], world.sessions(), REGION, SCOPE)
-    # Then only the app's bucket is an item
-    assert [i.resource.id for i in items] == ["own-app-data"]
-    assert (listing.status, listing.resources) == ("LISTED", 1)
+    listing, items = list_account(SWEEP, OWN, [BUCKET], world.sessions(), REGION)
+    # Then every bucket is an item (the stack's own report bucket too: reading it is harmless)
+    assert sorted(i.resource.id for i in items) == sorted([CDK_BUCKET, "own-app-data", REPORTS])
+    assert (listing.status, listing.resources) == ("LISTED", 3)
 
 
 def test_list_account_lists_a_members_buckets_with_the_members_credentials(world: World) -> None:
     members(world, MEMBER_B)
     world.buckets(MEMBER_B, "b-one", "b-two")
     world.buckets(OWN, "own-app-data")
-    _, items = list_account(SWEEP, MEMBER_B, [BUCKET], world.sessions(), REGION, SCOPE)
+    _, items = list_account(SWEEP, MEMBER_B, [BUCKET], world.sessions(), REGION)
     assert [(i.account_id, i.resource.id) for i in items] == [(MEMBER_B, "b-one"), (MEMBER_B, "b-two")]
     assert "s3.ListBuckets" in world.made(MEMBER_B) and "s3.ListBuckets" not in world.made(OWN)
 
@@ -148,7 +148,7 @@ def test_list_account_lists_security_groups_of_the_given_region(world: World) ->
     here = world.group(MEMBER_B, "eu-app", region="eu-west-1")
     elsewhere = world.group(MEMBER_B, "us-app", region="us-east-1")
     # When B's groups of eu-west-1 are listed
-    listing, items = list_account(SWEEP, MEMBER_B, [SECURITY_GROUP], world.sessions(), "eu-west-1", SCOPE)
+    listing, items = list_account(SWEEP, MEMBER_B, [SECURITY_GROUP], world.sessions(), "eu-west-1")
     # Then they are the items (eu-west-1's default group too), located there; not us-east-1's
     ids = [i.resource.id for i in items]
     assert here in ids and elsewhere not in ids
