@@ -36,6 +36,8 @@ TOOLS = {
     "start_audit",
     "get_audit",
     "decide_approval",
+    "get_sweep",  # read-only: a sweep's progress and posture
+    "list_sweeps",
 }
 
 
