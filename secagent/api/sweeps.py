@@ -24,6 +24,7 @@ from secagent.api.parsing import UNKNOWN_CALLER
 from secagent.api.records import RecordStore
 from secagent.api.settings import DEFAULT_APPROVAL_TIMEOUT_SECONDS, ApiSettings
 from secagent.models.base import CamelModel
+from secagent.models.posture import PostureReport
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceType
 from secagent.models.sweep import (
     MAX_ACCOUNTS,
@@ -42,6 +43,12 @@ from secagent.models.sweep import (
 from secagent.workflow.store import SealBroken, read_sealed, write_sealed
 
 SweepState = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+# GET /sweeps/{id}/report: a posture report larger than this is answered shortened (a Lambda
+# answer holds at most 6 MB), with the worst of each list and a link to the whole report.
+REPORT_INLINE_BYTES = 4_000_000
+SHORTENED_RESOURCES = 200
+SHORTENED_PER_CONTROL = 20
+FULL_REPORT_LINK_SECONDS = 300
 FindingsFormat = Literal["ocsf", "asff"]
 
 
@@ -370,10 +377,26 @@ def sweep_report(
                 raise NotFound(f'Sweep "{sweep_id}" ended without a posture report.') from None
             raise UpstreamError(f"S3 GetObject failed: {error_code(err)}") from None
         return {"format": "markdown", "body": body.read().decode()}
-    posture = read_json(s3, settings.report_bucket, report_key(sweep_id))
-    if posture is None:
-        raise NotFound(f'Sweep "{sweep_id}" ended without a posture report.')
-    return posture
+    key = report_key(sweep_id)
+    try:
+        body = s3.get_object(Bucket=settings.report_bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if error_code(err) in {"NoSuchKey", "404"}:
+            raise NotFound(f'Sweep "{sweep_id}" ended without a posture report.') from None
+        raise UpstreamError(f"S3 GetObject failed: {error_code(err)}") from None
+    if len(body) <= REPORT_INLINE_BYTES:
+        posture: dict[str, Any] = json.loads(body)
+        return posture
+    # A Lambda answer holds at most 6 MB: the worst of each list, and a link to the whole report.
+    url = s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": settings.report_bucket, "Key": key},
+        ExpiresIn=FULL_REPORT_LINK_SECONDS,
+    )
+    shortened = PostureReport.model_validate_json(body).shortened_to(
+        SHORTENED_RESOURCES, SHORTENED_PER_CONTROL, url
+    )
+    return shortened.to_json_dict()
 
 
 def sweep_findings(

@@ -145,6 +145,20 @@ class IncompleteReason(_Written):
     message: str
 
 
+class Shortened(_Written):
+    """What a shortened posture report (``PostureReport.shortened``) leaves out: the API answers
+    one larger than a Lambda answer may be with the worst of each list, and says so here."""
+
+    failing_resources: int = PydanticField(description="failing resources in the full report")
+    unjudged_resources: int = PydanticField(description="unjudged resources in the full report")
+    control_failures: int = PydanticField(
+        description="failing findings listed per control in the full report"
+    )
+    full_report_url: str | None = PydanticField(
+        default=None, description="a short-lived link to the full report (posture.json), when given"
+    )
+
+
 class PostureReport(_Written):
     """``sweep-reports/{sweepId}/posture.json``."""
 
@@ -166,6 +180,29 @@ class PostureReport(_Written):
         description="worst first: a resource's worst failing severity, then most failing"
     )
     unjudged_resources: list[UnjudgedResource]
+    # Set only in a shortened copy (the API's answer for a very large sweep); never in posture.json.
+    shortened: Shortened | None = PydanticField(
+        default=None, description="null: every list is whole; else what the lists leave out"
+    )
+
+    def shortened_to(self, resources: int, per_control: int, url: str | None = None) -> "PostureReport":
+        """The same report with each list cut to its worst entries (they are sorted worst first);
+        the counts, the totals and the reasons stay whole."""
+        return self.model_copy(
+            update={
+                "failing_resources": self.failing_resources[:resources],
+                "unjudged_resources": self.unjudged_resources[:resources],
+                "by_control": [
+                    c.model_copy(update={"failing": c.failing[:per_control]}) for c in self.by_control
+                ],
+                "shortened": Shortened(
+                    failing_resources=len(self.failing_resources),
+                    unjudged_resources=len(self.unjudged_resources),
+                    control_failures=sum(len(c.failing) for c in self.by_control),
+                    full_report_url=url,
+                ),
+            }
+        )
 
     @model_validator(mode="after")
     def _complete_only_when_nothing_is_missing(self) -> Self:

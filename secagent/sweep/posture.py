@@ -496,6 +496,9 @@ def _more(shown: int, total: int, what: str) -> list[str]:
     return [f"... and {total - shown} more {what} (posture.json lists them all)"] if total > shown else []
 
 
+FULL_LINK_MINUTES = 5  # the API's link to a shortened report's whole (secagent.api.sweeps)
+
+
 def render_table(posture: PostureReport, *, top: int = 20) -> str:
     """The posture for a terminal: the sweep, why it is incomplete, per control, per account, and the
     ``top`` failing and unjudged resources, worst first. Lines fit 100 columns for ids of usual length."""
@@ -514,6 +517,14 @@ def render_table(posture: PostureReport, *, top: int = 20) -> str:
         lines.append("INCOMPLETE: this posture covers only what was seen:")
         for reason in posture.incomplete_reasons:
             lines += textwrap.wrap(reason.message, 100, initial_indent="  - ", subsequent_indent="    ")
+    if posture.shortened is not None:
+        cut = posture.shortened
+        lines.append(
+            f"Shortened (too large to answer whole): the worst {len(posture.failing_resources)} of "
+            f"{cut.failing_resources} failing resources are listed; the counts are whole."
+        )
+        if cut.full_report_url:
+            lines.append(f"The whole report, for {FULL_LINK_MINUTES} minutes: {cut.full_report_url}")
     lines += [
         "",
         "Controls, worst first (resources per verdict; accounts: with a failing resource)",

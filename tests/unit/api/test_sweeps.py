@@ -21,6 +21,7 @@ from secagent.api.parsing import parse_body
 from secagent.aws import client_factory
 from secagent.models import AgentSettings
 from secagent.models.outcome import Outcome
+from secagent.models.posture import PostureReport
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef
 from secagent.models.sweep import (
     SWEEP_ID,
@@ -33,6 +34,7 @@ from secagent.models.sweep import (
     resource_key,
     summary_key,
 )
+from secagent.sweep.posture import posture_of
 from secagent.sweep.report import findings_index_key, markdown_key, page_key
 from secagent.workflow.store import KmsSealer, read_sealed
 from tests.unit.api.conftest import (
@@ -387,6 +389,35 @@ def put_json_list(s3: Any, key: str, data: list[Any]) -> None:
 
 
 # -- report and findings ------------------------------------------------------------------------
+
+
+def test_a_report_too_large_for_one_answer_is_shortened_with_a_link_to_the_whole(
+    sfn: SweepStepFunctions,
+    settings: ApiSettings,
+    records: RecordStore,
+    s3: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Lambda answer holds at most 6 MB; a sweep of thousands of failing resources writes more."""
+    from tests.unit.sweep.test_posture import FAILED_ITEMS, FINISHED, LISTINGS, fixture_results
+    from tests.unit.sweep.test_posture import request as posture_request
+
+    sweep_id = start(sfn, settings, records, status="SUCCEEDED", accounts=[OWN])
+    whole = posture_of(
+        posture_request(), LISTINGS, fixture_results(), failed_items=FAILED_ITEMS, finished_at=FINISHED
+    )
+    put_json(s3, report_key(sweep_id), whole.to_json_dict())
+    monkeypatch.setattr(sweeps, "REPORT_INLINE_BYTES", 1000)  # this report counts as too large
+    monkeypatch.setattr(sweeps, "SHORTENED_RESOURCES", 1)
+    answer = PostureReport.model_validate(sweeps.sweep_report(sweep_id, "json", sfn, s3, settings, records))
+    assert answer.failing_resources == whole.failing_resources[:1]
+    assert answer.totals == whole.totals
+    assert answer.shortened is not None
+    assert answer.shortened.failing_resources == len(whole.failing_resources) > 1
+    url = answer.shortened.full_report_url or ""
+    assert report_key(sweep_id) in url and "Expires=" in url  # a short-lived link to the whole
+    monkeypatch.setattr(sweeps, "REPORT_INLINE_BYTES", 10_000_000)
+    assert sweeps.sweep_report(sweep_id, "json", sfn, s3, settings, records) == whole.to_json_dict()
 
 
 def test_report_and_findings_of_a_running_sweep_are_a_conflict(

@@ -422,3 +422,26 @@ def test_table_fits_a_terminal_and_lists_the_failing_resources(posture: PostureR
     # And a long sweep shows the top rows and says how many more there are
     short = render_table(posture, top=1)
     assert "Failing resources, worst first (1 of 4)" in short and "... and 3 more failing resources" in short
+
+
+def test_a_shortened_report_keeps_every_count_and_the_worst_of_each_list(posture: PostureReport) -> None:
+    # Given a report with several failing resources and controls
+    assert len(posture.failing_resources) > 1
+    # When it is shortened to one resource and one failure per control
+    short = posture.shortened_to(1, 1, "https://example.invalid/full")
+    # Then the lists hold their worst entries, and it says what it left out
+    assert short.failing_resources == posture.failing_resources[:1]
+    assert all(len(c.failing) <= 1 for c in short.by_control)
+    assert short.shortened is not None and short.shortened.failing_resources == len(posture.failing_resources)
+    assert short.shortened.control_failures == sum(len(c.failing) for c in posture.by_control)
+    # And every count and reason is whole
+    assert (short.totals, short.by_account, short.incomplete_reasons) == (
+        posture.totals,
+        posture.by_account,
+        posture.incomplete_reasons,
+    )
+    assert [c.resources for c in short.by_control] == [c.resources for c in posture.by_control]
+    # And it still validates, and says so in the terminal table
+    jsonschema.validate(short.to_json_dict(), json.loads(SCHEMA_FILE.read_text()))
+    assert "Shortened" in render_table(short) and "https://example.invalid/full" in render_table(short)
+    assert posture.shortened is None and "Shortened" not in render_table(posture)
