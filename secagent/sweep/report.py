@@ -9,8 +9,8 @@ whether the Map failed, which can make the report less complete, never more.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from secagent.outputs.asff import asff_of_resource
 from secagent.outputs.ocsf import ocsf_of_resource
 from secagent.outputs.security_hub import ImportSummary, import_findings
 from secagent.sweep.posture import posture_of, render_markdown
-from secagent.sweep.store import put_json, read_listings, read_results
+from secagent.sweep.store import iter_results, put_json, read_listings
 
 PAGE_SIZE = 100  # BatchImportFindings takes at most 100 findings a call
 FORMATS = ("ocsf", "asff")
@@ -58,10 +58,6 @@ def summary_of(posture: PostureReport) -> dict[str, Any]:
         "complete": posture.complete,
         "failingBySeverity": totals.failing_by_severity.to_json_dict(),
     }
-
-
-def pages(findings: Sequence[dict[str, Any]], size: int = PAGE_SIZE) -> list[list[dict[str, Any]]]:
-    return [list(findings[i : i + size]) for i in range(0, len(findings), size)]
 
 
 def _items(bucket: str, sweep_id: str, clients: ClientFactory) -> list[SweepItem]:
@@ -94,6 +90,78 @@ def _region_of(asff_finding: dict[str, Any]) -> str:
     return parts[3] if len(parts) > 3 else ""
 
 
+class _Pages:
+    """One format's findings, written a page of PAGE_SIZE at a time as they come (a sweep's
+    findings are never all in memory at once)."""
+
+    def __init__(
+        self, fmt: str, sweep_id: str, bucket: str, clients: ClientFactory, pool: ThreadPoolExecutor
+    ):
+        self.fmt, self.sweep_id, self.bucket, self.clients, self.pool = fmt, sweep_id, bucket, clients, pool
+        self.buffer: list[dict[str, Any]] = []
+        self.pages = 0
+        self.findings = 0
+        self.writes: list[Future[None]] = []
+
+    def add(self, findings: list[dict[str, Any]]) -> None:
+        for finding in findings:
+            self.buffer.append(finding)
+            if len(self.buffer) == PAGE_SIZE:
+                self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            key = page_key(self.sweep_id, self.fmt, self.pages)
+            self.writes.append(self.pool.submit(put_json, self.bucket, key, self.buffer, self.clients))
+            self.pages += 1
+            self.findings += len(self.buffer)
+            self.buffer = []
+
+    def index(self) -> dict[str, int]:
+        self.flush()
+        for write in self.writes:
+            write.result()  # a failed write fails the report (the state retries it)
+        return {"findings": self.findings, "pages": self.pages}
+
+
+class _SecurityHubImport:
+    """The ASFF findings of the deployment's own account and region, imported 100 at a time."""
+
+    def __init__(self, client: Any, account: str, region: str | None) -> None:
+        self.client, self.account, self.region = client, account, region
+        self.batch: list[dict[str, Any]] = []
+        self.summary = ImportSummary()
+
+    def add(self, findings: list[dict[str, Any]]) -> None:
+        # BatchImportFindings with the default product takes only the caller's own account's
+        # findings (a member's stay in the ASFF pages, docs/sweep.md), and its ProductArn names
+        # the finding's region: only those of the region the client calls.
+        for finding in findings:
+            if finding.get("AwsAccountId") == self.account and (
+                self.region is None or _region_of(finding) == self.region
+            ):
+                self.batch.append(finding)
+                if len(self.batch) == PAGE_SIZE:
+                    self.flush()
+
+    def flush(self) -> ImportSummary:
+        if self.batch:
+            done = import_findings(self.client, self.batch)
+            self.summary.imported += done.imported
+            self.summary.failed += done.failed
+            self.summary.failures += done.failures
+            self.summary.calls += done.calls
+            self.batch = []
+        return self.summary
+
+
+def _light(result: ResourceResult) -> ResourceResult:
+    """The result without its findings' evidence: all the posture report reads, a tenth the size."""
+    return result.model_copy(
+        update={"findings": [f.model_copy(update={"evidence": {}}) for f in result.findings]}
+    )
+
+
 def write_sweep_report(
     request: SweepRequest,
     state: dict[str, Any],
@@ -104,9 +172,27 @@ def write_sweep_report(
     security_hub_region: str | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> tuple[PostureReport, ImportSummary | None]:
+    """One pass over the stored results: each one's OCSF and ASFF findings go to their pages (and
+    the own account's to Security Hub) as they come; the posture is built from the results
+    without their evidence. Memory grows with the resources, not with their findings' evidence."""
     sweep_id = request.sweep_id
     listings: list[AccountListing] | None = read_listings(bucket, sweep_id, clients)
-    results: list[ResourceResult] = read_results(bucket, sweep_id, clients)
+    importer = (
+        _SecurityHubImport(clients("securityhub", None), security_hub_account, security_hub_region)
+        if security_hub_account is not None
+        else None
+    )
+    results: list[ResourceResult] = []
+    with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
+        ocsf, asff = (_Pages(fmt, sweep_id, bucket, clients, pool) for fmt in FORMATS)
+        for result in iter_results(bucket, sweep_id, clients):
+            ocsf.add(ocsf_of_resource(result))
+            as_asff = asff_of_resource(result)
+            asff.add(as_asff)
+            if importer is not None:
+                importer.add(as_asff)
+            results.append(_light(result))
+        index = {"ocsf": ocsf.index(), "asff": asff.index()}
     judged = {(r.account_id, r.resource.type, r.resource.id) for r in results}
     failed_items = [
         {
@@ -128,42 +214,16 @@ def write_sweep_report(
         finished_at=now(),
         incomplete_reason=reason,
     )
-    outputs = {
-        "ocsf": [f for r in results for f in ocsf_of_resource(r)],
-        "asff": [f for r in results for f in asff_of_resource(r)],
-    }
-    writes: list[tuple[str, Any]] = [
+    for key, body in (
         (report_key(sweep_id), posture.to_json_dict()),
         (summary_key(sweep_id), summary_of(posture)),
-        (
-            findings_index_key(sweep_id),
-            {fmt: {"findings": len(found), "pages": len(pages(found))} for fmt, found in outputs.items()},
-        ),
-    ]
-    for fmt, found in outputs.items():
-        writes += [(page_key(sweep_id, fmt, n), page) for n, page in enumerate(pages(found))]
-    s3 = clients("s3", None)
-    with ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) as pool:
-        list(pool.map(lambda w: put_json(bucket, w[0], w[1], clients), writes))
-    s3.put_object(
+        (findings_index_key(sweep_id), index),
+    ):
+        put_json(bucket, key, body, clients)
+    clients("s3", None).put_object(
         Bucket=bucket,
         Key=markdown_key(sweep_id),
         Body=render_markdown(posture).encode(),
         ContentType="text/markdown; charset=utf-8",
     )
-    imported = None
-    if security_hub_account is not None:
-        # BatchImportFindings with the default product takes only the caller's own account's
-        # findings: a member account's stay in the ASFF pages (docs/sweep.md)...
-        # ... and of the Security Hub region it calls (the ProductArn names the finding's region).
-        own = [
-            f
-            for f in outputs["asff"]
-            if f.get("AwsAccountId") == security_hub_account
-            and (
-                security_hub_region is None
-                or str(f.get("ProductArn")).split(":")[3:4] == [security_hub_region]
-            )
-        ]
-        imported = import_findings(clients("securityhub", None), own) if own else ImportSummary()
-    return posture, imported
+    return posture, importer.flush() if importer is not None else None

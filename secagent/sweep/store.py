@@ -112,8 +112,11 @@ def _result_keys(bucket: str, sweep_id: str, clients: ClientFactory) -> Iterator
             yield entry["Key"]
 
 
-def read_results(bucket: str, sweep_id: str, clients: ClientFactory) -> list[ResourceResult]:
-    """Every resource result of the sweep (read side by side); one that is not a result is skipped."""
+def iter_results(
+    bucket: str, sweep_id: str, clients: ClientFactory, *, chunk: int = 4 * READ_CONCURRENCY
+) -> Iterator[ResourceResult]:
+    """Every resource result of the sweep, in key order, read side by side a chunk at a time (so a
+    caller holds one chunk, not the sweep); one that is not a result of this sweep is skipped."""
 
     def one(key: str) -> ResourceResult | None:
         try:
@@ -123,7 +126,15 @@ def read_results(bucket: str, sweep_id: str, clients: ClientFactory) -> list[Res
             return None
         return result if result is not None and result.sweep_id == sweep_id else None
 
+    keys = sorted(_result_keys(bucket, sweep_id, clients))
     with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
-        found = list(pool.map(one, _result_keys(bucket, sweep_id, clients)))
-    results = [r for r in found if r is not None]
+        for start in range(0, len(keys), chunk):
+            for result in pool.map(one, keys[start : start + chunk]):
+                if result is not None:
+                    yield result
+
+
+def read_results(bucket: str, sweep_id: str, clients: ClientFactory) -> list[ResourceResult]:
+    """Every resource result of the sweep, by account, type and id."""
+    results = list(iter_results(bucket, sweep_id, clients))
     return sorted(results, key=lambda r: (r.account_id, r.resource.type, r.resource.id))

@@ -23,6 +23,7 @@ from secagent.models.sweep import (
     request_key,
     resource_key,
 )
+from secagent.sweep.posture import posture_of
 from secagent.sweep.report import PAGE_SIZE, findings_index_key, markdown_key, page_key, write_sweep_report
 from secagent.sweep.store import load_sweep_request, put_json, read_results, write_listing
 from secagent.workflow.store import KmsSealer, write_sealed
@@ -200,6 +201,24 @@ def test_write_sweep_report_writes_the_posture_and_findings_in_pages_of_100(worl
     # And every ASFF finding names its resource's account
     asff = [f for n in range(3) for f in stored(world, page_key(SWEEP, "asff", n))]
     assert {f["AwsAccountId"] for f in asff} == {OWN, MEMBER_B}
+
+
+def test_the_posture_written_in_one_pass_is_the_posture_of_the_whole_results(world: World) -> None:
+    """The report keeps the results without their evidence (memory) and writes the pages as it
+    goes: the posture must be what posture_of makes of the whole results, and the pages keep the
+    evidence."""
+    results = [judged(OWN if n % 3 else MEMBER_B, f"bucket-{n:03d}", FIVE) for n in range(30)]
+    store(world, [OWN, MEMBER_B], results)
+    request = sweep_request([OWN, MEMBER_B])
+    posture, _ = write_sweep_report(request, {}, bucket=REPORTS, clients=world.clients, now=lambda: FINISHED)
+    listings = [
+        AccountListing(account_id=a, status="LISTED", resources=10 if a == MEMBER_B else 20)
+        for a in (OWN, MEMBER_B)
+    ]
+    whole = posture_of(request, listings, read_results(REPORTS, SWEEP, world.clients), finished_at=FINISHED)
+    assert posture == whole
+    evidence = [f["evidences"] for f in stored(world, page_key(SWEEP, "ocsf", 0))]
+    assert evidence and all(evidence)
 
 
 def test_write_sweep_report_of_no_findings_writes_no_pages(world: World) -> None:
