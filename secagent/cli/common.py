@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import textwrap
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +130,35 @@ def expect(response: ApiResponse, *ok: int, what: str, audit_id: str | None = No
         raise CliError(f"{what}: the API refused the credentials ({response.status}): {message}")
     request_id = f" (request id {body['requestId']})" if body.get("requestId") else ""
     raise CliError(f"{what}: the API answered {response.status}: {message}{request_id}")
+
+
+def polled(
+    fetch: Callable[[], ApiResponse],
+    *,
+    interval: float,
+    sleep: Callable[[float], None],
+    max_consecutive_errors: int,
+) -> Iterator[ApiResponse]:
+    """Each answer of `fetch`, one every `interval`, while the caller goes on. The work runs on
+    regardless of the poll, so up to `max_consecutive_errors` unreachable polls or 5xx answers in a
+    row are skipped; the next one is raised (unreachable) or yielded (5xx) for the caller to judge."""
+    errors = 0
+    while True:
+        try:
+            response = fetch()
+        except OSError:
+            errors += 1
+            if errors > max_consecutive_errors:
+                raise
+            sleep(interval)
+            continue
+        if response.status >= 500 and errors < max_consecutive_errors:
+            errors += 1
+            sleep(interval)
+            continue
+        errors = 0
+        yield response
+        sleep(interval)
 
 
 def _short(body: Any, limit: int = 200) -> str:

@@ -30,6 +30,7 @@ from secagent.cli.common import (
     Globals,
     connect,
     expect,
+    polled,
 )
 from secagent.resources import KINDS, TYPE_OPTIONS, kind_of, shown_value
 
@@ -396,29 +397,20 @@ def follow(
     """Poll until the sweep has ended, printing each account's listing and the progress as they
     change; returns the last answer. A few 5xx answers or failed polls in a row are tolerated."""
     progress = Progress()
-    errors = 0
-    while True:
-        try:
-            response = api.get_sweep(sweep_id)
-        except OSError:
-            errors += 1
-            if errors > max_consecutive_errors:
-                raise
-            sleep(poll_interval)
-            continue
-        if response.status >= 500 and errors < max_consecutive_errors:
-            errors += 1
-            sleep(poll_interval)
-            continue
+    for response in polled(
+        lambda: api.get_sweep(sweep_id),
+        interval=poll_interval,
+        sleep=sleep,
+        max_consecutive_errors=max_consecutive_errors,
+    ):
         body: dict[str, Any] = _expect(response, 200, what=f"status of sweep {sweep_id}", sweep_id=sweep_id)
-        errors = 0
         lines = progress.update(body)
         if lines:
             out.write("\n".join(lines) + "\n")
         out.flush()
         if body.get("status") != "RUNNING":
             return body
-        sleep(poll_interval)
+    raise AssertionError("polled() ends only by raising")  # pragma: no cover
 
 
 @contextmanager

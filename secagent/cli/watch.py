@@ -25,6 +25,7 @@ from secagent.cli.common import (
     CliError,
     audit_exit_code,
     expect,
+    polled,
 )
 from secagent.models.outcome import Outcome
 
@@ -177,23 +178,14 @@ def follow(
     style = style or Style.for_stream(out)
     progress = Progress(audit_id, style)
     live = _LiveLine(out, style, clock)
-    errors = 0
     try:
-        while True:
-            try:
-                response = api.get_audit(audit_id)
-            except OSError:
-                errors += 1
-                if errors > max_consecutive_errors:
-                    raise
-                sleep(poll_interval)
-                continue
-            if response.status >= 500 and errors < max_consecutive_errors:
-                errors += 1
-                sleep(poll_interval)
-                continue
+        for response in polled(
+            lambda: api.get_audit(audit_id),
+            interval=poll_interval,
+            sleep=sleep,
+            max_consecutive_errors=max_consecutive_errors,
+        ):
             body = expect(response, 200, what=f"status of audit {audit_id}", audit_id=audit_id)
-            errors = 0
             lines = progress.update(body)
             if lines:
                 live.clear()
@@ -205,7 +197,7 @@ def follow(
                 return finished
             live.show(progress.running(body))
             out.flush()
-            sleep(poll_interval)
+        raise AssertionError("polled() ends only by raising")  # pragma: no cover
     finally:
         live.clear()
 
