@@ -15,8 +15,9 @@ from lambdas.events import parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.errors import AuditNotRequested
 from secagent.models.sweep import ItemOutcome, SweepItem, SweepRequest, resource_key
-from secagent.sweep.store import load_sweep_request, put_json, read_item_keys
+from secagent.sweep.store import load_sweep_request, read_items
 from secagent.sweep.work import judge_item
+from secagent.workflow.store import write_object
 
 # The sealed request of each sweep this environment served and the items List Resources wrote for
 # it (a sweep's children share them): read once per sweep and warm environment, not per resource.
@@ -28,7 +29,8 @@ def _sweep(sweep_id: str) -> tuple[SweepRequest, frozenset[tuple[str, str, str]]
         d = deps()
         request = load_sweep_request(sweep_id, d.report_bucket, d.sealer, d.clients)
         _sweeps.clear()  # one sweep at a time is the usual case; keep the cache small
-        _sweeps[sweep_id] = (request, read_item_keys(d.report_bucket, sweep_id, d.clients))
+        listed = read_items(d.report_bucket, sweep_id, d.clients)
+        _sweeps[sweep_id] = (request, frozenset(i.identity for i in listed))
     return _sweeps[sweep_id]
 
 
@@ -41,13 +43,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request, items = _sweep(item.sweep_id)
     if item.account_id not in request.accounts or item.resource.type not in request.resource_types:
         raise AuditNotRequested("the item is not one of its sweep's accounts and resource types")
-    if (item.account_id, item.resource.type, item.resource.id) not in items:
+    if item.identity not in items:
         raise AuditNotRequested("the item is not one List Resources listed for its sweep")
     d = deps()
     where = d.accounts.settings
     result = judge_item(item, d.accounts, d.env.analysis, region=where.region, partition=where.partition)
     key = resource_key(item.sweep_id, item.account_id, item.resource)
-    put_json(d.report_bucket, key, result.to_json_dict(), d.clients)
+    write_object(d.report_bucket, key, result.to_json_dict(), d.clients)
     metrics.add_metric(name="SweepResourcesJudged", unit=MetricUnit.Count, value=1)
     return ItemOutcome(
         account_id=item.account_id,

@@ -114,6 +114,11 @@ class SweepItem(CamelModel):
     resource: ResourceRef
     region: str | None = None  # where the listing located it (a bucket's BucketRegion), if it said
 
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """(account, type, id): which resource of the sweep it is."""
+        return (self.account_id, self.resource.type, self.resource.id)
+
 
 class AccountListing(CamelModel):
     """What listing one account gave: its resources, or why it could not be listed."""
@@ -149,6 +154,11 @@ class ResourceResult(CamelModel):
     outcome: Outcome  # one of SWEEP_OUTCOMES
     findings: list[ReportFinding] = PydanticField(default_factory=list)
     error: StepError | None = None  # why it could not be judged (outcome ACCESS_DENIED, ...)
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """(account, type, id): the SweepItem it judges (``SweepItem.identity``)."""
+        return (self.account_id, self.resource.type, self.resource.id)
 
     @property
     def failing(self) -> list[ReportFinding]:

@@ -153,7 +153,7 @@ def _latest(results: Iterable[ResourceResult], request: SweepRequest) -> dict[_R
             raise ValueError(f"a result of sweep {result.sweep_id!r} in sweep {request.sweep_id!r}")
         if result.account_id not in wanted:
             raise ValueError(f"a result of account {result.account_id}, which the sweep did not request")
-        key = (result.account_id, result.resource.type, result.resource.id)
+        key = result.identity
         if key not in latest or latest[key].observed_at <= result.observed_at:
             latest[key] = result
     return latest

@@ -8,7 +8,6 @@ whether the Map failed, which can make the report less complete, never more.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -19,9 +18,7 @@ from secagent.models.posture import PostureReport
 from secagent.models.sweep import (
     AccountListing,
     ResourceResult,
-    SweepItem,
     SweepRequest,
-    items_key,
     report_key,
     summary_key,
 )
@@ -29,7 +26,8 @@ from secagent.outputs.asff import asff_of_resource
 from secagent.outputs.ocsf import ocsf_of_resource
 from secagent.outputs.security_hub import ImportSummary, import_findings
 from secagent.sweep.posture import posture_of, render_markdown
-from secagent.sweep.store import iter_results, put_json, read_listings
+from secagent.sweep.store import iter_results, read_items, read_listings
+from secagent.workflow.store import write_object
 
 PAGE_SIZE = 100  # BatchImportFindings takes at most 100 findings a call
 FORMATS = ("ocsf", "asff")
@@ -58,15 +56,6 @@ def summary_of(posture: PostureReport) -> dict[str, Any]:
         "complete": posture.complete,
         "failingBySeverity": totals.failing_by_severity.to_json_dict(),
     }
-
-
-def _items(bucket: str, sweep_id: str, clients: ClientFactory) -> list[SweepItem]:
-    s3 = clients("s3", None)
-    try:
-        body = s3.get_object(Bucket=bucket, Key=items_key(sweep_id))["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        return []
-    return [SweepItem.model_validate(i) for i in json.loads(body)]
 
 
 def map_failure(state: dict[str, Any]) -> str | None:
@@ -112,7 +101,7 @@ class _Pages:
     def flush(self) -> None:
         if self.buffer:
             key = page_key(self.sweep_id, self.fmt, self.pages)
-            self.writes.append(self.pool.submit(put_json, self.bucket, key, self.buffer, self.clients))
+            self.writes.append(self.pool.submit(write_object, self.bucket, key, self.buffer, self.clients))
             self.pages += 1
             self.findings += len(self.buffer)
             self.buffer = []
@@ -193,15 +182,15 @@ def write_sweep_report(
                 importer.add(as_asff)
             results.append(_light(result))
         index = {"ocsf": ocsf.index(), "asff": asff.index()}
-    judged = {(r.account_id, r.resource.type, r.resource.id) for r in results}
+    judged = {r.identity for r in results}
     failed_items = [
         {
             "accountId": item.account_id,
             "resource": item.resource.to_json_dict(),
             "error": {"error": "NoResult", "message": "not judged: its child execution failed or never ran"},
         }
-        for item in _items(bucket, sweep_id, clients)
-        if (item.account_id, item.resource.type, item.resource.id) not in judged
+        for item in read_items(bucket, sweep_id, clients)
+        if item.identity not in judged
     ]
     reason = map_failure(state)
     if listings is None:
@@ -219,7 +208,7 @@ def write_sweep_report(
         (summary_key(sweep_id), summary_of(posture)),
         (findings_index_key(sweep_id), index),
     ):
-        put_json(bucket, key, body, clients)
+        write_object(bucket, key, body, clients)
     clients("s3", None).put_object(
         Bucket=bucket,
         Key=markdown_key(sweep_id),

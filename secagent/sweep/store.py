@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -23,7 +21,14 @@ from secagent.models.sweep import (
     request_key,
     resources_prefix,
 )
-from secagent.workflow.store import SealBroken, Sealer, read_object, read_sealed
+from secagent.workflow.store import (
+    SealBroken,
+    Sealer,
+    read_document,
+    read_object,
+    read_sealed,
+    write_object,
+)
 
 READ_CONCURRENCY = 16
 
@@ -63,42 +68,23 @@ def confirm_sweep_execution(
         raise AuditNotRequested(f"sweep {sweep_id} is not running ({status}): nothing is rewritten")
 
 
-def read_item_keys(bucket: str, sweep_id: str, clients: ClientFactory) -> frozenset[tuple[str, str, str]]:
-    """(account, type, id) of every item List Resources wrote for the sweep."""
-    stored = clients("s3", None)
-    try:
-        body = stored.get_object(Bucket=bucket, Key=items_key(sweep_id))["Body"].read()
-    except stored.exceptions.NoSuchKey:
-        return frozenset()
-    items = [SweepItem.model_validate(i) for i in json.loads(body)]
-    return frozenset((i.account_id, i.resource.type, i.resource.id) for i in items)
-
-
-def put_json(bucket: str, key: str, body: Any, clients: ClientFactory) -> None:
-    clients("s3", None).put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=json.dumps(body, separators=(",", ":")).encode(),
-        ContentType="application/json",
-    )
+def read_items(bucket: str, sweep_id: str, clients: ClientFactory) -> list[SweepItem]:
+    """The items List Resources wrote for the sweep (none when it wrote none)."""
+    return [SweepItem.model_validate(i) for i in read_document(bucket, items_key(sweep_id), clients) or []]
 
 
 def write_listing(
     bucket: str, sweep_id: str, listings: list[AccountListing], items: list[SweepItem], clients: ClientFactory
 ) -> None:
     """The map's items (a JSON array: the Distributed Map's ItemReader) and each account's listing."""
-    put_json(bucket, items_key(sweep_id), [i.to_json_dict() for i in items], clients)
-    put_json(bucket, accounts_key(sweep_id), [a.to_json_dict() for a in listings], clients)
+    write_object(bucket, items_key(sweep_id), [i.to_json_dict() for i in items], clients)
+    write_object(bucket, accounts_key(sweep_id), [a.to_json_dict() for a in listings], clients)
 
 
 def read_listings(bucket: str, sweep_id: str, clients: ClientFactory) -> list[AccountListing] | None:
     """Each account's listing, or None when List Resources wrote none (it failed)."""
-    stored = clients("s3", None)
-    try:
-        body = stored.get_object(Bucket=bucket, Key=accounts_key(sweep_id))["Body"].read()
-    except stored.exceptions.NoSuchKey:
-        return None
-    return [AccountListing.model_validate(a) for a in json.loads(body)]
+    stored = read_document(bucket, accounts_key(sweep_id), clients)
+    return None if stored is None else [AccountListing.model_validate(a) for a in stored]
 
 
 def _result_keys(bucket: str, sweep_id: str, clients: ClientFactory) -> Iterator[str]:
@@ -137,4 +123,4 @@ def iter_results(
 def read_results(bucket: str, sweep_id: str, clients: ClientFactory) -> list[ResourceResult]:
     """Every resource result of the sweep, by account, type and id."""
     results = list(iter_results(bucket, sweep_id, clients))
-    return sorted(results, key=lambda r: (r.account_id, r.resource.type, r.resource.id))
+    return sorted(results, key=lambda r: r.identity)

@@ -111,8 +111,8 @@ def _store_call(call: ApiCall, clients: ClientFactory) -> dict[str, Any]:
         raise StoreUnavailable(f"the report bucket refused {call.operation}: {err}") from err
 
 
-def read_object(bucket: str, key: str, clients: ClientFactory) -> dict[str, Any] | None:
-    """The object as a JSON object, or None when there is none."""
+def read_document(bucket: str, key: str, clients: ClientFactory) -> Any:
+    """The object as parsed JSON (any JSON value), or None when there is none or it is not JSON."""
     call = ApiCall(service="s3", operation="GetObject", parameters={"Bucket": bucket, "Key": key})
     try:
         body = _store_call(call, clients)["Body"].read()
@@ -121,14 +121,19 @@ def read_object(bucket: str, key: str, clients: ClientFactory) -> dict[str, Any]
             return None
         raise
     try:
-        data = json.loads(body)
+        return json.loads(body)
     except ValueError:
         return None
+
+
+def read_object(bucket: str, key: str, clients: ClientFactory) -> dict[str, Any] | None:
+    """The object as a JSON object, or None when there is none."""
+    data = read_document(bucket, key, clients)
     return data if isinstance(data, dict) else None
 
 
 def write_object(
-    bucket: str, key: str, body: dict[str, Any], clients: ClientFactory, *, once: bool = False
+    bucket: str, key: str, body: dict[str, Any] | list[Any], clients: ClientFactory, *, once: bool = False
 ) -> None:
     """Write JSON; ``once``: refuse to overwrite (S3 conditional write, PreconditionFailed)."""
     params: dict[str, Any] = {

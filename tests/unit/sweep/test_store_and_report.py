@@ -25,8 +25,8 @@ from secagent.models.sweep import (
 )
 from secagent.sweep.posture import posture_of
 from secagent.sweep.report import PAGE_SIZE, findings_index_key, markdown_key, page_key, write_sweep_report
-from secagent.sweep.store import load_sweep_request, put_json, read_results, write_listing
-from secagent.workflow.store import KmsSealer, write_sealed
+from secagent.sweep.store import load_sweep_request, read_results, write_listing
+from secagent.workflow.store import KmsSealer, write_object, write_sealed
 from tests.unit.sweep.conftest import MEMBER_B, OWN, REPORTS, SWEEP, World, seal_request, sweep_request
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -83,7 +83,7 @@ def store(world: World, accounts: list[str], results: list[ResourceResult], extr
     ]
     write_listing(REPORTS, SWEEP, listings, items, world.clients)
     for r in results:
-        put_json(REPORTS, resource_key(SWEEP, r.account_id, r.resource), r.to_json_dict(), world.clients)
+        write_object(REPORTS, resource_key(SWEEP, r.account_id, r.resource), r.to_json_dict(), world.clients)
 
 
 def stored(world: World, key: str) -> Any:
@@ -124,7 +124,7 @@ def test_load_sweep_request_refuses_a_planted_unsealed_request(
 ) -> None:
     # Given someone with write access to the bucket plants a request naming accounts of their choosing
     body = sweep_request([OWN, MEMBER_B]).to_json_dict()
-    put_json(REPORTS, request_key(SWEEP), planted(body), world.clients)
+    write_object(REPORTS, request_key(SWEEP), planted(body), world.clients)
     # When a sweep tool loads it, it is refused
     with pytest.raises(AuditNotRequested):
         load_sweep_request(SWEEP, REPORTS, sealer, world.clients)
@@ -136,7 +136,7 @@ def test_load_sweep_request_refuses_a_sealed_request_whose_content_was_edited(
     seal_request(sweep_request([OWN]), sealer, world.clients)
     record = stored(world, request_key(SWEEP))
     record["record"]["accounts"] = [OWN, MEMBER_B]  # widened after sealing
-    put_json(REPORTS, request_key(SWEEP), record, world.clients)
+    write_object(REPORTS, request_key(SWEEP), record, world.clients)
     with pytest.raises(AuditNotRequested):
         load_sweep_request(SWEEP, REPORTS, sealer, world.clients)
 
@@ -163,10 +163,10 @@ def test_load_sweep_request_refuses_a_malformed_id_without_reading(
 
 def test_read_results_skips_objects_that_are_not_this_sweeps_results(world: World) -> None:
     mine = judged(OWN, "own-app", FIVE)
-    put_json(REPORTS, resource_key(SWEEP, OWN, mine.resource), mine.to_json_dict(), world.clients)
+    write_object(REPORTS, resource_key(SWEEP, OWN, mine.resource), mine.to_json_dict(), world.clients)
     other = mine.model_copy(update={"sweep_id": "another-sweep", "resource": ResourceRef(id="x-app")})
-    put_json(REPORTS, resource_key(SWEEP, OWN, other.resource), other.to_json_dict(), world.clients)
-    put_json(REPORTS, f"sweep-resources/{SWEEP}/{OWN}/junk.json", {"not": "a result"}, world.clients)
+    write_object(REPORTS, resource_key(SWEEP, OWN, other.resource), other.to_json_dict(), world.clients)
+    write_object(REPORTS, f"sweep-resources/{SWEEP}/{OWN}/junk.json", {"not": "a result"}, world.clients)
     assert read_results(REPORTS, SWEEP, world.clients) == [mine]
 
 
