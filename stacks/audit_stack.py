@@ -227,7 +227,7 @@ class AuditStack(Stack):
             sweep_tool.add_environment("DEPLOYMENT_PARTITION", Aws.PARTITION)
         for reader in (list_resources, scan_resource):
             if members:
-                reader.add_environment("SWEEP_MEMBER_ACCOUNTS", members)
+                reader.add_environment(sweeps.MEMBER_ACCOUNTS_ENV, members)
                 reader.add_environment("SWEEP_EXTERNAL_ID", sweep.external_id or "")
         if sweep.security_hub_import:
             write_posture_report.add_environment("SECURITY_HUB_IMPORT", "enabled")
@@ -465,8 +465,8 @@ class AuditStack(Stack):
             allow(starter, ["states:DescribeExecution", "states:ListMapRuns"], sweep_executions[:1])
             allow(starter, ["states:DescribeMapRun"], [sweep_map_runs])
         api.add_environment("SWEEP_STATE_MACHINE_ARN", sweep_machine_arn)
-        if sweep.member_accounts:
-            api.add_environment("SWEEP_MEMBER_ACCOUNTS", ",".join(sweep.member_accounts))
+        if members:
+            api.add_environment(sweeps.MEMBER_ACCOUNTS_ENV, members)
 
         # cdk-nag: each wildcard resource above is acknowledged once per role, with its reason.
         bucket_id = self.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from pydantic import field_validator, model_validator
 from secagent.models.base import CamelModel
 from secagent.models.settings import TargetScope
 from secagent.models.snapshot import ResourceRef
+from secagent.models.sweep import member_accounts_of
 
 _STATE_MACHINE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
@@ -78,9 +79,7 @@ class ApiSettings(CamelModel):
                 values[key.lower()] = environ[key]
         values["scope"] = TargetScope.from_env(dict(environ))  # type: ignore[assignment]
         values["sweep_state_machine_arn"] = environ.get("SWEEP_STATE_MACHINE_ARN", "")
-        values["member_accounts"] = frozenset(  # type: ignore[assignment]
-            a.strip() for a in environ.get("SWEEP_MEMBER_ACCOUNTS", "").split(",") if a.strip()
-        )
+        values["member_accounts"] = member_accounts_of(environ)  # type: ignore[assignment]
         for key in ("DEFAULT_APPROVAL_TIMEOUT_SECONDS", "MAX_APPROVAL_TIMEOUT_SECONDS"):
             if environ.get(key):
                 values[key.lower()] = environ[key]

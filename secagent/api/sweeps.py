@@ -25,7 +25,7 @@ from secagent.api.records import RecordStore
 from secagent.api.settings import DEFAULT_APPROVAL_TIMEOUT_SECONDS, ApiSettings
 from secagent.models.base import CamelModel
 from secagent.models.posture import PostureReport
-from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceType
+from secagent.models.snapshot import ResourceType
 from secagent.models.sweep import (
     MAX_ACCOUNTS,
     SWEEP_ID,
@@ -39,6 +39,7 @@ from secagent.models.sweep import (
     resource_key,
     resources_prefix,
     summary_key,
+    sweep_types,
 )
 from secagent.workflow.store import SealBroken, read_sealed, write_sealed
 
@@ -211,7 +212,7 @@ def start_sweep(
             )
     if len(set(accounts)) != len(accounts):
         raise BadRequest("An account is named twice.", field="accounts")
-    types = [t for t in (BUCKET, SECURITY_GROUP) if t in set(body.resource_types or (BUCKET, SECURITY_GROUP))]
+    types = sweep_types(body.resource_types)
     request = SweepRequest(
         sweep_id=str(uuid.uuid4()),
         accounts=accounts,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -42,14 +43,18 @@ RESOURCES_PREFIX = "sweep-resources/"
 RESULTS_PREFIX = "sweep-results/"
 REPORTS_PREFIX = "sweep-reports/"
 
-# The outcomes a swept resource can have: judged, or why it could not be.
-SWEEP_OUTCOMES = (
-    Outcome.COMPLIANT,
-    Outcome.NON_COMPLIANT,
-    Outcome.RESOURCE_NOT_FOUND,
-    Outcome.ACCESS_DENIED,
-    Outcome.FAILED,
-)
+MEMBER_ACCOUNTS_ENV = "SWEEP_MEMBER_ACCOUNTS"  # the deploy setting memberAccounts, comma-separated
+
+
+def member_accounts_of(environ: Mapping[str, str]) -> frozenset[str]:
+    """The member accounts a deployment may sweep, as its environment names them."""
+    return frozenset(a.strip() for a in environ.get(MEMBER_ACCOUNTS_ENV, "").split(",") if a.strip())
+
+
+def sweep_types(given: Collection[str] | None) -> list[ResourceType]:
+    """The types a sweep reads, in one order (SWEEP_TYPES'): the given ones, or every type."""
+    chosen = set(given) if given else set(SWEEP_TYPES)
+    return [t for t in SWEEP_TYPES if t in chosen]
 
 
 def request_key(sweep_id: str) -> str:
@@ -151,7 +156,7 @@ class ResourceResult(CamelModel):
     resource: ResourceRef
     resource_arn: str
     observed_at: datetime  # when its configuration was read
-    outcome: Outcome  # one of SWEEP_OUTCOMES
+    outcome: Outcome  # COMPLIANT, NON_COMPLIANT, or why it could not be judged
     findings: list[ReportFinding] = PydanticField(default_factory=list)
     error: StepError | None = None  # why it could not be judged (outcome ACCESS_DENIED, ...)
 

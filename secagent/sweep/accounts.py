@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from secagent.aws import ClientFactory, client_factory
 from secagent.discovery._calls import error_code
 from secagent.models.report import StepError
-from secagent.models.sweep import ACCOUNT_ID
+from secagent.models.sweep import ACCOUNT_ID, member_accounts_of
 
 MEMBER_ROLE_NAME = "SecurityAgentSweepReader"
 # The member stack tags its role with the version of what it grants; the hub needs at least this.
@@ -46,7 +46,7 @@ class SweepSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SweepSettings:
         env = os.environ if environ is None else environ
         own = env.get("DEPLOYMENT_ACCOUNT", "")
-        members = frozenset(a.strip() for a in env.get("SWEEP_MEMBER_ACCOUNTS", "").split(",") if a.strip())
+        members = member_accounts_of(env)
         for account in (own, *members):
             if not ACCOUNT_ID.fullmatch(account):
                 raise ValueError(f"not a 12-digit account id in the sweep settings: {account[:40]!r}")

@@ -7,7 +7,7 @@ failure of one resource is that resource's outcome: neither stops the others.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from secagent.models.errors import AccessDenied, ResourceNotFound, SecAgentError
 from secagent.models.findings import Status
 from secagent.models.outcome import Outcome
 from secagent.models.report import ReportFinding, StepError
-from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef, ResourceType
+from secagent.models.snapshot import BUCKET, ResourceRef, ResourceType
 from secagent.models.sweep import AccountListing, ResourceResult, SweepItem, SweepRequest
 from secagent.sweep.accounts import AccountSessions, AccountUnreachable
 from secagent.workflow.report import AwsLocation, report_findings, resource_arn_of
@@ -164,9 +164,3 @@ def _discover_options(item: SweepItem) -> dict[str, Any]:
     if item.resource.type != BUCKET:
         return {"region": item.region} if item.region else {}
     return {"concurrent": True, "exists_in_region": item.region}
-
-
-def sweep_types(given: Collection[str] | None) -> list[ResourceType]:
-    """The types a sweep reads, in one order: the given ones, or every type."""
-    chosen = set(given) if given else {BUCKET, SECURITY_GROUP}
-    return [t for t in (BUCKET, SECURITY_GROUP) if t in chosen]

@@ -14,8 +14,8 @@ from secagent.models.findings import Status
 from secagent.models.outcome import Outcome
 from secagent.models.settings import Exemption
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef
-from secagent.models.sweep import SweepItem
-from secagent.sweep.work import judge_item, list_account, list_sweep, sweep_types
+from secagent.models.sweep import SweepItem, sweep_types
+from secagent.sweep.work import judge_item, list_account, list_sweep
 from tests.unit.sweep.conftest import (
     MEMBER_B,
     MEMBER_C,
