@@ -422,15 +422,15 @@ class AuditStack(Stack):
             resource_name=SWEEP_STATE_MACHINE_NAME,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        sweep_executions = [
+        sweep_executions, sweep_children = (
             self.format_arn(
                 service="states",
                 resource="execution",
-                resource_name=f"{SWEEP_STATE_MACHINE_NAME}{child}*",
+                resource_name=f"{SWEEP_STATE_MACHINE_NAME}{separator}*",
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )
-            for child in (":", "/")  # the sweep's executions, and its map's child executions
-        ]
+            for separator in (":", "/")  # the sweep's executions; its Distributed Map's children
+        )
         sweep_map_runs = self.format_arn(
             service="states",
             resource="mapRun",
@@ -439,8 +439,7 @@ class AuditStack(Stack):
         )
         # List Resources and Write Posture Report confirm the sweep's running execution called them.
         for confirmer in (list_resources, write_posture_report):
-            allow(confirmer, ["states:DescribeExecution"], sweep_executions[:1])
-            confirmer.add_environment("SWEEP_STATE_MACHINE_ARN", sweep_machine_arn)
+            allow(confirmer, ["states:DescribeExecution"], [sweep_executions])
         allow(list_resources, ["s3:ListAllMyBuckets"], ["*"])
         allow(list_resources, permissions.SECURITY_GROUP_PREFLIGHT_READS, ["*"])
         # ... every member account through its read-only role, with the external id.
@@ -460,11 +459,11 @@ class AuditStack(Stack):
                     )
                 ],
             )
-        for starter in (api,):
-            allow(starter, ["states:StartExecution", "states:ListExecutions"], [sweep_machine_arn])
-            allow(starter, ["states:DescribeExecution", "states:ListMapRuns"], sweep_executions[:1])
-            allow(starter, ["states:DescribeMapRun"], [sweep_map_runs])
-        api.add_environment("SWEEP_STATE_MACHINE_ARN", sweep_machine_arn)
+        allow(api, ["states:StartExecution", "states:ListExecutions"], [sweep_machine_arn])
+        allow(api, ["states:DescribeExecution", "states:ListMapRuns"], [sweep_executions])
+        allow(api, ["states:DescribeMapRun"], [sweep_map_runs])
+        for fn in (api, list_resources, write_posture_report):
+            fn.add_environment("SWEEP_STATE_MACHINE_ARN", sweep_machine_arn)
         if members:
             api.add_environment(sweeps.MEMBER_ACCOUNTS_ENV, members)
 
@@ -566,7 +565,7 @@ class AuditStack(Stack):
         )
         sweep_role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["states:DescribeExecution", "states:StopExecution"], resources=sweep_executions[1:]
+                actions=["states:DescribeExecution", "states:StopExecution"], resources=[sweep_children]
             )
         )
         sweep_role.add_to_principal_policy(
