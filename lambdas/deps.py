@@ -21,7 +21,9 @@ from secagent.models.errors import StoreUnavailable
 from secagent.models.exemption import ExemptionRecord
 from secagent.models.settings import TargetScope
 from secagent.models.snapshot import BUCKET, ResourceRef
+from secagent.models.sweep import SweepRequest
 from secagent.sweep.accounts import AccountSessions, SweepSettings
+from secagent.sweep.store import confirm_sweep_execution, load_sweep_request
 from secagent.workflow.invocation import confirm_invocation
 from secagent.workflow.settings import WorkflowSettings
 from secagent.workflow.store import KmsSealer, Sealer, load_exemptions
@@ -68,6 +70,12 @@ class Deps:
         """The sweep tools' way into each account (its own, or a member's read-only role): read
         from the environment on first use, so the audit tools never need the sweep settings."""
         return AccountSessions(SweepSettings.from_env(), self.clients)
+
+    def confirmed_sweep(self, execution_arn: str, sweep_id: str) -> SweepRequest:
+        """The sweep's sealed request, once its own running execution is proven to have invoked
+        the tool (List Resources, Write Posture Report): the sweep's twin of ``confirm``."""
+        confirm_sweep_execution(execution_arn, sweep_id, self.accounts.settings.machine_arn, self.clients)
+        return load_sweep_request(sweep_id, self.report_bucket, self.sealer, self.clients)
 
     def exemptions_of(self, resource: ResourceRef) -> list[ExemptionRecord]:
         """A bucket's exemptions sealed by the API (Discover and Verify read them alike); none

@@ -12,7 +12,7 @@ from lambdas.deps import deps
 from lambdas.events import SweepEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.models.sweep import ListingOutput, items_key
-from secagent.sweep.store import confirm_sweep_execution, load_sweep_request, write_listing
+from secagent.sweep.store import write_listing
 from secagent.sweep.work import list_sweep
 
 
@@ -23,8 +23,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse(SweepEvent, event)
     logger.append_keys(sweep_id=step.sweep_id)
     d = deps()
-    confirm_sweep_execution(step.execution_arn, step.sweep_id, d.accounts.settings.machine_arn, d.clients)
-    request = load_sweep_request(step.sweep_id, d.report_bucket, d.sealer, d.clients)
+    request = d.confirmed_sweep(step.execution_arn, step.sweep_id)
     listings, items = list_sweep(request, d.accounts, d.accounts.settings.region)
     write_listing(d.report_bucket, step.sweep_id, listings, items, d.clients)
     failed = [a.account_id for a in listings if a.status == "FAILED"]

@@ -14,7 +14,6 @@ from lambdas.deps import deps
 from lambdas.events import SweepReportEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.sweep.report import write_sweep_report
-from secagent.sweep.store import confirm_sweep_execution, load_sweep_request
 
 SECURITY_HUB_IMPORT_ENV = "SECURITY_HUB_IMPORT"
 
@@ -26,8 +25,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse(SweepReportEvent, event)
     logger.append_keys(sweep_id=step.sweep_id)
     d = deps()
-    confirm_sweep_execution(step.execution_arn, step.sweep_id, d.accounts.settings.machine_arn, d.clients)
-    request = load_sweep_request(step.sweep_id, d.report_bucket, d.sealer, d.clients)
+    request = d.confirmed_sweep(step.execution_arn, step.sweep_id)
     importing = os.environ.get(SECURITY_HUB_IMPORT_ENV) == "enabled"
     posture, imported = write_sweep_report(
         request,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lambdas import list_resources, scan_resource, write_posture_report
+from lambdas import deps, list_resources, scan_resource, write_posture_report
 from secagent.models.errors import AuditNotRequested
 from secagent.models.outcome import Outcome
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef
@@ -70,8 +70,7 @@ def world(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("SWEEP_STATE_MACHINE_ARN", MACHINE)
     # Step Functions answers that each sweep execution asked about runs (confirm_sweep_execution's
     # own check of the name and the machine stays real); `running` ends one.
-    for handler_module in (list_resources, write_posture_report):
-        monkeypatch.setattr(handler_module, "confirm_sweep_execution", _confirm_against(RUNNING))
+    monkeypatch.setattr(deps, "confirm_sweep_execution", _confirm_against(RUNNING))
     world = World.attach(tools.session, monkeypatch)
     world.install_member_role(MEMBER_B)
     world.buckets(MEMBER_B, MEMBER_BUCKET)
