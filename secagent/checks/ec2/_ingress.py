@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secagent.checks.base import Result, failed, passed, unknown
+from secagent.fixes.planning import Draft
+from secagent.fixes.security_group import SecurityGroupPlanningState, close_rules
 from secagent.models.probe import Probe
 from secagent.models.security_group import SecurityGroupRule, internet_wide_version
+from secagent.models.snapshot import SecurityGroupSnapshot
 
 IPV4, IPV6 = 4, 6
 EITHER_VERSION = frozenset({IPV4, IPV6})
@@ -125,6 +128,28 @@ def judge(exposure: Exposure, **evidence: Any) -> list[Result]:
     if undecided:
         return unknown(UNDECIDED, openRules=[], undecidedRules=undecided, **evidence)
     return passed(openRules=[], **evidence)
+
+
+def tcp_port_exposure(rules: Iterable[SecurityGroupRule], prefix_lists: PrefixLists, port: int) -> Exposure:
+    """Ingress from the whole internet (IPv4 or IPv6) to one TCP `port`: a TCP rule whose range
+    includes it, or an all-traffic rule (EC2.13 SSH, EC2.14 RDP)."""
+    return internet_ingress(
+        rules, prefix_lists, EITHER_VERSION, lambda r: {} if r.opens_port(port, "tcp") else None
+    )
+
+
+def judge_tcp_port(snapshot: SecurityGroupSnapshot, port: int) -> list[Result]:
+    cfg = snapshot.config
+    return judge(
+        tcp_port_exposure(cfg.ingress_rules.value or [], cfg.prefix_lists, port), port=port, protocol="tcp"
+    )
+
+
+def close_tcp_port(state: SecurityGroupPlanningState, port: int, what: str) -> Draft | None:
+    """The fix: revoke (or narrow) exactly the rules that open `port` to the internet."""
+    return close_rules(
+        state, tcp_port_exposure(state.ingress, state.snapshot.config.prefix_lists, port).rules, what
+    )
 
 
 def opens_any(rule: SecurityGroupRule, ports: Iterable[int], protocols: Iterable[str]) -> list[int]:

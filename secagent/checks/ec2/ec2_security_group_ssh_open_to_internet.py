@@ -13,11 +13,10 @@ Choices where the definition leaves room:
 """
 
 from secagent.checks.base import Result
-from secagent.checks.ec2._ingress import EITHER_VERSION, Exposure, PrefixLists, internet_ingress, judge
+from secagent.checks.ec2._ingress import close_tcp_port, judge_tcp_port
 from secagent.fixes.planning import Draft
-from secagent.fixes.security_group import SecurityGroupPlanningState, close_rules
+from secagent.fixes.security_group import SecurityGroupPlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
-from secagent.models.security_group import SecurityGroupRule
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import SecurityGroupSnapshot
 
@@ -37,16 +36,9 @@ SSH_PORT = 22
 WHAT = "ingress from the whole internet to SSH (port 22)"
 
 
-def exposure(rules: list[SecurityGroupRule], prefix_lists: PrefixLists) -> Exposure:
-    return internet_ingress(
-        rules, prefix_lists, EITHER_VERSION, lambda r: {} if r.opens_port(SSH_PORT, "tcp") else None
-    )
-
-
 def evaluate(snapshot: SecurityGroupSnapshot, settings: AgentSettings) -> list[Result]:
-    cfg = snapshot.config
-    return judge(exposure(cfg.ingress_rules.value or [], cfg.prefix_lists), port=SSH_PORT, protocol="tcp")
+    return judge_tcp_port(snapshot, SSH_PORT)
 
 
 def remediate(state: SecurityGroupPlanningState, finding: Finding) -> Draft | None:
-    return close_rules(state, exposure(state.ingress, state.snapshot.config.prefix_lists).rules, WHAT)
+    return close_tcp_port(state, SSH_PORT, WHAT)
