@@ -156,3 +156,36 @@ def opens_any(rule: SecurityGroupRule, ports: Iterable[int], protocols: Iterable
     """The ``ports`` the rule opens over any of ``protocols`` (an all-traffic rule opens them all)."""
     wanted = tuple(protocols)
     return [port for port in ports if any(rule.opens_port(port, protocol) for protocol in wanted)]
+
+
+# EC2.53 / EC2.54: remote administration ports over any protocol (Config's protocolType ALL).
+ADMIN_PORTS = (22, 3389)
+ADMIN_PROTOCOLS = ("tcp", "udp")  # TCP, UDP and all-traffic (-1) rules
+_VERSION_NAMES = {IPV4: "IPv4", IPV6: "IPv6"}
+
+
+def admin_port_exposure(
+    rules: Iterable[SecurityGroupRule], prefix_lists: PrefixLists, version: int
+) -> Exposure:
+    """The rules that admit the whole internet of IP `version` to port 22 or 3389 (TCP or UDP)."""
+
+    def matches(rule: SecurityGroupRule) -> dict[str, list[int]] | None:
+        ports = opens_any(rule, ADMIN_PORTS, ADMIN_PROTOCOLS)
+        return {"adminPorts": ports} if ports else None
+
+    return internet_ingress(rules, prefix_lists, frozenset({version}), matches)
+
+
+def judge_admin_ports(snapshot: SecurityGroupSnapshot, version: int) -> list[Result]:
+    cfg = snapshot.config
+    return judge(
+        admin_port_exposure(cfg.ingress_rules.value or [], cfg.prefix_lists, version),
+        ports=list(ADMIN_PORTS),
+        protocols=[*ADMIN_PROTOCOLS, "all"],
+        ipVersion=_VERSION_NAMES[version],
+    )
+
+
+def close_admin_ports(state: SecurityGroupPlanningState, version: int, what: str) -> Draft | None:
+    exposure = admin_port_exposure(state.ingress, state.snapshot.config.prefix_lists, version)
+    return close_rules(state, exposure.rules, what)

@@ -17,11 +17,10 @@ Choices where the definition leaves room:
 """
 
 from secagent.checks.base import Result
-from secagent.checks.ec2._ingress import IPV4, Exposure, PrefixLists, internet_ingress, judge, opens_any
+from secagent.checks.ec2._ingress import IPV4, close_admin_ports, judge_admin_ports
 from secagent.fixes.planning import Draft
-from secagent.fixes.security_group import SecurityGroupPlanningState, close_rules
+from secagent.fixes.security_group import SecurityGroupPlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
-from secagent.models.security_group import SecurityGroupRule
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import SecurityGroupSnapshot
 
@@ -38,36 +37,12 @@ META = CheckMeta(
     also_reads=["prefix_lists"],
 )
 PHASE = 30  # after the single-port SSH / RDP checks, before the wider port lists
-ADMIN_PORTS = (22, 3389)
-PROTOCOLS = ("tcp", "udp")  # protocolType ALL: TCP, UDP and all-traffic (-1) rules
 WHAT = "ingress from 0.0.0.0/0 to remote administration ports (22, 3389)"
 
 
-def admin_port_exposure(
-    rules: list[SecurityGroupRule], prefix_lists: PrefixLists, versions: frozenset[int]
-) -> Exposure:
-    """The rules that admit the whole internet of ``versions`` to port 22 or 3389 (TCP or UDP)."""
-
-    def matches(rule: SecurityGroupRule) -> dict[str, list[int]] | None:
-        ports = opens_any(rule, ADMIN_PORTS, PROTOCOLS)
-        return {"adminPorts": ports} if ports else None
-
-    return internet_ingress(rules, prefix_lists, versions, matches)
-
-
-def exposure(rules: list[SecurityGroupRule], prefix_lists: PrefixLists) -> Exposure:
-    return admin_port_exposure(rules, prefix_lists, frozenset({IPV4}))
-
-
 def evaluate(snapshot: SecurityGroupSnapshot, settings: AgentSettings) -> list[Result]:
-    cfg = snapshot.config
-    return judge(
-        exposure(cfg.ingress_rules.value or [], cfg.prefix_lists),
-        ports=list(ADMIN_PORTS),
-        protocols=[*PROTOCOLS, "all"],
-        ipVersion="IPv4",
-    )
+    return judge_admin_ports(snapshot, IPV4)
 
 
 def remediate(state: SecurityGroupPlanningState, finding: Finding) -> Draft | None:
-    return close_rules(state, exposure(state.ingress, state.snapshot.config.prefix_lists).rules, WHAT)
+    return close_admin_ports(state, IPV4, WHAT)

@@ -11,16 +11,10 @@ for IPv6 only; a prefix list that contains ::/0 is as open as the CIDR itself.
 """
 
 from secagent.checks.base import Result
-from secagent.checks.ec2._ingress import IPV6, Exposure, PrefixLists, judge
-from secagent.checks.ec2.ec2_security_group_admin_ports_open_to_ipv4 import (
-    ADMIN_PORTS,
-    PROTOCOLS,
-    admin_port_exposure,
-)
+from secagent.checks.ec2._ingress import IPV6, close_admin_ports, judge_admin_ports
 from secagent.fixes.planning import Draft
-from secagent.fixes.security_group import SecurityGroupPlanningState, close_rules
+from secagent.fixes.security_group import SecurityGroupPlanningState
 from secagent.models.findings import CheckMeta, Finding, Severity
-from secagent.models.security_group import SecurityGroupRule
 from secagent.models.settings import AgentSettings
 from secagent.models.snapshot import SecurityGroupSnapshot
 
@@ -40,19 +34,9 @@ PHASE = 30  # after the single-port SSH / RDP checks, before the wider port list
 WHAT = "ingress from ::/0 to remote administration ports (22, 3389)"
 
 
-def exposure(rules: list[SecurityGroupRule], prefix_lists: PrefixLists) -> Exposure:
-    return admin_port_exposure(rules, prefix_lists, frozenset({IPV6}))
-
-
 def evaluate(snapshot: SecurityGroupSnapshot, settings: AgentSettings) -> list[Result]:
-    cfg = snapshot.config
-    return judge(
-        exposure(cfg.ingress_rules.value or [], cfg.prefix_lists),
-        ports=list(ADMIN_PORTS),
-        protocols=[*PROTOCOLS, "all"],
-        ipVersion="IPv6",
-    )
+    return judge_admin_ports(snapshot, IPV6)
 
 
 def remediate(state: SecurityGroupPlanningState, finding: Finding) -> Draft | None:
-    return close_rules(state, exposure(state.ingress, state.snapshot.config.prefix_lists).rules, WHAT)
+    return close_admin_ports(state, IPV6, WHAT)
