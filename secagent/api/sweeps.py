@@ -232,10 +232,15 @@ def start_sweep(
     return StartSweepResponse(sweep_id=request.sweep_id, links=links(request.sweep_id))
 
 
-def sweep_request(sweep_id: str, records: RecordStore) -> SweepRequest:
-    """The sealed request of the sweep; NotFound for an id no sweep has."""
+def _well_formed(sweep_id: str) -> None:
+    """NotFound for an id no sweep can have, before anything is asked of AWS with it."""
     if not SWEEP_ID.fullmatch(sweep_id):
         raise NotFound(f"There is no sweep with id {json.dumps(sweep_id[:100])}.")
+
+
+def sweep_request(sweep_id: str, records: RecordStore) -> SweepRequest:
+    """The sealed request of the sweep; NotFound for an id no sweep has."""
+    _well_formed(sweep_id)
     try:
         request = read_sealed(
             records.bucket, request_key(sweep_id), SweepRequest, records.sealer, records.clients
@@ -283,11 +288,13 @@ def _map_run_counts(sfn: Any, settings: ApiSettings, sweep_id: str) -> dict[str,
 
 
 def get_sweep(sweep_id: str, sfn: Any, s3: Any, settings: ApiSettings, records: RecordStore) -> SweepStatus:
-    request = sweep_request(sweep_id, records)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    _well_formed(sweep_id)
+    with ThreadPoolExecutor(max_workers=4) as pool:  # a poll: every read side by side
+        sealed = pool.submit(sweep_request, sweep_id, records)
         described = pool.submit(_describe, sfn, settings, sweep_id)
         listed = pool.submit(_read_list, s3, settings.report_bucket, accounts_key(sweep_id))
         run = pool.submit(_map_run_counts, sfn, settings, sweep_id)
+        request = sealed.result()  # first: an id no sweep has is a 404, whatever else answered
         execution = described.result()
         listing = [AccountListing.model_validate(a) for a in (listed.result() or [])]
         status: SweepState = execution["status"]
