@@ -33,7 +33,11 @@ from secagent.models.sweep import (
     ResourceResult,
     SweepProgress,
     SweepRequest,
+    SweepSummary,
     accounts_key,
+    findings_index_key,
+    markdown_key,
+    page_key,
     report_key,
     request_key,
     resource_key,
@@ -123,15 +127,6 @@ class StartSweepResponse(CamelModel):
     sweep_id: str
     status: Literal["RUNNING"] = "RUNNING"
     links: SweepLinks
-
-
-class SweepSummary(CamelModel):
-    resources: int
-    compliant: int
-    non_compliant: int
-    unjudged: int
-    complete: bool
-    failing_by_severity: dict[str, int]  # critical, high, medium, low, info
 
 
 class SweepStatus(CamelModel):
@@ -377,9 +372,7 @@ def sweep_report(
     _finished(sfn, settings, sweep_id)
     if fmt == "markdown":
         try:
-            body = s3.get_object(Bucket=settings.report_bucket, Key=report_key(sweep_id, "posture.md"))[
-                "Body"
-            ]
+            body = s3.get_object(Bucket=settings.report_bucket, Key=markdown_key(sweep_id))["Body"]
         except ClientError as err:
             if error_code(err) in {"NoSuchKey", "404"}:
                 raise NotFound(f'Sweep "{sweep_id}" ended without a posture report.') from None
@@ -412,7 +405,7 @@ def sweep_findings(
 ) -> dict[str, Any]:
     sweep_request(sweep_id, records)
     _finished(sfn, settings, sweep_id)
-    index = read_json(s3, settings.report_bucket, report_key(sweep_id, "findings.json"))
+    index = read_json(s3, settings.report_bucket, findings_index_key(sweep_id))
     if index is None:
         raise NotFound(f'Sweep "{sweep_id}" ended without findings.')
     pages = int((index.get(query.format) or {}).get("pages", 0))
@@ -420,9 +413,7 @@ def sweep_findings(
         return {"format": query.format, "page": 0, "pages": 0, "findings": [], "nextPage": None}
     if query.page >= pages:
         raise NotFound(f"Page {query.page} is past the last page ({pages - 1}).")
-    found = _read_list(
-        s3, settings.report_bucket, report_key(sweep_id, f"{query.format}/{query.page:05d}.json")
-    )
+    found = _read_list(s3, settings.report_bucket, page_key(sweep_id, query.format, query.page))
     return {
         "format": query.format,
         "page": query.page,

@@ -28,6 +28,7 @@ from pydantic import field_validator
 
 from secagent.models.base import CamelModel
 from secagent.models.outcome import Outcome
+from secagent.models.posture import PostureReport
 from secagent.models.report import ReportFinding, StepError
 from secagent.models.snapshot import BUCKET, SECURITY_GROUP, ResourceRef, ResourceType
 
@@ -86,6 +87,20 @@ def report_key(sweep_id: str, name: str = "posture.json") -> str:
 def summary_key(sweep_id: str) -> str:
     """A few hundred bytes GET /sweeps/{id} reads, instead of the whole posture report."""
     return report_key(sweep_id, "summary.json")
+
+
+def markdown_key(sweep_id: str) -> str:
+    return report_key(sweep_id, "posture.md")
+
+
+def findings_index_key(sweep_id: str) -> str:
+    """Per format, how many findings and pages the report wrote."""
+    return report_key(sweep_id, "findings.json")
+
+
+def page_key(sweep_id: str, fmt: str, page: int) -> str:
+    """One page of at most 100 findings, in OCSF or ASFF."""
+    return report_key(sweep_id, f"{fmt}/{page:05d}.json")
 
 
 class SweepRequest(CamelModel):
@@ -178,6 +193,29 @@ class ItemOutcome(CamelModel):
     outcome: Outcome
     failing: int = 0
     key: str  # the ResourceResult's object key
+
+
+class SweepSummary(CamelModel):
+    """``summary.json``: the posture report's totals, as GET /sweeps/{id} answers them."""
+
+    resources: int
+    compliant: int
+    non_compliant: int
+    unjudged: int
+    complete: bool
+    failing_by_severity: dict[str, int]  # critical, high, medium, low, info
+
+    @classmethod
+    def of(cls, posture: PostureReport) -> SweepSummary:
+        totals = posture.totals
+        return cls(
+            resources=totals.resources,
+            compliant=totals.compliant,
+            non_compliant=totals.non_compliant,
+            unjudged=totals.unjudged,
+            complete=posture.complete,
+            failing_by_severity=totals.failing_by_severity.to_json_dict(),
+        )
 
 
 class SweepProgress(CamelModel):

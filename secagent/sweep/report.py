@@ -19,6 +19,10 @@ from secagent.models.sweep import (
     AccountListing,
     ResourceResult,
     SweepRequest,
+    SweepSummary,
+    findings_index_key,
+    markdown_key,
+    page_key,
     report_key,
     summary_key,
 )
@@ -32,30 +36,6 @@ from secagent.workflow.store import write_object
 PAGE_SIZE = 100  # BatchImportFindings takes at most 100 findings a call
 FORMATS = ("ocsf", "asff")
 WRITE_CONCURRENCY = 16
-
-
-def page_key(sweep_id: str, fmt: str, page: int) -> str:
-    return report_key(sweep_id, f"{fmt}/{page:05d}.json")
-
-
-def findings_index_key(sweep_id: str) -> str:
-    return report_key(sweep_id, "findings.json")
-
-
-def markdown_key(sweep_id: str) -> str:
-    return report_key(sweep_id, "posture.md")
-
-
-def summary_of(posture: PostureReport) -> dict[str, Any]:
-    totals = posture.totals
-    return {
-        "resources": totals.resources,
-        "compliant": totals.compliant,
-        "nonCompliant": totals.non_compliant,
-        "unjudged": totals.unjudged,
-        "complete": posture.complete,
-        "failingBySeverity": totals.failing_by_severity.to_json_dict(),
-    }
 
 
 def map_failure(state: dict[str, Any]) -> str | None:
@@ -205,7 +185,7 @@ def write_sweep_report(
     )
     for key, body in (
         (report_key(sweep_id), posture.to_json_dict()),
-        (summary_key(sweep_id), summary_of(posture)),
+        (summary_key(sweep_id), SweepSummary.of(posture).to_json_dict()),
         (findings_index_key(sweep_id), index),
     ):
         write_object(bucket, key, body, clients)

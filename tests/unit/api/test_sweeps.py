@@ -29,13 +29,15 @@ from secagent.models.sweep import (
     ResourceResult,
     SweepRequest,
     accounts_key,
+    findings_index_key,
+    markdown_key,
+    page_key,
     report_key,
     request_key,
     resource_key,
     summary_key,
 )
 from secagent.sweep.posture import posture_of
-from secagent.sweep.report import findings_index_key, markdown_key, page_key
 from secagent.workflow.store import KmsSealer, read_sealed
 from tests.unit.api.conftest import (
     REPORT_BUCKET,

@@ -19,12 +19,15 @@ from secagent.models.sweep import (
     AccountListing,
     ResourceResult,
     SweepItem,
+    findings_index_key,
+    markdown_key,
+    page_key,
     report_key,
     request_key,
     resource_key,
 )
 from secagent.sweep.posture import posture_of
-from secagent.sweep.report import PAGE_SIZE, findings_index_key, markdown_key, page_key, write_sweep_report
+from secagent.sweep.report import PAGE_SIZE, write_sweep_report
 from secagent.sweep.store import load_sweep_request, read_results, write_listing
 from secagent.workflow.store import KmsSealer, write_object, write_sealed
 from tests.unit.sweep.conftest import MEMBER_B, OWN, REPORTS, SWEEP, World, seal_request, sweep_request
