@@ -43,6 +43,7 @@ from secagent.models.sweep import (
     resource_key,
     resources_prefix,
     summary_key,
+    sweep_execution_arn,
     sweep_types,
 )
 from secagent.workflow.store import SealBroken, read_sealed, write_sealed
@@ -172,8 +173,7 @@ def links(sweep_id: str) -> SweepLinks:
 
 
 def _execution_arn(settings: ApiSettings, sweep_id: str) -> str:
-    machine = settings.sweep_state_machine_arn
-    return machine.replace(":stateMachine:", ":execution:", 1) + f":{sweep_id}"
+    return sweep_execution_arn(settings.sweep_state_machine_arn, sweep_id)
 
 
 def _now() -> datetime:

@@ -58,6 +58,11 @@ def sweep_types(given: Collection[str] | None) -> list[ResourceType]:
     return [t for t in SWEEP_TYPES if t in chosen]
 
 
+def sweep_execution_arn(machine_arn: str, sweep_id: str) -> str:
+    """A sweep's execution is named by its id: its ARN follows from the sweep state machine's."""
+    return machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{sweep_id}"
+
+
 def request_key(sweep_id: str) -> str:
     return f"{REQUESTS_PREFIX}{sweep_id}.json"
 

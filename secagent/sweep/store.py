@@ -20,6 +20,7 @@ from secagent.models.sweep import (
     items_key,
     request_key,
     resources_prefix,
+    sweep_execution_arn,
 )
 from secagent.workflow.store import (
     SealBroken,
@@ -56,8 +57,7 @@ def confirm_sweep_execution(
     """AuditNotRequested unless `execution_arn` is the sweep's own execution (named by its id, of
     the sweep state machine) and still running: a tool invoked directly, or again after the sweep
     ended, rewrites nothing of it."""
-    expected = machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{sweep_id}"
-    if not machine_arn or execution_arn != expected:
+    if not machine_arn or execution_arn != sweep_execution_arn(machine_arn, sweep_id):
         raise AuditNotRequested(f"execution {execution_arn[-120:]!r} is not sweep {sweep_id}'s")
     try:
         status = clients("stepfunctions", None).describe_execution(executionArn=execution_arn)["status"]
