@@ -4,7 +4,6 @@ Builds the posture report and the OCSF and ASFF findings from what the sweep's t
 imports the ASFF into Security Hub when the deploy setting securityHubImport says so.
 """
 
-import os
 from dataclasses import asdict
 from typing import Any
 
@@ -15,8 +14,6 @@ from lambdas.events import SweepReportEvent, parse
 from lambdas.observability import logger, metrics, tracer
 from secagent.sweep.report import write_sweep_report
 
-SECURITY_HUB_IMPORT_ENV = "SECURITY_HUB_IMPORT"
-
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
@@ -26,14 +23,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(sweep_id=step.sweep_id)
     d = deps()
     request = d.confirmed_sweep(step.execution_arn, step.sweep_id)
-    importing = os.environ.get(SECURITY_HUB_IMPORT_ENV) == "enabled"
+    settings = d.accounts.settings
     posture, imported = write_sweep_report(
         request,
         step.state,
         bucket=d.report_bucket,
         clients=d.clients,
-        security_hub_account=d.accounts.settings.own_account if importing else None,
-        security_hub_region=d.accounts.settings.region,
+        security_hub_account=settings.own_account if settings.security_hub_import else None,
+        security_hub_region=settings.region,
     )
     totals = posture.totals
     metrics.add_metric(name="SweepResourcesReported", unit=MetricUnit.Count, value=totals.resources)

@@ -28,7 +28,7 @@ from secagent.checks import registry
 from secagent.models import AgentSettings
 from secagent.models import sweep as sweeps
 from secagent.models.sweep import MAX_ACCOUNTS
-from secagent.sweep.accounts import MEMBER_ROLE_NAME
+from secagent.sweep.accounts import MEMBER_ROLE_NAME, SECURITY_HUB_IMPORT_ENV
 from stacks.constructs import permissions
 from stacks.constructs.approval_notifications import ApprovalNotifications
 from stacks.constructs.audit_api import AuditApi
@@ -230,7 +230,7 @@ class AuditStack(Stack):
                 reader.add_environment(sweeps.MEMBER_ACCOUNTS_ENV, members)
                 reader.add_environment("SWEEP_EXTERNAL_ID", sweep.external_id or "")
         if sweep.security_hub_import:
-            write_posture_report.add_environment("SECURITY_HUB_IMPORT", "enabled")
+            write_posture_report.add_environment(SECURITY_HUB_IMPORT_ENV, "enabled")
         # Every function that analyzes or (re-)plans must judge alike: before/after, proposal/approval/apply.
         for fn in (analyze, remediate, await_approval, recheck, apply, verify, api, scan_resource):
             for variable, value in (analysis_settings or {}).items():

@@ -28,6 +28,7 @@ MEMBER_ROLE_NAME = "SecurityAgentSweepReader"
 MEMBER_VERSION_TAG = "secagent:member-version"
 MEMBER_VERSION = 1
 SESSION_SECONDS = 3600
+SECURITY_HUB_IMPORT_ENV = "SECURITY_HUB_IMPORT"  # the deploy setting securityHubImport
 _RENEW_BEFORE = 300  # seconds: a cached session is renewed this long before it expires
 
 
@@ -41,6 +42,7 @@ class SweepSettings:
     member_accounts: frozenset[str] = frozenset()  # SWEEP_MEMBER_ACCOUNTS: who may be swept
     external_id: str = field(default="", repr=False)  # SWEEP_EXTERNAL_ID: never logged
     machine_arn: str = ""  # SWEEP_STATE_MACHINE_ARN: List Resources and Write Posture Report check it
+    security_hub_import: bool = False  # SECURITY_HUB_IMPORT=enabled: Write Posture Report imports ASFF
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SweepSettings:
@@ -57,6 +59,7 @@ class SweepSettings:
             member_accounts=members - {own},
             external_id=env.get("SWEEP_EXTERNAL_ID", ""),
             machine_arn=env.get("SWEEP_STATE_MACHINE_ARN", ""),
+            security_hub_import=env.get(SECURITY_HUB_IMPORT_ENV) == "enabled",
         )
 
     @property

@@ -26,6 +26,7 @@ from secagent.models.sweep import (
     request_key,
     resource_key,
 )
+from secagent.sweep.accounts import SECURITY_HUB_IMPORT_ENV
 from secagent.sweep.store import confirm_sweep_execution
 from secagent.workflow.store import write_object, write_sealed
 from tests.unit.lambdas.conftest import Tools
@@ -65,7 +66,7 @@ def world(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("SWEEP_EXTERNAL_ID", EXTERNAL_ID)
     monkeypatch.setenv("PROTECTED_BUCKETS", REPORTS)
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-    monkeypatch.delenv("SECURITY_HUB_IMPORT", raising=False)
+    monkeypatch.delenv(SECURITY_HUB_IMPORT_ENV, raising=False)
     monkeypatch.setattr(scan_resource, "_sweeps", {})  # no sweep cached from another test
     monkeypatch.setenv("SWEEP_STATE_MACHINE_ARN", MACHINE)
     # Step Functions answers that each sweep execution asked about runs (confirm_sweep_execution's
@@ -313,7 +314,7 @@ def test_sweep_end_to_end_lists_scans_and_reports_importing_only_own_findings(
     tools: Tools, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a sealed sweep of the own account and B, and the Security Hub import enabled
-    monkeypatch.setenv(write_posture_report.SECURITY_HUB_IMPORT_ENV, "enabled")
+    monkeypatch.setenv(SECURITY_HUB_IMPORT_ENV, "enabled")
     sent: list[dict[str, Any]] = []
     tools.session.events.register(
         "provide-client-params.securityhub.BatchImportFindings",
